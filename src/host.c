@@ -1,0 +1,423 @@
+/* host.c: the memscript command line, following the standalone lua interpreter (lua.c). */
+#include "host.h"
+
+#include <errno.h>
+#include <limits.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <lauxlib.h>
+#include <lualib.h>
+
+#include "lproc.h"
+#include "preload.h"
+#include "repl.h"
+
+static const char progname[] = "memscript";
+
+static const char usage_text[] =
+	"usage: memscript [options] [script [args]]\n"
+	"Available options are:\n"
+	"  -e CODE          execute string CODE\n"
+	"  -l MOD           require library MOD into global MOD\n"
+	"  -l G=MOD         require library MOD into global G\n"
+	"  -i               enter interactive mode after executing script\n"
+	"  -v               show version information\n"
+	"  --proc-root DIR  read /proc files under DIR instead of /proc\n"
+	"  -h, --help       show this help\n"
+	"  --               stop handling options\n"
+	"  -                stop handling options and execute stdin\n"
+	"A bare script name is looked up in the current directory, then in each directory\n"
+	"of MEMSCRIPT_PATH, then among the bundled scripts.\n"
+	"Exit status: 0 OK, 1 WARNING, 2 CRITICAL, 3 UNKNOWN (script error).\n";
+
+/* The state a SIGINT interrupts; set only while user code runs. */
+static lua_State *volatile running_state = NULL;
+
+void host_message(const char *msg)
+{
+	fprintf(stderr, "%s: %s\n", progname, msg);
+	fflush(stderr);
+}
+
+int host_report(lua_State *L, int status)
+{
+	if (status != LUA_OK) {
+		const char *msg = lua_tostring(L, -1);
+		host_message(msg != NULL ? msg : "(error object is not a string)");
+		lua_pop(L, 1);
+	}
+	return status;
+}
+
+/* Message handler: turns any error object into a string with a traceback (lua.c's msghandler). */
+static int msghandler(lua_State *L)
+{
+	const char *msg = lua_tostring(L, 1);
+
+	if (msg == NULL) {
+		if (luaL_callmeta(L, 1, "__tostring") && lua_type(L, -1) == LUA_TSTRING)
+			return 1;
+		msg = lua_pushfstring(L, "(error object is a %s value)", luaL_typename(L, 1));
+	}
+	luaL_traceback(L, L, msg, 1);
+	return 1;
+}
+
+/* A SIGINT while user code runs: stop it at the next hook instead of killing the process. */
+static void interrupted_hook(lua_State *L, lua_Debug *ar)
+{
+	(void)ar;
+	lua_sethook(L, NULL, 0, 0);
+	luaL_error(L, "interrupted!");
+}
+
+static void on_sigint(int sig)
+{
+	int flag = LUA_MASKCALL | LUA_MASKRET | LUA_MASKLINE | LUA_MASKCOUNT;
+
+	signal(sig, SIG_DFL); /* a second Ctrl-C ends the process */
+	if (running_state != NULL)
+		lua_sethook(running_state, interrupted_hook, flag, 1);
+}
+
+int host_docall(lua_State *L, int narg, int nres)
+{
+	int status;
+	int base = lua_gettop(L) - narg;
+
+	lua_pushcfunction(L, msghandler);
+	lua_insert(L, base);
+	running_state = L;
+	signal(SIGINT, on_sigint);
+	status = lua_pcall(L, narg, nres, base);
+	signal(SIGINT, SIG_DFL);
+	running_state = NULL;
+	lua_remove(L, base);
+	return status;
+}
+
+static int dochunk(lua_State *L, int status)
+{
+	if (status == LUA_OK)
+		status = host_docall(L, 0, 0);
+	return host_report(L, status);
+}
+
+static int dostring(lua_State *L, const char *code, const char *name)
+{
+	return dochunk(L, luaL_loadbuffer(L, code, strlen(code), name));
+}
+
+/* -l MOD or -l G=MOD: global G (or MOD) = require(MOD). */
+static int dolibrary(lua_State *L, char *spec)
+{
+	char *eq = strchr(spec, '=');
+	const char *global = spec, *mod = spec;
+	int status;
+
+	if (eq != NULL) {
+		*eq = '\0';
+		mod = eq + 1;
+	}
+	lua_getglobal(L, "require");
+	lua_pushstring(L, mod);
+	status = host_docall(L, 1, 1);
+	if (status == LUA_OK)
+		lua_setglobal(L, global);
+	return host_report(L, status);
+}
+
+/* ---- options ---- */
+
+struct options {
+	int script;        /* index in argv of the script, 0 when none */
+	int interactive;   /* -i */
+	int version;       /* -v */
+	int has_e;         /* some -e */
+	int stdin_script;  /* "-" */
+	const char *proc_root;
+};
+
+/* Parses the options before the script; returns 0, or -1 after printing what is wrong. */
+static int parse_options(int argc, char **argv, struct options *o)
+{
+	int i;
+
+	memset(o, 0, sizeof(*o));
+	for (i = 1; i < argc; i++) {
+		const char *a = argv[i];
+		if (a[0] != '-') {
+			o->script = i;
+			return 0;
+		}
+		if (strcmp(a, "-") == 0) {
+			o->stdin_script = 1;
+			o->script = i;
+			return 0;
+		}
+		if (strcmp(a, "--") == 0) {
+			if (i + 1 < argc)
+				o->script = i + 1;
+			return 0;
+		}
+		if (strcmp(a, "-h") == 0 || strcmp(a, "--help") == 0) {
+			fputs(usage_text, stdout);
+			exit(STATUS_OK);
+		} else if (strcmp(a, "-i") == 0) {
+			o->interactive = 1;
+			o->version = 1;
+		} else if (strcmp(a, "-v") == 0) {
+			o->version = 1;
+		} else if (strcmp(a, "-e") == 0 || strcmp(a, "-l") == 0) {
+			if (strcmp(a, "-e") == 0)
+				o->has_e = 1;
+			if (++i >= argc) {
+				fprintf(stderr, "%s: '%s' needs an argument\n%s", progname, a, usage_text);
+				return -1;
+			}
+		} else if (strncmp(a, "-e", 2) == 0) {
+			o->has_e = 1;
+		} else if (strncmp(a, "-l", 2) == 0) {
+			/* -lMOD */
+		} else if (strcmp(a, "--proc-root") == 0) {
+			if (++i >= argc) {
+				fprintf(stderr, "%s: '--proc-root' needs a directory\n%s", progname, usage_text);
+				return -1;
+			}
+			o->proc_root = argv[i];
+		} else if (strncmp(a, "--proc-root=", 12) == 0) {
+			o->proc_root = a + 12;
+		} else {
+			fprintf(stderr, "%s: unrecognized option '%s'\n%s", progname, a, usage_text);
+			return -1;
+		}
+	}
+	return 0;
+}
+
+/* Runs -e and -l in the order given (lua.c's runargs). */
+static int run_early_options(lua_State *L, char **argv, int stop)
+{
+	int i;
+
+	for (i = 1; i < stop; i++) {
+		char *a = argv[i];
+		char *value = NULL;
+		if (strcmp(a, "--proc-root") == 0) {
+			i++;
+			continue;
+		}
+		if (a[0] == '-' && (a[1] == 'e' || a[1] == 'l'))
+			value = a[2] != '\0' ? a + 2 : argv[++i];
+		if (value == NULL)
+			continue;
+		if (a[1] == 'e') {
+			if (dostring(L, value, "=(command line)") != LUA_OK)
+				return 0;
+		} else if (dolibrary(L, value) != LUA_OK) {
+			return 0;
+		}
+	}
+	return 1;
+}
+
+/* arg: the script at 0, its arguments at 1..n, the interpreter and options at negative indices. */
+static void create_arg_table(lua_State *L, int argc, char **argv, int script)
+{
+	int i;
+
+	if (script == 0)
+		script = argc; /* no script: everything is interpreter options, like lua.c */
+	lua_createtable(L, argc - script, script + 1);
+	for (i = 0; i < argc; i++) {
+		lua_pushstring(L, argv[i]);
+		lua_rawseti(L, -2, i - script);
+	}
+	lua_setglobal(L, "arg");
+}
+
+/* ---- finding scripts ---- */
+
+static int readable_file(const char *path)
+{
+	return access(path, R_OK) == 0;
+}
+
+/* The bundled scripts: installed beside the binary's prefix, else the source tree's scripts/. */
+static const char *bundled_scripts_dir(void)
+{
+	static char dir[PATH_MAX];
+	char exe[PATH_MAX];
+	ssize_t n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
+
+	if (n > 0) {
+		char *slash;
+		exe[n] = '\0';
+		slash = strrchr(exe, '/');
+		if (slash != NULL) {
+			*slash = '\0';
+			if (snprintf(dir, sizeof(dir), "%s/../share/memscript/scripts", exe) < (int)sizeof(dir) &&
+			    access(dir, X_OK) == 0)
+				return dir;
+		}
+	}
+	if (access(MEMSCRIPT_INSTALL_SCRIPTS_DIR, X_OK) == 0 && access(MEMSCRIPT_BUILD_SCRIPTS_DIR, X_OK) != 0)
+		return MEMSCRIPT_INSTALL_SCRIPTS_DIR;
+	return MEMSCRIPT_BUILD_SCRIPTS_DIR;
+}
+
+/*
+ * Resolves a script argument into path: a name with a '/' is used as given; a bare name is looked
+ * up in the current directory, MEMSCRIPT_PATH, then the bundled scripts. Returns 0 when not found.
+ */
+static int find_script(const char *name, char *path, size_t size)
+{
+	const char *search;
+
+	if (strchr(name, '/') != NULL || readable_file(name)) {
+		snprintf(path, size, "%s", name);
+		return 1;
+	}
+	search = getenv("MEMSCRIPT_PATH");
+	while (search != NULL && *search != '\0') {
+		const char *colon = strchr(search, ':');
+		size_t len = colon ? (size_t)(colon - search) : strlen(search);
+		if (len > 0 && snprintf(path, size, "%.*s/%s", (int)len, search, name) < (int)size &&
+		    readable_file(path))
+			return 1;
+		search = colon ? colon + 1 : NULL;
+	}
+	if (snprintf(path, size, "%s/%s", bundled_scripts_dir(), name) < (int)size && readable_file(path))
+		return 1;
+	snprintf(path, size, "%s", name);
+	return 0;
+}
+
+static int push_script_args(lua_State *L)
+{
+	int i, n;
+
+	lua_getglobal(L, "arg");
+	n = (int)luaL_len(L, -1);
+	luaL_checkstack(L, n + 3, "too many arguments to script");
+	for (i = 1; i <= n; i++)
+		lua_rawgeti(L, -i, i);
+	lua_remove(L, -i);
+	return n;
+}
+
+static int run_script(lua_State *L, const char *name, int from_stdin)
+{
+	char path[PATH_MAX];
+	int status, n;
+
+	if (from_stdin) {
+		status = luaL_loadfile(L, NULL);
+	} else {
+		if (!find_script(name, path, sizeof(path))) {
+			char msg[PATH_MAX + 200];
+			snprintf(msg, sizeof(msg),
+				 "cannot find script '%s' (looked in the current directory, MEMSCRIPT_PATH and %s)",
+				 name, bundled_scripts_dir());
+			host_message(msg);
+			return LUA_ERRFILE;
+		}
+		status = luaL_loadfile(L, path);
+	}
+	if (status == LUA_OK) {
+		n = push_script_args(L);
+		status = host_docall(L, n, 0);
+	}
+	return host_report(L, status);
+}
+
+static void print_version(void)
+{
+	printf("memscript %s (%s, LPeg)\n", MEMSCRIPT_VERSION, LUA_RELEASE);
+	fflush(stdout);
+}
+
+/* Everything that runs inside the Lua state, itself under lua_pcall so nothing escapes as a panic. */
+struct host_run {
+	int argc;
+	char **argv;
+	struct options opts;
+	int status;
+};
+
+static int host_protected_main(lua_State *L)
+{
+	struct host_run *run = lua_touserdata(L, 1);
+	struct options *o = &run->opts;
+	const char *root = o->proc_root;
+	int script_index = o->script;
+
+	luaL_checkversion(L);
+	luaL_openlibs(L);
+	preload_register(L);
+	if (root == NULL || root[0] == '\0')
+		root = getenv("MEMSCRIPT_PROC_ROOT");
+	lproc_push(L, root != NULL && root[0] != '\0' ? root : "/proc");
+	lua_pushvalue(L, -1);
+	lua_setglobal(L, "proc");
+	luaL_getsubtable(L, LUA_REGISTRYINDEX, LUA_LOADED_TABLE);
+	lua_insert(L, -2);
+	lua_setfield(L, -2, "memscript");
+	lua_pop(L, 1);
+
+	create_arg_table(L, run->argc, run->argv, script_index);
+	if (o->version)
+		print_version();
+	if (!run_early_options(L, run->argv, script_index ? script_index : run->argc))
+		return 0;
+	if (script_index != 0) {
+		if (run_script(L, run->argv[script_index], o->stdin_script) != LUA_OK)
+			return 0;
+	}
+	if (o->interactive) {
+		repl_run(L);
+	} else if (script_index == 0 && !o->has_e && !o->version) {
+		if (isatty(STDIN_FILENO)) {
+			print_version();
+			repl_run(L);
+		} else if (run_script(L, NULL, 1) != LUA_OK) {
+			return 0;
+		}
+	}
+	run->status = STATUS_OK;
+	return 0;
+}
+
+int host_main(int argc, char **argv)
+{
+	struct host_run run;
+	lua_State *L;
+	int status;
+
+	run.argc = argc;
+	run.argv = argv;
+	run.status = STATUS_UNKNOWN;
+	if (parse_options(argc, argv, &run.opts) != 0)
+		return STATUS_UNKNOWN;
+	L = luaL_newstate();
+	if (L == NULL) {
+		host_message("cannot create state: not enough memory");
+		return STATUS_UNKNOWN;
+	}
+	lua_pushcfunction(L, host_protected_main);
+	lua_pushlightuserdata(L, &run);
+	status = lua_pcall(L, 1, 0, 0);
+	if (status != LUA_OK) {
+		host_report(L, status);
+		run.status = STATUS_UNKNOWN;
+	}
+	fflush(stdout);
+	lua_close(L);
+	if (ferror(stdout))
+		return STATUS_UNKNOWN;
+	return run.status;
+}

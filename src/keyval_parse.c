@@ -1,0 +1,69 @@
+/* keyval_parse.c: classifies one "Key: value" line by the shape of its value, never by its key. */
+#include "keyval_parse.h"
+
+#include <string.h>
+
+#include "numparse.h"
+
+static int is_blank(char c)
+{
+	return c == ' ' || c == '\t';
+}
+
+const char *kv_parse_line(const char *line, size_t len, struct kv_field *field)
+{
+	const char *end = line + len;
+	const char *colon = memchr(line, ':', len);
+	const char *p, *value, *value_end;
+
+	if (colon == NULL)
+		return "no ':' after the key";
+	if (colon == line)
+		return "empty key";
+	for (p = line; p < colon; p++) {
+		unsigned char c = (unsigned char)*p;
+		if (c <= ' ' || c == 0x7f)
+			return "blank or control character in the key";
+	}
+	value = colon + 1;
+	while (value < end && is_blank(*value))
+		value++;
+	value_end = end;
+	while (value_end > value && is_blank(value_end[-1]))
+		value_end--;
+	for (p = value; p < value_end; p++) {
+		unsigned char c = (unsigned char)*p;
+		if ((c < ' ' && c != '\t') || c == 0x7f)
+			return "control character in the value";
+	}
+
+	field->key = line;
+	field->key_len = (size_t)(colon - line);
+	field->text = value;
+	field->text_len = (size_t)(value_end - value);
+	field->number = 0;
+	field->overflowed = 0;
+	field->kind = KV_TEXT;
+
+	p = value;
+	if (p < value_end && *p >= '0' && *p <= '9') {
+		uint64_t number;
+		enum num_status st = num_parse_dec(&p, value_end, &number);
+		size_t digits = (size_t)(p - value);
+		if (p == value_end) {
+			/* "0022" stays text: a leading zero means the kernel printed octal or fixed width. */
+			if (digits == 1 || value[0] != '0') {
+				field->kind = KV_INT;
+				field->number = number;
+				field->overflowed = st == NUM_OVERFLOW;
+				field->text_len = digits;
+			}
+		} else if (value_end - p == 3 && memcmp(p, " kB", 3) == 0) {
+			field->kind = KV_KB;
+			field->number = number;
+			field->overflowed = st == NUM_OVERFLOW;
+			field->text_len = digits;
+		}
+	}
+	return NULL;
+}

@@ -1,0 +1,30 @@
+/* keyval_parse.h: the "Key: value" lines of status, meminfo, smaps and smaps_rollup (proc(5)). */
+#ifndef MEMSCRIPT_KEYVAL_PARSE_H
+#define MEMSCRIPT_KEYVAL_PARSE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+enum kv_kind {
+	KV_KB,   /* "Rss:   132 kB": number is in kB */
+	KV_INT,  /* "Threads:  51", "THPeligible: 0": a plain decimal, no leading zero */
+	KV_TEXT, /* anything else: "State: S (sleeping)", "Umask: 0022", "VmFlags: rd wr" */
+};
+
+struct kv_field {
+	const char *key;     /* the key exactly as the kernel spells it, without the colon */
+	size_t key_len;
+	enum kv_kind kind;
+	uint64_t number;     /* KV_KB and KV_INT; UINT64_MAX when overflowed */
+	int overflowed;      /* the decimal did not fit 64 bits: use the digits in text */
+	const char *text;    /* the value with surrounding blanks trimmed (digits for numbers) */
+	size_t text_len;
+};
+
+/*
+ * Parses one line (no newline) into *field; pointers point into line.
+ * Returns NULL, or a static reason the line is not a "Key: value" line.
+ */
+const char *kv_parse_line(const char *line, size_t len, struct kv_field *field);
+
+#endif

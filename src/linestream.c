@@ -1,0 +1,269 @@
+/* linestream.c: a reader thread fills fixed chunks; the caller takes whole lines out of them. */
+#include "linestream.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <pthread.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "procfile.h"
+
+/*
+ * One read(2) of smaps returns as many whole records as fit, so a chunk is one read. 256 KiB is
+ * about 300 smaps records: big enough that syscalls and hand-offs are cheap, small enough that
+ * the reader and the parser start overlapping at once and memory stays at CHUNKS * CHUNK_SIZE.
+ */
+#define CHUNK_SIZE (256 * 1024)
+#define CHUNKS 4
+
+struct chunk {
+	char *data;
+	size_t len;
+};
+
+struct linestream {
+	int fd;
+	struct chunk chunks[CHUNKS];
+
+	/* Ring of filled chunks handed from the reader to the parser, guarded by lock. */
+	pthread_mutex_t lock;
+	pthread_cond_t changed;
+	int head;          /* next chunk the parser takes */
+	int filled;        /* chunks filled and not yet taken */
+	int reader_done;   /* the reader reached end of file or an error */
+	int reader_error;  /* errno of a failed read, 0 otherwise */
+	int stop;          /* the parser closes early: the reader must quit */
+	int threaded;
+	pthread_t thread;
+
+	/* Parser side: the chunk being cut into lines. */
+	int current;       /* index of the chunk held by the parser, -1 when none */
+	size_t pos;
+	long lineno;
+
+	/* A line that crosses a chunk boundary is assembled here. */
+	char *carry;
+	size_t carry_len;
+	size_t carry_cap;
+};
+
+static void *reader_main(void *arg)
+{
+	struct linestream *s = arg;
+	int slot;
+
+	pthread_mutex_lock(&s->lock);
+	for (;;) {
+		long n;
+		while (s->filled == CHUNKS && !s->stop)
+			pthread_cond_wait(&s->changed, &s->lock);
+		if (s->stop)
+			break;
+		/* One chunk is always the parser's; the reader fills the one after the last filled. */
+		slot = (s->head + s->filled) % CHUNKS;
+		pthread_mutex_unlock(&s->lock);
+		n = procfile_read_some(s->fd, s->chunks[slot].data, CHUNK_SIZE);
+		pthread_mutex_lock(&s->lock);
+		if (n <= 0) {
+			s->reader_error = n < 0 ? errno : 0;
+			s->reader_done = 1;
+			pthread_cond_signal(&s->changed);
+			break;
+		}
+		s->chunks[slot].len = (size_t)n;
+		s->filled++;
+		pthread_cond_signal(&s->changed);
+	}
+	pthread_mutex_unlock(&s->lock);
+	return NULL;
+}
+
+int linestream_open(const char *path, struct linestream **out)
+{
+	struct linestream *s;
+	long n;
+	int i;
+
+	s = calloc(1, sizeof(*s));
+	if (s == NULL)
+		return ENOMEM;
+	s->current = -1;
+	pthread_mutex_init(&s->lock, NULL);
+	pthread_cond_init(&s->changed, NULL);
+	s->fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (s->fd < 0) {
+		int err = errno;
+		linestream_close(s);
+		return err;
+	}
+	for (i = 0; i < CHUNKS; i++) {
+		s->chunks[i].data = malloc(CHUNK_SIZE);
+		if (s->chunks[i].data == NULL) {
+			linestream_close(s);
+			return ENOMEM;
+		}
+	}
+
+	/* The first read decides: a file that did not fill half a chunk is finished here, no thread. */
+	n = procfile_read_some(s->fd, s->chunks[0].data, CHUNK_SIZE);
+	if (n < 0) {
+		int err = errno;
+		linestream_close(s);
+		return err;
+	}
+	s->chunks[0].len = (size_t)n;
+	s->filled = n > 0;
+	if (n == 0) {
+		s->reader_done = 1;
+	} else if ((size_t)n < CHUNK_SIZE / 2) {
+		/* Small file: read the rest in place, no thread needed. */
+		size_t len = (size_t)n;
+		while (len < CHUNK_SIZE) {
+			n = procfile_read_some(s->fd, s->chunks[0].data + len, CHUNK_SIZE - len);
+			if (n < 0) {
+				int err = errno;
+				linestream_close(s);
+				return err;
+			}
+			if (n == 0)
+				break;
+			len += (size_t)n;
+		}
+		s->chunks[0].len = len;
+		if (len < CHUNK_SIZE)
+			s->reader_done = 1;
+	}
+	if (!s->reader_done) {
+		if (pthread_create(&s->thread, NULL, reader_main, s) != 0) {
+			linestream_close(s);
+			return EAGAIN;
+		}
+		s->threaded = 1;
+	}
+	*out = s;
+	return 0;
+}
+
+/* Gives the current chunk back and waits for the next. Returns 1, 0 at end, or -errno. */
+static int next_chunk(struct linestream *s)
+{
+	int result;
+
+	pthread_mutex_lock(&s->lock);
+	if (s->current >= 0) {
+		s->head = (s->head + 1) % CHUNKS;
+		s->filled--;
+		s->current = -1;
+		pthread_cond_signal(&s->changed);
+	}
+	while (s->filled == 0 && !s->reader_done)
+		pthread_cond_wait(&s->changed, &s->lock);
+	if (s->filled > 0) {
+		s->current = s->head;
+		s->pos = 0;
+		result = 1;
+	} else {
+		result = s->reader_error ? -s->reader_error : 0;
+	}
+	pthread_mutex_unlock(&s->lock);
+	return result;
+}
+
+static int carry_append(struct linestream *s, const char *p, size_t n)
+{
+	if (s->carry_len + n > s->carry_cap) {
+		size_t cap = s->carry_cap ? s->carry_cap : 4096;
+		char *grown;
+		while (cap < s->carry_len + n)
+			cap *= 2;
+		grown = realloc(s->carry, cap);
+		if (grown == NULL)
+			return -ENOMEM;
+		s->carry = grown;
+		s->carry_cap = cap;
+	}
+	memcpy(s->carry + s->carry_len, p, n);
+	s->carry_len += n;
+	return 0;
+}
+
+int linestream_next(struct linestream *s, const char **line, size_t *len)
+{
+	int carrying = 0;
+
+	s->carry_len = 0;
+	for (;;) {
+		struct chunk *c;
+		const char *start, *nl;
+		int r;
+
+		if (s->current < 0 || s->pos == s->chunks[s->current].len) {
+			r = next_chunk(s);
+			if (r < 0)
+				return r;
+			if (r == 0) {
+				if (!carrying)
+					return 0;
+				/* The last line had no newline. */
+				*line = s->carry;
+				*len = s->carry_len;
+				s->lineno++;
+				return 1;
+			}
+			continue;
+		}
+		c = &s->chunks[s->current];
+		start = c->data + s->pos;
+		nl = memchr(start, '\n', c->len - s->pos);
+		if (nl == NULL) {
+			/* The line goes on in the next chunk: keep this piece. */
+			if ((r = carry_append(s, start, c->len - s->pos)) < 0)
+				return r;
+			carrying = 1;
+			s->pos = c->len;
+			continue;
+		}
+		s->pos += (size_t)(nl - start) + 1;
+		s->lineno++;
+		if (!carrying) {
+			*line = start;
+			*len = (size_t)(nl - start);
+			return 1;
+		}
+		if ((r = carry_append(s, start, (size_t)(nl - start))) < 0)
+			return r;
+		*line = s->carry;
+		*len = s->carry_len;
+		return 1;
+	}
+}
+
+long linestream_lineno(const struct linestream *s)
+{
+	return s->lineno;
+}
+
+void linestream_close(struct linestream *s)
+{
+	int i;
+
+	if (s == NULL)
+		return;
+	if (s->threaded) {
+		pthread_mutex_lock(&s->lock);
+		s->stop = 1;
+		pthread_cond_signal(&s->changed);
+		pthread_mutex_unlock(&s->lock);
+		pthread_join(s->thread, NULL);
+	}
+	pthread_mutex_destroy(&s->lock);
+	pthread_cond_destroy(&s->changed);
+	if (s->fd >= 0)
+		close(s->fd);
+	for (i = 0; i < CHUNKS; i++)
+		free(s->chunks[i].data);
+	free(s->carry);
+	free(s);
+}

@@ -1,0 +1,28 @@
+/* linestream.h: the lines of a large /proc file, read on a second thread while the caller parses. */
+#ifndef MEMSCRIPT_LINESTREAM_H
+#define MEMSCRIPT_LINESTREAM_H
+
+#include <stddef.h>
+
+struct linestream;
+
+/*
+ * Opens path for reading line by line. Returns 0 and a stream the caller must close with
+ * linestream_close, or an errno value. A file larger than one chunk is read ahead by a thread so
+ * the kernel's cost of producing it overlaps the caller's parsing.
+ */
+int linestream_open(const char *path, struct linestream **out);
+
+/*
+ * The next line without its '\n' (a last line with no newline is returned too). The line stays
+ * valid until the next call. Returns 1 for a line, 0 at end of file, or a negative errno value.
+ */
+int linestream_next(struct linestream *s, const char **line, size_t *len);
+
+/* Number of the line last returned, counting from 1. */
+long linestream_lineno(const struct linestream *s);
+
+/* Stops the reader thread and frees everything; safe at any point, also mid-file. */
+void linestream_close(struct linestream *s);
+
+#endif

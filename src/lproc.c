@@ -1,0 +1,814 @@
+/* lproc.c: turns the results of the /proc parsers into the tables of the `proc` module. */
+#include "lproc.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <limits.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <lauxlib.h>
+
+#include "keyval_parse.h"
+#include "linestream.h"
+#include "maps_parse.h"
+#include "numparse.h"
+#include "procfile.h"
+
+/* Every function of one `proc` table shares this as upvalue 1. */
+struct proc_source {
+	long page_size;
+	char root[PATH_MAX];
+};
+
+static struct proc_source *source_of(lua_State *L)
+{
+	return lua_touserdata(L, lua_upvalueindex(1));
+}
+
+/* ---- arguments and paths ---- */
+
+/* Checks a pid argument (integer, numeric string or "self") and writes its directory name. */
+static void check_pid(lua_State *L, int arg, char *name, size_t size)
+{
+	if (lua_type(L, arg) == LUA_TNUMBER) {
+		lua_Integer pid;
+		int isint;
+		pid = lua_tointegerx(L, arg, &isint);
+		luaL_argcheck(L, isint && pid > 0 && pid <= INT_MAX, arg, "pid must be a positive integer");
+		snprintf(name, size, "%lld", (long long)pid);
+		return;
+	}
+	if (lua_type(L, arg) == LUA_TSTRING) {
+		size_t len;
+		const char *s = lua_tolstring(L, arg, &len);
+		const char *p = s;
+		uint64_t pid;
+		if (strcmp(s, "self") == 0) {
+			snprintf(name, size, "self");
+			return;
+		}
+		if (num_parse_dec(&p, s + len, &pid) == NUM_OK && p == s + len && pid > 0 && pid <= INT_MAX) {
+			snprintf(name, size, "%llu", (unsigned long long)pid);
+			return;
+		}
+		luaL_argerror(L, arg, lua_pushfstring(L, "pid expected, got \"%s\"", s));
+	}
+	luaL_typeerror(L, arg, "pid (integer, numeric string or \"self\")");
+}
+
+static void file_path(lua_State *L, const char *dir, const char *file, char *path)
+{
+	struct proc_source *src = source_of(L);
+	int n;
+
+	if (dir != NULL)
+		n = snprintf(path, PATH_MAX, "%s/%s/%s", src->root, dir, file);
+	else
+		n = snprintf(path, PATH_MAX, "%s/%s", src->root, file);
+	if (n < 0 || n >= PATH_MAX)
+		luaL_error(L, "path under %s is too long", src->root);
+}
+
+/* The path of a per-process file from the pid at argument 1. */
+static void pid_file_path(lua_State *L, const char *file, char *path)
+{
+	char name[32];
+
+	check_pid(L, 1, name, sizeof(name));
+	file_path(L, name, file, path);
+}
+
+/* ---- results ---- */
+
+/* A failure of the environment: nil, "path: reason", errno (as luaL_fileresult). */
+static int push_os_error(lua_State *L, const char *path, int err)
+{
+	lua_pushnil(L);
+	lua_pushfstring(L, "%s: %s", path, strerror(err));
+	lua_pushinteger(L, err);
+	return 3;
+}
+
+/* Content the parser cannot take: nil, "path:line: reason", EINVAL. */
+static int push_format_error(lua_State *L, const char *path, long line, const char *reason)
+{
+	lua_pushnil(L);
+	lua_pushfstring(L, "%s:%d: %s", path, (int)line, reason);
+	lua_pushinteger(L, EINVAL);
+	return 3;
+}
+
+/*
+ * Pushes count * unit. A product that does not fit a Lua integer becomes a float, as Lua itself
+ * reads a decimal numeral too big for an integer; it is never wrapped.
+ */
+static void push_scaled(lua_State *L, uint64_t count, int overflowed, const char *digits,
+			size_t ndigits, uint64_t unit)
+{
+	if (!overflowed && count <= (uint64_t)LUA_MAXINTEGER / unit) {
+		lua_pushinteger(L, (lua_Integer)(count * unit));
+	} else if (overflowed) {
+		char buf[512];
+		snprintf(buf, sizeof(buf), "%.*s", (int)(ndigits < 400 ? ndigits : 400), digits);
+		lua_pushnumber(L, (lua_Number)strtod(buf, NULL) * (lua_Number)unit);
+	} else {
+		lua_pushnumber(L, (lua_Number)count * (lua_Number)unit);
+	}
+}
+
+static void push_kv_value(lua_State *L, const struct kv_field *f)
+{
+	switch (f->kind) {
+	case KV_KB:
+		push_scaled(L, f->number, f->overflowed, f->text, f->text_len, 1024);
+		break;
+	case KV_INT:
+		push_scaled(L, f->number, f->overflowed, f->text, f->text_len, 1);
+		break;
+	case KV_TEXT:
+		lua_pushlstring(L, f->text, f->text_len);
+		break;
+	}
+}
+
+/*
+ * Runs build(L, ctx) as a protected call so the caller can free what it malloc'ed before any
+ * error propagates (a Lua error longjmps over C frames). Returns build's results.
+ */
+struct protected_build {
+	int (*build)(lua_State *L, void *ctx);
+	void *ctx;
+};
+
+static int protected_trampoline(lua_State *L)
+{
+	struct protected_build *pb = lua_touserdata(L, 1);
+	lua_pop(L, 1);
+	return pb->build(L, pb->ctx);
+}
+
+/* Calls build protected; on error runs cleanup and re-raises, else runs cleanup and returns. */
+static int call_build(lua_State *L, int (*build)(lua_State *, void *), void *ctx,
+		      void (*cleanup)(void *))
+{
+	struct protected_build pb = {build, ctx};
+	int top = lua_gettop(L);
+	int gc_was_running = lua_gc(L, LUA_GCISRUNNING);
+	int status;
+
+	/* Everything built is alive until returned: collecting during the build is wasted work. */
+	if (gc_was_running)
+		lua_gc(L, LUA_GCSTOP);
+	lua_pushcfunction(L, protected_trampoline);
+	lua_pushlightuserdata(L, &pb);
+	status = lua_pcall(L, 1, LUA_MULTRET, 0);
+	if (gc_was_running)
+		lua_gc(L, LUA_GCRESTART);
+	cleanup(ctx);
+	if (status != LUA_OK)
+		lua_error(L);
+	return lua_gettop(L) - top;
+}
+
+/* ---- "Key: value" files: status, meminfo, smaps_rollup ---- */
+
+struct kv_ctx {
+	const char *path;
+	struct procfile file;
+	int rollup; /* smaps_rollup: the first line is a mapping header, skipped */
+};
+
+static int kv_build(lua_State *L, void *arg)
+{
+	struct kv_ctx *c = arg;
+	const char *p = c->file.data, *end = p + c->file.len;
+	long lineno = 0;
+
+	lua_newtable(L);
+	while (p < end) {
+		const char *nl = memchr(p, '\n', (size_t)(end - p));
+		const char *line_end = nl ? nl : end;
+		struct kv_field f;
+		const char *reason;
+
+		lineno++;
+		if (c->rollup && lineno == 1 && maps_is_header(p, (size_t)(line_end - p))) {
+			p = nl ? nl + 1 : end;
+			continue;
+		}
+		reason = kv_parse_line(p, (size_t)(line_end - p), &f);
+		if (reason != NULL)
+			return push_format_error(L, c->path, lineno, reason);
+		lua_pushlstring(L, f.key, f.key_len);
+		lua_pushvalue(L, -1);
+		if (lua_rawget(L, -3) != LUA_TNIL) {
+			lua_pop(L, 1);
+			return push_format_error(L, c->path, lineno,
+						 lua_pushfstring(L, "duplicate key '%s'", lua_tostring(L, -1)));
+		}
+		lua_pop(L, 1);
+		push_kv_value(L, &f);
+		lua_rawset(L, -3);
+		p = nl ? nl + 1 : end;
+	}
+	return 1;
+}
+
+static void kv_cleanup(void *arg)
+{
+	procfile_free(&((struct kv_ctx *)arg)->file);
+}
+
+static int read_kv_file(lua_State *L, const char *path, int rollup)
+{
+	struct kv_ctx c;
+	int err;
+
+	c.path = path;
+	c.rollup = rollup;
+	err = procfile_read(path, &c.file);
+	if (err != 0)
+		return push_os_error(L, path, err);
+	return call_build(L, kv_build, &c, kv_cleanup);
+}
+
+static int proc_status(lua_State *L)
+{
+	char path[PATH_MAX];
+	pid_file_path(L, "status", path);
+	return read_kv_file(L, path, 0);
+}
+
+static int proc_smaps_rollup(lua_State *L)
+{
+	char path[PATH_MAX];
+	pid_file_path(L, "smaps_rollup", path);
+	return read_kv_file(L, path, 1);
+}
+
+static int proc_meminfo(lua_State *L)
+{
+	char path[PATH_MAX];
+	file_path(L, NULL, "meminfo", path);
+	return read_kv_file(L, path, 0);
+}
+
+/* ---- maps and smaps ---- */
+
+/* Fixed stack slots of a mapping build (absolute indices). */
+enum {
+	SLOT_CTX = 1,     /* not used after entry */
+	SLOT_RESULT,      /* the array of mappings */
+	SLOT_FLAGSETS,    /* VmFlags text -> shared read-only set */
+	SLOT_VM_START,    /* header keys, pushed once */
+	SLOT_VM_END,
+	SLOT_SIZE,
+	SLOT_PERMS,
+	SLOT_OFFSET,
+	SLOT_DEV,
+	SLOT_INODE,
+	SLOT_PATH,
+	SLOT_LAST_PATH,   /* the previous mapping's path string, reused when equal */
+	SLOT_LAST_FLAGS,  /* the previous mapping's VmFlags set, reused when equal */
+	SLOT_FIRST_KEY    /* smaps keys are pushed from here, below the mapping being built */
+};
+
+#define HEADER_FIELDS 8
+#define KEY_CACHE_MAX 256
+
+/* An smaps key seen before: its Lua string lives at a stack slot. */
+struct cached_key {
+	const char *text;      /* the Lua string's bytes, alive while it is on the stack */
+	size_t len;
+	int slot;
+	unsigned long record;  /* last mapping that had this key, to reject duplicates */
+	int is_vmflags;
+};
+
+struct mapping_ctx {
+	const char *path;
+	int smaps;
+	struct linestream *stream;
+
+	struct cached_key keys[KEY_CACHE_MAX];
+	int nkeys;
+	/* order[i]: the key of field i in the previous mapping; smaps repeats its key order. */
+	int order[KEY_CACHE_MAX];
+	int fields_hint;
+
+	const char *last_path;
+	size_t last_path_len;
+	const char *last_flags;
+	size_t last_flags_len;
+};
+
+static int vmflags_readonly(lua_State *L)
+{
+	return luaL_error(L, "VmFlags sets are read-only (shared by the mappings with the same flags)");
+}
+
+static int vmflags_next(lua_State *L)
+{
+	lua_settop(L, 2);
+	if (lua_next(L, 1))
+		return 2;
+	lua_pushnil(L);
+	return 1;
+}
+
+static int vmflags_pairs(lua_State *L)
+{
+	lua_getmetatable(L, 1);
+	lua_pushcfunction(L, vmflags_next);
+	lua_getfield(L, -2, "__index");
+	lua_pushnil(L);
+	return 3;
+}
+
+static int vmflags_tostring(lua_State *L)
+{
+	lua_getmetatable(L, 1);
+	lua_getfield(L, -1, "text");
+	return 1;
+}
+
+/* Pushes the read-only VmFlags set for text ("rd wr mr"), one shared set per distinct text. */
+static void push_vmflags(lua_State *L, struct mapping_ctx *c, const char *text, size_t len)
+{
+	const char *p, *end = text + len;
+
+	if (c->last_flags != NULL && len == c->last_flags_len && memcmp(text, c->last_flags, len) == 0) {
+		lua_pushvalue(L, SLOT_LAST_FLAGS);
+		return;
+	}
+	lua_pushlstring(L, text, len);
+	if (lua_rawget(L, SLOT_FLAGSETS) == LUA_TNIL) {
+		lua_pop(L, 1);
+		lua_createtable(L, 0, 0);                 /* the proxy users see */
+		lua_createtable(L, 0, 6);                 /* its metatable */
+		lua_createtable(L, 0, (int)(len / 3 + 1)); /* the set behind it */
+		for (p = text; p < end;) {
+			const char *word = p;
+			while (p < end && *p != ' ')
+				p++;
+			if (p > word) {
+				lua_pushlstring(L, word, (size_t)(p - word));
+				lua_pushboolean(L, 1);
+				lua_rawset(L, -3);
+			}
+			while (p < end && *p == ' ')
+				p++;
+		}
+		lua_setfield(L, -2, "__index");
+		lua_pushcfunction(L, vmflags_readonly);
+		lua_setfield(L, -2, "__newindex");
+		lua_pushcfunction(L, vmflags_pairs);
+		lua_setfield(L, -2, "__pairs");
+		lua_pushcfunction(L, vmflags_tostring);
+		lua_setfield(L, -2, "__tostring");
+		lua_pushliteral(L, "VmFlags");
+		lua_setfield(L, -2, "__name");
+		lua_pushlstring(L, text, len);
+		lua_setfield(L, -2, "text");
+		lua_setmetatable(L, -2);
+		lua_pushlstring(L, text, len);
+		lua_pushvalue(L, -2);
+		lua_rawset(L, SLOT_FLAGSETS);
+	}
+	lua_pushvalue(L, -1);
+	lua_replace(L, SLOT_LAST_FLAGS);
+	lua_getmetatable(L, -1);
+	lua_getfield(L, -1, "text");
+	c->last_flags = lua_tolstring(L, -1, &c->last_flags_len); /* anchored by the metatable */
+	lua_pop(L, 2);
+}
+
+/* Finds or adds the cached key for field number field_no; -1 when the cache is full. */
+static int lookup_key(lua_State *L, struct mapping_ctx *c, int field_no, const char *key, size_t len)
+{
+	int i;
+
+	if (field_no < KEY_CACHE_MAX && field_no < c->nkeys) {
+		struct cached_key *k = &c->keys[c->order[field_no]];
+		if (k->len == len && memcmp(k->text, key, len) == 0)
+			return c->order[field_no];
+	}
+	for (i = 0; i < c->nkeys; i++) {
+		if (c->keys[i].len == len && memcmp(c->keys[i].text, key, len) == 0)
+			break;
+	}
+	if (i == c->nkeys) {
+		if (c->nkeys == KEY_CACHE_MAX)
+			return -1;
+		luaL_checkstack(L, 4, "too many smaps keys");
+		lua_pushlstring(L, key, len);
+		lua_insert(L, -2); /* below the mapping being built */
+		c->keys[i].slot = lua_gettop(L) - 1;
+		c->keys[i].text = lua_tostring(L, c->keys[i].slot);
+		c->keys[i].len = len;
+		c->keys[i].record = 0;
+		c->keys[i].is_vmflags = len == 7 && memcmp(key, "VmFlags", 7) == 0;
+		c->nkeys++;
+	}
+	if (field_no < KEY_CACHE_MAX)
+		c->order[field_no] = i;
+	return i;
+}
+
+static void set_header_fields(lua_State *L, struct mapping_ctx *c, const struct maps_header *h)
+{
+	lua_pushvalue(L, SLOT_VM_START);
+	lua_pushinteger(L, (lua_Integer)h->vm_start);
+	lua_rawset(L, -3);
+	lua_pushvalue(L, SLOT_VM_END);
+	lua_pushinteger(L, (lua_Integer)h->vm_end);
+	lua_rawset(L, -3);
+	lua_pushvalue(L, SLOT_SIZE);
+	lua_pushinteger(L, (lua_Integer)(h->vm_end - h->vm_start));
+	lua_rawset(L, -3);
+	lua_pushvalue(L, SLOT_PERMS);
+	lua_pushlstring(L, h->perms, h->perms_len);
+	lua_rawset(L, -3);
+	lua_pushvalue(L, SLOT_OFFSET);
+	lua_pushinteger(L, (lua_Integer)h->offset);
+	lua_rawset(L, -3);
+	lua_pushvalue(L, SLOT_DEV);
+	lua_pushlstring(L, h->dev, h->dev_len);
+	lua_rawset(L, -3);
+	lua_pushvalue(L, SLOT_INODE);
+	lua_pushinteger(L, (lua_Integer)h->inode);
+	lua_rawset(L, -3);
+	lua_pushvalue(L, SLOT_PATH);
+	if (c->last_path != NULL && h->path_len == c->last_path_len &&
+	    memcmp(h->path, c->last_path, h->path_len) == 0) {
+		lua_pushvalue(L, SLOT_LAST_PATH);
+	} else {
+		lua_pushlstring(L, h->path, h->path_len);
+		lua_pushvalue(L, -1);
+		lua_replace(L, SLOT_LAST_PATH);
+		c->last_path = lua_tolstring(L, SLOT_LAST_PATH, &c->last_path_len);
+	}
+	lua_rawset(L, -3);
+}
+
+static int mapping_build(lua_State *L, void *arg)
+{
+	static const char *const header_keys[HEADER_FIELDS] = {
+		"vm_start", "vm_end", "size", "perms", "offset", "dev", "inode", "path"};
+	struct mapping_ctx *c = arg;
+	lua_Integer count = 0;
+	unsigned long record = 0;
+	int field_no = 0;
+	int i, r;
+
+	luaL_checkstack(L, SLOT_FIRST_KEY + 8, NULL);
+	lua_settop(L, 0);
+	lua_pushnil(L);                 /* SLOT_CTX */
+	lua_newtable(L);                /* SLOT_RESULT */
+	lua_newtable(L);                /* SLOT_FLAGSETS */
+	for (i = 0; i < HEADER_FIELDS; i++)
+		lua_pushstring(L, header_keys[i]);
+	lua_pushnil(L);                 /* SLOT_LAST_PATH */
+	lua_pushnil(L);                 /* SLOT_LAST_FLAGS */
+	c->fields_hint = HEADER_FIELDS;
+
+	for (;;) {
+		const char *line;
+		size_t len;
+		const char *reason;
+
+		r = linestream_next(c->stream, &line, &len);
+		if (r < 0)
+			return push_os_error(L, c->path, -r);
+		if (r == 0)
+			break;
+		if (maps_is_header(line, len)) {
+			struct maps_header h;
+			reason = maps_parse_header(line, len, &h);
+			if (reason != NULL)
+				return push_format_error(L, c->path, linestream_lineno(c->stream), reason);
+			if (record > 0) {
+				c->fields_hint = HEADER_FIELDS + field_no;
+				lua_rawseti(L, SLOT_RESULT, ++count);
+			}
+			record++;
+			field_no = 0;
+			lua_createtable(L, 0, c->fields_hint);
+			set_header_fields(L, c, &h);
+		} else if (c->smaps && record > 0) {
+			struct kv_field f;
+			int k;
+			reason = kv_parse_line(line, len, &f);
+			if (reason != NULL)
+				return push_format_error(L, c->path, linestream_lineno(c->stream), reason);
+			k = lookup_key(L, c, field_no, f.key, f.key_len);
+			if (k >= 0) {
+				if (c->keys[k].record == record)
+					return push_format_error(L, c->path, linestream_lineno(c->stream),
+						lua_pushfstring(L, "duplicate key '%s'", c->keys[k].text));
+				c->keys[k].record = record;
+				lua_pushvalue(L, c->keys[k].slot);
+			} else {
+				/* Past the cache: rare enough to pay for a lookup each time. */
+				lua_pushlstring(L, f.key, f.key_len);
+				lua_pushvalue(L, -1);
+				if (lua_rawget(L, -3) != LUA_TNIL)
+					return push_format_error(L, c->path, linestream_lineno(c->stream),
+						lua_pushfstring(L, "duplicate key '%s'", lua_tostring(L, -2)));
+				lua_pop(L, 1);
+			}
+			if (k >= 0 && c->keys[k].is_vmflags)
+				push_vmflags(L, c, f.text, f.text_len);
+			else
+				push_kv_value(L, &f);
+			lua_rawset(L, -3);
+			field_no++;
+		} else {
+			return push_format_error(L, c->path, linestream_lineno(c->stream),
+				c->smaps ? "field before the first mapping header"
+					 : "mapping header expected (start-end perms offset dev inode path)");
+		}
+	}
+	if (record > 0)
+		lua_rawseti(L, SLOT_RESULT, ++count);
+	lua_pushvalue(L, SLOT_RESULT);
+	return 1;
+}
+
+static void mapping_cleanup(void *arg)
+{
+	linestream_close(((struct mapping_ctx *)arg)->stream);
+}
+
+static int read_mappings(lua_State *L, const char *file, int smaps)
+{
+	char path[PATH_MAX];
+	struct mapping_ctx *c;
+	int err, n;
+
+	pid_file_path(L, file, path);
+	/* The context is large (the key cache); a userdata keeps it off the C stack and is collected. */
+	c = lua_newuserdatauv(L, sizeof(*c), 0);
+	memset(c, 0, sizeof(*c));
+	c->path = path;
+	c->smaps = smaps;
+	err = linestream_open(path, &c->stream);
+	if (err != 0)
+		return push_os_error(L, path, err);
+	n = call_build(L, mapping_build, c, mapping_cleanup);
+	return n;
+}
+
+static int proc_maps(lua_State *L)
+{
+	return read_mappings(L, "maps", 0);
+}
+
+static int proc_smaps(lua_State *L)
+{
+	return read_mappings(L, "smaps", 1);
+}
+
+/* ---- statm, cmdline, comm ---- */
+
+struct file_ctx {
+	const char *path;
+	struct procfile file;
+	long page_size;
+};
+
+static void file_cleanup(void *arg)
+{
+	procfile_free(&((struct file_ctx *)arg)->file);
+}
+
+static int statm_build(lua_State *L, void *arg)
+{
+	/* proc(5): size resident shared text lib data dt, in pages */
+	static const char *const names[] = {"size", "resident", "shared", "text", "lib", "data", "dt"};
+	struct file_ctx *c = arg;
+	const char *p = c->file.data, *end = p + c->file.len;
+	size_t i;
+
+	if (end > p && end[-1] == '\n')
+		end--;
+	lua_createtable(L, 0, 7);
+	for (i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
+		const char *digits;
+		uint64_t pages;
+		enum num_status st;
+		if (i > 0) {
+			if (p >= end || *p != ' ')
+				return push_format_error(L, c->path, 1, lua_pushfstring(L,
+					"%s: space expected before the field", names[i]));
+			p++;
+		}
+		digits = p;
+		st = num_parse_dec(&p, end, &pages);
+		if (st == NUM_NONE)
+			return push_format_error(L, c->path, 1, lua_pushfstring(L,
+				"%s: decimal number of pages expected", names[i]));
+		push_scaled(L, pages, st == NUM_OVERFLOW, digits, (size_t)(p - digits),
+			    (uint64_t)c->page_size);
+		lua_setfield(L, -2, names[i]);
+	}
+	if (p != end)
+		return push_format_error(L, c->path, 1, "unexpected text after the seventh field");
+	return 1;
+}
+
+static int cmdline_build(lua_State *L, void *arg)
+{
+	struct file_ctx *c = arg;
+	const char *p = c->file.data, *end = p + c->file.len;
+	lua_Integer n = 0;
+
+	lua_newtable(L);
+	while (p < end) {
+		const char *nul = memchr(p, '\0', (size_t)(end - p));
+		const char *arg_end = nul ? nul : end;
+		lua_pushlstring(L, p, (size_t)(arg_end - p));
+		lua_rawseti(L, -2, ++n);
+		p = nul ? nul + 1 : end;
+	}
+	return 1;
+}
+
+static int comm_build(lua_State *L, void *arg)
+{
+	struct file_ctx *c = arg;
+	size_t len = c->file.len;
+
+	if (len > 0 && c->file.data[len - 1] == '\n')
+		len--;
+	lua_pushlstring(L, c->file.data, len);
+	return 1;
+}
+
+static int read_pid_file(lua_State *L, const char *file, int (*build)(lua_State *, void *))
+{
+	char path[PATH_MAX];
+	struct file_ctx c;
+	int err;
+
+	pid_file_path(L, file, path);
+	c.path = path;
+	c.page_size = source_of(L)->page_size;
+	err = procfile_read(path, &c.file);
+	if (err != 0)
+		return push_os_error(L, path, err);
+	return call_build(L, build, &c, file_cleanup);
+}
+
+static int proc_statm(lua_State *L)
+{
+	return read_pid_file(L, "statm", statm_build);
+}
+
+static int proc_cmdline(lua_State *L)
+{
+	return read_pid_file(L, "cmdline", cmdline_build);
+}
+
+static int proc_comm(lua_State *L)
+{
+	return read_pid_file(L, "comm", comm_build);
+}
+
+/* ---- the process list and the source ---- */
+
+static int compare_pids(const void *a, const void *b)
+{
+	lua_Integer x = *(const lua_Integer *)a, y = *(const lua_Integer *)b;
+	return (x > y) - (x < y);
+}
+
+struct pids_ctx {
+	DIR *dir;
+	lua_Integer *pids;
+	size_t n, cap;
+};
+
+static int pids_build(lua_State *L, void *arg)
+{
+	struct pids_ctx *c = arg;
+	size_t i;
+
+	qsort(c->pids, c->n, sizeof(c->pids[0]), compare_pids);
+	lua_createtable(L, (int)c->n, 0);
+	for (i = 0; i < c->n; i++) {
+		lua_pushinteger(L, c->pids[i]);
+		lua_rawseti(L, -2, (lua_Integer)i + 1);
+	}
+	return 1;
+}
+
+static void pids_cleanup(void *arg)
+{
+	free(((struct pids_ctx *)arg)->pids);
+}
+
+static int proc_pids(lua_State *L)
+{
+	struct proc_source *src = source_of(L);
+	struct pids_ctx c = {NULL, NULL, 0, 0};
+	struct dirent *e;
+	int err = 0;
+
+	c.dir = opendir(src->root);
+	if (c.dir == NULL)
+		return push_os_error(L, src->root, errno);
+	for (;;) {
+		const char *name, *p;
+		uint64_t pid;
+		errno = 0;
+		e = readdir(c.dir);
+		if (e == NULL) {
+			err = errno;
+			break;
+		}
+		name = e->d_name;
+		p = name;
+		if (num_parse_dec(&p, name + strlen(name), &pid) != NUM_OK || *p != '\0' || pid > INT_MAX)
+			continue;
+		if (c.n == c.cap) {
+			size_t cap = c.cap ? c.cap * 2 : 256;
+			lua_Integer *grown = realloc(c.pids, cap * sizeof(*grown));
+			if (grown == NULL) {
+				err = ENOMEM;
+				break;
+			}
+			c.pids = grown;
+			c.cap = cap;
+		}
+		c.pids[c.n++] = (lua_Integer)pid;
+	}
+	closedir(c.dir);
+	if (err != 0) {
+		free(c.pids);
+		return push_os_error(L, src->root, err);
+	}
+	return call_build(L, pids_build, &c, pids_cleanup);
+}
+
+static int proc_page_size(lua_State *L)
+{
+	lua_pushinteger(L, source_of(L)->page_size);
+	return 1;
+}
+
+static int proc_root(lua_State *L)
+{
+	lua_pushstring(L, source_of(L)->root);
+	return 1;
+}
+
+static int proc_at(lua_State *L)
+{
+	lproc_push(L, luaL_checkstring(L, 1));
+	return 1;
+}
+
+static const luaL_Reg proc_functions[] = {
+	{"at", proc_at},
+	{"cmdline", proc_cmdline},
+	{"comm", proc_comm},
+	{"maps", proc_maps},
+	{"meminfo", proc_meminfo},
+	{"page_size", proc_page_size},
+	{"pids", proc_pids},
+	{"root", proc_root},
+	{"smaps", proc_smaps},
+	{"smaps_rollup", proc_smaps_rollup},
+	{"statm", proc_statm},
+	{"status", proc_status},
+	{NULL, NULL},
+};
+
+void lproc_push(lua_State *L, const char *root)
+{
+	struct proc_source *src;
+	size_t len = strlen(root);
+
+	if (len >= PATH_MAX - 64)
+		luaL_error(L, "proc root '%s' is too long", root);
+	lua_createtable(L, 0, sizeof(proc_functions) / sizeof(proc_functions[0]));
+	src = lua_newuserdatauv(L, sizeof(*src), 0);
+	src->page_size = sysconf(_SC_PAGESIZE);
+	memcpy(src->root, root, len + 1);
+	/* "/proc/" and "/proc" name the same tree; paths are joined with '/'. */
+	while (len > 1 && src->root[len - 1] == '/')
+		src->root[--len] = '\0';
+	luaL_setfuncs(L, proc_functions, 1);
+}
+
+int luaopen_memscript_proc(lua_State *L)
+{
+	const char *root = getenv("MEMSCRIPT_PROC_ROOT");
+	lproc_push(L, root != NULL && root[0] != '\0' ? root : "/proc");
+	return 1;
+}

@@ -1,0 +1,7 @@
+/* main.c: the memscript executable. */
+#include "host.h"
+
+int main(int argc, char **argv)
+{
+	return host_main(argc, argv);
+}

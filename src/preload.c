@@ -1,0 +1,37 @@
+/* preload.c: package.preload entries for the embedded lua/ modules and the linked C modules. */
+#include "preload.h"
+
+#include <lauxlib.h>
+#include <lua.h>
+#include <lualib.h>
+
+#include "lproc.h"
+
+int luaopen_lpeg(lua_State *L);
+
+/* package.preload loader: upvalue 1 is the embedded_module. Loads lazily, on first require. */
+static int load_embedded(lua_State *L)
+{
+	const struct embedded_module *m = lua_touserdata(L, lua_upvalueindex(1));
+
+	if (luaL_loadbuffer(L, m->source, m->size, m->chunkname) != LUA_OK)
+		return lua_error(L);
+	lua_pushstring(L, m->name);
+	lua_call(L, 1, 1);
+	return 1;
+}
+
+void preload_register(lua_State *L)
+{
+	const struct embedded_module *m;
+
+	luaL_getsubtable(L, LUA_REGISTRYINDEX, LUA_PRELOAD_TABLE);
+	for (m = embedded_modules; m->name != NULL; m++) {
+		lua_pushlightuserdata(L, (void *)m);
+		lua_pushcclosure(L, load_embedded, 1);
+		lua_setfield(L, -2, m->name);
+	}
+	lua_pushcfunction(L, luaopen_lpeg);
+	lua_setfield(L, -2, "lpeg");
+	lua_pop(L, 1);
+}

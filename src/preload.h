@@ -1,0 +1,22 @@
+/* preload.h: the lua/ modules compiled into the binary, and their registration in package.preload. */
+#ifndef MEMSCRIPT_PRELOAD_H
+#define MEMSCRIPT_PRELOAD_H
+
+#include <stddef.h>
+
+struct embedded_module {
+	const char *name;      /* "memscript.units" */
+	const char *chunkname; /* "@memscript/units.lua", so tracebacks name the source file */
+	const char *source;
+	size_t size;
+};
+
+/* Generated at build time by cmake/embed_lua.cmake; ends with a NULL name. */
+extern const struct embedded_module embedded_modules[];
+
+struct lua_State;
+
+/* Registers every embedded module and the statically linked C modules (lpeg) in package.preload. */
+void preload_register(struct lua_State *L);
+
+#endif

@@ -1,0 +1,156 @@
+-- The test suite's checks: named tests, equality with a readable diff, and the closing line CTest reads.
+--
+-- A test file:
+--   local T = require "testing"
+--   T.test("Rss of the heap is in bytes", function()
+--     T.eq(m.Rss, 132 * 1024, "Rss")
+--   end)
+--   T.done()
+--
+-- Environment set by tests/CMakeLists.txt:
+--   MEMSCRIPT_BIN       the memscript binary under test
+--   MEMSCRIPT_SOURCE    the source tree
+--   MEMSCRIPT_FIXTURES  tests/fixtures in the source tree
+--   MEMSCRIPT_HELPER    the live helper program (tests/helper)
+--   MEMSCRIPT_BUILD     the build tree
+
+local format, rep, concat = string.format, string.rep, table.concat
+local sort, type, tostring, pairs = table.sort, type, tostring, pairs
+
+local M = {}
+
+M.bin = os.getenv("MEMSCRIPT_BIN")
+M.source = os.getenv("MEMSCRIPT_SOURCE")
+M.fixtures = os.getenv("MEMSCRIPT_FIXTURES")
+M.helper = os.getenv("MEMSCRIPT_HELPER")
+M.build = os.getenv("MEMSCRIPT_BUILD")
+
+local passed, failed, skipped = 0, 0, 0
+
+local function show(v, depth)
+  depth = depth or 0
+  if type(v) == "string" then return format("%q", v) end
+  if type(v) ~= "table" or depth > 3 then return tostring(v) end
+  local keys = {}
+  for k in pairs(v) do keys[#keys + 1] = k end
+  sort(keys, function(a, b) return tostring(a) < tostring(b) end)
+  local parts = {}
+  for _, k in ipairs(keys) do
+    parts[#parts + 1] = format("[%s]=%s", show(k), show(v[k], depth + 1))
+  end
+  return "{" .. concat(parts, ", ") .. "}"
+end
+M.show = show
+
+local function deep_equal(a, b)
+  if a == b then return math.type(a) == math.type(b) end
+  if type(a) ~= "table" or type(b) ~= "table" then return false end
+  for k, v in pairs(a) do
+    if not deep_equal(v, b[k]) then return false end
+  end
+  for k in pairs(b) do
+    if a[k] == nil then return false end
+  end
+  return true
+end
+
+-- Fails the current test; level 3 blames the test body's line.
+local function fail(msg)
+  error(msg, 3)
+end
+
+-- Equal values of the same type; numbers must also agree on integer versus float.
+function M.eq(actual, expected, what)
+  if not deep_equal(actual, expected) then
+    fail(format("%s: expected %s, got %s", what or "value", show(expected), show(actual)))
+  end
+end
+
+function M.ok(cond, what)
+  if not cond then fail(what or "condition is false") end
+end
+
+-- haystack contains needle as plain text.
+function M.contains(haystack, needle, what)
+  if type(haystack) ~= "string" or not haystack:find(needle, 1, true) then
+    fail(format("%s: %s does not contain %s", what or "text", show(haystack), show(needle)))
+  end
+end
+
+-- Lines that differ between two texts, for comparing whole reports.
+function M.same_text(actual, expected, what)
+  if actual == expected then return end
+  local a, e = {}, {}
+  for l in (actual .. "\n"):gmatch("(.-)\n") do a[#a + 1] = l end
+  for l in (expected .. "\n"):gmatch("(.-)\n") do e[#e + 1] = l end
+  for i = 1, math.max(#a, #e) do
+    if a[i] ~= e[i] then
+      fail(format("%s differs at line %d:\n  expected: %s\n  actual:   %s",
+        what or "text", i, show(e[i]), show(a[i])))
+    end
+  end
+  fail((what or "text") .. " differs in its trailing newline")
+end
+
+-- A call that must raise an error whose message contains `needle`.
+function M.raises(fn, needle, what)
+  local ok, err = pcall(fn)
+  if ok then fail((what or "call") .. ": expected an error, none was raised") end
+  if needle and not tostring(err):find(needle, 1, true) then
+    fail(format("%s: error %s does not contain %s", what or "call", show(tostring(err)), show(needle)))
+  end
+end
+
+function M.test(name, fn)
+  local ok, err = xpcall(fn, debug.traceback)
+  if ok then
+    passed = passed + 1
+    io.write("ok      ", name, "\n")
+  elseif type(err) == "string" and err:find("^SKIP: ") then
+    skipped = skipped + 1
+    io.write("skip    ", name, " (", err:sub(7), ")\n")
+  else
+    failed = failed + 1
+    io.write("FAILED  ", name, "\n    ", tostring(err):gsub("\n", "\n    "), "\n")
+  end
+end
+
+-- Skips the current test with a reason (a missing peer such as pmap).
+function M.skip(reason)
+  error("SKIP: " .. reason, 0)
+end
+
+-- Runs a shell command; returns stdout, stderr and the exit status.
+function M.run(cmd, stdin)
+  local tmp = os.tmpname()
+  local inpath
+  if stdin then
+    inpath = os.tmpname()
+    local f = assert(io.open(inpath, "w"))
+    f:write(stdin)
+    f:close()
+  end
+  local full = format("(%s) 2>%s%s", cmd, tmp, inpath and (" <" .. inpath) or " </dev/null")
+  local p = assert(io.popen(full, "r"))
+  local out = p:read("a")
+  local _, _, status = p:close()
+  local f = io.open(tmp, "r")
+  local err = f and f:read("a") or ""
+  if f then f:close() end
+  os.remove(tmp)
+  if inpath then os.remove(inpath) end
+  return out, err, status
+end
+
+-- Quotes a string for the shell.
+function M.q(s)
+  return "'" .. tostring(s):gsub("'", "'\\''") .. "'"
+end
+
+-- Prints the closing line and exits non-zero when anything failed.
+function M.done()
+  io.write(format("%d passed, %d failed, %d skipped\n", passed, failed, skipped))
+  os.exit(failed == 0 and passed > 0 and 0 or 1)
+end
+
+return M
