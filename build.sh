@@ -1,0 +1,34 @@
+#!/usr/bin/env bash
+# build.sh: installs what is missing (Debian 12, as root), builds memscript in build/, and with
+# "test" runs the whole test suite. The README's quick start and CI both run this.
+set -euo pipefail
+cd "$(dirname "$0")"
+
+# What the build needs, and what the tests use as peers (procps's pmap).
+build_packages=(cmake make gcc pkg-config liblua5.4-dev lua-lpeg-dev)
+test_packages=(procps)
+
+missing=()
+want=("${build_packages[@]}")
+[ "${1:-}" = test ] && want+=("${test_packages[@]}")
+for p in "${want[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+if [ ${#missing[@]} -gt 0 ]; then
+  if [ "$(id -u)" -ne 0 ]; then
+    echo "build.sh: missing packages: ${missing[*]} (run as root, or install them)" >&2
+    exit 1
+  fi
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get update -qq
+  apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+fi
+
+werror=OFF
+[ -n "${CI:-}" ] && werror=ON
+cmake -S . -B build -DCMAKE_BUILD_TYPE=RelWithDebInfo -DMEMSCRIPT_WERROR=$werror >/dev/null
+cmake --build build -j"$(nproc)"
+
+if [ "${1:-}" = test ]; then
+  ctest --test-dir build --output-on-failure -j2
+fi
