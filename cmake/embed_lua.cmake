@@ -1,5 +1,6 @@
 # Turns lua/*.lua into a C file of byte arrays with their module and chunk names.
-# Run as: cmake -DOUTPUT=file.c -DMODULES="a.lua;b.lua" -P embed_lua.cmake
+# Run as: cmake -DOUTPUT=file.c -DMODULES="a.lua|b.lua" -P embed_lua.cmake
+string(REPLACE "|" ";" MODULES "${MODULES}")
 set(body "/* Generated from lua/ by cmake/embed_lua.cmake; do not edit. */\n#include <stddef.h>\n#include \"preload.h\"\n\n")
 set(table "const struct embedded_module embedded_modules[] = {\n")
 set(index 0)

@@ -1,6 +1,7 @@
 /* host.c: the memscript command line, following the standalone lua interpreter (lua.c). */
 #include "host.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <limits.h>
 #include <signal.h>
@@ -26,7 +27,9 @@ static const char usage_text[] =
 	"  -l G=MOD         require library MOD into global G\n"
 	"  -i               enter interactive mode after executing script\n"
 	"  -v               show version information\n"
+	"  -f, --format F   output format of the bundled scripts: table, json or csv\n"
 	"  --proc-root DIR  read /proc files under DIR instead of /proc\n"
+	"  --list           list the bundled scripts\n"
 	"  -h, --help       show this help\n"
 	"  --               stop handling options\n"
 	"  -                stop handling options and execute stdin\n"
@@ -139,8 +142,25 @@ struct options {
 	int version;       /* -v */
 	int has_e;         /* some -e */
 	int stdin_script;  /* "-" */
+	int list;          /* --list */
 	const char *proc_root;
+	const char *format;
 };
+
+static const char *const output_formats[] = {"table", "json", "csv", NULL};
+
+/* Returns value when it is one of the output formats, else NULL after printing why. */
+static const char *check_format(const char *value)
+{
+	int i;
+
+	for (i = 0; output_formats[i] != NULL; i++) {
+		if (strcmp(value, output_formats[i]) == 0)
+			return value;
+	}
+	fprintf(stderr, "%s: unknown format '%s' (table, json or csv)\n", progname, value);
+	return NULL;
+}
 
 /* Parses the options before the script; returns 0, or -1 after printing what is wrong. */
 static int parse_options(int argc, char **argv, struct options *o)
@@ -191,6 +211,18 @@ static int parse_options(int argc, char **argv, struct options *o)
 			o->proc_root = argv[i];
 		} else if (strncmp(a, "--proc-root=", 12) == 0) {
 			o->proc_root = a + 12;
+		} else if (strcmp(a, "-f") == 0 || strcmp(a, "--format") == 0) {
+			if (++i >= argc) {
+				fprintf(stderr, "%s: '%s' needs a format\n%s", progname, a, usage_text);
+				return -1;
+			}
+			if ((o->format = check_format(argv[i])) == NULL)
+				return -1;
+		} else if (strncmp(a, "--format=", 9) == 0) {
+			if ((o->format = check_format(a + 9)) == NULL)
+				return -1;
+		} else if (strcmp(a, "--list") == 0) {
+			o->list = 1;
 		} else {
 			fprintf(stderr, "%s: unrecognized option '%s'\n%s", progname, a, usage_text);
 			return -1;
@@ -207,7 +239,7 @@ static int run_early_options(lua_State *L, char **argv, int stop)
 	for (i = 1; i < stop; i++) {
 		char *a = argv[i];
 		char *value = NULL;
-		if (strcmp(a, "--proc-root") == 0) {
+		if (strcmp(a, "--proc-root") == 0 || strcmp(a, "-f") == 0 || strcmp(a, "--format") == 0) {
 			i++;
 			continue;
 		}
@@ -335,6 +367,89 @@ static int run_script(lua_State *L, const char *name, int from_stdin)
 	return host_report(L, status);
 }
 
+/* where(expr): the where-language compiler, loaded on first use (upvalue 1 is `require`). */
+static int lazy_where(lua_State *L)
+{
+	lua_settop(L, 1);
+	lua_pushvalue(L, lua_upvalueindex(1));
+	lua_pushliteral(L, "memscript.where");
+	lua_call(L, 1, 1);
+	lua_getfield(L, -1, "compile");
+	lua_pushvalue(L, 1);
+	lua_call(L, 1, 1);
+	return 1;
+}
+
+/* The globals every script sees besides Lua's own: proc and where; and the host's options. */
+static void open_memscript(lua_State *L, const struct options *o)
+{
+	const char *root = o->proc_root;
+
+	if (root == NULL || root[0] == '\0')
+		root = getenv("MEMSCRIPT_PROC_ROOT");
+	lproc_push(L, root != NULL && root[0] != '\0' ? root : "/proc");
+	lua_pushvalue(L, -1);
+	lua_setglobal(L, "proc");
+	luaL_getsubtable(L, LUA_REGISTRYINDEX, LUA_LOADED_TABLE);
+	lua_insert(L, -2);
+	lua_setfield(L, -2, "memscript");
+	lua_pop(L, 1);
+
+	lua_getglobal(L, "require");
+	lua_pushcclosure(L, lazy_where, 1);
+	lua_setglobal(L, "where");
+
+	lua_getglobal(L, "require");
+	lua_pushliteral(L, "memscript.sys");
+	lua_call(L, 1, 1);
+	lua_getfield(L, -1, "options");
+	if (o->format != NULL) {
+		lua_pushstring(L, o->format);
+		lua_setfield(L, -2, "format");
+	}
+	lua_pop(L, 2);
+}
+
+static int is_lua_script(const struct dirent *e)
+{
+	size_t len = strlen(e->d_name);
+	return len > 4 && strcmp(e->d_name + len - 4, ".lua") == 0;
+}
+
+/* --list: each bundled script with the description from its header ("-- name.lua: what", "-- usage: ..."). */
+static void list_scripts(void)
+{
+	const char *dir = bundled_scripts_dir();
+	struct dirent **entries;
+	int i, n = scandir(dir, &entries, is_lua_script, alphasort);
+
+	if (n < 0) {
+		fprintf(stderr, "%s: %s: %s\n", progname, dir, strerror(errno));
+		return;
+	}
+	for (i = 0; i < n; i++) {
+		char path[PATH_MAX], line[512] = "", usage[512] = "";
+		const char *what, *use;
+		FILE *f;
+		snprintf(path, sizeof(path), "%s/%s", dir, entries[i]->d_name);
+		f = fopen(path, "r");
+		if (f != NULL) {
+			if (fgets(line, sizeof(line), f) == NULL || fgets(usage, sizeof(usage), f) == NULL)
+				usage[0] = '\0';
+			fclose(f);
+		}
+		line[strcspn(line, "\n")] = '\0';
+		usage[strcspn(usage, "\n")] = '\0';
+		what = strstr(line, ": ");
+		use = strstr(usage, "usage: ");
+		printf("%-14s %s\n", entries[i]->d_name, what ? what + 2 : "");
+		if (use != NULL)
+			printf("%-14s %s\n", "", use);
+		free(entries[i]);
+	}
+	free(entries);
+}
+
 static void print_version(void)
 {
 	printf("memscript %s (%s, LPeg)\n", MEMSCRIPT_VERSION, LUA_RELEASE);
@@ -353,21 +468,17 @@ static int host_protected_main(lua_State *L)
 {
 	struct host_run *run = lua_touserdata(L, 1);
 	struct options *o = &run->opts;
-	const char *root = o->proc_root;
 	int script_index = o->script;
 
 	luaL_checkversion(L);
 	luaL_openlibs(L);
 	preload_register(L);
-	if (root == NULL || root[0] == '\0')
-		root = getenv("MEMSCRIPT_PROC_ROOT");
-	lproc_push(L, root != NULL && root[0] != '\0' ? root : "/proc");
-	lua_pushvalue(L, -1);
-	lua_setglobal(L, "proc");
-	luaL_getsubtable(L, LUA_REGISTRYINDEX, LUA_LOADED_TABLE);
-	lua_insert(L, -2);
-	lua_setfield(L, -2, "memscript");
-	lua_pop(L, 1);
+	open_memscript(L, o);
+	if (o->list) {
+		list_scripts();
+		run->status = STATUS_OK;
+		return 0;
+	}
 
 	create_arg_table(L, run->argc, run->argv, script_index);
 	if (o->version)

@@ -544,6 +544,33 @@ static void mapping_cleanup(void *arg)
 	linestream_close(((struct mapping_ctx *)arg)->stream);
 }
 
+/*
+ * Gives the array on top of the stack the methods of memscript.collection (filter, sort, ...),
+ * loading that module on first use so `memscript -e ''` does not pay for it.
+ */
+static void set_collection_metatable(lua_State *L)
+{
+	luaL_getsubtable(L, LUA_REGISTRYINDEX, LUA_LOADED_TABLE);
+	if (lua_getfield(L, -1, "memscript.collection") != LUA_TTABLE) {
+		lua_pop(L, 1);
+		luaL_getsubtable(L, LUA_REGISTRYINDEX, LUA_PRELOAD_TABLE);
+		if (lua_getfield(L, -1, "memscript.collection") != LUA_TFUNCTION) {
+			lua_pop(L, 3);
+			return;
+		}
+		lua_remove(L, -2);
+		lua_pushliteral(L, "memscript.collection");
+		lua_call(L, 1, 1);
+		lua_pushvalue(L, -1);
+		lua_setfield(L, -3, "memscript.collection");
+	}
+	if (lua_getfield(L, -1, "meta") == LUA_TTABLE)
+		lua_setmetatable(L, -4);
+	else
+		lua_pop(L, 1);
+	lua_pop(L, 2);
+}
+
 static int read_mappings(lua_State *L, const char *file, int smaps)
 {
 	char path[PATH_MAX];
@@ -560,6 +587,8 @@ static int read_mappings(lua_State *L, const char *file, int smaps)
 	if (err != 0)
 		return push_os_error(L, path, err);
 	n = call_build(L, mapping_build, c, mapping_cleanup);
+	if (n == 1)
+		set_collection_metatable(L);
 	return n;
 }
 

@@ -6,8 +6,10 @@
 #include <lualib.h>
 
 #include "lproc.h"
+#include "lsys.h"
 
 int luaopen_lpeg(lua_State *L);
+int luaopen_cjson(lua_State *L);
 
 /* package.preload loader: upvalue 1 is the embedded_module. Loads lazily, on first require. */
 static int load_embedded(lua_State *L)
@@ -33,5 +35,9 @@ void preload_register(lua_State *L)
 	}
 	lua_pushcfunction(L, luaopen_lpeg);
 	lua_setfield(L, -2, "lpeg");
+	lua_pushcfunction(L, luaopen_cjson);
+	lua_setfield(L, -2, "cjson");
+	lua_pushcfunction(L, luaopen_memscript_sys);
+	lua_setfield(L, -2, "memscript.sys");
 	lua_pop(L, 1);
 }

@@ -1,0 +1,218 @@
+-- output.lua: one rendering layer for rows and columns: aligned text, JSON (lua-cjson) or CSV.
+--
+--   output.print(rows, {
+--     { "Address", "vm_start", kind = "addr" },
+--     { "Rss", "Rss", kind = "bytes" },
+--     { "Mapping", function(m) return m.path end, align = "left" },
+--   })
+--
+-- A column is { title, field-name-or-function, kind = "bytes"|"addr"|"number"|"text"|"flags",
+-- align = "left"|"right", json = "name in JSON/CSV" }. The format comes from memscript's
+-- -f/--format option (table, json, csv) unless opts.format says otherwise. In a table on a
+-- terminal, bytes print in human units (1.5M); otherwise numbers print exactly.
+
+local sys = require "memscript.sys"
+local units = require "memscript.units"
+
+local type, tostring, ipairs, pairs, error = type, tostring, ipairs, pairs, error
+local format, rep, concat, gsub, find = string.format, string.rep, table.concat, string.gsub, string.find
+local mtype, write = math.type, io.write
+
+local M = {}
+
+M.formats = { table = true, json = true, csv = true }
+
+-- The format chosen on the command line, or "table".
+function M.format()
+  return sys.options.format or "table"
+end
+
+local function cell_value(row, col)
+  local get = col[2]
+  if type(get) == "function" then return get(row) end
+  return row[get]
+end
+
+local function flags_list(set)
+  local codes = {}
+  for code in tostring(set):gmatch("%S+") do codes[#codes + 1] = code end
+  return codes
+end
+
+-- The text of one cell. human: sizes in binary units; otherwise exact.
+local function cell_text(value, col, human)
+  if value == nil then return "-" end
+  local kind = col.kind
+  if kind == "addr" and mtype(value) == "integer" then return format("%016x", value) end
+  if kind == "bytes" and type(value) == "number" then
+    if human then return units.format(value) end
+    if mtype(value) == "integer" then return format("%d", value) end
+    return format("%.17g", value)
+  end
+  if kind == "flags" then return concat(flags_list(value), " ") end
+  if mtype(value) == "float" and value == math.floor(value) and value < 2^63 and value >= -2^63 then
+    return format("%.17g", value)
+  end
+  return tostring(value)
+end
+
+local function right_aligned(col)
+  if col.align then return col.align == "right" end
+  return col.kind == "bytes" or col.kind == "number"
+end
+
+-- Aligned text: a header line, then one line per row, columns separated by two spaces.
+local function render_table(rows, columns, opts)
+  local human = opts.human
+  if human == nil then human = sys.isatty(1) end
+  local widths, cells = {}, {}
+  for c, col in ipairs(columns) do widths[c] = #col[1] end
+  for r, row in ipairs(rows) do
+    local line = {}
+    for c, col in ipairs(columns) do
+      local text = cell_text(cell_value(row, col), col, human)
+      line[c] = text
+      if #text > widths[c] then widths[c] = #text end
+    end
+    cells[r] = line
+  end
+  local out = {}
+  local function emit(texts)
+    local parts = {}
+    for c, col in ipairs(columns) do
+      local text, pad = texts[c], widths[c] - #texts[c]
+      if c == #columns and not right_aligned(col) then
+        parts[c] = text
+      elseif right_aligned(col) then
+        parts[c] = rep(" ", pad) .. text
+      else
+        parts[c] = text .. rep(" ", pad)
+      end
+    end
+    out[#out + 1] = concat(parts, "  ")
+  end
+  if not opts.no_header then
+    local titles = {}
+    for c, col in ipairs(columns) do titles[c] = col[1] end
+    emit(titles)
+  end
+  for _, line in ipairs(cells) do emit(line) end
+  return concat(out, "\n") .. (#out > 0 and "\n" or "")
+end
+
+local function json_name(col)
+  if col.json then return col.json end
+  if type(col[2]) == "string" then return col[2] end
+  return col[1]
+end
+
+-- lua-cjson 2.1 prints numbers with at most 14 significant digits; integers with more are put in
+-- as marked strings and the marks removed after encoding, so every integer comes out exact.
+local big = 10 ^ 14
+
+local function new_marks()
+  return { prefix = format("@memscript-number-%d:", math.random(1, 1 << 30)) }
+end
+
+-- Removes the marks, and the escaping of '/' that lua-cjson adds ("\/"): a '/' in its output is
+-- always its own escape, so the plain slash decodes to the same string.
+local function unmark(text, marks)
+  text = gsub(text, "\\/", "/")
+  if not marks.used then return text end
+  local pattern = '"' .. gsub(marks.prefix, "%p", "%%%0") .. '([-%d.e+]+)@"'
+  return (gsub(text, pattern, "%1"))
+end
+
+local function json_value(value, col, marks)
+  if value == nil then return require("cjson").null end
+  if col.kind == "addr" and mtype(value) == "integer" then return format("%016x", value) end
+  if col.kind == "flags" then
+    return flags_list(value)
+  end
+  if mtype(value) == "integer" and (value >= big or value <= -big) then
+    marks.used = true
+    return marks.prefix .. format("%d", value) .. "@"
+  end
+  if mtype(value) == "float" and (value >= big or value <= -big) then
+    marks.used = true
+    return marks.prefix .. format("%.17g", value) .. "@"
+  end
+  return value
+end
+
+-- Encodes any Lua value as JSON with exact integers (see json_value).
+function M.json_encode(value)
+  local cjson = require "cjson"
+  local marks = new_marks()
+  local function convert(v)
+    if type(v) == "table" then
+      local mt = getmetatable(v)
+      if mt and mt.__name == "VmFlags" then
+        return flags_list(v)
+      end
+      local out = {}
+      for k, x in pairs(v) do out[k] = convert(x) end
+      return out
+    end
+    return json_value(v, {}, marks)
+  end
+  return unmark(cjson.encode(convert(value)), marks)
+end
+
+-- An array of objects keyed by the columns' field names.
+local function render_json(rows, columns)
+  local cjson = require "cjson"
+  local marks = new_marks()
+  local list = {}
+  for r, row in ipairs(rows) do
+    local obj = {}
+    for _, col in ipairs(columns) do
+      obj[json_name(col)] = json_value(cell_value(row, col), col, marks)
+    end
+    list[r] = obj
+  end
+  -- lua-cjson 2.1 encodes an empty table as an object; no rows is an empty array.
+  if #list == 0 then return "[]\n" end
+  return unmark(cjson.encode(list), marks) .. "\n"
+end
+
+-- RFC 4180: a field with a comma, a double quote or a line break is quoted, quotes doubled;
+-- records end with CRLF.
+local function csv_field(text)
+  if find(text, '[,"\r\n]') then
+    return '"' .. gsub(text, '"', '""') .. '"'
+  end
+  return text
+end
+
+local function render_csv(rows, columns)
+  local out = {}
+  local titles = {}
+  for c, col in ipairs(columns) do titles[c] = csv_field(json_name(col)) end
+  out[1] = concat(titles, ",")
+  for _, row in ipairs(rows) do
+    local fields = {}
+    for c, col in ipairs(columns) do
+      local value = cell_value(row, col)
+      fields[c] = value == nil and "" or csv_field(cell_text(value, col, false))
+    end
+    out[#out + 1] = concat(fields, ",")
+  end
+  return concat(out, "\r\n") .. "\r\n"
+end
+
+-- The rows rendered as text in the chosen format.
+function M.render(rows, columns, opts)
+  opts = opts or {}
+  local fmt = opts.format or M.format()
+  if fmt == "table" then return render_table(rows, columns, opts) end
+  if fmt == "json" then return render_json(rows, columns) end
+  if fmt == "csv" then return render_csv(rows, columns) end
+  error(format("unknown output format '%s' (table, json or csv)", tostring(fmt)), 2)
+end
+
+function M.print(rows, columns, opts)
+  write(M.render(rows, columns, opts))
+end
+
+return M
