@@ -257,13 +257,14 @@ static int run_early_options(lua_State *L, char **argv, int stop)
 	return 1;
 }
 
-/* arg: the script at 0, its arguments at 1..n, the interpreter and options at negative indices. */
+/*
+ * arg: the script at 0, its arguments at 1..n, the interpreter and options at negative indices.
+ * With no script the interpreter is at 0 and the options follow, as in lua.c.
+ */
 static void create_arg_table(lua_State *L, int argc, char **argv, int script)
 {
 	int i;
 
-	if (script == 0)
-		script = argc; /* no script: everything is interpreter options, like lua.c */
 	lua_createtable(L, argc - script, script + 1);
 	for (i = 0; i < argc; i++) {
 		lua_pushstring(L, argv[i]);

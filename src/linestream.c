@@ -4,8 +4,11 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <pthread.h>
+#include <sched.h>
+#include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "procfile.h"
@@ -18,6 +21,16 @@
 #define CHUNK_SIZE (256 * 1024)
 #define CHUNKS 4
 
+/*
+ * The parser is faster than the kernel produces smaps, so it mostly waits for the next chunk.
+ * Sleeping on a condition variable costs the reader a wake-up per chunk, which is on the
+ * critical path (the kernel's read is the floor); so a waiting side first polls for a while and
+ * sleeps only when that is not enough. The other side signals only a side that sleeps.
+ * Polling yields the processor each time, so on a machine whose other cores are busy the
+ * waiting side does not take the reader's time.
+ */
+#define SPIN_NANOSECONDS 1000000L
+
 struct chunk {
 	char *data;
 	size_t len;
@@ -27,14 +40,19 @@ struct linestream {
 	int fd;
 	struct chunk chunks[CHUNKS];
 
-	/* Ring of filled chunks handed from the reader to the parser, guarded by lock. */
-	pthread_mutex_t lock;
+	/*
+	 * Ring of chunks: the reader fills slot produced % CHUNKS while produced - consumed < CHUNKS;
+	 * the parser holds slot consumed % CHUNKS while produced > consumed.
+	 */
+	atomic_uint produced;
+	atomic_uint consumed;
+	atomic_int reader_done;    /* end of file or an error: no more chunks */
+	int reader_error;          /* errno of a failed read, written before reader_done */
+	atomic_int stop;           /* the parser closes early: the reader must quit */
+	atomic_int parser_sleeps;
+	atomic_int reader_sleeps;
+	pthread_mutex_t lock;      /* only for sleeping and waking */
 	pthread_cond_t changed;
-	int head;          /* next chunk the parser takes */
-	int filled;        /* chunks filled and not yet taken */
-	int reader_done;   /* the reader reached end of file or an error */
-	int reader_error;  /* errno of a failed read, 0 otherwise */
-	int stop;          /* the parser closes early: the reader must quit */
 	int threaded;
 	pthread_t thread;
 
@@ -49,34 +67,80 @@ struct linestream {
 	size_t carry_cap;
 };
 
+static void wake(struct linestream *s, atomic_int *sleeps)
+{
+	if (atomic_load(sleeps)) {
+		pthread_mutex_lock(&s->lock);
+		pthread_cond_broadcast(&s->changed);
+		pthread_mutex_unlock(&s->lock);
+	}
+}
+
+static long elapsed_ns(const struct timespec *since)
+{
+	struct timespec now;
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	return (now.tv_sec - since->tv_sec) * 1000000000L + (now.tv_nsec - since->tv_nsec);
+}
+
+/* Waits until ready(s) is true: polls first, then sleeps with *sleeps set so the other side wakes it. */
+static void wait_until(struct linestream *s, int (*ready)(struct linestream *), atomic_int *sleeps)
+{
+	struct timespec start;
+	unsigned polls = 0;
+
+	if (ready(s))
+		return;
+	clock_gettime(CLOCK_MONOTONIC, &start);
+	while (!ready(s)) {
+		/* Yielding lets the other side run first when both share a core on a busy machine. */
+		sched_yield();
+		if ((++polls & 7) == 0 && elapsed_ns(&start) > SPIN_NANOSECONDS) {
+			pthread_mutex_lock(&s->lock);
+			atomic_store(sleeps, 1);
+			while (!ready(s))
+				pthread_cond_wait(&s->changed, &s->lock);
+			atomic_store(sleeps, 0);
+			pthread_mutex_unlock(&s->lock);
+			return;
+		}
+	}
+}
+
+static int reader_may_fill(struct linestream *s)
+{
+	return atomic_load(&s->stop) ||
+	       atomic_load(&s->produced) - atomic_load(&s->consumed) < CHUNKS;
+}
+
+static int parser_may_take(struct linestream *s)
+{
+	return atomic_load(&s->reader_done) ||
+	       atomic_load(&s->produced) != atomic_load(&s->consumed);
+}
+
 static void *reader_main(void *arg)
 {
 	struct linestream *s = arg;
-	int slot;
 
-	pthread_mutex_lock(&s->lock);
 	for (;;) {
+		unsigned slot;
 		long n;
-		while (s->filled == CHUNKS && !s->stop)
-			pthread_cond_wait(&s->changed, &s->lock);
-		if (s->stop)
+		wait_until(s, reader_may_fill, &s->reader_sleeps);
+		if (atomic_load(&s->stop))
 			break;
-		/* One chunk is always the parser's; the reader fills the one after the last filled. */
-		slot = (s->head + s->filled) % CHUNKS;
-		pthread_mutex_unlock(&s->lock);
+		slot = atomic_load(&s->produced) % CHUNKS;
 		n = procfile_read_some(s->fd, s->chunks[slot].data, CHUNK_SIZE);
-		pthread_mutex_lock(&s->lock);
 		if (n <= 0) {
 			s->reader_error = n < 0 ? errno : 0;
-			s->reader_done = 1;
-			pthread_cond_signal(&s->changed);
+			atomic_store(&s->reader_done, 1);
+			wake(s, &s->parser_sleeps);
 			break;
 		}
 		s->chunks[slot].len = (size_t)n;
-		s->filled++;
-		pthread_cond_signal(&s->changed);
+		atomic_fetch_add(&s->produced, 1);
+		wake(s, &s->parser_sleeps);
 	}
-	pthread_mutex_unlock(&s->lock);
 	return NULL;
 }
 
@@ -114,9 +178,8 @@ int linestream_open(const char *path, struct linestream **out)
 		return err;
 	}
 	s->chunks[0].len = (size_t)n;
-	s->filled = n > 0;
 	if (n == 0) {
-		s->reader_done = 1;
+		atomic_store(&s->reader_done, 1);
 	} else if ((size_t)n < CHUNK_SIZE / 2) {
 		/* Small file: read the rest in place, no thread needed. */
 		size_t len = (size_t)n;
@@ -132,10 +195,13 @@ int linestream_open(const char *path, struct linestream **out)
 			len += (size_t)n;
 		}
 		s->chunks[0].len = len;
+		atomic_store(&s->produced, 1);
 		if (len < CHUNK_SIZE)
-			s->reader_done = 1;
+			atomic_store(&s->reader_done, 1);
+	} else {
+		atomic_store(&s->produced, 1);
 	}
-	if (!s->reader_done) {
+	if (!atomic_load(&s->reader_done)) {
 		if (pthread_create(&s->thread, NULL, reader_main, s) != 0) {
 			linestream_close(s);
 			return EAGAIN;
@@ -149,26 +215,18 @@ int linestream_open(const char *path, struct linestream **out)
 /* Gives the current chunk back and waits for the next. Returns 1, 0 at end, or -errno. */
 static int next_chunk(struct linestream *s)
 {
-	int result;
-
-	pthread_mutex_lock(&s->lock);
 	if (s->current >= 0) {
-		s->head = (s->head + 1) % CHUNKS;
-		s->filled--;
 		s->current = -1;
-		pthread_cond_signal(&s->changed);
+		atomic_fetch_add(&s->consumed, 1);
+		wake(s, &s->reader_sleeps);
 	}
-	while (s->filled == 0 && !s->reader_done)
-		pthread_cond_wait(&s->changed, &s->lock);
-	if (s->filled > 0) {
-		s->current = s->head;
+	wait_until(s, parser_may_take, &s->parser_sleeps);
+	if (atomic_load(&s->produced) != atomic_load(&s->consumed)) {
+		s->current = (int)(atomic_load(&s->consumed) % CHUNKS);
 		s->pos = 0;
-		result = 1;
-	} else {
-		result = s->reader_error ? -s->reader_error : 0;
+		return 1;
 	}
-	pthread_mutex_unlock(&s->lock);
-	return result;
+	return s->reader_error ? -s->reader_error : 0;
 }
 
 static int carry_append(struct linestream *s, const char *p, size_t n)
@@ -252,10 +310,8 @@ void linestream_close(struct linestream *s)
 	if (s == NULL)
 		return;
 	if (s->threaded) {
-		pthread_mutex_lock(&s->lock);
-		s->stop = 1;
-		pthread_cond_signal(&s->changed);
-		pthread_mutex_unlock(&s->lock);
+		atomic_store(&s->stop, 1);
+		wake(s, &s->reader_sleeps);
 		pthread_join(s->thread, NULL);
 	}
 	pthread_mutex_destroy(&s->lock);

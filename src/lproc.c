@@ -196,7 +196,8 @@ static int kv_build(lua_State *L, void *arg)
 		const char *reason;
 
 		lineno++;
-		if (c->rollup && lineno == 1 && maps_is_header(p, (size_t)(line_end - p))) {
+		/* An empty line carries no key (captures of status have been seen to start with one). */
+		if (line_end == p || (c->rollup && lineno == 1 && maps_is_header(p, (size_t)(line_end - p)))) {
 			p = nl ? nl + 1 : end;
 			continue;
 		}

@@ -14,7 +14,7 @@
 --   MEMSCRIPT_HELPER    the live helper program (tests/helper)
 --   MEMSCRIPT_BUILD     the build tree
 
-local format, rep, concat = string.format, string.rep, table.concat
+local format, concat = string.format, table.concat
 local sort, type, tostring, pairs = table.sort, type, tostring, pairs
 
 local M = {}
@@ -101,8 +101,14 @@ function M.raises(fn, needle, what)
   end
 end
 
+-- A traceback for failures; a skip's message is kept as it is.
+local function handler(err)
+  if type(err) == "string" and err:find("^SKIP: ") then return err end
+  return debug.traceback(err, 2)
+end
+
 function M.test(name, fn)
-  local ok, err = xpcall(fn, debug.traceback)
+  local ok, err = xpcall(fn, handler)
   if ok then
     passed = passed + 1
     io.write("ok      ", name, "\n")
