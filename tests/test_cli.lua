@@ -1,0 +1,333 @@
+-- The memscript command line: options, the arg table, script lookup, errors and exit statuses.
+--
+-- Where memscript is meant to behave as the standalone lua does, the same command is also run
+-- under lua5.4 and the two outputs compared, with the interpreter's name put in place of lua5.4.
+
+local T = require "testing"
+
+local format = string.format
+
+local bin = T.q(T.bin)
+local procfs = T.fixtures .. "/procfs/proc"
+
+-- A scratch directory for scripts and modules, removed at the end.
+local tmp = T.run("mktemp -d"):gsub("\n$", "")
+assert(tmp:find("^/"), "mktemp -d failed")
+
+local function write(path, text)
+  local f = assert(io.open(tmp .. "/" .. path, "w"))
+  f:write(text)
+  f:close()
+  return tmp .. "/" .. path
+end
+
+local function mkdir(path)
+  assert(select(3, T.run("mkdir -p " .. T.q(tmp .. "/" .. path))) == 0)
+  return tmp .. "/" .. path
+end
+
+-- The environment variables that change what memscript does, cleared for every command here.
+local CLEAN = "env -u MEMSCRIPT_PATH -u MEMSCRIPT_PROC_ROOT "
+
+-- Runs memscript with `args` (already quoted for the shell), in directory `dir` when given.
+local function memscript(args, stdin, dir, env)
+  local cd = dir and ("cd " .. T.q(dir) .. " && ") or ""
+  return T.run(cd .. CLEAN .. (env or "") .. " " .. bin .. " " .. args, stdin)
+end
+
+local has_lua = select(3, T.run("command -v lua5.4")) == 0
+
+-- memscript and lua5.4 given the same arguments print the same and exit the same.
+local function like_lua(args, stdin, dir, env)
+  if not has_lua then T.skip("lua5.4 is not installed") end
+  local out, err, status = memscript(args, stdin, dir, env)
+  local cd = dir and ("cd " .. T.q(dir) .. " && ") or ""
+  local lua_out, lua_err, lua_status = T.run(cd .. CLEAN .. (env or "") .. " lua5.4 " .. args, stdin)
+  assert(lua_err == "", "lua5.4 wrote to stderr: " .. lua_err)
+  lua_out = lua_out:gsub("lua5%.4", (T.bin:gsub("%%", "%%%%")))
+  T.eq(out, lua_out, "stdout compared with lua5.4 (stderr: " .. err .. ")")
+  T.eq(status, lua_status, "exit status compared with lua5.4")
+  return out
+end
+
+-- Prints the whole arg table, from its lowest index, and the chunk's varargs.
+local show_args = write("show_args.lua", [[
+local lowest = 0
+while arg[lowest - 1] ~= nil do lowest = lowest - 1 end
+for i = lowest, #arg do print(i, arg[i]) end
+print("...", select("#", ...), ...)
+]])
+
+-- Options ---------------------------------------------------------------------------------------
+
+T.test("-v prints the version from CMakeLists.txt and exits 0", function()
+  local f = assert(io.open(T.source .. "/CMakeLists.txt"))
+  local version = f:read("a"):match("project%(memscript VERSION ([%d.]+)")
+  f:close()
+  local out, err, status = memscript("-v")
+  T.eq(status, 0, "exit status")
+  T.eq(err, "", "stderr")
+  T.ok(out:match("^[^\n]*\n$"), "one line: " .. T.show(out))
+  T.contains(out, "memscript", "version line")
+  T.contains(out, version, "version line")
+end)
+
+T.test("-v then -e: the version line, then the code runs, as in lua", function()
+  local out, _, status = memscript("-v -e 'print(6 * 7)'")
+  T.eq(status, 0, "exit status")
+  T.eq(out:match("\n(.*)$"), "42\n", "after the version line")
+end)
+
+T.test("-e runs code", function()
+  local out, err, status = memscript("-e 'print(1 + 1, math.type(2^53), _VERSION)'")
+  T.eq({ out, err, status }, { "2\tfloat\tLua 5.4\n", "", 0 }, "stdout, stderr, status")
+end)
+
+T.test("several -e run in the order given", function()
+  local out = like_lua("-e 'x = 1' -e 'x = x * 10' -e 'x = x + 2' -e 'print(x)'")
+  T.eq(out, "12\n", "stdout")
+end)
+
+T.test("-l MOD requires the module into global MOD before the script", function()
+  local dir = mkdir("modules")
+  write("modules/greet.lua", 'io.write("greet loaded\\n")\nreturn { hello = "hi" }\n')
+  local script = write("uses_greet.lua", 'print("script sees", greet.hello)\n')
+  local env = "LUA_PATH_5_4=" .. T.q(dir .. "/?.lua")
+  local out = like_lua("-l greet " .. T.q(script), nil, nil, env)
+  T.eq(out, "greet loaded\nscript sees\thi\n", "stdout")
+  out = like_lua("-e 'print(\"first\")' -l greet -e 'print(greet.hello)'", nil, nil, env)
+  T.eq(out, "first\ngreet loaded\nhi\n", "-e and -l interleaved")
+end)
+
+T.test("-l with a module that cannot be found fails with UNKNOWN", function()
+  local _, err, status = memscript("-l no_such_module_here -e 'print(1)'", nil, nil,
+    "LUA_PATH_5_4=" .. T.q(tmp .. "/?.lua"))
+  T.eq(status, 3, "exit status")
+  T.contains(err, "no_such_module_here", "stderr")
+end)
+
+T.test("an unknown option prints usage on stderr and exits UNKNOWN", function()
+  local out, err, status = memscript("-z")
+  T.eq(status, 3, "exit status")
+  T.eq(out, "", "stdout")
+  T.contains(err, "-z", "stderr")
+  T.contains(err:lower(), "usage", "stderr")
+end)
+
+T.test("-e without its argument prints usage and exits UNKNOWN", function()
+  local out, err, status = memscript("-e")
+  T.eq(status, 3, "exit status")
+  T.eq(out, "", "stdout")
+  T.contains(err:lower(), "usage", "stderr")
+end)
+
+-- The arg table -------------------------------------------------------------------------------
+
+T.test("arg: arg[0] the script, arg[1..n] its arguments, negative indices the interpreter", function()
+  local out = like_lua("-e 'x = 1' " .. T.q(show_args) .. " one 'two words' ''")
+  T.eq(out, table.concat({
+    "-3\t" .. T.bin, "-2\t-e", "-1\tx = 1", "0\t" .. show_args,
+    "1\tone", "2\ttwo words", "3\t", "...\t3\tone\ttwo words\t", "" }, "\n"), "arg table")
+end)
+
+T.test("arg: a script with no arguments", function()
+  local out = like_lua(T.q(show_args))
+  T.eq(out, "-1\t" .. T.bin .. "\n0\t" .. show_args .. "\n...\t0\n", "arg table")
+end)
+
+T.test("arg: --proc-root and its value are interpreter arguments", function()
+  local out = memscript("--proc-root " .. T.q(procfs) .. " " .. T.q(show_args) .. " a")
+  T.eq(out, table.concat({ "-3\t" .. T.bin, "-2\t--proc-root", "-1\t" .. procfs,
+    "0\t" .. show_args, "1\ta", "...\t1\ta", "" }, "\n"), "arg table")
+end)
+
+T.test("arg with -e and no script: arg[0] is the interpreter, as in lua", function()
+  like_lua("-e 'print(arg[0] ~= nil, #arg, arg[1], arg[2])'")
+end)
+
+T.test("-- ends the options: a script named -v.lua runs", function()
+  local dir = mkdir("dashes")
+  write("dashes/-v.lua", 'print("ran -v.lua with", ...)\n')
+  local out = like_lua("-- -v.lua -e", nil, dir)
+  T.eq(out, "ran -v.lua with\t-e\n", "stdout")
+end)
+
+T.test("- reads the script from stdin; its arguments follow", function()
+  local out = like_lua("- p q", 'print(arg[0], ...)\nprint(#arg)\n')
+  T.eq(out, "-\tp\tq\n2\n", "stdout")
+end)
+
+T.test("no script and no -e with stdin not a terminal: stdin is run, as in lua", function()
+  local out = like_lua("", 'print("from stdin", #arg)\n')
+  T.eq(out, "from stdin\t0\n", "stdout")
+end)
+
+T.test("a script starting with #! runs", function()
+  local script = write("shebang.lua", '#!/usr/bin/env memscript\nprint("past the first line")\n')
+  local out, err, status = memscript(T.q(script))
+  T.eq({ out, err, status }, { "past the first line\n", "", 0 }, "stdout, stderr, status")
+end)
+
+-- Exit statuses -----------------------------------------------------------------------------------
+
+T.test("os.exit works as in lua", function()
+  for _, case in ipairs({ { "os.exit(2)", 2 }, { "os.exit(1)", 1 }, { "os.exit(0)", 0 },
+                          { "os.exit(true)", 0 }, { "os.exit(false)", 1 } }) do
+    local out, _, status = memscript("-e " .. T.q(case[1]) .. " -e 'print(\"not reached\")'")
+    T.eq({ out, status }, { "", case[2] }, case[1])
+  end
+  like_lua("-e 'io.write(\"buffered\") os.exit(2, true)'")
+end)
+
+T.test("a script that ends normally exits 0", function()
+  local out, err, status = memscript(T.q(show_args))
+  T.eq({ err, status }, { "", 0 }, "stderr, status")
+end)
+
+-- Errors --------------------------------------------------------------------------------------------
+
+T.test("a script error: memscript: FILE:LINE: message and a traceback, exit 3", function()
+  local script = write("fails.lua", 'local n = 1\nerror("boom " .. n)\n')
+  local out, err, status = memscript(T.q(script))
+  T.eq(status, 3, "exit status")
+  T.eq(out, "", "stdout")
+  T.eq(err:match("^[^\n]*"), "memscript: " .. script .. ":2: boom 1", "first line")
+  T.contains(err, "stack traceback:", "stderr")
+  T.contains(err, script .. ":2:", "traceback")
+end)
+
+T.test("a runtime error names the file and line, exit 3", function()
+  local script = write("indexes_nil.lua", 'local t\n\nt.x = 1\n')
+  local _, err, status = memscript(T.q(script))
+  T.eq(status, 3, "exit status")
+  T.eq(err:match("^[^\n]*"), "memscript: " .. script .. ":3: attempt to index a nil value (local 't')",
+    "first line")
+end)
+
+T.test("an error in -e code, exit 3", function()
+  local _, err, status = memscript("-e 'error(\"from -e\")'")
+  T.eq(status, 3, "exit status")
+  T.ok(err:match("^memscript: [^\n]*:1: from %-e\n"), "first line: " .. T.show(err))
+end)
+
+T.test("a syntax error names the file and line, exit 3", function()
+  local script = write("syntax.lua", 'local x = 1\nlocal y = = 2\n')
+  local out, err, status = memscript(T.q(script))
+  T.eq(status, 3, "exit status")
+  T.eq(out, "", "stdout")
+  T.ok(err:find("^memscript: "), "stderr starts with memscript: " .. T.show(err))
+  T.contains(err, script .. ":2:", "stderr")
+  T.contains(err, "near '='", "stderr")
+end)
+
+T.test("error(table) without __tostring: a message saying so, exit 3", function()
+  local _, err, status = memscript("-e 'error({ code = 7 })'")
+  T.eq(status, 3, "exit status")
+  T.eq(err:match("^[^\n]*"), "memscript: (error object is a table value)", "first line")
+end)
+
+T.test("error(table) with __tostring uses it, exit 3", function()
+  local _, err, status = memscript(
+    "-e 'error(setmetatable({}, { __tostring = function() return \"custom failure\" end }))'")
+  T.eq(status, 3, "exit status")
+  T.eq(err:match("^[^\n]*"), "memscript: custom failure", "first line")
+end)
+
+T.test("error(nil): a message saying so, exit 3", function()
+  local _, err, status = memscript("-e 'error(nil)'")
+  T.eq(status, 3, "exit status")
+  T.eq(err:match("^[^\n]*"), "memscript: (error object is a nil value)", "first line")
+end)
+
+T.test("a missing script file: a message naming it, exit 3", function()
+  local missing = tmp .. "/no_such_script.lua"
+  local out, err, status = memscript(T.q(missing))
+  T.eq(status, 3, "exit status")
+  T.eq(out, "", "stdout")
+  T.ok(err:find("^memscript: "), "stderr starts with memscript: " .. T.show(err))
+  T.contains(err, missing, "stderr")
+end)
+
+T.test("a bare script name found nowhere: a message naming it, exit 3", function()
+  local _, err, status = memscript("no_such_memscript_script.lua", nil, mkdir("empty"))
+  T.eq(status, 3, "exit status")
+  T.contains(err, "no_such_memscript_script.lua", "stderr")
+end)
+
+-- Bare-name lookup: cwd, then MEMSCRIPT_PATH, then the bundled scripts -------------------------
+
+local cwd_dir, a_dir, b_dir = mkdir("lookup/cwd"), mkdir("lookup/a"), mkdir("lookup/b")
+local elsewhere = mkdir("lookup/elsewhere")
+write("lookup/cwd/probe.lua", 'print("cwd")\n')
+write("lookup/a/probe.lua", 'print("a")\n')
+write("lookup/b/probe.lua", 'print("b")\n')
+write("lookup/b/only_b.lua", 'print("only in b", ...)\n')
+write("lookup/cwd/report.lua", 'print("report.lua in cwd")\n')
+write("lookup/a/report.lua", 'print("report.lua in a")\n')
+local search = "MEMSCRIPT_PATH=" .. T.q(a_dir .. ":" .. b_dir)
+
+T.test("lookup: a bare name in the current directory comes first", function()
+  T.eq(memscript("probe.lua", nil, cwd_dir, search), "cwd\n", "stdout")
+end)
+
+T.test("lookup: then each MEMSCRIPT_PATH directory in order", function()
+  T.eq(memscript("probe.lua", nil, elsewhere, search), "a\n", "first directory")
+  T.eq(memscript("only_b.lua x", nil, elsewhere, search), "only in b\tx\n", "second directory")
+end)
+
+T.test("lookup: the current directory and MEMSCRIPT_PATH come before the bundled scripts", function()
+  T.eq(memscript("report.lua", nil, cwd_dir, search), "report.lua in cwd\n", "cwd")
+  T.eq(memscript("report.lua", nil, elsewhere, search), "report.lua in a\n", "MEMSCRIPT_PATH")
+end)
+
+T.test("lookup: the bundled report.lua is found from another directory", function()
+  local f = io.open(T.source .. "/scripts/report.lua")
+  if not f then T.skip("scripts/report.lua is not written yet") end
+  f:close()
+  local out, err, status = memscript("report.lua --help", nil, elsewhere)
+  T.eq(status, 0, "exit status (stderr: " .. err .. ")")
+  T.ok(#out + #err > 0, "report.lua --help printed something")
+  T.contains((out .. err):lower(), "usage", "help text")
+end)
+
+-- The proc library from the command line ------------------------------------------------------
+
+T.test("proc.smaps of a pid that cannot exist returns nil, the path and ENOENT", function()
+  -- 4194304 is PID_MAX_LIMIT on 64-bit Linux; pids are always below it.
+  local out, err, status = memscript("-e 'print(proc.smaps(4194304))'")
+  T.eq({ out, err, status }, { "nil\t/proc/4194304/smaps: No such file or directory\t2\n", "", 0 },
+    "stdout, stderr, status")
+end)
+
+T.test("a bad pid argument raises an error", function()
+  for _, bad in ipairs({ "{}", "'abc'", "-1", "1.5", "'12abc'", "true", "nil", "''" }) do
+    local code = "local ok, e = pcall(proc.smaps, " .. bad .. ") print(ok, e)"
+    local out, _, status = memscript("-e " .. T.q(code))
+    T.eq(status, 0, "status for " .. bad)
+    T.ok(out:find("^false\t") and out:find("bad argument", 1, true),
+      "proc.smaps(" .. bad .. ") raises a bad argument error, got " .. T.show(out))
+  end
+end)
+
+T.test("--proc-root reads another tree", function()
+  local out, err, status = memscript("--proc-root " .. T.q(procfs) ..
+    " -e 'print(#proc.smaps(26231), proc.comm(26231))'")
+  T.eq({ out, err, status }, { "12\tvim\n", "", 0 }, "stdout, stderr, status")
+end)
+
+T.test("MEMSCRIPT_PROC_ROOT works like --proc-root", function()
+  local env = "MEMSCRIPT_PROC_ROOT=" .. T.q(procfs)
+  local out, err, status = memscript(
+    "-e 'print(#proc.smaps(26231), proc.comm(26231))' -e 'print(proc.status(1))'", nil, nil, env)
+  T.eq({ out, err, status }, {
+    "12\tvim\nnil\t" .. procfs .. "/1/status: No such file or directory\t2\n", "", 0 },
+    "stdout, stderr, status")
+end)
+
+T.test("require \"memscript\" returns the proc table", function()
+  local out = memscript("-e 'print(require(\"memscript\") == proc, type(proc.smaps))'")
+  T.eq(out, "true\tfunction\n", "stdout")
+end)
+
+T.run("rm -rf " .. T.q(tmp))
+T.done()
