@@ -16,6 +16,10 @@ static int load_embedded(lua_State *L)
 {
 	const struct embedded_module *m = lua_touserdata(L, lua_upvalueindex(1));
 
+	if (m->is_text) {
+		lua_pushlstring(L, m->source, m->size);
+		return 1;
+	}
 	if (luaL_loadbuffer(L, m->source, m->size, m->chunkname) != LUA_OK)
 		return lua_error(L);
 	lua_pushstring(L, m->name);

@@ -1,4 +1,4 @@
-/* preload.h: the lua/ modules compiled into the binary, and their registration in package.preload. */
+/* preload.h: the lua/ modules and docs compiled into the binary, registered in package.preload. */
 #ifndef MEMSCRIPT_PRELOAD_H
 #define MEMSCRIPT_PRELOAD_H
 
@@ -9,6 +9,7 @@ struct embedded_module {
 	const char *chunkname; /* "@memscript/units.lua", so tracebacks name the source file */
 	const char *source;
 	size_t size;
+	int is_text;           /* a docs page: require returns the text itself */
 };
 
 /* Generated at build time by cmake/embed_lua.cmake; ends with a NULL name. */
