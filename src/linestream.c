@@ -4,32 +4,21 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <pthread.h>
-#include <sched.h>
-#include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 #include <unistd.h>
 
 #include "procfile.h"
 
 /*
- * One read(2) of smaps returns as many whole records as fit, so a chunk is one read. 256 KiB is
- * about 300 smaps records: big enough that syscalls and hand-offs are cheap, small enough that
- * the reader and the parser start overlapping at once and memory stays at CHUNKS * CHUNK_SIZE.
+ * A read(2) of a seq_file such as smaps returns at most about one page, whatever the buffer, so
+ * the reader fills a chunk with many reads and hands it over only when nearly full: hand-offs
+ * (and the wake-ups they cost) are then about one per 256 KiB, some 170 for the smaps of a
+ * process with 60,000 mappings. Memory stays at CHUNKS * CHUNK_SIZE whatever the file's size.
  */
 #define CHUNK_SIZE (256 * 1024)
+#define CHUNK_SLACK (8 * 1024)
 #define CHUNKS 4
-
-/*
- * The parser is faster than the kernel produces smaps, so it mostly waits for the next chunk.
- * Sleeping on a condition variable costs the reader a wake-up per chunk, which is on the
- * critical path (the kernel's read is the floor); so a waiting side first polls for a while and
- * sleeps only when that is not enough. The other side signals only a side that sleeps.
- * Polling yields the processor each time, so on a machine whose other cores are busy the
- * waiting side does not take the reader's time.
- */
-#define SPIN_NANOSECONDS 1000000L
 
 struct chunk {
 	char *data;
@@ -40,19 +29,14 @@ struct linestream {
 	int fd;
 	struct chunk chunks[CHUNKS];
 
-	/*
-	 * Ring of chunks: the reader fills slot produced % CHUNKS while produced - consumed < CHUNKS;
-	 * the parser holds slot consumed % CHUNKS while produced > consumed.
-	 */
-	atomic_uint produced;
-	atomic_uint consumed;
-	atomic_int reader_done;    /* end of file or an error: no more chunks */
-	int reader_error;          /* errno of a failed read, written before reader_done */
-	atomic_int stop;           /* the parser closes early: the reader must quit */
-	atomic_int parser_sleeps;
-	atomic_int reader_sleeps;
-	pthread_mutex_t lock;      /* only for sleeping and waking */
+	/* Ring of filled chunks handed from the reader to the parser, guarded by lock. */
+	pthread_mutex_t lock;
 	pthread_cond_t changed;
+	int head;          /* the chunk the parser takes next (or holds) */
+	int filled;        /* chunks filled and not yet given back, the parser's included */
+	int reader_done;   /* the reader reached end of file or an error */
+	int reader_error;  /* errno of a failed read, 0 otherwise */
+	int stop;          /* the parser closes early: the reader must quit */
 	int threaded;
 	pthread_t thread;
 
@@ -67,88 +51,60 @@ struct linestream {
 	size_t carry_cap;
 };
 
-static void wake(struct linestream *s, atomic_int *sleeps)
+/*
+ * Reads into c until less than CHUNK_SLACK is free or the file ends. Returns 0, or an errno
+ * value; *eof is set at end of file.
+ */
+static int fill_chunk(int fd, struct chunk *c, int *eof)
 {
-	if (atomic_load(sleeps)) {
-		pthread_mutex_lock(&s->lock);
-		pthread_cond_broadcast(&s->changed);
-		pthread_mutex_unlock(&s->lock);
-	}
-}
-
-static long elapsed_ns(const struct timespec *since)
-{
-	struct timespec now;
-	clock_gettime(CLOCK_MONOTONIC, &now);
-	return (now.tv_sec - since->tv_sec) * 1000000000L + (now.tv_nsec - since->tv_nsec);
-}
-
-/* Waits until ready(s) is true: polls first, then sleeps with *sleeps set so the other side wakes it. */
-static void wait_until(struct linestream *s, int (*ready)(struct linestream *), atomic_int *sleeps)
-{
-	struct timespec start;
-	unsigned polls = 0;
-
-	if (ready(s))
-		return;
-	clock_gettime(CLOCK_MONOTONIC, &start);
-	while (!ready(s)) {
-		/* Yielding lets the other side run first when both share a core on a busy machine. */
-		sched_yield();
-		if ((++polls & 7) == 0 && elapsed_ns(&start) > SPIN_NANOSECONDS) {
-			pthread_mutex_lock(&s->lock);
-			atomic_store(sleeps, 1);
-			while (!ready(s))
-				pthread_cond_wait(&s->changed, &s->lock);
-			atomic_store(sleeps, 0);
-			pthread_mutex_unlock(&s->lock);
-			return;
+	c->len = 0;
+	*eof = 0;
+	while (CHUNK_SIZE - c->len >= CHUNK_SLACK) {
+		long n = procfile_read_some(fd, c->data + c->len, CHUNK_SIZE - c->len);
+		if (n < 0)
+			return errno;
+		if (n == 0) {
+			*eof = 1;
+			break;
 		}
+		c->len += (size_t)n;
 	}
-}
-
-static int reader_may_fill(struct linestream *s)
-{
-	return atomic_load(&s->stop) ||
-	       atomic_load(&s->produced) - atomic_load(&s->consumed) < CHUNKS;
-}
-
-static int parser_may_take(struct linestream *s)
-{
-	return atomic_load(&s->reader_done) ||
-	       atomic_load(&s->produced) != atomic_load(&s->consumed);
+	return 0;
 }
 
 static void *reader_main(void *arg)
 {
 	struct linestream *s = arg;
 
+	pthread_mutex_lock(&s->lock);
 	for (;;) {
-		unsigned slot;
-		long n;
-		wait_until(s, reader_may_fill, &s->reader_sleeps);
-		if (atomic_load(&s->stop))
+		int slot, err, eof;
+		while (s->filled == CHUNKS && !s->stop)
+			pthread_cond_wait(&s->changed, &s->lock);
+		if (s->stop)
 			break;
-		slot = atomic_load(&s->produced) % CHUNKS;
-		n = procfile_read_some(s->fd, s->chunks[slot].data, CHUNK_SIZE);
-		if (n <= 0) {
-			s->reader_error = n < 0 ? errno : 0;
-			atomic_store(&s->reader_done, 1);
-			wake(s, &s->parser_sleeps);
-			break;
+		slot = (s->head + s->filled) % CHUNKS;
+		pthread_mutex_unlock(&s->lock);
+		err = fill_chunk(s->fd, &s->chunks[slot], &eof);
+		pthread_mutex_lock(&s->lock);
+		if (err == 0 && s->chunks[slot].len > 0)
+			s->filled++;
+		if (err != 0 || eof) {
+			s->reader_error = err;
+			s->reader_done = 1;
 		}
-		s->chunks[slot].len = (size_t)n;
-		atomic_fetch_add(&s->produced, 1);
-		wake(s, &s->parser_sleeps);
+		pthread_cond_signal(&s->changed);
+		if (s->reader_done)
+			break;
 	}
+	pthread_mutex_unlock(&s->lock);
 	return NULL;
 }
 
 int linestream_open(const char *path, struct linestream **out)
 {
 	struct linestream *s;
-	long n;
-	int i;
+	int i, err, eof;
 
 	s = calloc(1, sizeof(*s));
 	if (s == NULL)
@@ -158,7 +114,7 @@ int linestream_open(const char *path, struct linestream **out)
 	pthread_cond_init(&s->changed, NULL);
 	s->fd = open(path, O_RDONLY | O_CLOEXEC);
 	if (s->fd < 0) {
-		int err = errno;
+		err = errno;
 		linestream_close(s);
 		return err;
 	}
@@ -169,39 +125,15 @@ int linestream_open(const char *path, struct linestream **out)
 			return ENOMEM;
 		}
 	}
-
-	/* The first read decides: a file that did not fill half a chunk is finished here, no thread. */
-	n = procfile_read_some(s->fd, s->chunks[0].data, CHUNK_SIZE);
-	if (n < 0) {
-		int err = errno;
+	/* The first chunk is read here: a file that ends within it (most files) needs no thread. */
+	err = fill_chunk(s->fd, &s->chunks[0], &eof);
+	if (err != 0) {
 		linestream_close(s);
 		return err;
 	}
-	s->chunks[0].len = (size_t)n;
-	if (n == 0) {
-		atomic_store(&s->reader_done, 1);
-	} else if ((size_t)n < CHUNK_SIZE / 2) {
-		/* Small file: read the rest in place, no thread needed. */
-		size_t len = (size_t)n;
-		while (len < CHUNK_SIZE) {
-			n = procfile_read_some(s->fd, s->chunks[0].data + len, CHUNK_SIZE - len);
-			if (n < 0) {
-				int err = errno;
-				linestream_close(s);
-				return err;
-			}
-			if (n == 0)
-				break;
-			len += (size_t)n;
-		}
-		s->chunks[0].len = len;
-		atomic_store(&s->produced, 1);
-		if (len < CHUNK_SIZE)
-			atomic_store(&s->reader_done, 1);
-	} else {
-		atomic_store(&s->produced, 1);
-	}
-	if (!atomic_load(&s->reader_done)) {
+	s->filled = s->chunks[0].len > 0;
+	s->reader_done = eof;
+	if (!eof) {
 		if (pthread_create(&s->thread, NULL, reader_main, s) != 0) {
 			linestream_close(s);
 			return EAGAIN;
@@ -215,18 +147,26 @@ int linestream_open(const char *path, struct linestream **out)
 /* Gives the current chunk back and waits for the next. Returns 1, 0 at end, or -errno. */
 static int next_chunk(struct linestream *s)
 {
+	int result;
+
+	pthread_mutex_lock(&s->lock);
 	if (s->current >= 0) {
+		s->head = (s->head + 1) % CHUNKS;
+		s->filled--;
 		s->current = -1;
-		atomic_fetch_add(&s->consumed, 1);
-		wake(s, &s->reader_sleeps);
+		pthread_cond_signal(&s->changed);
 	}
-	wait_until(s, parser_may_take, &s->parser_sleeps);
-	if (atomic_load(&s->produced) != atomic_load(&s->consumed)) {
-		s->current = (int)(atomic_load(&s->consumed) % CHUNKS);
+	while (s->filled == 0 && !s->reader_done)
+		pthread_cond_wait(&s->changed, &s->lock);
+	if (s->filled > 0) {
+		s->current = s->head;
 		s->pos = 0;
-		return 1;
+		result = 1;
+	} else {
+		result = s->reader_error ? -s->reader_error : 0;
 	}
-	return s->reader_error ? -s->reader_error : 0;
+	pthread_mutex_unlock(&s->lock);
+	return result;
 }
 
 static int carry_append(struct linestream *s, const char *p, size_t n)
@@ -310,8 +250,10 @@ void linestream_close(struct linestream *s)
 	if (s == NULL)
 		return;
 	if (s->threaded) {
-		atomic_store(&s->stop, 1);
-		wake(s, &s->reader_sleeps);
+		pthread_mutex_lock(&s->lock);
+		s->stop = 1;
+		pthread_cond_signal(&s->changed);
+		pthread_mutex_unlock(&s->lock);
 		pthread_join(s->thread, NULL);
 	}
 	pthread_mutex_destroy(&s->lock);
