@@ -159,21 +159,25 @@ function M.json_encode(value)
   return unmark(cjson.encode(convert(value)), marks)
 end
 
--- An array of objects keyed by the columns' field names.
+-- An array of objects keyed by the columns' field names, keys in column order (lua-cjson would
+-- order them by its hash, which changes from run to run); values are encoded by lua-cjson.
 local function render_json(rows, columns)
   local cjson = require "cjson"
   local marks = new_marks()
-  local list = {}
+  local names = {}
+  for c, col in ipairs(columns) do names[c] = cjson.encode(json_name(col)) end
+  local objects = {}
   for r, row in ipairs(rows) do
-    local obj = {}
-    for _, col in ipairs(columns) do
-      obj[json_name(col)] = json_value(cell_value(row, col), col, marks)
+    local members = {}
+    for c, col in ipairs(columns) do
+      local value = json_value(cell_value(row, col), col, marks)
+      -- a flags list with no flag is an empty array, which lua-cjson would write as {}
+      local text = type(value) == "table" and #value == 0 and "[]" or cjson.encode(value)
+      members[c] = names[c] .. ":" .. text
     end
-    list[r] = obj
+    objects[r] = "{" .. concat(members, ",") .. "}"
   end
-  -- lua-cjson 2.1 encodes an empty table as an object; no rows is an empty array.
-  if #list == 0 then return "[]\n" end
-  return unmark(cjson.encode(list), marks) .. "\n"
+  return unmark("[" .. concat(objects, ",") .. "]", marks) .. "\n"
 end
 
 -- RFC 4180: a field with a comma, a double quote or a line break is quoted, quotes doubled;
