@@ -329,5 +329,26 @@ T.test("require \"memscript\" returns the proc table", function()
   T.eq(out, "true\tfunction\n", "stdout")
 end)
 
+T.test("cmake --install puts the binary, the bundled scripts and the man page where they are found", function()
+  local prefix = tmp .. "/prefix"
+  local _, err, status = T.run("cmake --install " .. T.q(T.build) .. " --prefix " .. T.q(prefix))
+  T.eq(status, 0, "cmake --install status (" .. err .. ")")
+  T.ok(T.run("test -f " .. T.q(prefix .. "/share/man/man1/memscript.1") .. " && echo yes") == "yes\n", "man page installed")
+  -- from another directory, the installed binary finds its installed scripts, not the source tree's
+  local marker = prefix .. "/share/memscript/scripts/installed-only.lua"
+  local f = assert(io.open(marker, "w"))
+  f:write("-- installed-only.lua: present only in the installed tree\nprint('installed')\n")
+  f:close()
+  local out, _, st = T.run("cd / && " .. T.q(prefix .. "/bin/memscript") .. " --list")
+  T.eq(st, 0, "--list status")
+  T.contains(out, "installed-only.lua", "--list of the installed scripts")
+  T.contains(out, "report.lua", "--list of the installed scripts")
+  out = T.run("cd / && " .. T.q(prefix .. "/bin/memscript") .. " installed-only.lua")
+  T.eq(out, "installed\n", "a bundled script of the installed tree runs by its bare name")
+  out, _, st = T.run("cd / && " .. T.q(prefix .. "/bin/memscript") .. " report.lua --help")
+  T.eq(st, 0, "installed report.lua --help status")
+  T.contains(out, "usage: memscript report.lua", "installed report.lua --help")
+end)
+
 T.run("rm -rf " .. T.q(tmp))
 T.done()
