@@ -13,6 +13,7 @@
 #include <lauxlib.h>
 #include <lualib.h>
 
+#include "guard.h"
 #include "lproc.h"
 #include "preload.h"
 #include "repl.h"
@@ -30,15 +31,16 @@ static const char usage_text[] =
 	"  -f, --format F   output format of the bundled scripts: table, json or csv\n"
 	"  --proc-root DIR  read /proc files under DIR instead of /proc\n"
 	"  --list           list the bundled scripts\n"
+	"  --sandbox        run without os.execute, io.popen, file writes, binary chunks,\n"
+	"                   C modules or the debug library (for shared rule files)\n"
+	"  --timeout SECS   stop the script after SECS seconds (exit status 3)\n"
+	"  --max-memory SIZE  cap the Lua heap at SIZE bytes (suffixes K, M, G)\n"
 	"  -h, --help       show this help\n"
 	"  --               stop handling options\n"
 	"  -                stop handling options and execute stdin\n"
 	"A bare script name is looked up in the current directory, then in each directory\n"
 	"of MEMSCRIPT_PATH, then among the bundled scripts.\n"
 	"Exit status: 0 OK, 1 WARNING, 2 CRITICAL, 3 UNKNOWN (script error).\n";
-
-/* The state a SIGINT interrupts; set only while user code runs. */
-static lua_State *volatile running_state = NULL;
 
 void host_message(const char *msg)
 {
@@ -48,6 +50,14 @@ void host_message(const char *msg)
 
 int host_report(lua_State *L, int status)
 {
+	if (status == LUA_ERRMEM && guard_memory_refused()) {
+		char msg[160];
+		snprintf(msg, sizeof(msg), "not enough memory: the Lua heap reached the --max-memory limit of %zu bytes",
+			 guard_memory_cap());
+		host_message(msg);
+		lua_pop(L, 1);
+		return status;
+	}
 	if (status != LUA_OK) {
 		const char *msg = lua_tostring(L, -1);
 		host_message(msg != NULL ? msg : "(error object is not a string)");
@@ -70,23 +80,6 @@ static int msghandler(lua_State *L)
 	return 1;
 }
 
-/* A SIGINT while user code runs: stop it at the next hook instead of killing the process. */
-static void interrupted_hook(lua_State *L, lua_Debug *ar)
-{
-	(void)ar;
-	lua_sethook(L, NULL, 0, 0);
-	luaL_error(L, "interrupted!");
-}
-
-static void on_sigint(int sig)
-{
-	int flag = LUA_MASKCALL | LUA_MASKRET | LUA_MASKLINE | LUA_MASKCOUNT;
-
-	signal(sig, SIG_DFL); /* a second Ctrl-C ends the process */
-	if (running_state != NULL)
-		lua_sethook(running_state, interrupted_hook, flag, 1);
-}
-
 int host_docall(lua_State *L, int narg, int nres)
 {
 	int status;
@@ -94,11 +87,9 @@ int host_docall(lua_State *L, int narg, int nres)
 
 	lua_pushcfunction(L, msghandler);
 	lua_insert(L, base);
-	running_state = L;
-	signal(SIGINT, on_sigint);
+	guard_enter(L);
 	status = lua_pcall(L, narg, nres, base);
-	signal(SIGINT, SIG_DFL);
-	running_state = NULL;
+	guard_leave(L);
 	lua_remove(L, base);
 	return status;
 }
@@ -110,9 +101,12 @@ static int dochunk(lua_State *L, int status)
 	return host_report(L, status);
 }
 
+/* NULL (text or binary), or "t" under --sandbox: how user chunks may be loaded. */
+static const char *chunk_mode = NULL;
+
 static int dostring(lua_State *L, const char *code, const char *name)
 {
-	return dochunk(L, luaL_loadbuffer(L, code, strlen(code), name));
+	return dochunk(L, luaL_loadbufferx(L, code, strlen(code), name, chunk_mode));
 }
 
 /* -l MOD or -l G=MOD: global G (or MOD) = require(MOD). */
@@ -143,9 +137,36 @@ struct options {
 	int has_e;         /* some -e */
 	int stdin_script;  /* "-" */
 	int list;          /* --list */
+	int sandbox;       /* --sandbox */
+	double timeout;    /* --timeout, seconds; 0 for none */
+	size_t max_memory; /* --max-memory, bytes; 0 for none */
 	const char *proc_root;
 	const char *format;
 };
+
+/* "64M", "512k", "1G", "1048576": bytes in binary units. Returns 0 for anything else. */
+static size_t parse_size(const char *text)
+{
+	char *end;
+	double value = strtod(text, &end);
+	double unit = 1;
+
+	if (end == text || value <= 0)
+		return 0;
+	switch (*end) {
+	case 'k': case 'K': unit = 1024.0; end++; break;
+	case 'm': case 'M': unit = 1024.0 * 1024; end++; break;
+	case 'g': case 'G': unit = 1024.0 * 1024 * 1024; end++; break;
+	default: break;
+	}
+	if (*end == 'i')
+		end++;
+	if (*end == 'B' || *end == 'b')
+		end++;
+	if (*end != '\0' || value * unit >= 9e18)
+		return 0;
+	return (size_t)(value * unit);
+}
 
 static const char *const output_formats[] = {"table", "json", "csv", NULL};
 
@@ -223,6 +244,24 @@ static int parse_options(int argc, char **argv, struct options *o)
 				return -1;
 		} else if (strcmp(a, "--list") == 0) {
 			o->list = 1;
+		} else if (strcmp(a, "--sandbox") == 0) {
+			o->sandbox = 1;
+		} else if (strcmp(a, "--timeout") == 0 || strcmp(a, "--max-memory") == 0) {
+			char *end = NULL;
+			if (++i >= argc) {
+				fprintf(stderr, "%s: '%s' needs a value\n%s", progname, a, usage_text);
+				return -1;
+			}
+			if (strcmp(a, "--timeout") == 0) {
+				o->timeout = strtod(argv[i], &end);
+				if (end == argv[i] || *end != '\0' || !(o->timeout > 0 && o->timeout < 1e9)) {
+					fprintf(stderr, "%s: --timeout needs a number of seconds, got '%s'\n", progname, argv[i]);
+					return -1;
+				}
+			} else if ((o->max_memory = parse_size(argv[i])) == 0) {
+				fprintf(stderr, "%s: --max-memory needs a size such as 64M, got '%s'\n", progname, argv[i]);
+				return -1;
+			}
 		} else {
 			fprintf(stderr, "%s: unrecognized option '%s'\n%s", progname, a, usage_text);
 			return -1;
@@ -239,7 +278,8 @@ static int run_early_options(lua_State *L, char **argv, int stop)
 	for (i = 1; i < stop; i++) {
 		char *a = argv[i];
 		char *value = NULL;
-		if (strcmp(a, "--proc-root") == 0 || strcmp(a, "-f") == 0 || strcmp(a, "--format") == 0) {
+		if (strcmp(a, "--proc-root") == 0 || strcmp(a, "-f") == 0 || strcmp(a, "--format") == 0 ||
+		    strcmp(a, "--timeout") == 0 || strcmp(a, "--max-memory") == 0) {
 			i++;
 			continue;
 		}
@@ -349,7 +389,7 @@ static int run_script(lua_State *L, const char *name, int from_stdin)
 	int status, n;
 
 	if (from_stdin) {
-		status = luaL_loadfile(L, NULL);
+		status = luaL_loadfilex(L, NULL, chunk_mode);
 	} else {
 		if (!find_script(name, path, sizeof(path))) {
 			char msg[PATH_MAX + 200];
@@ -359,7 +399,7 @@ static int run_script(lua_State *L, const char *name, int from_stdin)
 			host_message(msg);
 			return LUA_ERRFILE;
 		}
-		status = luaL_loadfile(L, path);
+		status = luaL_loadfilex(L, path, chunk_mode);
 	}
 	if (status == LUA_OK) {
 		n = push_script_args(L);
@@ -475,6 +515,16 @@ static int host_protected_main(lua_State *L)
 	luaL_openlibs(L);
 	preload_register(L);
 	open_memscript(L, o);
+	if (o->sandbox) {
+		lua_getglobal(L, "require");
+		lua_pushliteral(L, "memscript.sandbox");
+		lua_call(L, 1, 1);
+		lua_getfield(L, -1, "apply");
+		lua_pushglobaltable(L);
+		lua_call(L, 1, 0);
+		lua_pop(L, 1);
+		chunk_mode = "t";
+	}
 	if (o->list) {
 		list_scripts();
 		run->status = STATUS_OK;
@@ -515,11 +565,14 @@ int host_main(int argc, char **argv)
 	run.status = STATUS_UNKNOWN;
 	if (parse_options(argc, argv, &run.opts) != 0)
 		return STATUS_UNKNOWN;
-	L = luaL_newstate();
+	/* Whatever the parent set, a closed pipe on stdout ends memscript quietly, as it does cat. */
+	signal(SIGPIPE, SIG_DFL);
+	L = guard_newstate(run.opts.max_memory);
 	if (L == NULL) {
 		host_message("cannot create state: not enough memory");
 		return STATUS_UNKNOWN;
 	}
+	guard_set_timeout(run.opts.timeout);
 	lua_pushcfunction(L, host_protected_main);
 	lua_pushlightuserdata(L, &run);
 	status = lua_pcall(L, 1, 0, 0);

@@ -1,7 +1,6 @@
 /* lsys.c: module memscript.sys: isatty, a monotonic clock, sleeping, and the host's options. */
 #include "lsys.h"
 
-#include <errno.h>
 #include <math.h>
 #include <string.h>
 #include <time.h>
@@ -27,7 +26,10 @@ static int sys_monotonic(lua_State *L)
 	return 1;
 }
 
-/* sleep(seconds): sleeps, resuming after signals until the time has passed. */
+/*
+ * sleep(seconds): sleeps. The only signals memscript handles are Ctrl-C and its --timeout alarm,
+ * both of which stop the script, so a signal ends the sleep early and the script stops at once.
+ */
 static int sys_sleep(lua_State *L)
 {
 	lua_Number seconds = luaL_checknumber(L, 1);
@@ -36,8 +38,7 @@ static int sys_sleep(lua_State *L)
 	luaL_argcheck(L, seconds >= 0 && seconds < 1e9, 1, "seconds out of range");
 	ts.tv_sec = (time_t)seconds;
 	ts.tv_nsec = (long)((seconds - floor(seconds)) * 1e9);
-	while (nanosleep(&ts, &ts) != 0 && errno == EINTR)
-		;
+	nanosleep(&ts, NULL);
 	return 0;
 }
 

@@ -1,0 +1,161 @@
+/* guard.c: the capped allocator and the hook that interrupts user code on Ctrl-C or a deadline. */
+#include "guard.h"
+
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/time.h>
+
+#include <lauxlib.h>
+
+/* One state per process, so the guard's state is process-wide, as a signal handler needs. */
+static size_t memory_cap;
+static size_t memory_used;
+static volatile sig_atomic_t memory_refused;
+static double timeout_seconds;
+static volatile sig_atomic_t interrupted;
+static volatile sig_atomic_t timed_out;
+static lua_State *volatile guarded_state;
+
+/* lua_Alloc: frees and shrinks always succeed; growth past the cap is refused, so Lua raises a
+ * memory error the script sees like any allocation failure. */
+static void *capped_alloc(void *ud, void *ptr, size_t osize, size_t nsize)
+{
+	size_t old = ptr != NULL ? osize : 0; /* osize encodes a type when ptr is NULL */
+	void *grown;
+
+	(void)ud;
+	if (nsize == 0) {
+		free(ptr);
+		memory_used -= old;
+		return NULL;
+	}
+	if (memory_cap != 0 && nsize > old && memory_used + (nsize - old) > memory_cap) {
+		memory_refused = 1;
+		return NULL;
+	}
+	grown = realloc(ptr, nsize);
+	if (grown != NULL)
+		memory_used = memory_used - old + nsize;
+	return grown;
+}
+
+static int panic(lua_State *L)
+{
+	const char *msg = lua_tostring(L, -1);
+	fprintf(stderr, "memscript: unprotected error: %s\n", msg ? msg : "(not a string)");
+	return 0;
+}
+
+lua_State *guard_newstate(size_t max_bytes)
+{
+	lua_State *L;
+
+	memory_cap = max_bytes;
+	L = lua_newstate(capped_alloc, NULL);
+	if (L != NULL)
+		lua_atpanic(L, panic);
+	return L;
+}
+
+size_t guard_memory_cap(void)
+{
+	return memory_cap;
+}
+
+int guard_memory_refused(void)
+{
+	return memory_refused;
+}
+
+int guard_timed_out(void)
+{
+	return timed_out;
+}
+
+/*
+ * Raises the error that stops user code. After the deadline the hook stays armed on every
+ * instruction, so a pcall that catches the error is interrupted again at its next instruction:
+ * the only way out is through the host's own protected call.
+ */
+static void stop_hook(lua_State *L, lua_Debug *ar)
+{
+	(void)ar;
+	if (timed_out) {
+		lua_sethook(L, stop_hook, LUA_MASKCOUNT, 1);
+		luaL_error(L, "timeout: the script ran longer than %f seconds (--timeout)", timeout_seconds);
+	}
+	if (interrupted) {
+		interrupted = 0;
+		lua_sethook(L, NULL, 0, 0);
+		luaL_error(L, "interrupted!");
+	}
+}
+
+/* Signal handlers only set a flag and arm the hook (lua_sethook is safe in one, as lua.c does). */
+static void arm(void)
+{
+	if (guarded_state != NULL)
+		lua_sethook(guarded_state, stop_hook, LUA_MASKCALL | LUA_MASKRET | LUA_MASKLINE | LUA_MASKCOUNT, 1);
+}
+
+static void on_sigint(int sig)
+{
+	(void)sig;
+	if (guarded_state == NULL) {
+		/* Not in user code: end as the default action would. */
+		signal(SIGINT, SIG_DFL);
+		raise(SIGINT);
+		return;
+	}
+	interrupted = 1;
+	arm();
+}
+
+static void on_alarm(int sig)
+{
+	(void)sig;
+	timed_out = 1;
+	arm();
+}
+
+void guard_set_timeout(double seconds)
+{
+	struct itimerval deadline;
+	struct sigaction sa;
+
+	if (seconds <= 0)
+		return;
+	timeout_seconds = seconds;
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = on_alarm;
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGALRM, &sa, NULL);
+	memset(&deadline, 0, sizeof(deadline));
+	deadline.it_value.tv_sec = (time_t)seconds;
+	deadline.it_value.tv_usec = (suseconds_t)((seconds - (double)(time_t)seconds) * 1e6);
+	if (deadline.it_value.tv_sec == 0 && deadline.it_value.tv_usec == 0)
+		deadline.it_value.tv_usec = 1;
+	setitimer(ITIMER_REAL, &deadline, NULL);
+}
+
+void guard_enter(lua_State *L)
+{
+	struct sigaction sa;
+
+	guarded_state = L;
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = on_sigint;
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGINT, &sa, NULL);
+	if (timed_out)
+		arm();
+}
+
+void guard_leave(lua_State *L)
+{
+	(void)L;
+	guarded_state = NULL;
+	interrupted = 0;
+}

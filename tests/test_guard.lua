@@ -1,0 +1,129 @@
+-- Limits on user code: --timeout, --max-memory, --sandbox, Ctrl-C, and a closed stdout.
+
+local T = require "testing"
+
+local function memscript(args, stdin)
+  return T.run(T.q(T.bin) .. " " .. args, stdin)
+end
+
+T.test("--timeout stops an endless loop with status 3, keeping what was printed", function()
+  local out, err, status = memscript("--timeout 0.3 -e " .. T.q('print("started") while true do end'))
+  T.eq(status, 3, "exit status")
+  T.eq(out, "started\n", "stdout printed before the timeout")
+  T.contains(err, "memscript: timeout: the script ran longer than 0.3 seconds (--timeout)", "stderr")
+end)
+
+T.test("--timeout cannot be caught with pcall", function()
+  local code = [[
+    local caught = 0
+    while true do
+      local ok = pcall(function() while true do end end)
+      if not ok then caught = caught + 1 end
+      io.stdout:write("caught ", caught, "\n")
+    end]]
+  local out, err, status = memscript("--timeout 0.3 -e " .. T.q(code))
+  T.eq(status, 3, "exit status")
+  T.contains(err, "timeout", "stderr")
+  -- the inner pcall may see the first error, but the loop never runs a second round
+  T.ok(out == "" or out == "caught 1\n", "the script went on after the timeout: " .. T.show(out))
+end)
+
+T.test("--timeout ends a sleep in C at the deadline", function()
+  local t0 = os.time()
+  local _, err, status = memscript("--timeout 0.5 -e " .. T.q('require("memscript.sys").sleep(30) print("woke")'))
+  T.eq(status, 3, "exit status")
+  T.contains(err, "timeout", "stderr")
+  T.ok(os.time() - t0 < 5, "returned long before the 30 s sleep ended")
+end)
+
+T.test("--timeout that is not a number is a usage error", function()
+  local _, err, status = memscript("--timeout soon -e ''")
+  T.eq(status, 3, "exit status")
+  T.contains(err, "--timeout needs a number of seconds, got 'soon'", "stderr")
+end)
+
+T.test("--max-memory caps the Lua heap with a clear message and status 3", function()
+  local code = 'local t = {} for i = 1, 1e8 do t[i] = ("x"):rep(100) .. i end'
+  local _, err, status = memscript("--max-memory 8M -e " .. T.q(code))
+  T.eq(status, 3, "exit status")
+  T.eq(err, "memscript: not enough memory: the Lua heap reached the --max-memory limit of 8388608 bytes\n", "stderr")
+end)
+
+T.test("--max-memory leaves a script that fits alone", function()
+  local out, _, status = memscript("--max-memory 64M -e " .. T.q('print(#proc.smaps("self") > 0)'))
+  T.eq({ out, status }, { "true\n", 0 }, "stdout and status")
+end)
+
+T.test("--max-memory takes K, M and G suffixes and rejects junk", function()
+  local _, _, status = memscript("--max-memory 1G -e ''")
+  T.eq(status, 0, "1G accepted")
+  local _, err, st = memscript("--max-memory lots -e ''")
+  T.eq(st, 3, "junk refused")
+  T.contains(err, "--max-memory needs a size such as 64M, got 'lots'", "stderr")
+end)
+
+-- Each refused operation, with the error it must raise.
+local refusals = {
+  { 'os.execute("true")', "os.execute is not available in --sandbox" },
+  { 'io.popen("true")', "io.popen is not available in --sandbox" },
+  { 'io.open("/tmp/memscript-sandbox-test", "w")', "only reading" },
+  { 'io.open("/tmp/memscript-sandbox-test", "a+")', "only reading" },
+  { 'io.output("/tmp/memscript-sandbox-test")', "changing the output file is not available" },
+  { 'os.remove("/tmp/memscript-sandbox-test")', "os.remove is not available" },
+  { 'os.rename("/tmp/a", "/tmp/b")', "os.rename is not available" },
+  { 'io.tmpfile()', "io.tmpfile is not available" },
+  { 'string.dump(print)', "string.dump is not available" },
+  { 'load("\\27Lua", "x", "b")', "binary chunks are not available" },
+  { 'package.loadlib("libc.so.6", "puts")', "package.loadlib is not available" },
+  { 'require("cjson.safe")', "module 'cjson.safe' not found" },
+  { 'debug.getinfo(1)', "attempt to call a nil value (field 'getinfo')" },
+}
+
+for _, case in ipairs(refusals) do
+  T.test("--sandbox refuses " .. case[1], function()
+    local code = "local ok, err = pcall(function() return " .. case[1] .. " end) print(ok, err)"
+    local out, err, status = memscript("--sandbox -e " .. T.q(code))
+    T.eq(status, 0, "exit status (stderr " .. err .. ")")
+    T.ok(out:find("^false\t"), "the call failed: " .. T.show(out))
+    T.contains(out, case[2], "the error")
+  end)
+end
+
+T.test("--sandbox keeps reading /proc, printing, tracebacks and the memscript library", function()
+  local code = [[
+    local f = assert(io.open("/proc/self/status", "r"))
+    local first = f:read("l") f:close()
+    local n = #proc.smaps("self"):filter("Rss > 0")
+    print(first:match("^Name:") ~= nil, n > 0, type(debug.traceback()), require("memscript.units").format(2048))]]
+  local out, err, status = memscript("--sandbox -e " .. T.q(code))
+  T.eq({ out, err, status }, { "true\ttrue\tstring\t2.0K\n", "", 0 }, "stdout, stderr, status")
+end)
+
+T.test("--sandbox refuses a binary chunk as the script itself", function()
+  local tmp = os.tmpname()
+  local f = assert(io.open(tmp, "wb"))
+  f:write(string.dump(function() print("ran") end))
+  f:close()
+  local out, err, status = memscript("--sandbox " .. T.q(tmp))
+  local plain_out, _, plain_status = memscript(T.q(tmp))
+  os.remove(tmp)
+  T.eq(status, 3, "exit status")
+  T.eq(out, "", "nothing ran")
+  T.contains(err, "attempt to load a binary chunk", "stderr")
+  T.eq({ plain_out, plain_status }, { "ran\n", 0 }, "the same file without --sandbox")
+end)
+
+T.test("a closed pipe on stdout ends memscript quietly", function()
+  local out, err = T.run(T.q(T.bin) .. " -e 'for i = 1, 1e7 do print(i) end' | head -1")
+  T.eq({ out, err }, { "1\n", "" }, "stdout and stderr")
+end)
+
+T.test("Ctrl-C (SIGINT) stops a running script with status 3 and a message", function()
+  local cmd = "(" .. T.q(T.bin) .. " -e 'print(\"looping\") io.stdout:flush() while true do end' & pid=$!; " ..
+    "sleep 0.3; kill -INT $pid; wait $pid; echo status $?)"
+  local out, err = T.run(cmd)
+  T.eq(out, "looping\nstatus 3\n", "stdout and status")
+  T.contains(err, "interrupted!", "stderr")
+end)
+
+T.done()
