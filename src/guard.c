@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/time.h>
+#include <time.h>
 
 #include <lauxlib.h>
 
@@ -15,6 +16,8 @@ static size_t memory_used;
 static volatile sig_atomic_t memory_refused;
 static double timeout_seconds;
 static volatile sig_atomic_t interrupted;
+static volatile sig_atomic_t ever_interrupted;
+static int catch_idle;
 static volatile sig_atomic_t timed_out;
 static lua_State *volatile guarded_state;
 
@@ -103,6 +106,9 @@ static void arm(void)
 static void on_sigint(int sig)
 {
 	(void)sig;
+	ever_interrupted = 1;
+	if (guarded_state == NULL && catch_idle)
+		return;
 	if (guarded_state == NULL) {
 		/* Not in user code: end as the default action would. */
 		signal(SIGINT, SIG_DFL);
@@ -140,15 +146,51 @@ void guard_set_timeout(double seconds)
 	setitimer(ITIMER_REAL, &deadline, NULL);
 }
 
-void guard_enter(lua_State *L)
+static void install_sigint(void)
 {
 	struct sigaction sa;
 
-	guarded_state = L;
 	memset(&sa, 0, sizeof(sa));
 	sa.sa_handler = on_sigint;
 	sigemptyset(&sa.sa_mask);
 	sigaction(SIGINT, &sa, NULL);
+}
+
+void guard_catch_idle_interrupts(int catch_them)
+{
+	catch_idle = catch_them;
+	if (catch_them)
+		install_sigint();
+}
+
+int guard_interrupted(void)
+{
+	return ever_interrupted;
+}
+
+double guard_now(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+int guard_sleep(double seconds)
+{
+	struct timespec ts;
+
+	if (ever_interrupted || timed_out)
+		return 0;
+	ts.tv_sec = (time_t)seconds;
+	ts.tv_nsec = (long)((seconds - (double)ts.tv_sec) * 1e9);
+	return nanosleep(&ts, NULL) == 0 && !ever_interrupted && !timed_out;
+}
+
+void guard_enter(lua_State *L)
+{
+	guarded_state = L;
+	ever_interrupted = 0;
+	install_sigint();
 	if (timed_out)
 		arm();
 }

@@ -23,4 +23,19 @@ int guard_memory_refused(void);
 /* True once the time limit has passed. */
 int guard_timed_out(void);
 
+/*
+ * Whether Ctrl-C outside user code (between watch runs) is caught, so the watch loop ends
+ * cleanly, instead of ending the process as the default action does.
+ */
+void guard_catch_idle_interrupts(int catch_them);
+
+/* True after a Ctrl-C that ended user code or a sleep, until the next guard_enter. */
+int guard_interrupted(void);
+
+/* Seconds on a monotonic clock. */
+double guard_now(void);
+
+/* Sleeps; returns 0 when Ctrl-C or the deadline cut the sleep short. */
+int guard_sleep(double seconds);
+
 #endif

@@ -15,6 +15,7 @@
 
 #include "guard.h"
 #include "lproc.h"
+#include "outfile.h"
 #include "preload.h"
 #include "repl.h"
 
@@ -28,7 +29,10 @@ static const char usage_text[] =
 	"  -l G=MOD         require library MOD into global G\n"
 	"  -i               enter interactive mode after executing script\n"
 	"  -v               show version information\n"
-	"  -f, --format F   output format of the bundled scripts: table, json or csv\n"
+	"  -f, --format F   output format of the bundled scripts: table, json, csv or prom\n"
+	"  -o FILE          write standard output to FILE, replacing it only when complete\n"
+	"  --interval SECS  run the script again every SECS seconds (watch mode)\n"
+	"  --count N        with --interval: stop after N runs (0, the default: until Ctrl-C)\n"
 	"  --proc-root DIR  read /proc files under DIR instead of /proc\n"
 	"  --list           list the bundled scripts\n"
 	"  --sandbox        run without os.execute, io.popen, file writes, binary chunks,\n"
@@ -140,6 +144,9 @@ struct options {
 	int sandbox;       /* --sandbox */
 	double timeout;    /* --timeout, seconds; 0 for none */
 	size_t max_memory; /* --max-memory, bytes; 0 for none */
+	double interval;   /* --interval, seconds; 0: run once */
+	long count;        /* --count: runs in watch mode, 0 for no end */
+	const char *output; /* -o FILE */
 	const char *proc_root;
 	const char *format;
 };
@@ -168,7 +175,7 @@ static size_t parse_size(const char *text)
 	return (size_t)(value * unit);
 }
 
-static const char *const output_formats[] = {"table", "json", "csv", NULL};
+static const char *const output_formats[] = {"table", "json", "csv", "prom", NULL};
 
 /* Returns value when it is one of the output formats, else NULL after printing why. */
 static const char *check_format(const char *value)
@@ -179,7 +186,7 @@ static const char *check_format(const char *value)
 		if (strcmp(value, output_formats[i]) == 0)
 			return value;
 	}
-	fprintf(stderr, "%s: unknown format '%s' (table, json or csv)\n", progname, value);
+	fprintf(stderr, "%s: unknown format '%s' (table, json, csv or prom)\n", progname, value);
 	return NULL;
 }
 
@@ -246,6 +253,30 @@ static int parse_options(int argc, char **argv, struct options *o)
 			o->list = 1;
 		} else if (strcmp(a, "--sandbox") == 0) {
 			o->sandbox = 1;
+		} else if (strcmp(a, "-o") == 0) {
+			if (++i >= argc) {
+				fprintf(stderr, "%s: '-o' needs a file\n%s", progname, usage_text);
+				return -1;
+			}
+			o->output = argv[i];
+		} else if (strcmp(a, "--interval") == 0 || strcmp(a, "--count") == 0) {
+			char *end = NULL;
+			double value;
+			if (++i >= argc) {
+				fprintf(stderr, "%s: '%s' needs a number\n%s", progname, a, usage_text);
+				return -1;
+			}
+			value = strtod(argv[i], &end);
+			if (end == argv[i] || *end != '\0' || !(value >= 0 && value < 1e9) ||
+			    (a[2] == 'c' && value != (double)(long)value) || (a[2] == 'i' && value <= 0)) {
+				fprintf(stderr, "%s: %s needs a %s, got '%s'\n", progname, a,
+					a[2] == 'c' ? "whole number of runs" : "number of seconds above 0", argv[i]);
+				return -1;
+			}
+			if (a[2] == 'c')
+				o->count = (long)value;
+			else
+				o->interval = value;
 		} else if (strcmp(a, "--timeout") == 0 || strcmp(a, "--max-memory") == 0) {
 			char *end = NULL;
 			if (++i >= argc) {
@@ -279,7 +310,8 @@ static int run_early_options(lua_State *L, char **argv, int stop)
 		char *a = argv[i];
 		char *value = NULL;
 		if (strcmp(a, "--proc-root") == 0 || strcmp(a, "-f") == 0 || strcmp(a, "--format") == 0 ||
-		    strcmp(a, "--timeout") == 0 || strcmp(a, "--max-memory") == 0) {
+		    strcmp(a, "--timeout") == 0 || strcmp(a, "--max-memory") == 0 || strcmp(a, "-o") == 0 ||
+		    strcmp(a, "--interval") == 0 || strcmp(a, "--count") == 0) {
 			i++;
 			continue;
 		}
@@ -383,29 +415,153 @@ static int push_script_args(lua_State *L)
 	return n;
 }
 
-static int run_script(lua_State *L, const char *name, int from_stdin)
+/* Compiles the script (or standard input) and leaves it on the stack; returns a lua status. */
+static int load_script(lua_State *L, const char *name, int from_stdin)
 {
 	char path[PATH_MAX];
-	int status, n;
+	int status;
 
-	if (from_stdin) {
-		status = luaL_loadfilex(L, NULL, chunk_mode);
-	} else {
-		if (!find_script(name, path, sizeof(path))) {
-			char msg[PATH_MAX + 200];
-			snprintf(msg, sizeof(msg),
-				 "cannot find script '%s' (looked in the current directory, MEMSCRIPT_PATH and %s)",
-				 name, bundled_scripts_dir());
-			host_message(msg);
-			return LUA_ERRFILE;
-		}
-		status = luaL_loadfilex(L, path, chunk_mode);
+	if (from_stdin)
+		return host_report(L, luaL_loadfilex(L, NULL, chunk_mode));
+	if (!find_script(name, path, sizeof(path))) {
+		char msg[PATH_MAX + 200];
+		snprintf(msg, sizeof(msg),
+			 "cannot find script '%s' (looked in the current directory, MEMSCRIPT_PATH and %s)",
+			 name, bundled_scripts_dir());
+		host_message(msg);
+		return LUA_ERRFILE;
 	}
+	status = luaL_loadfilex(L, path, chunk_mode);
+	return host_report(L, status);
+}
+
+/* Runs the compiled script on top of the stack (keeping it there) with arg[1..n]. */
+static int call_script(lua_State *L)
+{
+	int n;
+
+	lua_pushvalue(L, -1);
+	n = push_script_args(L);
+	return host_report(L, host_docall(L, n, 0));
+}
+
+/* Calls memscript.run's function `name` if a script loaded that module; returns its integer result. */
+static int call_run_hook(lua_State *L, const char *name, int *result)
+{
+	int status;
+
+	luaL_getsubtable(L, LUA_REGISTRYINDEX, LUA_LOADED_TABLE);
+	if (lua_getfield(L, -1, "memscript.run") != LUA_TTABLE) {
+		lua_pop(L, 2);
+		return LUA_OK;
+	}
+	lua_getfield(L, -1, name);
+	lua_remove(L, -2);
+	lua_remove(L, -2);
+	status = host_docall(L, 0, 1);
 	if (status == LUA_OK) {
-		n = push_script_args(L);
-		status = host_docall(L, n, 0);
+		if (result != NULL && lua_isinteger(L, -1))
+			*result = (int)lua_tointeger(L, -1);
+		lua_pop(L, 1);
 	}
 	return host_report(L, status);
+}
+
+/* Sets memscript.sys.iteration, so the library can tell watch runs apart. */
+static void set_iteration(lua_State *L, long iteration)
+{
+	lua_getglobal(L, "require");
+	lua_pushliteral(L, "memscript.sys");
+	lua_call(L, 1, 1);
+	lua_pushinteger(L, iteration);
+	lua_setfield(L, -2, "iteration");
+	lua_pop(L, 1);
+}
+
+static int begin_output(const struct options *o)
+{
+	int err;
+
+	if (o->output == NULL)
+		return 1;
+	err = outfile_begin(o->output);
+	if (err != 0) {
+		fprintf(stderr, "%s: %s: %s\n", progname, o->output, strerror(err));
+		return 0;
+	}
+	return 1;
+}
+
+/* Replaces -o's file when the run succeeded, else leaves it as it was. Returns 0 on a write error. */
+static int end_output(const struct options *o, int succeeded)
+{
+	int err;
+
+	if (o->output == NULL)
+		return 1;
+	if (!succeeded) {
+		outfile_abort();
+		return 1;
+	}
+	err = outfile_commit();
+	if (err != 0) {
+		fprintf(stderr, "%s: %s: %s\n", progname, o->output, strerror(err));
+		return 0;
+	}
+	return 1;
+}
+
+/*
+ * Runs the script once, or in watch mode every interval seconds (from one start to the next)
+ * until count runs or Ctrl-C. Each run's output replaces -o's file on its own.
+ */
+/* Everything that runs inside the Lua state, itself under lua_pcall so nothing escapes as a panic. */
+struct host_run {
+	int argc;
+	char **argv;
+	struct options opts;
+	int status;
+};
+
+/* One run of what is watched: the script on top of the stack, or with no script the -e chunks. */
+struct watched {
+	struct host_run *run;
+	int script_loaded;
+};
+
+static int run_once(lua_State *L, const struct watched *w)
+{
+	if (w->script_loaded)
+		return call_script(L);
+	return run_early_options(L, w->run->argv, w->run->argc) ? LUA_OK : LUA_ERRRUN;
+}
+
+static int run_iterations(lua_State *L, const struct watched *w, int output_per_run)
+{
+	const struct options *o = &w->run->opts;
+	long iteration;
+	double next = 0;
+
+	for (iteration = 1; o->count == 0 || iteration <= o->count; iteration++) {
+		int ok;
+		if (o->interval > 0) {
+			double now = guard_now();
+			if (iteration > 1 && next > now && !guard_sleep(next - now))
+				return LUA_OK; /* Ctrl-C between runs ends watching */
+			next = (iteration > 1 ? next : now) + o->interval;
+		}
+		set_iteration(L, iteration);
+		if (output_per_run && !begin_output(o))
+			return LUA_ERRFILE;
+		ok = run_once(L, w) == LUA_OK && call_run_hook(L, "iteration_end", NULL) == LUA_OK;
+		if (output_per_run && !end_output(o, ok))
+			return LUA_ERRFILE;
+		if (!ok)
+			return guard_interrupted() && o->interval > 0 ? LUA_OK : LUA_ERRRUN;
+		if (o->interval <= 0)
+			break;
+	}
+	return LUA_OK;
 }
 
 /* where(expr): the where-language compiler, loaded on first use (upvalue 1 is `require`). */
@@ -497,21 +653,50 @@ static void print_version(void)
 	fflush(stdout);
 }
 
-/* Everything that runs inside the Lua state, itself under lua_pcall so nothing escapes as a panic. */
-struct host_run {
-	int argc;
-	char **argv;
-	struct options opts;
-	int status;
-};
+
+/* The run after set-up: -e and -l, the script (maybe watched), the REPL; returns success. */
+static int run_user_code(lua_State *L, struct host_run *run, int whole_output)
+{
+	struct options *o = &run->opts;
+	int script_index = o->script;
+	struct watched w = {run, 0};
+
+	if (script_index == 0 && o->has_e && o->interval > 0) {
+		/* watching a one-liner: the -e chunks are what runs every interval */
+		if (run_iterations(L, &w, !whole_output) != LUA_OK)
+			return 0;
+		return call_run_hook(L, "finish", &run->status) == LUA_OK;
+	}
+	if (!run_early_options(L, run->argv, script_index ? script_index : run->argc))
+		return 0;
+	if (script_index == 0 && !o->has_e && !o->version && !o->interactive && isatty(STDIN_FILENO)) {
+		print_version();
+		o->interactive = 1;
+	} else if (script_index != 0 || (!o->has_e && !o->version && !o->interactive)) {
+		/* the script, or standard input when it is not a terminal and nothing else was asked */
+		if (load_script(L, script_index ? run->argv[script_index] : NULL,
+				script_index == 0 || o->stdin_script) != LUA_OK)
+			return 0;
+		w.script_loaded = 1;
+		if (run_iterations(L, &w, !whole_output) != LUA_OK)
+			return 0;
+		lua_pop(L, 1);
+	}
+	if (o->interactive)
+		repl_run(L);
+	return call_run_hook(L, "finish", &run->status) == LUA_OK;
+}
 
 static int host_protected_main(lua_State *L)
 {
 	struct host_run *run = lua_touserdata(L, 1);
 	struct options *o = &run->opts;
-	int script_index = o->script;
+	/* -o: one file for the whole run, or in watch mode one complete file per run of the script */
+	int whole_output = o->interval <= 0;
+	int ok;
 
 	luaL_checkversion(L);
+	guard_catch_idle_interrupts(o->interval > 0);
 	luaL_openlibs(L);
 	preload_register(L);
 	open_memscript(L, o);
@@ -530,27 +715,17 @@ static int host_protected_main(lua_State *L)
 		run->status = STATUS_OK;
 		return 0;
 	}
-
-	create_arg_table(L, run->argc, run->argv, script_index);
+	create_arg_table(L, run->argc, run->argv, o->script);
 	if (o->version)
 		print_version();
-	if (!run_early_options(L, run->argv, script_index ? script_index : run->argc))
+	if (whole_output && !begin_output(o))
 		return 0;
-	if (script_index != 0) {
-		if (run_script(L, run->argv[script_index], o->stdin_script) != LUA_OK)
-			return 0;
-	}
-	if (o->interactive) {
-		repl_run(L);
-	} else if (script_index == 0 && !o->has_e && !o->version) {
-		if (isatty(STDIN_FILENO)) {
-			print_version();
-			repl_run(L);
-		} else if (run_script(L, NULL, 1) != LUA_OK) {
-			return 0;
-		}
-	}
 	run->status = STATUS_OK;
+	ok = run_user_code(L, run, whole_output);
+	if (!ok)
+		run->status = STATUS_UNKNOWN;
+	if (whole_output && !end_output(o, ok))
+		run->status = STATUS_UNKNOWN;
 	return 0;
 }
 

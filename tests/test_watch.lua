@@ -1,0 +1,130 @@
+-- Running unattended: --interval/--count, -o FILE written atomically, and the run hooks.
+
+local T = require "testing"
+
+local function memscript(args, stdin)
+  return T.run(T.q(T.bin) .. " " .. args, stdin)
+end
+
+local tmp = T.run("mktemp -d"):gsub("\n$", "")
+
+local function read(path)
+  local f = io.open(path, "r")
+  if not f then return nil end
+  local text = f:read("a")
+  f:close()
+  return text
+end
+
+local function write(path, text)
+  local f = assert(io.open(path, "w"))
+  f:write(text)
+  f:close()
+end
+
+T.test("--interval with --count runs a script that many times, numbering the runs", function()
+  local script = tmp .. "/count.lua"
+  write(script, 'print(require("memscript.sys").iteration, arg[1])\n')
+  local out, err, status = memscript("--interval 0.05 --count 3 " .. T.q(script) .. " x")
+  T.eq({ out, err, status }, { "1\tx\n2\tx\n3\tx\n", "", 0 }, "stdout, stderr, status")
+end)
+
+T.test("--interval spaces the runs from one start to the next", function()
+  local out = memscript("--interval 0.2 --count 3 -e " ..
+    T.q('print(string.format("%.3f", require("memscript.sys").monotonic()))'))
+  local times = {}
+  for t in out:gmatch("[%d.]+") do times[#times + 1] = tonumber(t) end
+  T.eq(#times, 3, "runs")
+  for i = 2, 3 do
+    local gap = times[i] - times[i - 1]
+    T.ok(gap >= 0.19 and gap < 0.35, "gap between runs " .. gap)
+  end
+end)
+
+T.test("globals persist between watch runs, so a script can compare with before", function()
+  local out = memscript("--interval 0.01 --count 3 -e " .. T.q('n = (n or 0) + 1 print(n)'))
+  T.eq(out, "1\n2\n3\n", "stdout")
+end)
+
+T.test("Ctrl-C ends watching between runs with status 0", function()
+  local cmd = "(" .. T.q(T.bin) .. " --interval 0.1 -e 'print(\"run\") io.stdout:flush()' > " .. T.q(tmp .. "/ctrlc.out") ..
+    " & pid=$!; sleep 0.35; kill -INT $pid; wait $pid; echo status $?)"
+  local out = T.run(cmd)
+  T.eq(out, "status 0\n", "exit status")
+  local runs = select(2, read(tmp .. "/ctrlc.out"):gsub("run\n", ""))
+  T.ok(runs >= 3 and runs <= 5, "runs before Ctrl-C: " .. runs)
+end)
+
+T.test("--interval and --count refuse what is not a number", function()
+  local _, err, status = memscript("--interval 0 -e ''")
+  T.eq(status, 3, "status for --interval 0")
+  T.contains(err, "--interval needs a number of seconds above 0, got '0'", "stderr")
+  _, err, status = memscript("--interval 1 --count 1.5 -e ''")
+  T.eq(status, 3, "status for --count 1.5")
+  T.contains(err, "--count needs a whole number of runs, got '1.5'", "stderr")
+end)
+
+T.test("-o writes standard output to the file", function()
+  local path = tmp .. "/out.txt"
+  local out, err, status = memscript("-o " .. T.q(path) .. " -e 'print(\"hello\")'")
+  T.eq({ out, err, status }, { "", "", 0 }, "nothing on the terminal")
+  T.eq(read(path), "hello\n", "file")
+  T.eq(T.run("stat -c %a " .. T.q(path)), "644\n", "mode of the file")
+end)
+
+T.test("-o leaves the old file whole when the script fails", function()
+  local path = tmp .. "/keep.txt"
+  write(path, "old contents\n")
+  local _, err, status = memscript("-o " .. T.q(path) .. " -e 'print(\"partial\") error(\"boom\")'")
+  T.eq(status, 3, "status")
+  T.contains(err, "boom", "stderr")
+  T.eq(read(path), "old contents\n", "file")
+  T.eq(T.run("ls " .. T.q(tmp) .. " | grep -c tmp || true"), "0\n", "no temporary file left")
+end)
+
+T.test("-o in watch mode replaces the file with each complete run", function()
+  local path = tmp .. "/watch.txt"
+  local _, _, status = memscript("--interval 0.01 --count 3 -o " .. T.q(path) ..
+    " -e 'print(\"run\", require(\"memscript.sys\").iteration)'")
+  T.eq(status, 0, "status")
+  T.eq(read(path), "run\t3\n", "the file holds the last run alone")
+end)
+
+T.test("-o into a directory that does not exist fails with status 3 naming the file", function()
+  local _, err, status = memscript("-o /nonexistent-dir/x.txt -e 'print(1)'")
+  T.eq(status, 3, "status")
+  T.eq(err, "memscript: /nonexistent-dir/x.txt: No such file or directory\n", "stderr")
+end)
+
+T.test("-o on a full disk reports it with status 3 and keeps the old file", function()
+  local dir = tmp .. "/tiny"
+  T.run("mkdir -p " .. T.q(dir))
+  local _, _, mounted = T.run("mount -t tmpfs -o size=64k tmpfs " .. T.q(dir))
+  if mounted ~= 0 then T.skip("cannot mount a small tmpfs here (needs root)") end
+  local path = dir .. "/metrics.prom"
+  write(path, "old\n")
+  local _, err, status = memscript("-o " .. T.q(path) .. " -e 'for i = 1, 20000 do print(\"line\", i) end'")
+  local files = T.run("ls " .. T.q(dir))
+  local kept = read(path)
+  T.run("umount " .. T.q(dir))
+  T.eq(status, 3, "status")
+  T.eq(err, "memscript: " .. path .. ": No space left on device\n", "stderr")
+  T.eq(kept, "old\n", "old file kept")
+  T.eq(files, "metrics.prom\n", "no temporary file left")
+end)
+
+T.test("memscript.run's finish hook sets the exit status", function()
+  local code = 'local run = require "memscript.run" run.on_finish(function() print("finished") end) run.raise(run.WARNING)'
+  local out, _, status = memscript("-e " .. T.q(code))
+  T.eq({ out, status }, { "finished\n", 1 }, "stdout and status")
+end)
+
+T.test("memscript.run's iteration hook runs after each watch run", function()
+  local code = 'local run = require "memscript.run" if not hooked then hooked = true ' ..
+    'run.on_iteration_end(function() print("end of", require("memscript.sys").iteration) end) end'
+  local out = memscript("--interval 0.01 --count 2 -e " .. T.q(code))
+  T.eq(out, "end of\t1\nend of\t2\n", "stdout")
+end)
+
+T.run("rm -rf " .. T.q(tmp))
+T.done()
