@@ -694,6 +694,88 @@ static int read_pid_file(lua_State *L, const char *file, int (*build)(lua_State 
 	return call_build(L, build, &c, file_cleanup);
 }
 
+/* proc(5) names of /proc/PID/stat fields 3 on (after "pid (comm)"); rss (pages) becomes bytes. */
+static const char *const stat_fields[] = {
+	"state", "ppid", "pgrp", "session", "tty_nr", "tpgid", "flags", "minflt", "cminflt",
+	"majflt", "cmajflt", "utime", "stime", "cutime", "cstime", "priority", "nice",
+	"num_threads", "itrealvalue", "starttime", "vsize", "rss", "rsslim", "startcode",
+	"endcode", "startstack", "kstkesp", "kstkeip", "signal", "blocked", "sigignore",
+	"sigcatch", "wchan", "nswap", "cnswap", "exit_signal", "processor", "rt_priority",
+	"policy", "delayacct_blkio_ticks", "guest_time", "cguest_time", "start_data",
+	"end_data", "start_brk", "arg_start", "arg_end", "env_start", "env_end", "exit_code",
+};
+
+static int stat_build(lua_State *L, void *arg)
+{
+	struct file_ctx *c = arg;
+	const char *p = c->file.data, *end = p + c->file.len;
+	const char *newline = memchr(p, '\n', c->file.len);
+	const char *open_paren = memchr(p, '(', c->file.len), *close_paren = NULL, *q;
+	size_t i;
+
+	/* The kernel prints one line. */
+	if (newline != NULL) {
+		if (newline + 1 < end)
+			return push_format_error(L, c->path, 2, "unexpected text after the first line");
+		end = newline;
+	}
+	/* comm may hold spaces and parentheses: it ends at the last ')' */
+	for (q = newline != NULL ? newline : end; q > p; q--) {
+		if (q[-1] == ')') {
+			close_paren = q - 1;
+			break;
+		}
+	}
+	if (open_paren == NULL || close_paren == NULL || close_paren < open_paren)
+		return push_format_error(L, c->path, 1, "comm in parentheses expected after the pid");
+	lua_createtable(L, 0, 52);
+	{
+		uint64_t pid;
+		const char *digits = p;
+		if (num_parse_dec(&p, open_paren, &pid) != NUM_OK)
+			return push_format_error(L, c->path, 1, "pid expected");
+		push_scaled(L, pid, 0, digits, (size_t)(p - digits), 1);
+		lua_setfield(L, -2, "pid");
+	}
+	lua_pushlstring(L, open_paren + 1, (size_t)(close_paren - open_paren - 1));
+	lua_setfield(L, -2, "comm");
+	p = close_paren + 1;
+	for (i = 0; i < sizeof(stat_fields) / sizeof(stat_fields[0]) && p < end; i++) {
+		const char *field;
+		if (*p != ' ')
+			return push_format_error(L, c->path, 1, lua_pushfstring(L,
+				"%s: space expected before the field", stat_fields[i]));
+		p++;
+		field = p;
+		while (p < end && *p != ' ')
+			p++;
+		if (i == 0) {
+			lua_pushlstring(L, field, (size_t)(p - field));
+		} else {
+			const char *digits = field;
+			uint64_t value;
+			int negative = *digits == '-';
+			const char *num = field + negative;
+			enum num_status st = num_parse_dec(&num, p, &value);
+			if (st == NUM_NONE || num != p)
+				return push_format_error(L, c->path, 1, lua_pushfstring(L,
+					"%s: decimal number expected", stat_fields[i]));
+			if (negative)
+				lua_pushinteger(L, -(lua_Integer)value);
+			else
+				push_scaled(L, value, st == NUM_OVERFLOW, field, (size_t)(p - field),
+					    strcmp(stat_fields[i], "rss") == 0 ? (uint64_t)c->page_size : 1);
+		}
+		lua_setfield(L, -2, stat_fields[i]);
+	}
+	return 1;
+}
+
+static int proc_stat(lua_State *L)
+{
+	return read_pid_file(L, "stat", stat_build);
+}
+
 static int proc_statm(lua_State *L)
 {
 	return read_pid_file(L, "statm", statm_build);
@@ -814,6 +896,7 @@ static const luaL_Reg proc_functions[] = {
 	{"root", proc_root},
 	{"smaps", proc_smaps},
 	{"smaps_rollup", proc_smaps_rollup},
+	{"stat", proc_stat},
 	{"statm", proc_statm},
 	{"status", proc_status},
 	{NULL, NULL},

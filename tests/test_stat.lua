@@ -1,0 +1,44 @@
+-- proc.stat: /proc/PID/stat by proc(5)'s field names, comm taken up to the last ')'.
+
+local T = require "testing"
+
+local procfs = proc.at(T.fixtures .. "/procfs/proc")
+
+T.test("fields of fixture 26231 by name", function()
+  local s = assert(procfs.stat(26231))
+  T.eq({ s.pid, s.comm, s.state, s.ppid, s.num_threads, s.starttime, s.vsize },
+       { 26231, "vim", "R", 5392, 1, 82375, 56274944 }, "pid comm state ppid num_threads starttime vsize")
+  T.eq(s.rss, 1981 * procfs.page_size(), "rss in bytes (pages times page size)")
+end)
+
+T.test("comm with spaces and parentheses ends at the last ')'", function()
+  local s = assert(procfs.stat(27079))
+  T.eq(s.comm, "pthread_load", "comm of 27079")
+  local text = assert(io.open(T.fixtures .. "/procfs/proc/584/stat")):read("l")
+  T.eq(text:match("^%d+ %((.*)%) R "), "(a b ) ( c d) ", "the fixture's comm really has parentheses")
+end)
+
+T.test("text after the one line the kernel prints is an error naming file and line", function()
+  local s, err, errno = procfs.stat(584)
+  T.eq({ s, err, errno },
+       { nil, T.fixtures .. "/procfs/proc/584/stat:2: unexpected text after the first line", 22 }, "result")
+end)
+
+T.test("the live process: pid and starttime agree with the kernel's text", function()
+  local s = assert(proc.stat("self"))
+  local f = assert(io.open("/proc/self/stat"))
+  local text = f:read("a")
+  f:close()
+  local after = text:match("%) (.*)$")
+  local fields = {}
+  for v in after:gmatch("%S+") do fields[#fields + 1] = v end
+  T.eq(s.state, fields[1], "state")
+  T.eq(s.starttime, tonumber(fields[20]), "starttime (field 22)")
+  T.eq(s.pid, tonumber(text:match("^%d+")), "pid")
+end)
+
+T.test("a process that does not exist", function()
+  T.eq({ proc.stat(2147483647) }, { nil, "/proc/2147483647/stat: No such file or directory", 2 }, "result")
+end)
+
+T.done()
