@@ -5,7 +5,7 @@ set -euo pipefail
 cd "$(dirname "$0")"
 
 # What the build needs, and what the tests use as peers (procps's pmap).
-build_packages=(cmake make gcc pkg-config liblua5.4-dev lua-lpeg-dev lua-cjson-dev libedit-dev)
+build_packages=(cmake make gcc pkg-config liblua5.4-dev lua-lpeg-dev lua-cjson-dev libedit-dev libarchive-dev)
 test_packages=(procps)
 
 missing=()

@@ -144,6 +144,30 @@ int linestream_open(const char *path, struct linestream **out)
 	return 0;
 }
 
+int linestream_open_memory(const char *data, size_t len, struct linestream **out)
+{
+	struct linestream *s = calloc(1, sizeof(*s));
+
+	if (s == NULL)
+		return ENOMEM;
+	s->current = -1;
+	s->fd = -1;
+	pthread_mutex_init(&s->lock, NULL);
+	pthread_cond_init(&s->changed, NULL);
+	/* The whole file is one chunk of its own size. */
+	s->chunks[0].data = malloc(len > 0 ? len : 1);
+	if (s->chunks[0].data == NULL) {
+		linestream_close(s);
+		return ENOMEM;
+	}
+	memcpy(s->chunks[0].data, data, len);
+	s->chunks[0].len = len;
+	s->filled = len > 0;
+	s->reader_done = 1;
+	*out = s;
+	return 0;
+}
+
 /* Gives the current chunk back and waits for the next. Returns 1, 0 at end, or -errno. */
 static int next_chunk(struct linestream *s)
 {

@@ -13,6 +13,9 @@ struct linestream;
  */
 int linestream_open(const char *path, struct linestream **out);
 
+/* A stream over a copy of data (a file already in memory, as from an archive); no thread. */
+int linestream_open_memory(const char *data, size_t len, struct linestream **out);
+
 /*
  * The next line without its '\n' (a last line with no newline is returned too). The line stays
  * valid until the next call. Returns 1 for a line, 0 at end of file, or a negative errno value.

@@ -8,10 +8,13 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <sys/utsname.h>
 #include <unistd.h>
 
 #include <lauxlib.h>
 
+#include "archive_tree.h"
 #include "keyval_parse.h"
 #include "linestream.h"
 #include "maps_parse.h"
@@ -21,6 +24,7 @@
 /* Every function of one `proc` table shares this as upvalue 1. */
 struct proc_source {
 	long page_size;
+	struct archive_tree *tree; /* a captured tree read from an archive, or NULL for a directory */
 	char root[PATH_MAX];
 };
 
@@ -65,10 +69,12 @@ static void file_path(lua_State *L, const char *dir, const char *file, char *pat
 	struct proc_source *src = source_of(L);
 	int n;
 
+	/* In an archive a file is named "archive:relative/path", so messages name both. */
+	char sep = src->tree != NULL ? ':' : '/';
 	if (dir != NULL)
-		n = snprintf(path, PATH_MAX, "%s/%s/%s", src->root, dir, file);
+		n = snprintf(path, PATH_MAX, "%s%c%s/%s", src->root, sep, dir, file);
 	else
-		n = snprintf(path, PATH_MAX, "%s/%s", src->root, file);
+		n = snprintf(path, PATH_MAX, "%s%c%s", src->root, sep, file);
 	if (n < 0 || n >= PATH_MAX)
 		luaL_error(L, "path under %s is too long", src->root);
 }
@@ -80,6 +86,45 @@ static void pid_file_path(lua_State *L, const char *file, char *path)
 
 	check_pid(L, 1, name, sizeof(name));
 	file_path(L, name, file, path);
+}
+
+/* ---- reading: from the directory, or from the archive's copy in memory ---- */
+
+/* The file named path (made by file_path) whole; returns 0 or an errno value. */
+static int source_read(lua_State *L, const char *path, struct procfile *out)
+{
+	struct proc_source *src = source_of(L);
+	const char *data;
+	size_t len;
+
+	if (src->tree == NULL)
+		return procfile_read(path, out);
+	data = archive_tree_find(src->tree, path + strlen(src->root) + 1, &len);
+	out->data = NULL;
+	out->len = out->cap = 0;
+	if (data == NULL)
+		return ENOENT;
+	out->data = malloc(len + 1);
+	if (out->data == NULL)
+		return ENOMEM;
+	memcpy(out->data, data, len + 1);
+	out->len = len;
+	out->cap = len + 1;
+	return 0;
+}
+
+static int source_lines(lua_State *L, const char *path, struct linestream **out)
+{
+	struct proc_source *src = source_of(L);
+	const char *data;
+	size_t len;
+
+	if (src->tree == NULL)
+		return linestream_open(path, out);
+	data = archive_tree_find(src->tree, path + strlen(src->root) + 1, &len);
+	if (data == NULL)
+		return ENOENT;
+	return linestream_open_memory(data, len, out);
 }
 
 /* ---- results ---- */
@@ -231,7 +276,7 @@ static int read_kv_file(lua_State *L, const char *path, int rollup)
 
 	c.path = path;
 	c.rollup = rollup;
-	err = procfile_read(path, &c.file);
+	err = source_read(L, path, &c.file);
 	if (err != 0)
 		return push_os_error(L, path, err);
 	return call_build(L, kv_build, &c, kv_cleanup);
@@ -584,7 +629,7 @@ static int read_mappings(lua_State *L, const char *file, int smaps)
 	memset(c, 0, sizeof(*c));
 	c->path = path;
 	c->smaps = smaps;
-	err = linestream_open(path, &c->stream);
+	err = source_lines(L, path, &c->stream);
 	if (err != 0)
 		return push_os_error(L, path, err);
 	n = call_build(L, mapping_build, c, mapping_cleanup);
@@ -688,7 +733,7 @@ static int read_pid_file(lua_State *L, const char *file, int (*build)(lua_State 
 	pid_file_path(L, file, path);
 	c.path = path;
 	c.page_size = source_of(L)->page_size;
-	err = procfile_read(path, &c.file);
+	err = source_read(L, path, &c.file);
 	if (err != 0)
 		return push_os_error(L, path, err);
 	return call_build(L, build, &c, file_cleanup);
@@ -803,6 +848,7 @@ struct pids_ctx {
 	DIR *dir;
 	lua_Integer *pids;
 	size_t n, cap;
+	int failed;
 };
 
 static int pids_build(lua_State *L, void *arg)
@@ -824,40 +870,58 @@ static void pids_cleanup(void *arg)
 	free(((struct pids_ctx *)arg)->pids);
 }
 
+/* Adds name to the list when it is a pid; sets c->failed when memory runs out. */
+static void add_pid_name(const char *name, void *arg)
+{
+	struct pids_ctx *c = arg;
+	const char *p = name;
+	uint64_t pid;
+
+	if (c->failed || num_parse_dec(&p, name + strlen(name), &pid) != NUM_OK || *p != '\0' || pid > INT_MAX)
+		return;
+	if (c->n == c->cap) {
+		size_t cap = c->cap ? c->cap * 2 : 256;
+		lua_Integer *grown = realloc(c->pids, cap * sizeof(*grown));
+		if (grown == NULL) {
+			c->failed = 1;
+			return;
+		}
+		c->pids = grown;
+		c->cap = cap;
+	}
+	c->pids[c->n++] = (lua_Integer)pid;
+}
+
 static int proc_pids(lua_State *L)
 {
 	struct proc_source *src = source_of(L);
-	struct pids_ctx c = {NULL, NULL, 0, 0};
+	struct pids_ctx c = {NULL, NULL, 0, 0, 0};
 	struct dirent *e;
 	int err = 0;
 
+	if (src->tree != NULL) {
+		archive_tree_list_top(src->tree, add_pid_name, &c);
+		if (c.failed) {
+			free(c.pids);
+			return push_os_error(L, src->root, ENOMEM);
+		}
+		return call_build(L, pids_build, &c, pids_cleanup);
+	}
 	c.dir = opendir(src->root);
 	if (c.dir == NULL)
 		return push_os_error(L, src->root, errno);
 	for (;;) {
-		const char *name, *p;
-		uint64_t pid;
 		errno = 0;
 		e = readdir(c.dir);
 		if (e == NULL) {
 			err = errno;
 			break;
 		}
-		name = e->d_name;
-		p = name;
-		if (num_parse_dec(&p, name + strlen(name), &pid) != NUM_OK || *p != '\0' || pid > INT_MAX)
-			continue;
-		if (c.n == c.cap) {
-			size_t cap = c.cap ? c.cap * 2 : 256;
-			lua_Integer *grown = realloc(c.pids, cap * sizeof(*grown));
-			if (grown == NULL) {
-				err = ENOMEM;
-				break;
-			}
-			c.pids = grown;
-			c.cap = cap;
+		add_pid_name(e->d_name, &c);
+		if (c.failed) {
+			err = ENOMEM;
+			break;
 		}
-		c.pids[c.n++] = (lua_Integer)pid;
 	}
 	closedir(c.dir);
 	if (err != 0) {
@@ -879,9 +943,82 @@ static int proc_root(lua_State *L)
 	return 1;
 }
 
+/* The name of the metadata file a capture writes at the top of its proc tree. */
+#define CAPTURE_META "memscript-capture"
+
+/* meta(): what the tree was taken on: the capture's metadata, or the running system's. */
+static int proc_meta(lua_State *L)
+{
+	struct proc_source *src = source_of(L);
+	char path[PATH_MAX];
+	struct procfile f;
+	int err;
+
+	file_path(L, NULL, CAPTURE_META, path);
+	err = source_read(L, path, &f);
+	if (err == 0) {
+		struct kv_ctx c;
+		c.path = path;
+		c.file = f;
+		c.rollup = 0;
+		if (call_build(L, kv_build, &c, kv_cleanup) != 1)
+			return 3;
+		lua_pushboolean(L, 1);
+		lua_setfield(L, -2, "captured");
+		return 1;
+	}
+	if (err != ENOENT)
+		return push_os_error(L, path, err);
+	lua_createtable(L, 0, 4);
+	lua_pushinteger(L, src->page_size);
+	lua_setfield(L, -2, "page_size");
+	{
+		struct utsname u;
+		if (uname(&u) == 0) {
+			lua_pushstring(L, u.release);
+			lua_setfield(L, -2, "kernel_release");
+			lua_pushstring(L, u.nodename);
+			lua_setfield(L, -2, "hostname");
+		}
+	}
+	lua_pushboolean(L, 0);
+	lua_setfield(L, -2, "captured");
+	return 1;
+}
+
+/* read(relpath): the bytes of a file under the root, "42/smaps" or "meminfo", read whole at once. */
+static int proc_read(lua_State *L)
+{
+	const char *rel = luaL_checkstring(L, 1);
+	char path[PATH_MAX];
+	struct file_ctx c;
+	int err;
+
+	luaL_argcheck(L, rel[0] != '\0' && rel[0] != '/', 1, "a path relative to the proc root expected");
+	file_path(L, NULL, rel, path);
+	c.path = path;
+	c.page_size = 0;
+	err = source_read(L, path, &c.file);
+	if (err != 0)
+		return push_os_error(L, path, err);
+	lua_pushlstring(L, c.file.data, c.file.len);
+	procfile_free(&c.file);
+	return 1;
+}
+
+/* Opens a proc source on root; pushes the proc table, or returns 0 with a message in err. */
+static int open_source(lua_State *L, const char *root, char *err, size_t errlen);
+
 static int proc_at(lua_State *L)
 {
-	lproc_push(L, luaL_checkstring(L, 1));
+	char err[PATH_MAX + 256];
+
+	if (!open_source(L, luaL_checkstring(L, 1), err, sizeof(err))) {
+		lua_pushnil(L);
+		lua_pushstring(L, err);
+		lua_pushinteger(L, errno ? errno : EINVAL);
+		return 3;
+	}
 	return 1;
 }
 
@@ -891,8 +1028,10 @@ static const luaL_Reg proc_functions[] = {
 	{"comm", proc_comm},
 	{"maps", proc_maps},
 	{"meminfo", proc_meminfo},
+	{"meta", proc_meta},
 	{"page_size", proc_page_size},
 	{"pids", proc_pids},
+	{"read", proc_read},
 	{"root", proc_root},
 	{"smaps", proc_smaps},
 	{"smaps_rollup", proc_smaps_rollup},
@@ -902,21 +1041,80 @@ static const luaL_Reg proc_functions[] = {
 	{NULL, NULL},
 };
 
-void lproc_push(lua_State *L, const char *root)
+static int source_gc(lua_State *L)
+{
+	struct proc_source *src = lua_touserdata(L, 1);
+	archive_tree_free(src->tree);
+	src->tree = NULL;
+	return 0;
+}
+
+/* A capture's page size, from the "page_size: N" line of its metadata, replaces the host's. */
+static void read_capture_page_size(struct proc_source *src)
+{
+	char path[PATH_MAX];
+	struct procfile f = {NULL, 0, 0};
+	const char *text = NULL, *line;
+	size_t len;
+	long page_size;
+
+	if (src->tree != NULL) {
+		text = archive_tree_find(src->tree, CAPTURE_META, &len);
+	} else if (snprintf(path, sizeof(path), "%s/%s", src->root, CAPTURE_META) < (int)sizeof(path) &&
+		   procfile_read(path, &f) == 0) {
+		text = f.data;
+	}
+	line = text != NULL ? strstr(text, "page_size:") : NULL;
+	if (line != NULL && (line == text || line[-1] == '\n') &&
+	    (page_size = strtol(line + 10, NULL, 10)) > 0)
+		src->page_size = page_size;
+	procfile_free(&f);
+}
+
+static int open_source(lua_State *L, const char *root, char *err, size_t errlen)
 {
 	struct proc_source *src;
+	struct stat st;
 	size_t len = strlen(root);
 
-	if (len >= PATH_MAX - 64)
-		luaL_error(L, "proc root '%s' is too long", root);
+	errno = 0;
+	if (len >= PATH_MAX - 64) {
+		snprintf(err, errlen, "proc root '%.64s...' is too long", root);
+		errno = ENAMETOOLONG;
+		return 0;
+	}
 	lua_createtable(L, 0, sizeof(proc_functions) / sizeof(proc_functions[0]));
 	src = lua_newuserdatauv(L, sizeof(*src), 0);
 	src->page_size = sysconf(_SC_PAGESIZE);
+	src->tree = NULL;
 	memcpy(src->root, root, len + 1);
 	/* "/proc/" and "/proc" name the same tree; paths are joined with '/'. */
 	while (len > 1 && src->root[len - 1] == '/')
 		src->root[--len] = '\0';
+	if (stat(src->root, &st) == 0 && S_ISREG(st.st_mode)) {
+		/* A file: an archive of a captured tree. */
+		src->tree = archive_tree_load(src->root, err, errlen);
+		if (src->tree == NULL) {
+			lua_pop(L, 2);
+			errno = EINVAL;
+			return 0;
+		}
+	}
+	lua_createtable(L, 0, 1);
+	lua_pushcfunction(L, source_gc);
+	lua_setfield(L, -2, "__gc");
+	lua_setmetatable(L, -2);
+	read_capture_page_size(src);
 	luaL_setfuncs(L, proc_functions, 1);
+	return 1;
+}
+
+void lproc_push(lua_State *L, const char *root)
+{
+	char err[PATH_MAX + 256];
+
+	if (!open_source(L, root, err, sizeof(err)))
+		luaL_error(L, "%s", err);
 }
 
 int luaopen_memscript_proc(lua_State *L)

@@ -1,0 +1,203 @@
+/* archive_tree.c: libarchive reads the archive once; lookups are a binary search over its paths. */
+#include "archive_tree.h"
+
+#include <archive.h>
+#include <archive_entry.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+struct tree_file {
+	char *relpath;
+	char *data;
+	size_t len;
+};
+
+struct archive_tree {
+	struct tree_file *files;
+	size_t count, cap;
+};
+
+/* "capture/proc/42/smaps" -> "42/smaps"; "./meminfo" -> "meminfo". */
+static const char *relative_path(const char *path)
+{
+	const char *p = path;
+
+	for (;;) {
+		const char *slash = strchr(p, '/');
+		if (slash == NULL)
+			break;
+		if (slash - p == 4 && strncmp(p, "proc", 4) == 0)
+			return slash + 1;
+		p = slash + 1;
+	}
+	while (path[0] == '.' && path[1] == '/')
+		path += 2;
+	while (path[0] == '/')
+		path++;
+	return path;
+}
+
+static int compare_files(const void *a, const void *b)
+{
+	return strcmp(((const struct tree_file *)a)->relpath, ((const struct tree_file *)b)->relpath);
+}
+
+void archive_tree_free(struct archive_tree *tree)
+{
+	size_t i;
+
+	if (tree == NULL)
+		return;
+	for (i = 0; i < tree->count; i++) {
+		free(tree->files[i].relpath);
+		free(tree->files[i].data);
+	}
+	free(tree->files);
+	free(tree);
+}
+
+/* Appends the entry's data as a file; returns 0, or -1 with err set. */
+static int add_entry(struct archive_tree *tree, struct archive *a, struct archive_entry *entry,
+		     const char *archive_path, char *err, size_t errlen)
+{
+	struct tree_file *f;
+	size_t cap = 4096, len = 0;
+	char *data = malloc(cap);
+
+	if (data == NULL) {
+		snprintf(err, errlen, "%s: out of memory", archive_path);
+		return -1;
+	}
+	for (;;) {
+		la_ssize_t n;
+		if (cap - len < 4096) {
+			char *grown = realloc(data, cap * 2);
+			if (grown == NULL) {
+				free(data);
+				snprintf(err, errlen, "%s: out of memory", archive_path);
+				return -1;
+			}
+			data = grown;
+			cap *= 2;
+		}
+		n = archive_read_data(a, data + len, cap - len - 1);
+		if (n < 0) {
+			snprintf(err, errlen, "%s: %s: %s", archive_path, archive_entry_pathname(entry),
+				 archive_error_string(a));
+			free(data);
+			return -1;
+		}
+		if (n == 0)
+			break;
+		len += (size_t)n;
+	}
+	data[len] = '\0';
+	if (tree->count == tree->cap) {
+		size_t ncap = tree->cap ? tree->cap * 2 : 64;
+		struct tree_file *grown = realloc(tree->files, ncap * sizeof(*grown));
+		if (grown == NULL) {
+			free(data);
+			snprintf(err, errlen, "%s: out of memory", archive_path);
+			return -1;
+		}
+		tree->files = grown;
+		tree->cap = ncap;
+	}
+	f = &tree->files[tree->count];
+	f->relpath = strdup(relative_path(archive_entry_pathname(entry)));
+	if (f->relpath == NULL) {
+		free(data);
+		snprintf(err, errlen, "%s: out of memory", archive_path);
+		return -1;
+	}
+	f->data = data;
+	f->len = len;
+	tree->count++;
+	return 0;
+}
+
+struct archive_tree *archive_tree_load(const char *path, char *err, size_t errlen)
+{
+	struct archive_tree *tree = calloc(1, sizeof(*tree));
+	struct archive *a = archive_read_new();
+	struct archive_entry *entry;
+	int r;
+
+	if (tree == NULL || a == NULL) {
+		snprintf(err, errlen, "%s: out of memory", path);
+		free(tree);
+		if (a != NULL)
+			archive_read_free(a);
+		return NULL;
+	}
+	archive_read_support_filter_all(a);
+	archive_read_support_format_all(a);
+	if (archive_read_open_filename(a, path, 65536) != ARCHIVE_OK) {
+		snprintf(err, errlen, "%s: %s", path, archive_error_string(a));
+		goto fail;
+	}
+	while ((r = archive_read_next_header(a, &entry)) == ARCHIVE_OK) {
+		if (archive_entry_filetype(entry) != AE_IFREG)
+			continue;
+		if (add_entry(tree, a, entry, path, err, errlen) != 0)
+			goto fail;
+	}
+	if (r != ARCHIVE_EOF) {
+		snprintf(err, errlen, "%s: %s", path, archive_error_string(a));
+		goto fail;
+	}
+	archive_read_free(a);
+	if (tree->count == 0) {
+		snprintf(err, errlen, "%s: no files in the archive", path);
+		archive_tree_free(tree);
+		return NULL;
+	}
+	qsort(tree->files, tree->count, sizeof(tree->files[0]), compare_files);
+	return tree;
+fail:
+	archive_read_free(a);
+	archive_tree_free(tree);
+	return NULL;
+}
+
+const char *archive_tree_find(const struct archive_tree *tree, const char *relpath, size_t *len)
+{
+	size_t lo = 0, hi = tree->count;
+
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		int c = strcmp(tree->files[mid].relpath, relpath);
+		if (c == 0) {
+			*len = tree->files[mid].len;
+			return tree->files[mid].data;
+		}
+		if (c < 0)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	*len = 0;
+	return NULL;
+}
+
+void archive_tree_list_top(const struct archive_tree *tree, void (*fn)(const char *name, void *arg), void *arg)
+{
+	char previous[256] = "";
+	size_t i;
+
+	/* Sorted paths put each first component's files together. */
+	for (i = 0; i < tree->count; i++) {
+		const char *p = tree->files[i].relpath;
+		size_t n = strcspn(p, "/");
+		char name[256];
+		if (n == 0 || n >= sizeof(name))
+			continue;
+		memcpy(name, p, n);
+		name[n] = '\0';
+		if (strcmp(name, previous) != 0) {
+			fn(name, arg);
+			memcpy(previous, name, n + 1);
+		}
+	}
+}
