@@ -31,4 +31,8 @@ cmake --build build -j"$(nproc)"
 
 if [ "${1:-}" = test ]; then
   ctest --test-dir build --output-on-failure -j2
+  # The same suite again with AddressSanitizer and UndefinedBehaviorSanitizer in memscript.
+  cmake -S . -B build-asan -DCMAKE_BUILD_TYPE=Debug -DMEMSCRIPT_SANITIZE=ON -DMEMSCRIPT_WERROR=$werror >/dev/null
+  cmake --build build-asan -j"$(nproc)"
+  ctest --test-dir build-asan --output-on-failure -j2
 fi
