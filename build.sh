@@ -4,9 +4,9 @@
 set -euo pipefail
 cd "$(dirname "$0")"
 
-# What the build needs, and what the tests use as peers (procps's pmap).
+# What the build needs, and what the tests use: procps's pmap as a peer, valgrind.
 build_packages=(cmake make gcc pkg-config liblua5.4-dev lua-lpeg-dev lua-cjson-dev libedit-dev libarchive-dev)
-test_packages=(procps)
+test_packages=(procps valgrind)
 
 missing=()
 want=("${build_packages[@]}")

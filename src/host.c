@@ -687,6 +687,39 @@ static int run_user_code(lua_State *L, struct host_run *run, int whole_output)
 	return call_run_hook(L, "finish", &run->status) == LUA_OK;
 }
 
+/* The options of this run, for os.exit, which ends the run from inside a script. */
+static const struct options *current_options;
+
+/*
+ * os.exit([code [, close]]) ends the run as its end would: the finish hooks print (alerts), -o's
+ * file is put in place unless the code is UNKNOWN, and the state is closed, so no memory is left
+ * behind. `code` true/false means 0/1 as in Lua; no code means the status the run has raised.
+ */
+static int host_os_exit(lua_State *L)
+{
+	int status = STATUS_OK, explicit_status = 0;
+
+	if (lua_isboolean(L, 1)) {
+		status = lua_toboolean(L, 1) ? 0 : 1;
+		explicit_status = 1;
+	} else if (!lua_isnoneornil(L, 1)) {
+		status = (int)luaL_checkinteger(L, 1);
+		explicit_status = 1;
+	}
+	{
+		int raised = STATUS_OK;
+		int hooks_ok = call_run_hook(L, "finish", &raised) == LUA_OK;
+		if (!explicit_status)
+			status = hooks_ok ? raised : STATUS_UNKNOWN;
+	}
+	if (current_options != NULL && current_options->output != NULL &&
+	    !end_output(current_options, status != STATUS_UNKNOWN) && status != STATUS_UNKNOWN)
+		status = STATUS_UNKNOWN;
+	fflush(stdout);
+	lua_close(L);
+	exit(status);
+}
+
 static int host_protected_main(lua_State *L)
 {
 	struct host_run *run = lua_touserdata(L, 1);
@@ -698,6 +731,11 @@ static int host_protected_main(lua_State *L)
 	luaL_checkversion(L);
 	guard_catch_idle_interrupts(o->interval > 0);
 	luaL_openlibs(L);
+	current_options = o;
+	lua_getglobal(L, "os");
+	lua_pushcfunction(L, host_os_exit);
+	lua_setfield(L, -2, "exit");
+	lua_pop(L, 1);
 	preload_register(L);
 	open_memscript(L, o);
 	if (o->sandbox) {

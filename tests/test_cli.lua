@@ -8,6 +8,8 @@ local T = require "testing"
 local format = string.format
 
 local bin = T.q(T.bin)
+-- arg[-n] is the interpreter as exec'ed: the binary itself, also when a wrapper (valgrind) runs it
+local interpreter = os.getenv("MEMSCRIPT_REAL_BIN") or T.bin
 local procfs = T.fixtures .. "/procfs/proc"
 
 -- A scratch directory for scripts and modules, removed at the end.
@@ -44,7 +46,7 @@ local function like_lua(args, stdin, dir, env)
   local cd = dir and ("cd " .. T.q(dir) .. " && ") or ""
   local lua_out, lua_err, lua_status = T.run(cd .. CLEAN .. (env or "") .. " lua5.4 " .. args, stdin)
   assert(lua_err == "", "lua5.4 wrote to stderr: " .. lua_err)
-  lua_out = lua_out:gsub("lua5%.4", (T.bin:gsub("%%", "%%%%")))
+  lua_out = lua_out:gsub("lua5%.4", (interpreter:gsub("%%", "%%%%")))
   T.eq(out, lua_out, "stdout compared with lua5.4 (stderr: " .. err .. ")")
   T.eq(status, lua_status, "exit status compared with lua5.4")
   return out
@@ -126,18 +128,18 @@ end)
 T.test("arg: arg[0] the script, arg[1..n] its arguments, negative indices the interpreter", function()
   local out = like_lua("-e 'x = 1' " .. T.q(show_args) .. " one 'two words' ''")
   T.eq(out, table.concat({
-    "-3\t" .. T.bin, "-2\t-e", "-1\tx = 1", "0\t" .. show_args,
+    "-3\t" .. interpreter, "-2\t-e", "-1\tx = 1", "0\t" .. show_args,
     "1\tone", "2\ttwo words", "3\t", "...\t3\tone\ttwo words\t", "" }, "\n"), "arg table")
 end)
 
 T.test("arg: a script with no arguments", function()
   local out = like_lua(T.q(show_args))
-  T.eq(out, "-1\t" .. T.bin .. "\n0\t" .. show_args .. "\n...\t0\n", "arg table")
+  T.eq(out, "-1\t" .. interpreter .. "\n0\t" .. show_args .. "\n...\t0\n", "arg table")
 end)
 
 T.test("arg: --proc-root and its value are interpreter arguments", function()
   local out = memscript("--proc-root " .. T.q(procfs) .. " " .. T.q(show_args) .. " a")
-  T.eq(out, table.concat({ "-3\t" .. T.bin, "-2\t--proc-root", "-1\t" .. procfs,
+  T.eq(out, table.concat({ "-3\t" .. interpreter, "-2\t--proc-root", "-1\t" .. procfs,
     "0\t" .. show_args, "1\ta", "...\t1\ta", "" }, "\n"), "arg table")
 end)
 

@@ -126,5 +126,29 @@ T.test("memscript.run's iteration hook runs after each watch run", function()
   T.eq(out, "end of\t1\nend of\t2\n", "stdout")
 end)
 
+T.test("os.exit ends the run as its end would: finish hooks, -o's file, the given status", function()
+  local path = tmp .. "/exit.txt"
+  local code = 'local run = require "memscript.run" run.on_finish(function() print("finished") end) ' ..
+    'print("before") os.exit(1) print("after")'
+  local out, _, status = memscript("-o " .. T.q(path) .. " -e " .. T.q(code))
+  T.eq({ out, status, read(path) }, { "", 1, "before\nfinished\n" }, "stdout, status, file")
+end)
+
+T.test("os.exit() with no code exits with the status the run raised; os.exit(true) is 0", function()
+  local _, _, status = memscript("-e " .. T.q('require("memscript.run").raise(2) os.exit()'))
+  T.eq(status, 2, "raised status")
+  _, _, status = memscript("-e 'os.exit(true)'")
+  T.eq(status, 0, "os.exit(true)")
+  _, _, status = memscript("-e 'os.exit(false)'")
+  T.eq(status, 1, "os.exit(false)")
+end)
+
+T.test("os.exit(3) (UNKNOWN) leaves -o's old file in place", function()
+  local path = tmp .. "/exit3.txt"
+  write(path, "old\n")
+  local _, _, status = memscript("-o " .. T.q(path) .. " -e 'print(\"new\") os.exit(3)'")
+  T.eq({ status, read(path) }, { 3, "old\n" }, "status and file")
+end)
+
 T.run("rm -rf " .. T.q(tmp))
 T.done()
