@@ -3,9 +3,67 @@
 
 #include <archive.h>
 #include <archive_entry.h>
+#include <dlfcn.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+
+/*
+ * libarchive is loaded when the first archive is opened, not at start-up: with the libraries it
+ * needs (libxml2, ICU, libstdc++, ...) it would more than triple the time `memscript -e ''` takes.
+ * The calls go through this table, typed from archive.h's own prototypes.
+ */
+static struct {
+	struct archive *(*read_new)(void);
+	int (*read_support_filter_all)(struct archive *);
+	int (*read_support_format_all)(struct archive *);
+	int (*read_open_filename)(struct archive *, const char *, size_t);
+	int (*read_next_header)(struct archive *, struct archive_entry **);
+	la_ssize_t (*read_data)(struct archive *, void *, size_t);
+	int (*read_free)(struct archive *);
+	const char *(*error_string)(struct archive *);
+	const char *(*entry_pathname)(struct archive_entry *);
+	__LA_MODE_T (*entry_filetype)(struct archive_entry *);
+} la;
+
+/* Loads libarchive once; returns 0, or -1 with the reason in err. */
+static int load_libarchive(char *err, size_t errlen)
+{
+	static void *handle;
+	void *h;
+
+	if (handle != NULL)
+		return 0;
+	h = dlopen("libarchive.so.13", RTLD_NOW | RTLD_LOCAL);
+	if (h == NULL)
+		h = dlopen("libarchive.so", RTLD_NOW | RTLD_LOCAL);
+	if (h == NULL) {
+		snprintf(err, errlen, "cannot read archives: %s", dlerror());
+		return -1;
+	}
+#define LOAD(field, symbol)                                                                         \
+	do {                                                                                        \
+		*(void **)&la.field = dlsym(h, symbol);                                             \
+		if (la.field == NULL) {                                                             \
+			snprintf(err, errlen, "cannot read archives: libarchive lacks %s", symbol); \
+			dlclose(h);                                                                 \
+			return -1;                                                                  \
+		}                                                                                   \
+	} while (0)
+	LOAD(read_new, "archive_read_new");
+	LOAD(read_support_filter_all, "archive_read_support_filter_all");
+	LOAD(read_support_format_all, "archive_read_support_format_all");
+	LOAD(read_open_filename, "archive_read_open_filename");
+	LOAD(read_next_header, "archive_read_next_header");
+	LOAD(read_data, "archive_read_data");
+	LOAD(read_free, "archive_read_free");
+	LOAD(error_string, "archive_error_string");
+	LOAD(entry_pathname, "archive_entry_pathname");
+	LOAD(entry_filetype, "archive_entry_filetype");
+#undef LOAD
+	handle = h;
+	return 0;
+}
 
 struct tree_file {
 	char *relpath;
@@ -81,10 +139,10 @@ static int add_entry(struct archive_tree *tree, struct archive *a, struct archiv
 			data = grown;
 			cap *= 2;
 		}
-		n = archive_read_data(a, data + len, cap - len - 1);
+		n = la.read_data(a, data + len, cap - len - 1);
 		if (n < 0) {
-			snprintf(err, errlen, "%s: %s: %s", archive_path, archive_entry_pathname(entry),
-				 archive_error_string(a));
+			snprintf(err, errlen, "%s: %s: %s", archive_path, la.entry_pathname(entry),
+				 la.error_string(a));
 			free(data);
 			return -1;
 		}
@@ -105,7 +163,7 @@ static int add_entry(struct archive_tree *tree, struct archive *a, struct archiv
 		tree->cap = ncap;
 	}
 	f = &tree->files[tree->count];
-	f->relpath = strdup(relative_path(archive_entry_pathname(entry)));
+	f->relpath = strdup(relative_path(la.entry_pathname(entry)));
 	if (f->relpath == NULL) {
 		free(data);
 		snprintf(err, errlen, "%s: out of memory", archive_path);
@@ -119,35 +177,42 @@ static int add_entry(struct archive_tree *tree, struct archive *a, struct archiv
 
 struct archive_tree *archive_tree_load(const char *path, char *err, size_t errlen)
 {
-	struct archive_tree *tree = calloc(1, sizeof(*tree));
-	struct archive *a = archive_read_new();
+	struct archive_tree *tree;
+	struct archive *a;
 	struct archive_entry *entry;
 	int r;
+	char why[512];
 
+	if (load_libarchive(why, sizeof(why)) != 0) {
+		snprintf(err, errlen, "%s: %s", path, why);
+		return NULL;
+	}
+	tree = calloc(1, sizeof(*tree));
+	a = la.read_new();
 	if (tree == NULL || a == NULL) {
 		snprintf(err, errlen, "%s: out of memory", path);
 		free(tree);
 		if (a != NULL)
-			archive_read_free(a);
+			la.read_free(a);
 		return NULL;
 	}
-	archive_read_support_filter_all(a);
-	archive_read_support_format_all(a);
-	if (archive_read_open_filename(a, path, 65536) != ARCHIVE_OK) {
-		snprintf(err, errlen, "%s: %s", path, archive_error_string(a));
+	la.read_support_filter_all(a);
+	la.read_support_format_all(a);
+	if (la.read_open_filename(a, path, 65536) != ARCHIVE_OK) {
+		snprintf(err, errlen, "%s: %s", path, la.error_string(a));
 		goto fail;
 	}
-	while ((r = archive_read_next_header(a, &entry)) == ARCHIVE_OK) {
-		if (archive_entry_filetype(entry) != AE_IFREG)
+	while ((r = la.read_next_header(a, &entry)) == ARCHIVE_OK) {
+		if (la.entry_filetype(entry) != AE_IFREG)
 			continue;
 		if (add_entry(tree, a, entry, path, err, errlen) != 0)
 			goto fail;
 	}
 	if (r != ARCHIVE_EOF) {
-		snprintf(err, errlen, "%s: %s", path, archive_error_string(a));
+		snprintf(err, errlen, "%s: %s", path, la.error_string(a));
 		goto fail;
 	}
-	archive_read_free(a);
+	la.read_free(a);
 	if (tree->count == 0) {
 		snprintf(err, errlen, "%s: no files in the archive", path);
 		archive_tree_free(tree);
@@ -156,7 +221,7 @@ struct archive_tree *archive_tree_load(const char *path, char *err, size_t errle
 	qsort(tree->files, tree->count, sizeof(tree->files[0]), compare_files);
 	return tree;
 fail:
-	archive_read_free(a);
+	la.read_free(a);
 	archive_tree_free(tree);
 	return NULL;
 }
