@@ -22,7 +22,7 @@ M.kinds = {
   shm = "shared memory: System V segments, /dev/shm files, shared anonymous mappings",
   file = "a mapped file",
   deleted = "a mapped file that has since been deleted",
-  memfd = "a memfd_create() file",
+  memfd = "a memfd_create() file (/memfd:NAME (deleted))",
   vdso = "the kernel's virtual shared object, [vdso]",
   vvar = "the kernel's data page for the vDSO, [vvar]",
   vsyscall = "the legacy vsyscall page, [vsyscall]",
@@ -43,7 +43,7 @@ function M.kind(m)
   if find(path, "^%[anon:") then return "named_anon" end
   if find(path, "^%[anon_shmem:") then return "shm" end
   if sub(m.perms, 1, 3) == "---" then return "guard" end
-  if find(path, "^memfd:") then return "memfd" end
+  if find(path, "^/memfd:") then return "memfd" end  -- the kernel prints "/memfd:NAME (deleted)"
   if find(path, "^/SYSV%x+") or find(path, "^/dev/shm/") or find(path, "^/dev/zero") then return "shm" end
   if sub(path, 1, 1) == "[" then return "special" end
   if path == "" then

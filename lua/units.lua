@@ -34,11 +34,13 @@ local suffixes = { "K", "M", "G", "T", "P", "E" }
 function M.format(bytes)
   if bytes == nil then return "-" end
   if bytes < 1024 and bytes > -1024 then return format("%dB", bytes) end
+  -- the unit is chosen after rounding, so 1048575 bytes is "1.0M", not "1024K"
   local value, i = bytes / 1024, 1
-  while (value >= 1024 or value <= -1024) and i < #suffixes do
+  while (value >= 1023.5 or value <= -1023.5) and i < #suffixes do
     value, i = value / 1024, i + 1
   end
-  if value < 10 and value > -10 then
+  -- one decimal while it still rounds below ten: 10481664 bytes is "10M", not "10.0M"
+  if value < 9.95 and value > -9.95 then
     return format("%.1f%s", value, suffixes[i])
   end
   return format("%.0f%s", value, suffixes[i])

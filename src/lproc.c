@@ -856,7 +856,8 @@ static int pids_build(lua_State *L, void *arg)
 	struct pids_ctx *c = arg;
 	size_t i;
 
-	qsort(c->pids, c->n, sizeof(c->pids[0]), compare_pids);
+	if (c->n > 0)
+		qsort(c->pids, c->n, sizeof(c->pids[0]), compare_pids);
 	lua_createtable(L, (int)c->n, 0);
 	for (i = 0; i < c->n; i++) {
 		lua_pushinteger(L, c->pids[i]);

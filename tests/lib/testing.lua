@@ -156,7 +156,8 @@ end
 -- Prints the closing line and exits non-zero when anything failed.
 function M.done()
   io.write(format("%d passed, %d failed, %d skipped\n", passed, failed, skipped))
-  os.exit(failed == 0 and passed > 0 and 0 or 1)
+  -- closing the state runs the test file's <close> cleanups (helper processes, temporary files)
+  os.exit(failed == 0 and passed > 0 and 0 or 1, true)
 end
 
 return M
