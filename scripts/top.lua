@@ -1,0 +1,454 @@
+-- top.lua: memory of every process on the system (USS, PSS, RSS, swap), per process, user or mapping
+-- usage: memscript top.lua [-u | -m] [-n N] [-s FIELD] [-p PID[,PID...]]
+--
+-- What smem shows, read from smaps_rollup (one short file per process) instead of smaps: per process
+-- (the default), per user (-u, like smem -u) or per mapping name (-m, like smem -m and librank, which
+-- needs each process's whole smaps). Sizes are bytes; a table on a terminal shows human units.
+--
+-- A process is one of three things here: read (a row, and part of the totals), left out silently
+-- because it has no memory of its own (a kernel thread or a zombie, as smem leaves them out), or
+-- unreadable (gone before it was read, access denied, or another error): never a row of zeros, and
+-- never part of the totals; the unreadable are counted on stderr.
+
+local proc = proc or require "memscript"
+local output = require "memscript.output"
+local sys = require "memscript.sys"
+local collection = require "memscript.collection"
+
+local format, concat, rep = string.format, table.concat, string.rep
+local sub, match, gsub = string.sub, string.match, string.gsub
+local io, os, ipairs, tonumber, tostring, type = io, os, ipairs, tonumber, tostring, type
+local utf8_len, utf8_offset = utf8.len, utf8.offset
+local arg = arg
+
+local USAGE = [==[
+usage: memscript top.lua [-u | -m] [-n N] [-s FIELD] [-p PID[,PID...]]
+Memory of the processes on the system, largest PSS first, as smem shows it.
+  (default)         one row per process: PID User Command USS PSS RSS Swap
+  -u, --users       one row per user: User Procs USS PSS RSS Swap, summed over the user's processes
+  -m, --mappings    one row per mapping name (a file, [heap], [stack], [anon] for unnamed anonymous
+                    memory...): Map Procs Maps USS PSS RSS Swap, summed over every process that maps
+                    it. Costlier: it reads and parses each process's whole smaps, a record per mapping,
+                    instead of one smaps_rollup record per process (for a process with 60,000
+                    mappings, about ten times the time)
+  -n, --rows N      show the first N rows only (the totals line still sums every process read)
+  -s, --sort FIELD  sort by a column, named as in the JSON output: pid user command uss pss rss swap;
+                    with -u: user procs uss pss rss swap; with -m: map procs maps uss pss rss swap.
+                    Numbers largest first, text in byte order. Default: pss
+  -p, --pid LIST    only these processes (pids separated by commas; the option may be repeated)
+  -h, --help        show this help
+
+USS = Private_Clean + Private_Dirty + Private_Hugetlb, PSS = Pss, RSS = Rss, Swap = SwapPss (the
+process's share of swap) where the kernel has it, else Swap; from /proc/PID/smaps_rollup (Linux 4.14
+and later), with -m from /proc/PID/smaps. User: the real uid from /proc/PID/status, named from
+/etc/passwd. Command: the command line, or [name] when it is empty; cut to 40 characters in a table.
+The output format is memscript's -f option (table, json or csv); only a table ends with a totals line.
+
+Kernel threads and zombies have no memory of their own: they are left out silently, as smem does.
+A process that cannot be read (gone before it was read, or permission denied: without root you can
+read your own processes only) is left out of the rows and of the totals, and counted on stderr:
+"3 processes unreadable: 2 gone, 1 permission denied". On a terminal, a scan that takes longer than
+a second shows its progress on stderr.
+Exit status: 0; 3 (UNKNOWN) on a usage error, or when processes were unreadable and none was read.
+]==]
+
+-- errno values (Linux, every architecture): how an unreadable process is counted.
+local ENOENT, ESRCH, EPERM, EACCES = 2, 3, 1, 13
+
+-- The table view cuts commands to this many characters.
+local COMMAND_WIDTH = 40
+
+-- Seconds a scan runs before the progress line appears, and between its updates.
+local PROGRESS_AFTER, PROGRESS_EVERY = 1.0, 0.1
+
+local function usage_error(msg)
+  io.stderr:write("memscript: top.lua: ", msg, "\n", USAGE)
+  os.exit(3)
+end
+
+-- ---- arguments ----
+
+local VIEWS = {
+  process = {"pid", "user", "command", "uss", "pss", "rss", "swap"},
+  user = {"user", "procs", "uss", "pss", "rss", "swap"},
+  map = {"map", "procs", "maps", "uss", "pss", "rss", "swap"},
+}
+
+local LONG = {["--users"] = "-u", ["--mappings"] = "-m", ["--rows"] = "-n", ["--sort"] = "-s",
+              ["--pid"] = "-p", ["--help"] = "-h"}
+local TAKES_VALUE = {["-n"] = true, ["-s"] = true, ["-p"] = true}
+
+-- Options from the script's arguments, or nil and a message.
+local function parse_arguments(words)
+  local opts = {view = "process", pids = nil}
+  local i = 1
+  while i <= #words do
+    local word = words[i]
+    local name, value = LONG[word] or word, nil
+    if not LONG[word] and TAKES_VALUE[sub(word, 1, 2)] and #word > 2 then
+      name, value = sub(word, 1, 2), sub(word, 3)       -- -n10, -spss, -p1,2
+    elseif TAKES_VALUE[name] then
+      value = words[i + 1]
+      if value == nil then return nil, format("option '%s' needs a value", word) end
+      i = i + 1
+    end
+    if name == "-h" then
+      opts.help = true
+    elseif name == "-u" or name == "-m" then
+      local view = name == "-u" and "user" or "map"
+      if opts.view ~= "process" and opts.view ~= view then
+        return nil, "options -u and -m exclude each other"
+      end
+      opts.view = view
+    elseif name == "-n" then
+      local n = match(value, "^%d+$") and tonumber(value)
+      if not n or n < 1 then return nil, format("-n expects a positive number, got '%s'", value) end
+      opts.rows = n
+    elseif name == "-s" then
+      opts.sort = value
+    elseif name == "-p" then
+      opts.pids = opts.pids or {}
+      for item in (value .. ","):gmatch("([^,]*),") do
+        local pid = match(item, "^%s*(%d+)%s*$") and tonumber(item)
+        if not pid or pid < 1 or pid > 0x7fffffff then
+          return nil, format("-p expects process ids separated by commas, got '%s'", value)
+        end
+        opts.pids[#opts.pids + 1] = pid
+      end
+    else
+      return nil, format("unknown argument '%s'", word)
+    end
+    i = i + 1
+  end
+  if opts.sort then
+    local known = false
+    for _, field in ipairs(VIEWS[opts.view]) do known = known or field == opts.sort end
+    if not known then
+      return nil, format("cannot sort by '%s' here (fields: %s)", opts.sort, concat(VIEWS[opts.view], " "))
+    end
+  end
+  return opts
+end
+
+-- ---- users ----
+
+-- uid -> name from /etc/passwd; an empty table when it cannot be read (uids then print as numbers).
+local function read_passwd()
+  local names = {}
+  local f = io.open("/etc/passwd", "r")
+  if not f then return names end
+  for line in f:lines() do
+    local name, uid = match(line, "^([^:]*):[^:]*:(%d+):")
+    if name and names[uid] == nil then names[uid] = name end
+  end
+  f:close()
+  return names
+end
+
+-- ---- progress on a terminal ----
+
+local progress = {tty = sys.isatty(2), start = sys.monotonic(), last = 0, width = 0}
+
+function progress.update(done, total)
+  if not progress.tty then return end
+  local now = sys.monotonic()
+  if now - progress.start < PROGRESS_AFTER or now - progress.last < PROGRESS_EVERY then return end
+  progress.last = now
+  local text = format("scanning %d/%d processes...", done, total)
+  if #text > progress.width then progress.width = #text end
+  io.stderr:write("\r", text)
+  io.stderr:flush()
+end
+
+function progress.clear()
+  if progress.width > 0 then
+    io.stderr:write("\r", rep(" ", progress.width), "\r")
+    io.stderr:flush()
+    progress.width = 0
+  end
+end
+
+-- ---- reading one process ----
+
+-- The memory of one process: smaps_rollup's table, or smaps's array when want_maps. Returns
+--   memory, status                    read
+--   nil, "skip"                       a kernel thread or a zombie: no memory of its own
+--   nil, "gone" | "denied" | "other", message
+local function read_process(pid, want_maps)
+  local status, msg, errno = proc.status(pid)
+  if not status then
+    if errno == ENOENT or errno == ESRCH then return nil, "gone", msg end
+    if errno == EACCES or errno == EPERM then return nil, "denied", msg end
+    return nil, "other", msg
+  end
+  -- Kthread (in the status of recent kernels); State "Z (zombie)" or "X (dead)": its memory is released.
+  local state = type(status.State) == "string" and sub(status.State, 1, 1) or ""
+  if status.Kthread == 1 or state == "Z" or state == "X" then return nil, "skip" end
+  local memory
+  if want_maps then memory, msg, errno = proc.smaps(pid) else memory, msg, errno = proc.smaps_rollup(pid) end
+  if memory then
+    -- An empty file: the kernel found no memory to report (a kernel thread, on some older kernels).
+    if (want_maps and #memory == 0) or (not want_maps and memory.Rss == nil) then return nil, "skip" end
+    return memory, status
+  end
+  if errno == EACCES or errno == EPERM then return nil, "denied", msg end
+  if errno == ESRCH or errno == ENOENT then
+    if not proc.status(pid) then return nil, "gone", msg end
+    -- ESRCH while the process is still there: it has no memory (a kernel thread without Kthread in its
+    -- status, or a process that exited and is a zombie now).
+    if errno == ESRCH then return nil, "skip" end
+    local maps = proc.maps(pid)
+    if maps and #maps == 0 then return nil, "skip" end
+  end
+  return nil, "other", msg
+end
+
+-- Private_Clean + Private_Dirty + Private_Hugetlb of a smaps_rollup table or a smaps mapping.
+local function uss_of(t)
+  return (t.Private_Clean or 0) + (t.Private_Dirty or 0) + (t.Private_Hugetlb or 0)
+end
+
+-- SwapPss where the kernel has it (Linux 4.3 and later), else Swap.
+local function swap_of(t)
+  local swap = t.SwapPss
+  if swap == nil then swap = t.Swap end
+  return swap or 0
+end
+
+-- The command line joined with spaces, or "[Name]" when it is empty (or cannot be read any more).
+local function command_of(pid, status)
+  local args = proc.cmdline(pid)
+  if args and #args > 0 then return concat(args, " ") end
+  return "[" .. tostring(status.Name or "?") .. "]"
+end
+
+-- ---- the scan ----
+
+local function pids_to_scan(opts)
+  if not opts.pids then return proc.pids() end
+  local list, seen = {}, {}
+  for _, pid in ipairs(opts.pids) do
+    if not seen[pid] then seen[pid] = true; list[#list + 1] = pid end
+  end
+  table.sort(list)
+  return list
+end
+
+-- Reads every process: calls add(pid, memory, status) for each one read; returns the count of processes
+-- read and the unreadable ones counted by reason ({gone = n, denied = n, other = n, first_other = msg}).
+local function scan(pids, want_maps, add)
+  local read, unreadable = 0, {gone = 0, denied = 0, other = 0}
+  for i, pid in ipairs(pids) do
+    progress.update(i - 1, #pids)
+    local memory, status, msg = read_process(pid, want_maps)
+    if memory then
+      read = read + 1
+      add(pid, memory, status)
+    elseif status ~= "skip" then
+      unreadable[status] = unreadable[status] + 1
+      if status == "other" and not unreadable.first_other then unreadable.first_other = msg end
+    end
+  end
+  progress.clear()
+  return read, unreadable
+end
+
+local function add_sizes(into, uss, pss, rss, swap)
+  into.uss = into.uss + uss
+  into.pss = into.pss + pss
+  into.rss = into.rss + rss
+  into.swap = into.swap + swap
+end
+
+local function new_sums(t)
+  t.uss, t.pss, t.rss, t.swap = 0, 0, 0, 0
+  return t
+end
+
+-- Each view returns its rows (unsorted), the totals row, its columns and its default row order.
+
+local SIZE_COLUMNS = {
+  {"USS", "uss", kind = "bytes"},
+  {"PSS", "pss", kind = "bytes"},
+  {"RSS", "rss", kind = "bytes"},
+  {"Swap", "swap", kind = "bytes"},
+}
+
+local function columns_with(first)
+  local columns = {}
+  for _, col in ipairs(first) do columns[#columns + 1] = col end
+  for _, col in ipairs(SIZE_COLUMNS) do columns[#columns + 1] = col end
+  return columns
+end
+
+-- Control characters (a tab or newline in an argument) would break the table's lines.
+local function table_text(text, width)
+  text = gsub(text, "[%c\127]", "?")
+  local chars = utf8_len(text)
+  if chars then
+    if chars > width then text = sub(text, 1, utf8_offset(text, width - 2) - 1) .. "..." end
+  elseif #text > width then
+    text = sub(text, 1, width - 3) .. "..."
+  end
+  return text
+end
+
+local function user_name(names, status)
+  local uid = match(tostring(status.Uid or ""), "^%s*(%d+)")
+  if not uid then return "?" end
+  return names[uid] or uid
+end
+
+local function process_view(pids, for_table)
+  local names = read_passwd()
+  local rows = {}
+  local totals = new_sums({pid = "", user = ""})
+  local read, unreadable = scan(pids, false, function(pid, rollup, status)
+    local row = new_sums({pid = pid, user = user_name(names, status), command = command_of(pid, status)})
+    add_sizes(row, uss_of(rollup), rollup.Pss or 0, rollup.Rss or 0, swap_of(rollup))
+    add_sizes(totals, row.uss, row.pss, row.rss, row.swap)
+    rows[#rows + 1] = row
+  end)
+  totals.command = format("total: %d process%s", read, read == 1 and "" or "es")
+  local command = for_table and function(row)
+    return row == totals and row.command or table_text(row.command, COMMAND_WIDTH)
+  end or "command"
+  local columns = columns_with({
+    {"PID", "pid", kind = "number"},
+    {"User", "user", align = "left"},
+    {"Command", command, align = "left", json = "command"},
+  })
+  return rows, totals, columns, read, unreadable
+end
+
+local function user_view(pids)
+  local names = read_passwd()
+  local by_user, rows = {}, {}
+  local totals = new_sums({procs = 0})
+  local read, unreadable = scan(pids, false, function(_, rollup, status)
+    local name = user_name(names, status)
+    local row = by_user[name]
+    if not row then
+      row = new_sums({user = name, procs = 0})
+      by_user[name] = row
+      rows[#rows + 1] = row
+    end
+    row.procs = row.procs + 1
+    totals.procs = totals.procs + 1
+    local uss, pss, rss, swap = uss_of(rollup), rollup.Pss or 0, rollup.Rss or 0, swap_of(rollup)
+    add_sizes(row, uss, pss, rss, swap)
+    add_sizes(totals, uss, pss, rss, swap)
+  end)
+  totals.user = format("total: %d user%s", #rows, #rows == 1 and "" or "s")
+  local columns = columns_with({
+    {"User", "user", align = "left"},
+    {"Procs", "procs", kind = "number"},
+  })
+  return rows, totals, columns, read, unreadable
+end
+
+-- Mapping names: the path as the kernel prints it; "[anon]" for anonymous memory without a name.
+local function map_view(pids, for_table)
+  local by_name, rows = {}, {}
+  local totals = new_sums({procs = 0, maps = 0})
+  local read, unreadable = scan(pids, true, function(_, smaps)
+    local seen = {}
+    totals.procs = totals.procs + 1
+    for i = 1, #smaps do
+      local m = smaps[i]
+      local name = m.path
+      if name == "" then name = "[anon]" end
+      local row = by_name[name]
+      if not row then
+        row = new_sums({map = name, procs = 0, maps = 0})
+        by_name[name] = row
+        rows[#rows + 1] = row
+      end
+      if not seen[name] then seen[name] = true; row.procs = row.procs + 1 end
+      row.maps = row.maps + 1
+      totals.maps = totals.maps + 1
+      local uss, pss, rss, swap = uss_of(m), m.Pss or 0, m.Rss or 0, swap_of(m)
+      add_sizes(row, uss, pss, rss, swap)
+      add_sizes(totals, uss, pss, rss, swap)
+    end
+  end)
+  totals.map = format("total: %d name%s", #rows, #rows == 1 and "" or "s")
+  local map = for_table and function(row)
+    return row == totals and row.map or table_text(row.map, 60)
+  end or "map"
+  local columns = columns_with({
+    {"Map", map, align = "left", json = "map"},
+    {"Procs", "procs", kind = "number"},
+    {"Maps", "maps", kind = "number"},
+  })
+  return rows, totals, columns, read, unreadable
+end
+
+-- Rows in the order asked for: numbers largest first, text in byte order; ties in a fixed order.
+local TIE_KEY = {process = "pid", user = "user", map = "map"}
+
+local function ordered(rows, view, field)
+  local sorted = collection.new(rows):sort(TIE_KEY[view], "asc")
+  local numeric = field ~= "user" and field ~= "command" and field ~= "map"
+  return sorted:sort(field, numeric and "desc" or "asc")
+end
+
+-- The table with a rule and the totals row under the rows.
+local function render_table(rows, totals, columns)
+  local all = {}
+  for i, row in ipairs(rows) do all[i] = row end
+  all[#all + 1] = totals
+  local text = output.render(all, columns, {format = "table"})
+  local lines = {}
+  for line in text:gmatch("([^\n]*)\n") do lines[#lines + 1] = line end
+  local width = 0
+  for _, line in ipairs(lines) do if #line > width then width = #line end end
+  table.insert(lines, #lines, rep("-", width))
+  return concat(lines, "\n") .. "\n"
+end
+
+local function footer(unreadable)
+  local count = unreadable.gone + unreadable.denied + unreadable.other
+  if count == 0 then return nil end
+  local parts = {}
+  if unreadable.gone > 0 then parts[#parts + 1] = format("%d gone", unreadable.gone) end
+  if unreadable.denied > 0 then parts[#parts + 1] = format("%d permission denied", unreadable.denied) end
+  if unreadable.other > 0 then
+    parts[#parts + 1] = format("%d other (%s)", unreadable.other, unreadable.first_other)
+  end
+  return format("%d process%s unreadable: %s", count, count == 1 and "" or "es", concat(parts, ", "))
+end
+
+local function main(words)
+  local opts, err = parse_arguments(words)
+  if not opts then usage_error(err) end
+  if opts.help then
+    io.stdout:write(USAGE)
+    return 0
+  end
+  local fmt = output.format()
+  local for_table = fmt == "table"
+  local pids = pids_to_scan(opts)
+  local rows, totals, columns, read, unreadable
+  if opts.view == "user" then
+    rows, totals, columns, read, unreadable = user_view(pids)
+  elseif opts.view == "map" then
+    rows, totals, columns, read, unreadable = map_view(pids, for_table)
+  else
+    rows, totals, columns, read, unreadable = process_view(pids, for_table)
+  end
+  rows = ordered(rows, opts.view, opts.sort or "pss")
+  if opts.rows then rows = rows:head(opts.rows) end
+  if for_table then
+    io.stdout:write(render_table(rows, totals, columns))
+  else
+    output.print(rows, columns)
+  end
+  io.stdout:flush()
+  local line = footer(unreadable)
+  if line then io.stderr:write(line, "\n") end
+  if read == 0 and line then return 3 end
+  return 0
+end
+
+os.exit(main(arg or {}))

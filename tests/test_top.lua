@@ -1,0 +1,508 @@
+-- top.lua: exact per-process, per-user and per-mapping figures on a built /proc tree, and on the live system.
+local T = require "testing"
+local live = require "livehelper"
+local cjson = require "cjson"
+
+local format, concat = string.format, table.concat
+
+local KB = 1024
+local top_script = T.source .. "/scripts/top.lua"
+
+-- ---- the fixture tree ----
+-- Processes (all sizes from the captured files; see tests/fixtures/*/README):
+--   2      a kernel thread: status with Kthread 1, empty cmdline, nothing else          -> left out
+--   4804   the live capture (`sleep 100000`, uid 0)                                     -> a row
+--   4805   4804 with uid 3999999 (in no passwd file), a long command line with a tab, and in its
+--          smaps_rollup Private_Hugetlb 2048 kB, Swap 100 kB, SwapPss 60 kB                -> a row
+--   4806   4804 with an empty command line, and a smaps_rollup without SwapPss, Swap 8 kB -> a row, [sleep]
+--   4807   a zombie: 4804's status with State Z, empty cmdline, nothing else            -> left out
+--   4808   4804 without smaps_rollup and smaps                                          -> unreadable
+--   26231  from prometheus/procfs (vim, uid 1000, SwapPss 1940 kB)                      -> a row
+--   26232  from prometheus/procfs: no status, no smaps_rollup: gone                     -> unreadable
+--   26235  from prometheus/procfs: a status only, so smaps_rollup is missing             -> unreadable
+
+local LONG_ARG = "print('tab\there') and a command line longer than forty characters"
+
+local function sh(cmd)
+  local out, err, status = T.run(cmd)
+  if status ~= 0 then error(format("%s: exit %s: %s%s", cmd, tostring(status), out, err), 2) end
+  return out
+end
+
+local function write_file(path, text)
+  local f = assert(io.open(path, "wb"))
+  f:write(text)
+  f:close()
+end
+
+local function read_file(path)
+  local f = assert(io.open(path, "rb"))
+  local text = f:read("a")
+  f:close()
+  return text
+end
+
+local function build_tree()
+  local dir = os.tmpname()
+  os.remove(dir)
+  local root = dir .. "/proc"
+  local capture = T.fixtures .. "/live-capture/proc/4804"
+  local procfs = T.fixtures .. "/procfs/proc"
+  sh(format("mkdir -p %s && chmod 755 %s", T.q(root), T.q(dir)))
+  for _, pid in ipairs({"4804", "4805", "4806", "4808"}) do
+    sh(format("cp -r %s %s/%s", T.q(capture), T.q(root), pid))
+  end
+  for _, pid in ipairs({"26231", "26232", "26235"}) do
+    sh(format("cp -r %s/%s %s/%s", T.q(procfs), pid, T.q(root), pid))
+  end
+  sh(format("chmod -R u+w,go+rX %s", T.q(dir)))
+  local status = read_file(capture .. "/status")
+  write_file(root .. "/4805/status",
+             (status:gsub("\nUid:[^\n]*", "\nUid:\t3999999\t3999999\t3999999\t3999999")))
+  write_file(root .. "/4805/cmdline", "python3\0-c\0" .. LONG_ARG .. "\0")
+  write_file(root .. "/4806/cmdline", "")
+  local rollup = read_file(capture .. "/smaps_rollup")
+  write_file(root .. "/4805/smaps_rollup", (rollup
+    :gsub("\nPrivate_Hugetlb: +0 kB", "\nPrivate_Hugetlb:    2048 kB")
+    :gsub("\nSwap: +0 kB", "\nSwap:                100 kB")
+    :gsub("\nSwapPss: +0 kB", "\nSwapPss:              60 kB")))
+  write_file(root .. "/4806/smaps_rollup", (rollup:gsub("\nSwap: +0 kB", "\nSwap:                  8 kB")
+    :gsub("\nSwapPss:[^\n]*", "")))
+  os.remove(root .. "/4808/smaps_rollup")
+  os.remove(root .. "/4808/smaps")
+  sh(format("mkdir %s/2 %s/4807", T.q(root), T.q(root)))
+  write_file(root .. "/2/status",
+             (status:gsub("\nKthread:\t0", "\nKthread:\t1"):gsub("^Name:\tsleep", "Name:\tkthreadd")))
+  write_file(root .. "/2/cmdline", "")
+  write_file(root .. "/4807/status", (status:gsub("\nState:[^\n]*", "\nState:\tZ (zombie)")))
+  write_file(root .. "/4807/cmdline", "")
+  return dir, root
+end
+
+local tree_dir, root = build_tree()
+local helper
+
+-- Called before T.done(), which leaves through os.exit: to-be-closed variables would not be closed.
+-- An error outside a test still ends the file without it; the tree is in the temporary directory.
+local function cleanup()
+  if helper then live.stop(helper) end
+  os.execute("rm -rf " .. T.q(tree_dir))
+end
+
+-- lua-cjson decodes every number as a float; the sizes are integers well below 2^53.
+local function integers(v)
+  if type(v) == "table" then
+    for k, x in pairs(v) do v[k] = integers(x) end
+    return v
+  end
+  if math.type(v) == "float" then return math.tointeger(v) or v end
+  return v
+end
+
+-- top.lua's stdout, stderr and exit status for a format ("table", "json", "csv") and arguments.
+local function top(fmt, args, proc_root)
+  local root_opt = proc_root and ("--proc-root " .. T.q(proc_root) .. " ") or ""
+  return T.run(format("%s %s-f %s %s %s", T.q(T.bin), root_opt, fmt, T.q(top_script), args or ""))
+end
+
+local function top_json(args, proc_root)
+  local out, err, status = top("json", args, proc_root)
+  T.eq(status, 0, "exit status of top.lua " .. (args or "") .. " (stderr: " .. err .. ")")
+  return integers(cjson.decode(out)), err
+end
+
+local function by_key(rows, key)
+  local out = {}
+  for _, row in ipairs(rows) do out[row[key]] = row end
+  return out
+end
+
+-- The name /etc/passwd gives uid 1000 on this machine, or the number when it has none.
+local function passwd_name(uid)
+  for line in io.lines("/etc/passwd") do
+    local name, id = line:match("^([^:]*):[^:]*:(%d+):")
+    if id == uid then return name end
+  end
+  return uid
+end
+
+local SLEEP = {uss = (36 + 112) * KB, pss = 410 * KB, rss = 1840 * KB, swap = 0}
+local VIM = {uss = (15548 + 14396) * KB, pss = 29944 * KB, rss = 29948 * KB, swap = 1940 * KB}
+local SLEEP_4805 = {uss = SLEEP.uss + 2048 * KB, pss = SLEEP.pss, rss = SLEEP.rss, swap = 60 * KB}
+local SLEEP_4806 = {uss = SLEEP.uss, pss = SLEEP.pss, rss = SLEEP.rss, swap = 8 * KB}
+
+local function process_row(pid, user, command, sizes)
+  return {pid = pid, user = user, command = command,
+          uss = sizes.uss, pss = sizes.pss, rss = sizes.rss, swap = sizes.swap}
+end
+
+local EXPECTED_ROWS = {
+  process_row(26231, passwd_name("1000"), "vim test.go +10", VIM),
+  process_row(4804, "root", "sleep 100000", SLEEP),
+  process_row(4805, "3999999", "python3 -c " .. LONG_ARG, SLEEP_4805),
+  process_row(4806, "root", "[sleep]", SLEEP_4806),
+}
+
+local FOOTER = "3 processes unreadable: 1 gone, 2 other (" .. root ..
+               "/4808/smaps_rollup: No such file or directory)\n"
+
+T.test("each process read is a row: USS, PSS, RSS, SwapPss (else Swap) from smaps_rollup, by PSS", function()
+  local rows, err = top_json("", root)
+  T.eq(rows, EXPECTED_ROWS, "rows")
+  T.eq(rows[1].pid, 26231, "first row")
+  T.eq(rows[4].pid, 4806, "equal PSS keeps pid order")
+  T.eq(err, FOOTER, "stderr")
+end)
+
+T.test("kernel threads and zombies are left out silently: no row, not counted unreadable", function()
+  local rows, err = top_json("", root)
+  local pids = by_key(rows, "pid")
+  T.eq(pids[2], nil, "kernel thread 2")
+  T.eq(pids[4807], nil, "zombie 4807")
+  local out, err2, status = top("json", "-p 2,4807", root)
+  T.eq({out, err2, status}, {"[]\n", "", 0}, "only a kernel thread and a zombie asked for")
+  T.contains(err, "3 processes unreadable", "footer")
+end)
+
+T.test("unreadable processes are neither rows nor part of the totals", function()
+  local rows = top_json("", root)
+  local pids = by_key(rows, "pid")
+  for _, pid in ipairs({4808, 26232, 26235}) do T.eq(pids[pid], nil, "row of unreadable " .. pid) end
+  local out, err, status = top("table", "", root)
+  T.eq(status, 0, "exit status")
+  T.eq(err, FOOTER, "footer on stderr")
+  T.ok(not out:find("unreadable", 1, true), "the footer is not on stdout")
+end)
+
+-- The numbers of the table's last line: uss pss rss swap.
+local function totals_line(table_text)
+  local last = table_text:match("([^\n]*)\n$")
+  local uss, pss, rss, swap = last:match("(%d+)%s+(%d+)%s+(%d+)%s+(%d+)$")
+  return last, {uss = math.tointeger(tonumber(uss)), pss = math.tointeger(tonumber(pss)),
+                rss = math.tointeger(tonumber(rss)), swap = math.tointeger(tonumber(swap))}
+end
+
+local function sums(rows)
+  local s = {uss = 0, pss = 0, rss = 0, swap = 0}
+  for _, row in ipairs(rows) do
+    for k in pairs(s) do s[k] = s[k] + row[k] end
+  end
+  return s
+end
+
+T.test("the table ends with a rule and the totals over the processes read", function()
+  local rows = top_json("", root)
+  local out = top("table", "", root)
+  local last, totals = totals_line(out)
+  T.eq(totals, sums(rows), "totals line against the JSON rows")
+  T.eq(totals, {uss = VIM.uss + 3 * SLEEP.uss + 2048 * KB, pss = VIM.pss + 3 * SLEEP.pss,
+                rss = VIM.rss + 3 * SLEEP.rss, swap = VIM.swap + 68 * KB}, "totals")
+  T.contains(last, "total: 4 processes", "totals line")
+  local lines = {}
+  for line in out:gmatch("([^\n]*)\n") do lines[#lines + 1] = line end
+  T.eq(#lines, 1 + 4 + 2, "header, four rows, rule, totals")
+  T.ok(lines[6]:match("^%-+$") ~= nil, "rule line: " .. lines[6])
+  T.eq(#lines[6], #lines[1], "the rule is as wide as the header")
+  T.eq(lines[1]:gsub("^%s+", ""):gsub("%s+", " "), "PID User Command USS PSS RSS Swap", "header")
+end)
+
+T.test("the table cuts commands to 40 characters, control characters as '?'; JSON keeps them", function()
+  local out = top("table", "-p 4805", root)
+  local expected = ("python3 -c " .. LONG_ARG):gsub("\t", "?"):sub(1, 37) .. "..."
+  T.eq(#expected, 40, "cut length")
+  T.contains(out, "4805  3999999  " .. expected .. "  ", "row of 4805")
+  local rows = top_json("-p 4805", root)
+  T.eq(rows[1].command, "python3 -c " .. LONG_ARG, "JSON command")
+end)
+
+T.test("json and csv carry no totals", function()
+  local out, _, status = top("csv", "", root)
+  T.eq(status, 0, "exit status")
+  local lines = {}
+  for line in out:gmatch("([^\r]*)\r\n") do lines[#lines + 1] = line end
+  T.eq(lines[1], "pid,user,command,uss,pss,rss,swap", "CSV header")
+  T.eq(#lines, 5, "header and four rows")
+  T.eq(lines[2], format("26231,%s,vim test.go +10,%d,%d,%d,%d", passwd_name("1000"),
+                        VIM.uss, VIM.pss, VIM.rss, VIM.swap), "first CSV row")
+  T.eq(#top_json("", root), 4, "JSON rows")
+end)
+
+T.test("-u sums each user's processes", function()
+  local rows = top_json("-u", root)
+  T.eq(rows, {
+    {user = passwd_name("1000"), procs = 1, uss = VIM.uss, pss = VIM.pss, rss = VIM.rss, swap = VIM.swap},
+    {user = "root", procs = 2, uss = 2 * SLEEP.uss, pss = 2 * SLEEP.pss, rss = 2 * SLEEP.rss, swap = 8 * KB},
+    {user = "3999999", procs = 1, uss = SLEEP_4805.uss, pss = SLEEP.pss, rss = SLEEP.rss, swap = 60 * KB},
+  }, "-u rows")
+  local out, err = top("table", "-u", root)
+  local last, totals = totals_line(out)
+  T.eq(totals, sums(rows), "-u totals against its rows")
+  T.ok(last:match("^total: 3 users%s+4%s") ~= nil, "-u totals line: " .. last)
+  T.eq(err, FOOTER, "-u footer")
+end)
+
+-- -m sums smaps records; values by hand from the fixtures' smaps (kB).
+local function map_row(name, procs, maps, uss, pss, rss, swap)
+  return {map = name, procs = procs, maps = maps,
+          uss = uss * KB, pss = pss * KB, rss = rss * KB, swap = swap * KB}
+end
+
+T.test("-m sums every mapping of a name over the processes that map it", function()
+  local rows = top_json("-m", root)
+  local names = by_key(rows, "map")
+  T.eq(names["[anon]"],
+       map_row("[anon]", 4, 3 * 3 + 5, 3 * 32 + 6360 + 14296, 3 * 32 + 20656, 3 * 32 + 20656, 1924), "[anon]")
+  T.eq(names["/usr/lib/x86_64-linux-gnu/libc.so.6"],
+       map_row("/usr/lib/x86_64-linux-gnu/libc.so.6", 3, 15, 3 * 24, 3 * 221, 3 * 1320, 0), "libc")
+  T.eq(names["[stack]"], map_row("[stack]", 4, 4, 3 * 16 + 8, 3 * 16 + 8, 3 * 16 + 8, 4), "[stack]")
+  T.eq(names["/bin/alertmanager"],
+       map_row("/bin/alertmanager", 1, 3, 9188 + 92, 9280, 9280, 12), "alertmanager")
+  T.eq(rows[1].map, "[anon]", "largest PSS first")
+  T.eq(rows[2].map, "/bin/alertmanager", "second")
+  local out, err = top("table", "-m", root)
+  local last, totals = totals_line(out)
+  T.eq(totals, sums(rows), "-m totals against its rows")
+  -- smaps' Pss lines of 4804 add up to 400 kB; smaps_rollup says 410 kB (the kernel rounds once there).
+  T.eq(totals, {uss = (3 * 148 + 29944) * KB, pss = (3 * 400 + 29944) * KB, rss = (3 * 1840 + 29948) * KB,
+                swap = 1940 * KB}, "-m totals")
+  T.ok(last:match("^total: %d+ names%s+4%s+123%s") ~= nil,
+       "-m totals line (4 processes, 123 mappings): " .. last)
+  T.eq(err, "3 processes unreadable: 1 gone, 2 other (" .. root ..
+            "/4808/smaps: No such file or directory)\n", "-m footer")
+end)
+
+T.test("-n shows the first rows, the totals still sum every process read", function()
+  local rows = top_json("-n 2", root)
+  T.eq(rows, {EXPECTED_ROWS[1], EXPECTED_ROWS[2]}, "-n 2")
+  T.eq(top_json("-n1", root), {EXPECTED_ROWS[1]}, "-n1")
+  local _, totals = totals_line((top("table", "-n 1", root)))
+  T.eq(totals.rss, VIM.rss + 3 * SLEEP.rss, "totals with -n 1")
+end)
+
+T.test("-s sorts by another column: numbers largest first, text in byte order", function()
+  local function pids(rows)
+    local out = {}
+    for i, row in ipairs(rows) do out[i] = row.pid end
+    return out
+  end
+  T.eq(pids(top_json("-s rss", root)), {26231, 4804, 4805, 4806}, "-s rss")
+  T.eq(pids(top_json("-s pid", root)), {26231, 4806, 4805, 4804}, "-s pid")
+  T.eq(pids(top_json("--sort command", root)), {4806, 4805, 4804, 26231}, "--sort command")
+  T.eq(pids(top_json("-s swap", root)), {26231, 4805, 4806, 4804}, "-s swap")
+  T.eq(pids(top_json("-s uss", root)), {26231, 4805, 4804, 4806}, "-s uss, ties in pid order")
+  local users = {}
+  for i, row in ipairs(top_json("-u -s procs", root)) do users[i] = row.user end
+  T.eq(users[1], "root", "-u -s procs")
+end)
+
+T.test("-p restricts the scan; a pid that does not exist is counted gone", function()
+  T.eq(top_json("-p 4806,26231", root), {EXPECTED_ROWS[1], EXPECTED_ROWS[4]}, "-p 4806,26231")
+  T.eq(top_json("-p 4804 -p 4804", root), {EXPECTED_ROWS[2]}, "repeated pid")
+  local out, err, status = top("json", "-p 999999", root)
+  T.eq({out, err, status}, {"[]\n", "1 process unreadable: 1 gone\n", 3}, "only a missing pid")
+end)
+
+T.test("usage errors exit 3 with the usage on stderr; --help exits 0", function()
+  for _, args in ipairs({"-s bogus", "-n 0", "-n x", "-p 12,abc", "-u -m", "-x", "-n"}) do
+    local out, err, status = top("table", args, root)
+    T.eq({out, status}, {"", 3}, "top.lua " .. args)
+    T.contains(err, "usage: memscript top.lua", "usage for " .. args)
+  end
+  local _, err = top("table", "-m -s user", root)
+  T.contains(err, "cannot sort by 'user' here (fields: map procs maps uss pss rss swap)", "-m -s user")
+  local help, help_err, status = top("table", "--help", root)
+  T.eq({help_err, status}, {"", 0}, "--help")
+  T.contains(help, "Kernel threads and zombies", "--help on kernel threads")
+  T.contains(help, "Costlier", "--help on the cost of -m")
+end)
+
+T.test("memscript --list shows top.lua's description", function()
+  local out = sh(T.q(T.bin) .. " --list")
+  T.contains(out, "top.lua", "--list")
+  T.contains(out, "memory of every process on the system", "--list description")
+end)
+
+-- ---- a progress line on a terminal ----
+
+T.test("on a terminal, a scan longer than a second shows its progress on stderr and clears it", function()
+  if select(3, T.run("command -v script")) ~= 0 then T.skip("script (util-linux) is not installed") end
+  -- 4804's smaps_rollup as a FIFO, written after 1.5 s: the scan waits there.
+  local slow_dir = os.tmpname()
+  os.remove(slow_dir)
+  local slow = slow_dir .. "/proc"
+  sh(format("mkdir -p %s && cp -r %s/4804 %s/26231 %s/", T.q(slow), T.q(root), T.q(root), T.q(slow)))
+  local rollup = slow .. "/4804/smaps_rollup"
+  sh(format("rm %s && mkfifo %s", T.q(rollup), T.q(rollup)))
+  local inner = format("%s --proc-root %s %s >/dev/null", T.q(T.bin), T.q(slow), T.q(top_script))
+  local cmd = format("(sleep 1.5; cat %s > %s) & script -qec %s /dev/null; wait",
+                     T.q(T.fixtures .. "/live-capture/proc/4804/smaps_rollup"), T.q(rollup), T.q(inner))
+  local out, _, status = T.run(cmd)
+  os.execute("rm -rf " .. T.q(slow_dir))
+  T.eq(status, 0, "exit status")
+  local text = "scanning 1/2 processes..."
+  T.contains(out, "\r" .. text, "progress line")
+  T.ok(out:sub(-(#text + 2)) == "\r" .. string.rep(" ", #text) .. "\r", "cleared at the end: " .. T.show(out))
+end)
+
+-- ---- the live system ----
+
+local started, start_error = pcall(live.start, {"--", "top test"})
+helper = started and start_error or nil
+
+local function need_helper()
+  if not helper then error("could not start the helper: " .. tostring(start_error), 2) end
+end
+local me = sh("id -un"):match("[^\n]+")
+local helper_command = T.helper .. " -- top test"
+
+local function helper_row(rollup)
+  return {pid = helper.pid, user = me, command = helper_command,
+          uss = rollup.Private_Clean + rollup.Private_Dirty + rollup.Private_Hugetlb,
+          pss = rollup.Pss, rss = rollup.Rss, swap = rollup.SwapPss}
+end
+
+-- Runs top.lua with args and checks the helper's row against the helper's smaps_rollup, read in the same
+-- memscript process just before the script runs and at its os.exit. Returns top.lua's rows.
+-- The helper's Pss changes whenever any process maps or unmaps pages it shares (libc, for one: top.lua's
+-- own process is counted, hence the reading from inside it). Every other figure of a stopped process
+-- holds still and must match at once; Pss is compared when the two readings agree, up to five runs, so a
+-- process starting or ending elsewhere during a run does not fail the test, and a wrong Pss still does.
+local function check_helper_row(args)
+  local check_path = os.tmpname()
+  local prelude = format([[
+local cjson, pid, exit = require "cjson", %d, os.exit
+local before = proc.smaps_rollup(pid)
+os.exit = function(code)
+  local f = io.open(%q, "w")
+  f:write(cjson.encode({before = before, after = proc.smaps_rollup(pid)}))
+  f:close()
+  exit(code)
+end]], helper.pid, check_path)
+  local last
+  for _ = 1, 5 do
+    local out, err, status = T.run(format("%s -f json -e %s %s %s",
+                                          T.q(T.bin), T.q(prelude), T.q(top_script), args))
+    T.eq(status, 0, "exit status of top.lua " .. args .. " (stderr: " .. err .. ")")
+    local f = assert(io.open(check_path, "r"))
+    local check = integers(cjson.decode(f:read("a")))
+    f:close()
+    local rows = integers(cjson.decode(out))
+    local row = by_key(rows, "pid")[helper.pid]
+    local expected = helper_row(check.before)
+    T.ok(row ~= nil, "a row for the helper")
+    T.eq(row.uss, expected.uss, "uss")
+    expected.pss = row.pss
+    T.eq(row, expected, "the helper's row but its pss")
+    if T.show(check.before) == T.show(check.after) then
+      if row.pss == check.before.Pss then
+        os.remove(check_path)
+        return rows
+      end
+      last = format("pss %d, smaps_rollup's Pss %d", row.pss, check.before.Pss)
+    end
+  end
+  os.remove(check_path)
+  error("the helper's pss never matched its steady smaps_rollup: " .. tostring(last or "it kept changing"), 2)
+end
+
+T.test("live: the stopped helper's row equals its smaps_rollup", function()
+  need_helper()
+  local rows = check_helper_row("-p " .. helper.pid)
+  T.eq(#rows, 1, "rows")
+  T.ok(rows[1].uss >= 32 * helper.page_size, "the helper's written pages are in its USS")
+end)
+
+T.test("live: a whole-system scan has the helper's exact row, and not its zombie child", function()
+  need_helper()
+  local rows = check_helper_row("")
+  T.ok(helper.zombie ~= nil, "the helper has a zombie child")
+  T.eq(by_key(rows, "pid")[helper.zombie], nil, "zombie row")
+  T.ok(#rows >= 2, "more than one process read")
+end)
+
+T.test("live: the table's totals are the sum of its own rows", function()
+  local out, _, status = top("table", "")
+  T.eq(status, 0, "exit status")
+  local lines = {}
+  for line in out:gmatch("([^\n]*)\n") do lines[#lines + 1] = line end
+  local s = {uss = 0, pss = 0, rss = 0, swap = 0}
+  for i = 2, #lines - 2 do
+    local uss, pss, rss, swap = lines[i]:match("(%d+)%s+(%d+)%s+(%d+)%s+(%d+)$")
+    s.uss, s.pss = s.uss + tonumber(uss), s.pss + tonumber(pss)
+    s.rss, s.swap = s.rss + tonumber(rss), s.swap + tonumber(swap)
+  end
+  local last, totals = totals_line(out)
+  T.eq(totals, s, "totals line")
+  T.contains(last, format("total: %d processes", #lines - 3), "process count")
+end)
+
+T.test("live: -m counts the helper's mapped file once, with its smaps Rss", function()
+  need_helper()
+  local path = helper.dir .. "/data"
+  for _ = 1, 5 do
+    local rows = top_json("-m -p " .. helper.pid)
+    local data
+    for _, m in ipairs(proc.smaps(helper.pid)) do
+      if m.path == path then data = m end
+    end
+    local row = by_key(rows, "map")[path]
+    T.ok(row ~= nil and data ~= nil, "a row and a mapping for " .. path)
+    if row.pss == data.Pss then
+      T.eq({row.procs, row.maps, row.rss, row.uss},
+           {1, 1, data.Rss, data.Private_Clean + data.Private_Dirty + data.Private_Hugetlb}, "data row")
+      T.ok(row.rss >= 4 * helper.page_size, "the four pages read are resident")
+      return
+    end
+  end
+  error("the helper's Pss kept changing")
+end)
+
+-- ---- without root ----
+
+local function need_setpriv()
+  if sh("id -u"):match("%d+") ~= "0" then T.skip("needs root to switch to uid 65534") end
+  if select(3, T.run("command -v setpriv")) ~= 0 then T.skip("setpriv (util-linux) is not installed") end
+end
+
+local function as_nobody(args, proc_root, fmt)
+  local root_opt = proc_root and ("--proc-root " .. T.q(proc_root) .. " ") or ""
+  return T.run(format("setpriv --reuid=65534 --regid=65534 --clear-groups %s %s-f %s %s %s",
+                      T.q(T.bin), root_opt, fmt or "json", T.q(top_script), args or ""))
+end
+
+T.test("live, as uid 65534: root's processes are counted as permission denied, never shown", function()
+  need_setpriv()
+  need_helper()
+  local out, err, status = as_nobody("")
+  T.eq(status, 0, "exit status (stderr: " .. err .. ")")
+  local rows = integers(cjson.decode(out))
+  local nobody = passwd_name("65534")
+  T.ok(#rows >= 1, "top.lua reads at least itself")
+  for _, row in ipairs(rows) do
+    T.eq(row.user, nobody, "owner of row " .. row.pid)
+    T.ok(row.rss > 0, "row " .. row.pid .. " has memory")
+  end
+  local pids = by_key(rows, "pid")
+  T.eq(pids[helper.pid], nil, "root's helper")
+  local count, denied = err:match("^(%d+) process[es]* unreadable: .-(%d+) permission denied")
+  T.ok(count and tonumber(denied) > 0, "footer with permission denied: " .. err)
+  T.ok(tonumber(count) >= tonumber(denied), "footer counts")
+  -- The helper is one of the denied: asked for alone, it is the one unreadable process.
+  local out2, err2, status2 = as_nobody("-p " .. helper.pid)
+  T.eq({out2, err2, status2}, {"[]\n", "1 process unreadable: 1 permission denied\n", 3}, "-p helper")
+end)
+
+T.test("as uid 65534 on the fixture tree: an unreadable smaps_rollup counts as permission denied", function()
+  need_setpriv()
+  sh(format("chmod 000 %s/4806/smaps_rollup", T.q(root)))
+  local out, err, status = as_nobody("", root)
+  sh(format("chmod 444 %s/4806/smaps_rollup", T.q(root)))
+  T.eq(status, 0, "exit status")
+  local rows = integers(cjson.decode(out))
+  T.eq(rows, {EXPECTED_ROWS[1], EXPECTED_ROWS[2], EXPECTED_ROWS[3]}, "rows without 4806")
+  T.eq(err, "4 processes unreadable: 1 gone, 1 permission denied, 2 other (" .. root ..
+       "/4808/smaps_rollup: No such file or directory)\n", "footer")
+end)
+
+cleanup()
+T.done()
