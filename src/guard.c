@@ -197,7 +197,9 @@ void guard_enter(lua_State *L)
 
 void guard_leave(lua_State *L)
 {
-	(void)L;
 	guarded_state = NULL;
 	interrupted = 0;
+	/* A Ctrl-C that came as the call returned must not stop the next call's first line. */
+	if (lua_gethook(L) == stop_hook && !timed_out)
+		lua_sethook(L, NULL, 0, 0);
 }

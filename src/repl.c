@@ -15,6 +15,7 @@
 #include <histedit.h>
 #include <lauxlib.h>
 
+#include "guard.h"
 #include "host.h"
 
 #define PROMPT "> "
@@ -729,6 +730,8 @@ void repl_run(lua_State *L)
 	int base = lua_gettop(L);
 	int status;
 
+	/* between a chunk's end and the next prompt, Ctrl-C must not end the session */
+	guard_catch_idle_interrupts(1);
 	lua_pushcfunction(L, define_session_globals);
 	host_report(L, lua_pcall(L, 0, 0, 0));
 	session_open(&s, L);
