@@ -973,7 +973,8 @@ static int proc_meta(lua_State *L)
 	lua_createtable(L, 0, 4);
 	lua_pushinteger(L, src->page_size);
 	lua_setfield(L, -2, "page_size");
-	{
+	/* This machine's facts describe only its own /proc, not a tree copied from elsewhere. */
+	if (strcmp(src->root, "/proc") == 0) {
 		struct utsname u;
 		if (uname(&u) == 0) {
 			lua_pushstring(L, u.release);
@@ -1092,7 +1093,14 @@ static int open_source(lua_State *L, const char *root, char *err, size_t errlen)
 	/* "/proc/" and "/proc" name the same tree; paths are joined with '/'. */
 	while (len > 1 && src->root[len - 1] == '/')
 		src->root[--len] = '\0';
-	if (stat(src->root, &st) == 0 && S_ISREG(st.st_mode)) {
+	if (stat(src->root, &st) != 0) {
+		int e = errno;
+		snprintf(err, errlen, "%s: %s", src->root, strerror(e));
+		lua_pop(L, 2);
+		errno = e;
+		return 0;
+	}
+	if (S_ISREG(st.st_mode)) {
 		/* A file: an archive of a captured tree. */
 		src->tree = archive_tree_load(src->root, err, errlen);
 		if (src->tree == NULL) {
@@ -1100,6 +1108,15 @@ static int open_source(lua_State *L, const char *root, char *err, size_t errlen)
 			errno = EINVAL;
 			return 0;
 		}
+	} else {
+		/* The top of a capture (DIR rather than DIR/proc) names the same tree, as in archives. */
+		char inner[PATH_MAX], meminfo[PATH_MAX];
+		struct stat ist;
+		if (snprintf(inner, sizeof(inner), "%s/proc", src->root) < (int)sizeof(inner) &&
+		    snprintf(meminfo, sizeof(meminfo), "%s/meminfo", src->root) < (int)sizeof(meminfo) &&
+		    stat(meminfo, &ist) != 0 && stat(inner, &ist) == 0 && S_ISDIR(ist.st_mode) &&
+		    strlen(inner) < sizeof(src->root))
+			memcpy(src->root, inner, strlen(inner) + 1);
 	}
 	lua_createtable(L, 0, 1);
 	lua_pushcfunction(L, source_gc);

@@ -1,0 +1,415 @@
+-- diff.lua: what changed in memory between two captures, or a capture and the running system
+-- usage: memscript diff.lua [-m] [-a] [-n N] [-s FIELD] A B [PID]
+--
+-- A and B are captures made by capture.lua (the directory, its proc subdirectory, or an archive of
+-- it) or the word `live` for the running system. The changes in Rss, Pss, Anonymous and Swap (summed
+-- from each process's smaps) are shown per process, or with -m per mapping name over all processes,
+-- or for one PID per mapping name of that process; largest growth first. See docs/capture.md.
+--
+-- A process is the same in A and B when both its pid and its start time (from /proc/PID/stat) agree:
+-- a pid reused by another process is one process gone and another new. In a capture every listed
+-- process must be whole: a file missing or unreadable there is an error naming the file (exit 3),
+-- never a process silently shown as gone. On the live system a process that ends while it is read is
+-- simply not there, and one that cannot be read (permission denied) is left out and counted on stderr.
+
+local proc = proc or require "memscript"
+local output = require "memscript.output"
+local classify = require "memscript.classify"
+
+local format, concat = string.format, table.concat
+local sub, match = string.sub, string.match
+local io, os, ipairs, pairs, tonumber, tostring = io, os, ipairs, pairs, tonumber, tostring
+local utf8 = utf8
+local sort = table.sort
+local arg = arg
+
+local USAGE = [==[
+usage: memscript diff.lua [-m] [-a] [-n N] [-s FIELD] A B [PID]
+What changed in memory from A to B. A and B: a capture directory made by capture.lua (DIR or
+DIR/proc), an archive of one (--tar), or the word live for the running system.
+  (default)         one row per process: Change PID RssA RssB dRss dPss dAnon dSwap Command
+  PID               one row per mapping name of that process:
+                    Change Mapping MapsA MapsB RssA RssB dRss dPss dAnon dSwap
+  -m, --mappings    one row per mapping name, summed over all processes (same columns as PID)
+  -a, --all         also show rows where nothing changed (by default they are left out)
+  -n, --rows N      show the first N rows only
+  -s, --sort FIELD  order by the growth of rss (the default), pss, anon or swap, largest first
+  -h, --help        show this help
+
+Sizes are bytes, from each mapping's Rss, Pss, Anonymous and Swap in /proc/PID/smaps; dX is the
+value in B minus the value in A. Change is "new" (only in B), "gone" (only in A) or empty. A process
+is matched by pid and start time, so a reused pid shows as one process gone and one new. A mapping
+name is the mapping's path as printed, or for one without a path its kind in brackets: [anon],
+[shm], [guard] (see memscript.classify). Kernel threads and zombies, which have no mappings, are
+left out. Output format: memscript's -f option (table, json, csv).
+Exit status: 0; 3 on a usage error, or when a capture cannot be read (the message names the file).
+]==]
+
+-- errno values (Linux, every architecture).
+local ENOENT, ESRCH = 2, 3
+
+-- -s FIELD: the row field each name orders by.
+local SORT_FIELDS = {rss = true, pss = true, anon = true, swap = true}
+local SUMMED = {"Rss", "Pss", "Anonymous", "Swap"}
+
+-- A table cuts commands to this many characters (as top.lua does); JSON and CSV keep them whole.
+local COMMAND_WIDTH = 40
+
+local function fail(msg)
+  io.stderr:write("memscript: ", msg, "\n")
+  os.exit(3)
+end
+
+local function usage_error(msg)
+  io.stderr:write("memscript: ", msg, "\n", USAGE)
+  os.exit(3)
+end
+
+-- The first `width` characters of text (UTF-8 characters when it is valid UTF-8, else bytes).
+local function cut(text, width)
+  local n = utf8.len(text)
+  if n then
+    if n <= width then return text end
+    return sub(text, 1, utf8.offset(text, width + 1) - 1)
+  end
+  return sub(text, 1, width)
+end
+
+-- ---- arguments ----
+
+local function parse_arguments(words)
+  local opts, operands, only_operands = {sort = "rss"}, {}, false
+  local i = 1
+  while i <= #words do
+    local w = words[i]
+    if only_operands or sub(w, 1, 1) ~= "-" or w == "-" then
+      operands[#operands + 1] = w
+    elseif w == "--" then
+      only_operands = true
+    elseif w == "-h" or w == "--help" then
+      opts.help = true
+    elseif w == "-m" or w == "--mappings" then
+      opts.mappings = true
+    elseif w == "-a" or w == "--all" then
+      opts.all = true
+    elseif w == "-n" or w == "--rows" then
+      i = i + 1
+      opts.rows = tonumber(match(words[i] or "", "^%d+$"))
+      if not opts.rows then return nil, format("%s needs a number of rows", w) end
+    elseif w == "-s" or w == "--sort" then
+      i = i + 1
+      opts.sort = words[i]
+      if not SORT_FIELDS[opts.sort or ""] then
+        return nil, format("%s needs one of rss, pss, anon, swap (got '%s')", w, tostring(opts.sort))
+      end
+    else
+      return nil, format("unknown option '%s'", w)
+    end
+    i = i + 1
+  end
+  if opts.help then return opts end
+  if #operands < 2 then return nil, "A and B are needed" end
+  if #operands > 3 then return nil, format("unexpected argument '%s'", operands[4]) end
+  opts.a, opts.b = operands[1], operands[2]
+  if operands[3] then
+    opts.pid = tonumber(match(operands[3], "^[1-9]%d*$"))
+    if not opts.pid then return nil, format("bad process id '%s'", operands[3]) end
+    if opts.mappings then return nil, "-m and a PID cannot be combined" end
+  end
+  return opts
+end
+
+-- ---- sources ----
+
+local function trimmed(text)
+  return text and match(text, "^%s*(.-)%s*$") or nil
+end
+
+-- The pids of a metadata line ("pids_captured: 1 2 3"; one pid reads back as an integer).
+local function pid_set(value)
+  local set = {}
+  for word in tostring(value or ""):gmatch("%d+") do set[tonumber(word)] = true end
+  return set
+end
+
+-- A or B opened: {label, p (a proc table), live, boot (boot id or nil), captured (pid set or nil),
+-- unknown (pids the capture could not read: their state is not known)}.
+local function open_source(spec)
+  if spec == "live" then
+    local p = assert(proc.at("/proc"))
+    return {label = "live", p = p, live = true, unknown = {},
+            boot = trimmed(p.read("sys/kernel/random/boot_id"))}
+  end
+  local f, err = io.open(spec, "rb")
+  if not f then fail(err) end
+  local _, read_err, errno = f:read(1)
+  f:close()
+  local root = spec
+  if errno == 21 then   -- EISDIR: a directory, the capture's top or its proc tree
+    local inner = spec:gsub("/+$", "") .. "/proc"
+    local g = io.open(inner, "rb")
+    if g then
+      g:close()
+      root = inner
+    end
+  elseif read_err then
+    fail(spec .. ": " .. read_err)
+  end
+  local p, perr = proc.at(root)
+  if not p then fail(perr) end
+  local meta = p.meta()
+  if not meta then fail(root .. ": cannot read its memscript-capture file") end
+  local src = {label = spec, p = p, live = false, unknown = {}}
+  if meta.captured then
+    src.boot = meta.boot_id and tostring(meta.boot_id) or nil
+    src.captured = pid_set(meta.pids_captured)
+    for pid in pairs(pid_set(meta.pids_denied)) do src.unknown[pid] = "permission denied" end
+    for pid in pairs(pid_set(meta.pids_failed)) do src.unknown[pid] = "could not be read" end
+  end
+  return src
+end
+
+-- A mapping's name: its path as printed, else its kind in brackets.
+local function mapping_name(m)
+  if m.path ~= "" then return m.path end
+  return "[" .. classify.kind(m) .. "]"
+end
+
+local function new_sums()
+  return {Rss = 0, Pss = 0, Anonymous = 0, Swap = 0, maps = 0}
+end
+
+local function add_mapping(sums, m)
+  for _, field in ipairs(SUMMED) do sums[field] = sums[field] + (m[field] or 0) end
+  sums.maps = sums.maps + 1
+end
+
+-- One process of a source: {pid, starttime, command, sums, names = {name = sums}}, or nil and
+-- "absent" (not there: live only) or "unreadable". A capture that lacks a file of a process it holds
+-- is an error.
+local function read_process(src, pid)
+  local p = src.p
+  local function failed(err, errno)
+    if not src.live then fail(err) end
+    if errno == ENOENT or errno == ESRCH then return nil, "absent" end
+    return nil, "unreadable", err
+  end
+  local st, err, errno = p.stat(pid)
+  if not st then return failed(err, errno) end
+  local maps
+  maps, err, errno = p.smaps(pid)
+  if not maps then
+    local _, why = failed(err, errno)
+    if why == "absent" then return nil, why end
+    return {pid = pid, starttime = st.starttime, unreadable = err}
+  end
+  local args
+  args, err, errno = p.cmdline(pid)
+  if not args then
+    local _, why = failed(err, errno)
+    if why == "absent" then return nil, why end
+    return {pid = pid, starttime = st.starttime, unreadable = err}
+  end
+  local sums, names = new_sums(), {}
+  for _, m in ipairs(maps) do
+    add_mapping(sums, m)
+    local name = mapping_name(m)
+    local group = names[name]
+    if not group then group = new_sums(); names[name] = group end
+    add_mapping(group, m)
+  end
+  local command = #args > 0 and concat(args, " ") or ("[" .. tostring(st.comm) .. "]")
+  return {pid = pid, starttime = st.starttime, command = command, sums = sums, names = names}
+end
+
+-- Every process of a source, keyed by "pid:starttime" (prefixed by tag when the boots differ).
+local function read_all(src, tag)
+  local pids, err = src.p.pids()
+  if not pids then fail(err) end
+  local set = {}
+  for _, pid in ipairs(pids) do set[pid] = true end
+  -- Every pid the metadata lists as captured must be there: a lost directory is an error too.
+  for pid in pairs(src.captured or {}) do set[pid] = true end
+  local list = {}
+  for pid in pairs(set) do list[#list + 1] = pid end
+  sort(list)
+  local processes = {}
+  for _, pid in ipairs(list) do
+    local p = read_process(src, pid)
+    if p then processes[tag .. pid .. ":" .. tostring(p.starttime)] = p end
+  end
+  return processes
+end
+
+-- ---- rows ----
+
+local function change_row(row, a, b)
+  local empty = new_sums()
+  a, b = a or empty, b or empty
+  row.rss_a = a ~= empty and a.Rss or nil
+  row.rss_b = b ~= empty and b.Rss or nil
+  row.rss = b.Rss - a.Rss
+  row.pss = b.Pss - a.Pss
+  row.anon = b.Anonymous - a.Anonymous
+  row.swap = b.Swap - a.Swap
+  row.changed = row.change ~= "" or row.rss ~= 0 or row.pss ~= 0 or row.anon ~= 0 or row.swap ~= 0
+  return row
+end
+
+local function mapping_row(name, a, b)
+  local row = {mapping = name, change = (a and b) and "" or (a and "gone" or "new"),
+               maps_a = a and a.maps or nil, maps_b = b and b.maps or nil}
+  change_row(row, a, b)
+  row.changed = row.changed or row.maps_a ~= row.maps_b
+  return row
+end
+
+-- Rows for mapping names: `a` and `b` map names to sums.
+local function mapping_rows(a, b, rows)
+  for name, sums in pairs(a) do rows[#rows + 1] = mapping_row(name, sums, b[name]) end
+  for name, sums in pairs(b) do
+    if not a[name] then rows[#rows + 1] = mapping_row(name, nil, sums) end
+  end
+  return rows
+end
+
+local function add_names(total, names)
+  for name, sums in pairs(names) do
+    local t = total[name]
+    if not t then t = new_sums(); total[name] = t end
+    for _, field in ipairs(SUMMED) do t[field] = t[field] + sums[field] end
+    t.maps = t.maps + sums.maps
+  end
+end
+
+-- Per process (or with by_name, per mapping name over those processes) from two whole reads.
+local function all_rows(src_a, src_b, by_name)
+  local tag_a, tag_b = "", ""
+  if src_a.boot and src_b.boot and src_a.boot ~= src_b.boot then
+    io.stderr:write(format("memscript: %s and %s were taken in different boots: no process is in both\n",
+                           src_a.label, src_b.label))
+    tag_a, tag_b = "A", "B"
+  end
+  local procs_a, procs_b = read_all(src_a, tag_a), read_all(src_b, tag_b)
+  local rows, left_out = {}, 0
+  local names_a, names_b = {}, {}
+  local function consider(key, a, b)
+    local one = a or b
+    if (a and a.unreadable) or (b and b.unreadable) then left_out = left_out + 1 return end
+    if not a and src_a.unknown[one.pid] then left_out = left_out + 1 return end
+    if not b and src_b.unknown[one.pid] then left_out = left_out + 1 return end
+    -- no mappings on any side: a kernel thread or a zombie
+    if (not a or a.sums.maps == 0) and (not b or b.sums.maps == 0) then return end
+    if by_name then
+      if a then add_names(names_a, a.names) end
+      if b then add_names(names_b, b.names) end
+      return
+    end
+    local row = {pid = one.pid, command = (b or a).command, change = (a and b) and "" or (a and "gone" or "new")}
+    rows[#rows + 1] = change_row(row, a and a.sums, b and b.sums)
+    row.key = key
+  end
+  for key, a in pairs(procs_a) do consider(key, a, procs_b[key]) end
+  for key, b in pairs(procs_b) do
+    if not procs_a[key] then consider(key, nil, b) end
+  end
+  if left_out > 0 then
+    io.stderr:write(format("memscript: %d process%s left out: not readable in %s or %s\n", left_out,
+                           left_out == 1 and "" or "es", src_a.label, src_b.label))
+  end
+  if by_name then return mapping_rows(names_a, names_b, {}) end
+  return rows
+end
+
+-- Per mapping name of one process.
+local function pid_rows(src_a, src_b, pid)
+  local function one(src)
+    if src.unknown[pid] then
+      fail(format("%s: process %d was not captured (%s)", src.label, pid, src.unknown[pid]))
+    end
+    local present = src.captured and src.captured[pid]
+    if not present and not src.live then
+      for _, q in ipairs(src.p.pids() or {}) do
+        if q == pid then present = true break end
+      end
+      if not present then return nil end
+    end
+    local p, why, err = read_process(src, pid)
+    if p and p.unreadable then fail(p.unreadable) end
+    if not p and why == "unreadable" then fail(err) end
+    return p
+  end
+  local a, b = one(src_a), one(src_b)
+  if not a and not b then
+    fail(format("process %d is in neither %s nor %s", pid, src_a.label, src_b.label))
+  end
+  local same_boot = not (src_a.boot and src_b.boot and src_a.boot ~= src_b.boot)
+  if a and b and (a.starttime ~= b.starttime or not same_boot) then
+    io.stderr:write(format("memscript: pid %d in %s is another process than in %s (started at a different " ..
+                           "time): its mappings show as gone and new\n", pid, src_b.label, src_a.label))
+    local rows = mapping_rows(a.names, {}, {})
+    return mapping_rows({}, b.names, rows)
+  end
+  return mapping_rows(a and a.names or {}, b and b.names or {}, {})
+end
+
+-- ---- main ----
+
+local opts, err = parse_arguments(arg or {})
+if not opts then usage_error(err) end
+if opts.help then
+  io.stdout:write(USAGE)
+  os.exit(0)
+end
+
+local src_a, src_b = open_source(opts.a), open_source(opts.b)
+local rows
+if opts.pid then
+  rows = pid_rows(src_a, src_b, opts.pid)
+else
+  rows = all_rows(src_a, src_b, opts.mappings)
+end
+
+local shown = {}
+for _, row in ipairs(rows) do
+  if opts.all or row.changed then shown[#shown + 1] = row end
+end
+local by = opts.sort
+sort(shown, function(x, y)
+  if x[by] ~= y[by] then return x[by] > y[by] end
+  if x.pid and y.pid and x.pid ~= y.pid then return x.pid < y.pid end
+  if x.mapping and y.mapping and x.mapping ~= y.mapping then return x.mapping < y.mapping end
+  return x.change < y.change
+end)
+if opts.rows then
+  for i = #shown, opts.rows + 1, -1 do shown[i] = nil end
+end
+
+local delta_columns = {
+  {"RssA", "rss_a", kind = "bytes"},
+  {"RssB", "rss_b", kind = "bytes"},
+  {"dRss", "rss", kind = "bytes", json = "rss_change"},
+  {"dPss", "pss", kind = "bytes", json = "pss_change"},
+  {"dAnon", "anon", kind = "bytes", json = "anonymous_change"},
+  {"dSwap", "swap", kind = "bytes", json = "swap_change"},
+}
+local columns
+if opts.pid or opts.mappings then
+  columns = {{"Change", "change", align = "left"}, {"Mapping", "mapping", align = "left"},
+             {"MapsA", "maps_a", kind = "number"}, {"MapsB", "maps_b", kind = "number"}}
+  for _, c in ipairs(delta_columns) do columns[#columns + 1] = c end
+  -- the mapping name last in a table, where it can be long
+  if output.format() == "table" then
+    local name_column = table.remove(columns, 2)
+    columns[#columns + 1] = name_column
+  end
+else
+  columns = {{"Change", "change", align = "left"}, {"PID", "pid", kind = "number"}}
+  for _, c in ipairs(delta_columns) do columns[#columns + 1] = c end
+  columns[#columns + 1] = {"Command", "command", align = "left"}
+  if output.format() == "table" then
+    for _, row in ipairs(shown) do row.command = cut(row.command, COMMAND_WIDTH) end
+  end
+end
+output.print(shown, columns)
+os.exit(0)
