@@ -4,9 +4,10 @@
 set -euo pipefail
 cd "$(dirname "$0")"
 
-# What the build needs, and what the tests use: procps's pmap as a peer, valgrind.
+# What the build needs, and what the tests use: valgrind, and real peers: procps's pmap,
+# promtool (package prometheus) and prometheus-node-exporter, read back with curl.
 build_packages=(cmake make gcc pkg-config liblua5.4-dev lua-lpeg-dev lua-cjson-dev libedit-dev libarchive-dev)
-test_packages=(procps valgrind)
+test_packages=(procps valgrind prometheus prometheus-node-exporter curl)
 
 missing=()
 want=("${build_packages[@]}")

@@ -25,12 +25,19 @@
 --
 -- "all" scans every process. One that cannot be read (gone before it was read, or permission denied)
 -- is left out and counted on stderr; kernel threads and zombies have no mappings and so no findings.
--- Exit status (Monitoring Plugins): 0 when nothing is found, 2 (CRITICAL) when anything is, 3 (UNKNOWN)
--- on a usage error, when a PID given by number cannot be read, or when no process of "all" could be.
+--
+-- Output: the findings are raised through memscript.alert, so the output is a Monitoring Plugins
+-- check's (a status line with perfdata, then one line per finding; -f json: one JSON object) and
+-- any Nagios-compatible system runs wx.lua unchanged. -f csv prints the findings as rows instead.
+-- Exit status: 0 (OK) nothing found; 1 (WARNING) only anonymous or deleted executable code;
+-- 2 (CRITICAL) writable+executable memory or an executable stack; 3 (UNKNOWN) a usage error, a
+-- process given by number that cannot be read, or no process of "all" readable.
 
 local proc = proc or require "memscript"
 local output = require "memscript.output"
 local classify = require "memscript.classify"
+local alert = require "memscript.alert"
+local run = require "memscript.run"
 
 local format, concat, find = string.format, table.concat, string.find
 local io, os, ipairs, tostring, tonumber, tointeger = io, os, ipairs, tostring, tonumber, math.tointeger
@@ -44,12 +51,14 @@ Audits the memory of processes (numbers or "self"), or of every process with "al
   anonymous executable  executable anonymous memory (heap, unnamed or [anon:NAME] mappings),
                         stacks excepted: they are reported as executable stacks
   deleted executable    executable mappings of deleted files and memfds
-[vdso] and [vsyscall] are the kernel's and are not reported. One row per finding: pid, command,
-finding, address, perms, path; the output format is memscript's -f option (table, json or csv).
+[vdso] and [vsyscall] are the kernel's and are not reported. The output is a monitoring check's:
+a status line with perfdata, then one line per finding (pid, command, address, perms, path);
+with memscript -f json one JSON object, with -f csv one row per finding.
   -h, --help   show this help
 With "all", processes that cannot be read are counted on stderr.
-Exit status: 0 nothing found; 2 (CRITICAL) something found; 3 (UNKNOWN) a usage error, a process
-given by number that cannot be read, or no process of "all" readable.
+Exit status: 0 (OK) nothing found; 1 (WARNING) anonymous or deleted executable code only;
+2 (CRITICAL) writable+executable memory or an executable stack; 3 (UNKNOWN) a usage error,
+a process given by number that cannot be read, or no process of "all" readable.
 ]]
 
 -- errno values (Linux, every architecture): how an unreadable process is counted.
@@ -173,15 +182,39 @@ local function pid_value(word)
   return tointeger(tonumber(word)) or word
 end
 
+-- How bad each finding is: code that can be rewritten in place is critical; anonymous or deleted
+-- code is a warning, since JIT compilers and sealed memfds make it legitimately.
+local SEVERITY = {
+  ["writable+executable"] = "critical",
+  ["executable stack"] = "critical",
+  ["anonymous executable"] = "warning",
+  ["deleted executable"] = "warning",
+}
+
+-- Raises one alert per finding, with the perfdata a check graphs.
+local function raise_alerts(rows, read, unreadable_count)
+  for _, r in ipairs(rows) do
+    alert[SEVERITY[r.finding]](format("%s mapping in pid %s", r.finding, tostring(r.pid)), {
+      command = r.command, address = format("%x", r.vm_start), perms = r.perms, path = r.path })
+  end
+  alert.perfdata("findings", #rows, "", { min = 0 })
+  alert.perfdata("processes", read, "", { min = 0 })
+  alert.perfdata("unreadable", unreadable_count, "", { min = 0 })
+  if #rows == 0 then
+    alert.ok(format("no findings in %d process%s", read, read == 1 and "" or "es"))
+  end
+end
+
 local function main(words)
   local opts, err = parse_arguments(words)
   if not opts then usage_error(err) end
   if opts.help then
     io.stdout:write(USAGE)
-    return 0
+    return
   end
   local rows, read = {}, 0
   local unreadable = {gone = 0, denied = 0, other = 0}
+  local unknown = {}
   if opts.all then
     for _, pid in ipairs(proc.pids()) do
       local mappings, msg, errno = read_mappings(pid)
@@ -201,27 +234,30 @@ local function main(words)
     for _, word in ipairs(opts.pids) do
       local pid = pid_value(word)
       local mappings, msg = read_mappings(pid)
-      if not mappings then
-        io.stderr:write("memscript: ", tostring(msg), "\n")
-        return 3
+      if mappings then
+        read = read + 1
+        audit(pid, mappings, rows)
+      else
+        unknown[#unknown + 1] = msg
       end
-      read = read + 1
-      audit(pid, mappings, rows)
     end
   end
-  if output.format() == "table" then
-    if #rows > 0 then output.print(rows, COLUMNS) end
-    io.stdout:write(format("%d finding%s in %d process%s\n", #rows, #rows == 1 and "" or "s",
-                           read, read == 1 and "" or "es"))
-  else
-    output.print(rows, COLUMNS)
-  end
-  io.stdout:flush()
   local line = footer(unreadable)
   if line then io.stderr:write(line, "\n") end
-  if #rows > 0 then return 2 end
-  if read == 0 and line then return 3 end
-  return 0
+  if read == 0 and line then
+    unknown[#unknown + 1] = "no process could be read"
+  end
+  if output.format() == "csv" then
+    -- CSV is data, not a check's output: the rows, and the exit status alone says what was found.
+    output.print(rows, COLUMNS)
+    for _, msg in ipairs(unknown) do io.stderr:write("memscript: ", msg, "\n") end
+    if #unknown > 0 then run.raise(run.UNKNOWN) end
+    for _, r in ipairs(rows) do run.raise(SEVERITY[r.finding] == "critical" and run.CRITICAL or run.WARNING) end
+    return
+  end
+  -- table and JSON: the Monitoring Plugins output of memscript.alert, printed at the end of the run
+  for _, msg in ipairs(unknown) do alert.unknown(msg) end
+  raise_alerts(rows, read, unreadable.gone + unreadable.denied + unreadable.other)
 end
 
-os.exit(main(arg or {}))
+main(arg or {})

@@ -432,6 +432,15 @@ static int load_script(lua_State *L, const char *name, int from_stdin)
 		return LUA_ERRFILE;
 	}
 	status = luaL_loadfilex(L, path, chunk_mode);
+	if (status == LUA_OK) {
+		/* memscript.sys.script_path: where the script was found, for files that sit beside it */
+		lua_getglobal(L, "require");
+		lua_pushliteral(L, "memscript.sys");
+		lua_call(L, 1, 1);
+		lua_pushstring(L, path);
+		lua_setfield(L, -2, "script_path");
+		lua_pop(L, 1);
+	}
 	return host_report(L, status);
 }
 
@@ -599,6 +608,8 @@ static void open_memscript(lua_State *L, const struct options *o)
 	lua_getglobal(L, "require");
 	lua_pushliteral(L, "memscript.sys");
 	lua_call(L, 1, 1);
+	lua_pushinteger(L, 1);
+	lua_setfield(L, -2, "iteration");
 	lua_getfield(L, -1, "options");
 	if (o->format != NULL) {
 		lua_pushstring(L, o->format);
