@@ -102,7 +102,10 @@ T.test("seed lines: only the Active/Inactive split present, every other line '-'
   local out, err, status = run(T.fixtures .. "/seed/proc", "meminfo.lua")
   T.eq(status, 0, "exit status (stderr: " .. err .. ")")
   local lines = {}
-  for line in out:gmatch("[^\n]*\n") do
+  local body, footer = out:match("^(.*\n)(Linux [^\n]*)\n$")
+  T.ok(footer and footer:find("^Linux of unknown release, %d+%-byte pages %(read from .*/seed/proc%)$"),
+    "the last line names the kernel and page size: " .. tostring(footer))
+  for line in body:gmatch("[^\n]*\n") do
     local key, value = line:match("^(%S+)%s+(%d+ pages)  ")
     if not key then key, value = line:match("^(%S+)%s+(%S+)  ") end
     lines[#lines + 1] = key .. "=" .. value

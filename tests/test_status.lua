@@ -119,7 +119,10 @@ T.test("edge 109, a kernel thread: every status field absent ('-'), statm all ze
   local want = {"File Field Bytes"}
   for _, key in ipairs(STATUS_ORDER) do want[#want + 1] = "status " .. key .. " -" end
   for _, key in ipairs(STATM_ORDER) do want[#want + 1] = "statm " .. key .. " 0" end
+  want[#want + 1] = "Linux of unknown"
   T.eq(lines, want, "table")
+  -- the last line says whose kernel printed the values: a tree with no capture metadata says so
+  T.ok(out:find("\nLinux of unknown release, %d+%-byte pages %(read from [^\n]*/edge/proc%)\n$"), out)
   local csv = run(edge, "-f csv status.lua 109")
   T.ok(csv:find("^file,field,bytes,meaning\r\nstatus,VmPeak,,peak virtual memory size\r\n"), csv:sub(1, 90))
   T.contains(csv, '\r\nstatm,data,0,"data + stack, as VmData + VmStk"\r\n', "CSV quoting")
@@ -170,6 +173,22 @@ T.test("live helper: statm agrees with status as the kernel computes both; VmLck
   if h.regions.mlocked.what:find("mlock=ok", 1, true) then
     T.eq(v["status VmLck"], h.regions.mlocked.size, "VmLck")
   end
+end)
+
+T.test("a capture's own page size and kernel release are used, not this machine's", function()
+  local tmp = T.run("mktemp -d"):gsub("\n$", "")
+  assert(tmp:find("^/"), "mktemp -d failed")
+  local cleanup <close> = setmetatable({}, {__close = function() T.run("rm -rf " .. T.q(tmp)) end})
+  T.run("cp -r " .. T.q(T.fixtures .. "/live-capture/proc") .. " " .. T.q(tmp .. "/proc"))
+  local f = assert(io.open(tmp .. "/proc/memscript-capture", "w"))
+  f:write("kernel_release: 5.10.0-test\npage_size: 16384\nhostname: elsewhere\n")
+  f:close()
+  local pages = assert(io.open(T.fixtures .. "/live-capture/proc/4804/statm")):read("n")
+  local out, err, status = run(tmp, "-f csv status.lua 4804")
+  T.eq(status, 0, "exit status (stderr: " .. err .. ")")
+  T.contains(out, "\r\nstatm,size," .. pages * 16384 .. ",", "statm size in 16 KiB pages")
+  out = run(tmp, "status.lua 4804")
+  T.ok(out:find("\nLinux 5%.10%.0%-test, 16384%-byte pages %(captured on elsewhere%)\n$"), out)
 end)
 
 T.done()
