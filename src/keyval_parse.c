@@ -31,10 +31,16 @@ const char *kv_parse_line(const char *line, size_t len, struct kv_field *field)
 	value_end = end;
 	while (value_end > value && is_blank(value_end[-1]))
 		value_end--;
-	for (p = value; p < value_end; p++) {
-		unsigned char c = (unsigned char)*p;
-		if ((c < ' ' && c != '\t') || c == 0x7f)
-			return "control character in the value";
+	/*
+	 * Other control characters are kept: status's Name is the command name, which a process
+	 * sets itself and the kernel prints with only some of them escaped, so rejecting them would
+	 * let a process hide its status from memscript. No kernel file holds NUL or CR.
+	 */
+	for (p = value; p < end; p++) {
+		if (*p == '\0')
+			return "NUL byte in the value";
+		if (*p == '\r')
+			return "carriage return in the line (CRLF line ends?)";
 	}
 
 	field->key = line;
