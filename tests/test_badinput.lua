@@ -1,0 +1,139 @@
+-- Bad input through a proc root: every malformed file gives an error naming the file and line (or
+-- the field reads as absent), never a crash, a hang or a made-up zero.
+
+local T = require "testing"
+
+local format, rep, concat = string.format, string.rep, table.concat
+
+local tmp = T.run("mktemp -d"):gsub("\n$", "")
+assert(tmp:find("^/"), "mktemp -d failed")
+local cleanup <close> = setmetatable({}, { __close = function() T.run("rm -rf " .. T.q(tmp)) end })
+
+local next_pid = 100
+
+-- A new pid directory holding files (name -> bytes); returns the pid.
+local function tree(files)
+  next_pid = next_pid + 1
+  local dir = tmp .. "/" .. next_pid
+  T.run("mkdir -p " .. T.q(dir))
+  for name, bytes in pairs(files) do
+    local f = assert(io.open(dir .. "/" .. name, "wb"))
+    f:write(bytes)
+    f:close()
+  end
+  return next_pid
+end
+
+local root = proc.at(tmp)
+
+local HEADER = "00400000-00401000 r-xp 00000000 fd:00 12                                 /bin/x\n"
+
+local function path(pid, name) return format("%s/%d/%s", tmp, pid, name) end
+
+T.test("a NUL byte in status: error naming file and line", function()
+  local pid = tree({ status = "Name:\tx\nVmRSS:\t 4\0 kB\n" })
+  T.eq({ root.status(pid) }, { nil, path(pid, "status") .. ":2: NUL byte in the value", 22 }, "result")
+end)
+
+T.test("CRLF line ends in status: error naming file and line", function()
+  local pid = tree({ status = "Name:\tx\r\nVmRSS:\t 4 kB\r\n" })
+  T.eq({ root.status(pid) }, { nil, path(pid, "status") .. ":1: carriage return in the line (CRLF line ends?)", 22 },
+    "result")
+end)
+
+T.test("CRLF line ends in maps: error naming the column", function()
+  local pid = tree({ maps = "00400000-00401000 r-xp 00000000 fd:00 0\r\n" })
+  T.eq({ root.maps(pid) }, { nil, path(pid, "maps") .. ":1: inode: decimal number expected", 22 }, "result")
+end)
+
+T.test("control characters a process can put in its name are kept", function()
+  local pid = tree({ status = "Name:\tev\1il\tname\nVmRSS:\t 4 kB\n" })
+  local st = assert(root.status(pid))
+  T.eq({ st.Name, st.VmRSS }, { "ev\1il\tname", 4096 }, "Name and VmRSS")
+end)
+
+T.test("binary junk as status: error at line 1", function()
+  local junk = {}
+  for i = 1, 4096 do junk[i] = string.char((i * 131 + 7) % 256) end
+  local pid = tree({ status = "\255\254" .. concat(junk) })
+  local r, err, errno = root.status(pid)
+  T.eq({ r, errno }, { nil, 22 }, "nil and EINVAL")
+  T.ok(err:find("^" .. path(pid, "status"):gsub("%p", "%%%0") .. ":%d+: "), err)
+end)
+
+T.test("a line of 2 MiB (a long path) reads whole", function()
+  local long = "/" .. rep("d", 2 * 1024 * 1024)
+  local pid = tree({ maps = "00400000-00401000 r-xp 00000000 fd:00 12 " .. long .. "\n" })
+  local maps = assert(root.maps(pid))
+  T.eq({ #maps, #maps[1].path, maps[1].path == long }, { 1, #long, true }, "one mapping with the whole path")
+end)
+
+T.test("numbers past 64 bits become floats, never wrapped", function()
+  local pid = tree({ status = "VmRSS:\t 99999999999999999999999 kB\nThreads:\t 123456789012345678901234567890\n",
+    maps = "ffffffffffffffffff-fffffffffffffffffff r-xp 00000000 fd:00 12\n" })
+  local st = assert(root.status(pid))
+  T.eq({ math.type(st.VmRSS), st.VmRSS, math.type(st.Threads) },
+       { "float", 99999999999999999999999.0 * 1024, "float" }, "floats")
+  T.eq({ root.maps(pid) }, { nil, path(pid, "maps") .. ":1: address: start is not a 64-bit hex number", 22 },
+    "an address past 64 bits")
+end)
+
+T.test("addresses that are not hex, and an end below the start", function()
+  local pid = tree({ maps = HEADER .. "0040zz00-00401000 r-xp 00000000 fd:00 12 /bin/x\n" })
+  T.eq({ root.maps(pid) }, { nil, path(pid, "maps") .. ":2: mapping header expected (start-end perms offset dev " ..
+    "inode path)", 22 }, "not hex")
+  pid = tree({ maps = "00402000-00401000 r-xp 00000000 fd:00 12 /bin/x\n" })
+  T.eq({ root.maps(pid) }, { nil, path(pid, "maps") .. ":1: address: end is below start", 22 }, "end below start")
+end)
+
+T.test("empty files: no fields (absent, not zero), or an error where a value is required", function()
+  local pid = tree({ status = "", maps = "", smaps = "", smaps_rollup = "", statm = "", cmdline = "", stat = "" })
+  T.eq(root.status(pid), {}, "status")
+  T.eq(#root.maps(pid), 0, "maps")
+  T.eq(#root.smaps(pid), 0, "smaps")
+  T.eq(root.smaps_rollup(pid), {}, "smaps_rollup")
+  T.eq(root.cmdline(pid), {}, "cmdline")
+  T.eq({ root.statm(pid) }, { nil, path(pid, "statm") .. ":1: size: decimal number of pages expected", 22 }, "statm")
+  T.eq({ root.stat(pid) }, { nil, path(pid, "stat") .. ":1: comm in parentheses expected after the pid", 22 }, "stat")
+end)
+
+T.test("a truncated smaps: a record cut at a line has its missing fields nil, not 0", function()
+  local pid = tree({ smaps = HEADER .. "Size:                  4 kB\nRss:                   4 kB\n" ..
+    "00401000-00402000 rw-p 00000000 00:00 0\nSize:                  4 kB\n" })
+  local maps = assert(root.smaps(pid))
+  T.eq({ #maps, maps[1].Rss, maps[2].Size, maps[2].Rss }, { 2, 4096, 4096, nil }, "values")
+end)
+
+T.test("a truncated smaps: a line cut in its key is an error naming file and line", function()
+  local pid = tree({ smaps = HEADER .. "Size:                  4 kB\nR" })
+  T.eq({ root.smaps(pid) }, { nil, path(pid, "smaps") .. ":3: no ':' after the key", 22 }, "result")
+end)
+
+T.test("a key twice in one smaps record or in status: error naming file and line", function()
+  local pid = tree({ smaps = HEADER .. "Rss:  4 kB\nPss:  4 kB\nRss:  8 kB\n", status = "A:\t1\nB:\t2\nA:\t3\n" })
+  T.eq({ root.smaps(pid) }, { nil, path(pid, "smaps") .. ":4: duplicate key 'Rss'", 22 }, "smaps")
+  T.eq({ root.status(pid) }, { nil, path(pid, "status") .. ":3: duplicate key 'A'", 22 }, "status")
+end)
+
+T.test("hundreds of distinct keys, past the key cache, all read", function()
+  local lines = { HEADER }
+  for i = 1, 300 do lines[#lines + 1] = format("Key%03d:  %d kB\n", i, i) end
+  local pid = tree({ smaps = concat(lines) })
+  local m = assert(root.smaps(pid))[1]
+  T.eq({ m.Key001, m.Key256, m.Key257, m.Key300 }, { 1024, 256 * 1024, 257 * 1024, 300 * 1024 }, "keys")
+end)
+
+T.test("a field line that is not Key: value", function()
+  local pid = tree({ smaps = HEADER .. "Rss 4 kB\n" })
+  T.eq({ root.smaps(pid) }, { nil, path(pid, "smaps") .. ":2: no ':' after the key", 22 }, "result")
+end)
+
+T.test("a bundled script on a malformed tree: exit 3 and the reader's message", function()
+  local pid = tree({ smaps = HEADER .. "Rss:  4 kB\nRss:  8 kB\n", cmdline = "x\0", comm = "x\n",
+    maps = HEADER, status = "Name:\tx\nTgid:\t" .. (next_pid + 1) .. "\n" })
+  local out, err, status = T.run(T.q(T.bin) .. " --proc-root " .. T.q(tmp) .. " report.lua " .. pid)
+  T.eq({ status, err }, { 3, "memscript: " .. path(pid, "smaps") .. ":3: duplicate key 'Rss'\n" }, "status and stderr")
+  T.eq(out, "", "nothing half-printed")
+end)
+
+T.done()
