@@ -96,9 +96,26 @@ static const char *relative_path(const char *path)
 	return path;
 }
 
+/*
+ * Path order with '/' before every other byte, so that all the files under one directory sort
+ * together ("1/maps" before "1 x/maps"), which archive_tree_list_top relies on.
+ */
+static int path_compare(const char *a, const char *b)
+{
+	for (;; a++, b++) {
+		unsigned ca = (unsigned char)*a, cb = (unsigned char)*b;
+		unsigned ka = ca == '/' ? 1 : ca == 0 ? 0 : ca + 1;
+		unsigned kb = cb == '/' ? 1 : cb == 0 ? 0 : cb + 1;
+		if (ka != kb)
+			return ka < kb ? -1 : 1;
+		if (ca == 0)
+			return 0;
+	}
+}
+
 static int compare_files(const void *a, const void *b)
 {
-	return strcmp(((const struct tree_file *)a)->relpath, ((const struct tree_file *)b)->relpath);
+	return path_compare(((const struct tree_file *)a)->relpath, ((const struct tree_file *)b)->relpath);
 }
 
 void archive_tree_free(struct archive_tree *tree)
@@ -232,7 +249,7 @@ const char *archive_tree_find(const struct archive_tree *tree, const char *relpa
 
 	while (lo < hi) {
 		size_t mid = lo + (hi - lo) / 2;
-		int c = strcmp(tree->files[mid].relpath, relpath);
+		int c = path_compare(tree->files[mid].relpath, relpath);
 		if (c == 0) {
 			*len = tree->files[mid].len;
 			return tree->files[mid].data;
@@ -251,7 +268,7 @@ void archive_tree_list_top(const struct archive_tree *tree, void (*fn)(const cha
 	char previous[256] = "";
 	size_t i;
 
-	/* Sorted paths put each first component's files together. */
+	/* path_compare puts each first component's files together. */
 	for (i = 0; i < tree->count; i++) {
 		const char *p = tree->files[i].relpath;
 		size_t n = strcspn(p, "/");

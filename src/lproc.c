@@ -132,6 +132,7 @@ static int source_lines(lua_State *L, const char *path, struct linestream **out)
 /* A failure of the environment: nil, "path: reason", errno (as luaL_fileresult). */
 static int push_os_error(lua_State *L, const char *path, int err)
 {
+	luaL_checkstack(L, 3, NULL);
 	lua_pushnil(L);
 	lua_pushfstring(L, "%s: %s", path, strerror(err));
 	lua_pushinteger(L, err);
@@ -141,6 +142,7 @@ static int push_os_error(lua_State *L, const char *path, int err)
 /* Content the parser cannot take: nil, "path:line: reason", EINVAL. */
 static int push_format_error(lua_State *L, const char *path, long line, const char *reason)
 {
+	luaL_checkstack(L, 3, NULL);
 	lua_pushnil(L);
 	lua_pushfstring(L, "%s:%d: %s", path, (int)line, reason);
 	lua_pushinteger(L, EINVAL);
@@ -387,6 +389,7 @@ static void push_vmflags(lua_State *L, struct mapping_ctx *c, const char *text, 
 {
 	const char *p, *end = text + len;
 
+	luaL_checkstack(L, 6, "VmFlags set");
 	if (c->last_flags != NULL && len == c->last_flags_len && memcmp(text, c->last_flags, len) == 0) {
 		lua_pushvalue(L, SLOT_LAST_FLAGS);
 		return;
@@ -805,8 +808,13 @@ static int stat_build(lua_State *L, void *arg)
 			if (st == NUM_NONE || num != p)
 				return push_format_error(L, c->path, 1, lua_pushfstring(L,
 					"%s: decimal number expected", stat_fields[i]));
-			if (negative)
+			if (negative && st == NUM_OK && value <= (uint64_t)LUA_MAXINTEGER)
 				lua_pushinteger(L, -(lua_Integer)value);
+			else if (negative && st == NUM_OK && value == (uint64_t)LUA_MAXINTEGER + 1)
+				lua_pushinteger(L, LUA_MININTEGER);
+			else if (negative)
+				/* past 64 bits: a float, as push_scaled does for large positive values */
+				lua_pushnumber(L, -strtod(field + 1, NULL));
 			else
 				push_scaled(L, value, st == NUM_OVERFLOW, field, (size_t)(p - field),
 					    strcmp(stat_fields[i], "rss") == 0 ? (uint64_t)c->page_size : 1);
