@@ -4,10 +4,10 @@
 set -euo pipefail
 cd "$(dirname "$0")"
 
-# What the build needs, and what the tests use: valgrind, and real peers: procps's pmap,
+# What the build needs, and what the tests use: valgrind, clang's libFuzzer, and real peers: procps's pmap,
 # promtool (package prometheus) and prometheus-node-exporter, read back with curl.
 build_packages=(cmake make gcc pkg-config liblua5.4-dev lua-lpeg-dev lua-cjson-dev libedit-dev libarchive-dev)
-test_packages=(procps valgrind prometheus prometheus-node-exporter curl)
+test_packages=(procps valgrind clang libclang-rt-14-dev prometheus prometheus-node-exporter curl)
 
 missing=()
 want=("${build_packages[@]}")
@@ -36,4 +36,8 @@ if [ "${1:-}" = test ]; then
   cmake -S . -B build-asan -DCMAKE_BUILD_TYPE=Debug -DMEMSCRIPT_SANITIZE=ON -DMEMSCRIPT_WERROR=$werror >/dev/null
   cmake --build build-asan -j"$(nproc)"
   ctest --test-dir build-asan --output-on-failure -j2
+  # A short, time-bounded run of every parser's libFuzzer harness (tests/fuzz; longer: tests/fuzz/run.sh).
+  cmake -S . -B build-fuzz -DCMAKE_C_COMPILER=clang -DMEMSCRIPT_FUZZ=ON -DMEMSCRIPT_WERROR=$werror >/dev/null
+  cmake --build build-fuzz -j"$(nproc)"
+  ctest --test-dir build-fuzz -L fuzz --output-on-failure -j2
 fi

@@ -1,0 +1,112 @@
+/* fuzz_keyval_parse.c: kv_parse_line on every line, each in a block of its own size, results checked by shape. */
+#define _GNU_SOURCE
+#include <stdint.h>
+#include <string.h>
+
+#include "fuzz_util.h"
+#include "keyval_parse.h"
+
+static int is_blank(char c)
+{
+	return c == ' ' || c == '\t';
+}
+
+static int all_digits(const char *p, size_t n)
+{
+	size_t i;
+	for (i = 0; i < n; i++)
+		if (p[i] < '0' || p[i] > '9')
+			return 0;
+	return n > 0;
+}
+
+/* The decimal in digits, or UINT64_MAX with *overflowed set. */
+static uint64_t reference_dec(const char *digits, size_t n, int *overflowed)
+{
+	uint64_t v = 0;
+	size_t i;
+
+	*overflowed = 0;
+	for (i = 0; i < n; i++) {
+		uint64_t d = (uint64_t)(digits[i] - '0');
+		if (v > (UINT64_MAX - d) / 10) {
+			*overflowed = 1;
+			return UINT64_MAX;
+		}
+		v = v * 10 + d;
+	}
+	return v;
+}
+
+static void check_line(const char *line, size_t len)
+{
+	struct kv_field f;
+	const char *reason, *colon = memchr(line, ':', len);
+	const char *value, *value_end, *end = line + len;
+	size_t i;
+	int overflowed;
+
+	memset(&f, 0xa5, sizeof(f));
+	reason = kv_parse_line(line, len, &f);
+	if (colon == NULL || colon == line)
+		FUZZ_CHECK(reason != NULL);
+	if (reason != NULL) {
+		FUZZ_CHECK(reason[0] != '\0');
+		return;
+	}
+
+	/* The key: everything before the first ':', no blank or control character in it. */
+	FUZZ_CHECK(f.key == line && f.key + f.key_len == colon && f.key_len > 0);
+	for (i = 0; i < f.key_len; i++)
+		FUZZ_CHECK((unsigned char)line[i] > ' ' && (unsigned char)line[i] != 0x7f);
+
+	/* The value: the rest with blanks trimmed at both ends. */
+	value = colon + 1;
+	while (value < end && is_blank(*value))
+		value++;
+	value_end = end;
+	while (value_end > value && is_blank(value_end[-1]))
+		value_end--;
+	FUZZ_CHECK(f.text == value);
+
+	switch (f.kind) {
+	case KV_TEXT:
+		FUZZ_CHECK(f.text + f.text_len == value_end);
+		FUZZ_CHECK(f.number == 0 && f.overflowed == 0);
+		/* A plain decimal without a leading zero is never left as text. */
+		FUZZ_CHECK(!(all_digits(f.text, f.text_len) && (f.text_len == 1 || f.text[0] != '0')));
+		break;
+	case KV_INT:
+		FUZZ_CHECK(f.text + f.text_len == value_end);
+		FUZZ_CHECK(all_digits(f.text, f.text_len));
+		FUZZ_CHECK(f.text_len == 1 || f.text[0] != '0');
+		FUZZ_CHECK(f.number == reference_dec(f.text, f.text_len, &overflowed));
+		FUZZ_CHECK(f.overflowed == overflowed);
+		break;
+	case KV_KB:
+		FUZZ_CHECK(all_digits(f.text, f.text_len));
+		FUZZ_CHECK(value_end - (f.text + f.text_len) == 3 && memcmp(f.text + f.text_len, " kB", 3) == 0);
+		FUZZ_CHECK(f.number == reference_dec(f.text, f.text_len, &overflowed));
+		FUZZ_CHECK(f.overflowed == overflowed);
+		break;
+	default:
+		FUZZ_CHECK(!"kind out of range");
+	}
+}
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+	const uint8_t *p = data, *end = data + size;
+
+	while (p <= end) {
+		const uint8_t *nl = memchr(p, '\n', (size_t)(end - p));
+		size_t len = (size_t)((nl ? nl : end) - p);
+		char *line = fuzz_exact_copy(p, len);
+		check_line(line, len);
+		free(line);
+		if (nl == NULL)
+			break;
+		p = nl + 1;
+	}
+	return 0;
+}
