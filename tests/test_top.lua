@@ -368,9 +368,6 @@ end
 -- holds still and must match at once; Pss is compared when the two readings agree, up to five runs, so a
 -- process starting or ending elsewhere during a run does not fail the test, and a wrong Pss still does.
 local function check_helper_row(args)
-  if os.getenv("MEMSCRIPT_SANITIZED") then
-    T.skip("a sanitized memscript faults in libc pages the helper shares as it runs, so its Pss moves")
-  end
   local check_path = os.tmpname()
   local prelude = format([[
 local cjson, pid, exit = require "cjson", %d, os.exit
