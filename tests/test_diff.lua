@@ -31,14 +31,7 @@ local function sh(cmd)
   return out
 end
 
--- lua-cjson decodes every number as a float; the output holds integers only.
-local function integers(v)
-  if type(v) == "table" then
-    for k, x in pairs(v) do v[k] = integers(x) end
-    return v
-  end
-  return math.type(v) == "float" and math.tointeger(v) or v
-end
+local integers = T.integers
 
 -- diff.lua's JSON rows, failing the test on a non-zero exit.
 local function diff_json(args)

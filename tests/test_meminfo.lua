@@ -6,10 +6,7 @@ local concat = table.concat
 
 local KB = 1024
 
-local function run(root, args)
-  local root_option = root and ("--proc-root " .. T.q(root) .. " ") or ""
-  return T.run("env -u MEMSCRIPT_PATH -u MEMSCRIPT_PROC_ROOT " .. T.q(T.bin) .. " " .. root_option .. args)
-end
+local run = T.memscript
 
 -- lua-cjson decodes every number as a float; integral ones are made integers again for T.eq.
 -- JSON null (cjson.null) is turned into false so that an absent value is visible in a table.

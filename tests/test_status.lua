@@ -9,10 +9,7 @@ local KB = 1024
 local procfs = T.fixtures .. "/procfs/proc"
 local edge = T.fixtures .. "/edge/proc"
 
-local function run(root, args)
-  local root_option = root and ("--proc-root " .. T.q(root) .. " ") or ""
-  return T.run("env -u MEMSCRIPT_PATH -u MEMSCRIPT_PROC_ROOT " .. T.q(T.bin) .. " " .. root_option .. args)
-end
+local run = T.memscript
 
 -- statm is pages times the page size memscript uses.
 local PAGE = math.tointeger(tonumber((run(nil, "-e 'print(proc.page_size())'"))))

@@ -89,15 +89,7 @@ local function cleanup()
   os.execute("rm -rf " .. T.q(tree_dir))
 end
 
--- lua-cjson decodes every number as a float; the sizes are integers well below 2^53.
-local function integers(v)
-  if type(v) == "table" then
-    for k, x in pairs(v) do v[k] = integers(x) end
-    return v
-  end
-  if math.type(v) == "float" then return math.tointeger(v) or v end
-  return v
-end
+local integers = T.integers
 
 -- top.lua's stdout, stderr and exit status for a format ("table", "json", "csv") and arguments.
 local function top(fmt, args, proc_root)

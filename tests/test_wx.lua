@@ -8,24 +8,11 @@ local format, concat = string.format, table.concat
 local procfs = T.fixtures .. "/procfs/proc"
 local edge = T.fixtures .. "/edge/proc"
 
-local function run(root, args)
-  local root_option = root and ("--proc-root " .. T.q(root) .. " ") or ""
-  return T.run("env -u MEMSCRIPT_PATH -u MEMSCRIPT_PROC_ROOT " .. T.q(T.bin) .. " " .. root_option .. args)
-end
+local run = T.memscript
 
--- lua-cjson decodes every number as a float; integral ones are made integers again for T.eq.
-local function integers(v)
-  if type(v) == "table" then
-    for k, x in pairs(v) do v[k] = integers(x) end
-    return v
-  end
-  if math.type(v) == "float" and v == math.floor(v) and math.abs(v) < 2^53 then return math.tointeger(v) end
-  return v
-end
+local integers = T.integers
 
-local function decode(text)
-  return integers(cjson.decode(text))
-end
+local decode = T.json
 
 local function row(pid, command, finding, address, perms, path)
   return {pid = pid, command = command, finding = finding, address = address, perms = perms, path = path}

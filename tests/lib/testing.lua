@@ -148,6 +148,29 @@ function M.run(cmd, stdin)
   return out, err, status
 end
 
+-- Runs memscript with args (already quoted for the shell), with the environment variables that
+-- change what it does cleared, reading root instead of /proc when given. Returns stdout, stderr, status.
+function M.memscript(root, args)
+  local root_option = root and ("--proc-root " .. M.q(root) .. " ") or ""
+  return M.run("env -u MEMSCRIPT_PATH -u MEMSCRIPT_PROC_ROOT " .. M.q(M.bin) .. " " .. root_option .. args)
+end
+
+-- lua-cjson decodes every number as a float; integral ones are made integers again, in place, so
+-- that T.eq can compare them with the exact integers expected (check the raw text for exactness).
+function M.integers(v)
+  if type(v) == "table" then
+    for k, x in pairs(v) do v[k] = M.integers(x) end
+    return v
+  end
+  if math.type(v) == "float" and v == math.floor(v) and math.abs(v) < 2^53 then return math.tointeger(v) end
+  return v
+end
+
+-- JSON text decoded, with integral numbers as integers.
+function M.json(text)
+  return M.integers(require("cjson").decode(text))
+end
+
 -- Quotes a string for the shell.
 function M.q(s)
   return "'" .. tostring(s):gsub("'", "'\\''") .. "'"
