@@ -43,7 +43,8 @@ local SYSTEM_FILES = {"meminfo", "vmstat"}
 local META = "memscript-capture"
 
 -- errno values (Linux, every architecture).
-local EPERM, ENOENT, ESRCH, EACCES = 1, 2, 3, 13
+local ESRCH = 3
+local unreadable_reason = require("memscript.unreadable").reason
 
 -- How many directories one mkdir command creates, well under any argument length limit.
 local MKDIR_BATCH = 256
@@ -105,11 +106,10 @@ local function starttime(stat_text)
   return nil
 end
 
--- Why a read failed, as the metadata and the summary count it.
+-- Why a read failed, as the metadata and the summary count it: gone, denied or failed.
 local function reason_of(errno)
-  if errno == ENOENT or errno == ESRCH then return "gone" end
-  if errno == EACCES or errno == EPERM then return "denied" end
-  return "failed"
+  local reason = unreadable_reason(errno)
+  return reason == "other" and "failed" or reason
 end
 
 -- Reads every file of one process. Returns {files = {name = bytes}, absent = {names}}, or nil, the

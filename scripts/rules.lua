@@ -45,8 +45,8 @@ Exit status: 0 OK, 1 WARNING, 2 CRITICAL, 3 UNKNOWN (a usage error, an invalid r
 process given by number that cannot be read, or no process of "all" readable).
 ]==]
 
--- errno values (Linux, every architecture): how an unreadable process is counted.
-local ENOENT, ESRCH, EPERM, EACCES = 2, 3, 1, 13
+-- How an unreadable process is counted: gone, denied (counted) or other (UNKNOWN).
+local unreadable_reason = require("memscript.unreadable").reason
 
 local function usage_error(msg)
   io.stderr:write("memscript: rules.lua: ", msg, "\n", USAGE)
@@ -205,9 +205,9 @@ local function main(words)
       if matches then
         checked = checked + 1
         report(matches, counts)
-      elseif errno == EACCES or errno == EPERM then
+      elseif unreadable_reason(errno) == "denied" then
         denied = denied + 1
-      elseif errno ~= ENOENT and errno ~= ESRCH then
+      elseif unreadable_reason(errno) == "other" then
         alert.unknown(format("cannot read pid %d", pid), { error = tostring(err) })
       end
     end

@@ -14,6 +14,8 @@ local proc = proc or require "memscript"
 local output = require "memscript.output"
 local sys = require "memscript.sys"
 local collection = require "memscript.collection"
+local unreadable_module = require "memscript.unreadable"
+local unreadable_reason, unreadable_tally = unreadable_module.reason, unreadable_module.tally
 
 local format, concat, rep = string.format, table.concat, string.rep
 local sub, match, gsub = string.sub, string.match, string.gsub
@@ -177,9 +179,7 @@ end
 local function read_process(pid, want_maps)
   local status, msg, errno = proc.status(pid)
   if not status then
-    if errno == ENOENT or errno == ESRCH then return nil, "gone", msg end
-    if errno == EACCES or errno == EPERM then return nil, "denied", msg end
-    return nil, "other", msg
+    return nil, unreadable_reason(errno), msg
   end
   -- Kthread (in the status of recent kernels); State "Z (zombie)" or "X (dead)": its memory is released.
   local state = type(status.State) == "string" and sub(status.State, 1, 1) or ""
@@ -237,7 +237,7 @@ end
 -- Reads every process: calls add(pid, memory, status) for each one read; returns the count of processes
 -- read and the unreadable ones counted by reason ({gone = n, denied = n, other = n, first_other = msg}).
 local function scan(pids, want_maps, add)
-  local read, unreadable = 0, {gone = 0, denied = 0, other = 0}
+  local read, unreadable = 0, unreadable_tally()
   for i, pid in ipairs(pids) do
     progress.update(i - 1, #pids)
     local memory, status, msg = read_process(pid, want_maps)
@@ -245,8 +245,7 @@ local function scan(pids, want_maps, add)
       read = read + 1
       add(pid, memory, status)
     elseif status ~= "skip" then
-      unreadable[status] = unreadable[status] + 1
-      if status == "other" and not unreadable.first_other then unreadable.first_other = msg end
+      unreadable:add(status, msg)
     end
   end
   progress.clear()
@@ -407,17 +406,6 @@ local function render_table(rows, totals, columns)
   return concat(lines, "\n") .. "\n"
 end
 
-local function footer(unreadable)
-  local count = unreadable.gone + unreadable.denied + unreadable.other
-  if count == 0 then return nil end
-  local parts = {}
-  if unreadable.gone > 0 then parts[#parts + 1] = format("%d gone", unreadable.gone) end
-  if unreadable.denied > 0 then parts[#parts + 1] = format("%d permission denied", unreadable.denied) end
-  if unreadable.other > 0 then
-    parts[#parts + 1] = format("%d other (%s)", unreadable.other, unreadable.first_other)
-  end
-  return format("%d process%s unreadable: %s", count, count == 1 and "" or "es", concat(parts, ", "))
-end
 
 local function main(words)
   local opts, err = parse_arguments(words)
@@ -445,7 +433,7 @@ local function main(words)
     output.print(rows, columns)
   end
   io.stdout:flush()
-  local line = footer(unreadable)
+  local line = unreadable:summary()
   if line then io.stderr:write(line, "\n") end
   if read == 0 and line then return 3 end
   return 0

@@ -38,6 +38,7 @@ local output = require "memscript.output"
 local classify = require "memscript.classify"
 local alert = require "memscript.alert"
 local run = require "memscript.run"
+local unreadable_tally = require("memscript.unreadable").tally
 
 local format, concat, find = string.format, table.concat, string.find
 local io, os, ipairs, tostring, tonumber, tointeger = io, os, ipairs, tostring, tonumber, math.tointeger
@@ -61,8 +62,6 @@ Exit status: 0 (OK) nothing found; 1 (WARNING) anonymous or deleted executable c
 a process given by number that cannot be read, or no process of "all" readable.
 ]]
 
--- errno values (Linux, every architecture): how an unreadable process is counted.
-local ENOENT, ESRCH, EPERM, EACCES = 2, 3, 1, 13
 
 local FINDINGS = {"writable+executable", "executable stack", "anonymous executable", "deleted executable"}
 
@@ -152,17 +151,6 @@ local function audit(pid, mappings, rows)
   end
 end
 
-local function footer(unreadable)
-  local count = unreadable.gone + unreadable.denied + unreadable.other
-  if count == 0 then return nil end
-  local parts = {}
-  if unreadable.gone > 0 then parts[#parts + 1] = format("%d gone", unreadable.gone) end
-  if unreadable.denied > 0 then parts[#parts + 1] = format("%d permission denied", unreadable.denied) end
-  if unreadable.other > 0 then
-    parts[#parts + 1] = format("%d other (%s)", unreadable.other, unreadable.first_other)
-  end
-  return format("%d process%s unreadable: %s", count, count == 1 and "" or "es", concat(parts, ", "))
-end
 
 local COLUMNS = {
   {"PID", "pid", kind = "number"},
@@ -213,7 +201,7 @@ local function main(words)
     return
   end
   local rows, read = {}, 0
-  local unreadable = {gone = 0, denied = 0, other = 0}
+  local unreadable = unreadable_tally()
   local unknown = {}
   if opts.all then
     for _, pid in ipairs(proc.pids()) do
@@ -221,13 +209,8 @@ local function main(words)
       if mappings then
         read = read + 1
         audit(pid, mappings, rows)
-      elseif errno == ENOENT or errno == ESRCH then
-        unreadable.gone = unreadable.gone + 1
-      elseif errno == EACCES or errno == EPERM then
-        unreadable.denied = unreadable.denied + 1
       else
-        unreadable.other = unreadable.other + 1
-        unreadable.first_other = unreadable.first_other or msg
+        unreadable:add_errno(errno, msg)
       end
     end
   else
@@ -242,7 +225,7 @@ local function main(words)
       end
     end
   end
-  local line = footer(unreadable)
+  local line = unreadable:summary()
   if line then io.stderr:write(line, "\n") end
   if read == 0 and line then
     unknown[#unknown + 1] = "no process could be read"
@@ -257,7 +240,7 @@ local function main(words)
   end
   -- table and JSON: the Monitoring Plugins output of memscript.alert, printed at the end of the run
   for _, msg in ipairs(unknown) do alert.unknown(msg) end
-  raise_alerts(rows, read, unreadable.gone + unreadable.denied + unreadable.other)
+  raise_alerts(rows, read, unreadable:count())
 end
 
 main(arg or {})
