@@ -5,9 +5,10 @@ set -euo pipefail
 cd "$(dirname "$0")"
 
 # What the build needs, and what the tests use: valgrind, clang's libFuzzer, and real peers: procps's pmap,
+# lua5.4 (the CLI behaves as lua does),
 # promtool (package prometheus) and prometheus-node-exporter, read back with curl.
 build_packages=(cmake make gcc pkg-config liblua5.4-dev lua-lpeg-dev lua-cjson-dev libedit-dev libarchive-dev)
-test_packages=(procps valgrind clang libclang-rt-14-dev prometheus prometheus-node-exporter curl)
+test_packages=(procps lua5.4 valgrind clang libclang-rt-14-dev prometheus prometheus-node-exporter curl)
 
 missing=()
 want=("${build_packages[@]}")
