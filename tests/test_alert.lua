@@ -12,7 +12,7 @@ local function with_alert(code, options)
   return memscript((options or "") .. " -e " .. T.q('local alert = require "memscript.alert" ' .. code))
 end
 
-local tmp = T.run("mktemp -d"):gsub("\n$", "")
+local tmp, tmp_cleanup <close> = T.tempdir()
 
 T.test("each severity sets its exit status: none 0, warning 1, critical 2, unknown 3", function()
   local cases = {
@@ -176,13 +176,9 @@ T.test("-o puts the alert output in the file, and in watch mode each run's file 
   local path = tmp .. "/check.txt"
   local out, _, status = with_alert('alert.warning("w")', "-o " .. T.q(path))
   T.eq({ out, status }, { "", 1 }, "stdout and status")
-  local f = assert(io.open(path))
-  T.eq(f:read("a"), "MEMSCRIPT WARNING - 1 w\nWARNING: w\n", "file")
-  f:close()
+  T.eq(T.read(path), "MEMSCRIPT WARNING - 1 w\nWARNING: w\n", "file")
   with_alert('alert.ok("run " .. require("memscript.sys").iteration)', "--interval 0.01 --count 2 -o " .. T.q(path))
-  f = assert(io.open(path))
-  T.eq(f:read("a"), "MEMSCRIPT OK - run 2\n", "file after watching")
-  f:close()
+  T.eq(T.read(path), "MEMSCRIPT OK - run 2\n", "file after watching")
 end)
 
 T.test("alert.render and alert.status show what is pending without printing it", function()
@@ -191,5 +187,4 @@ T.test("alert.render and alert.status show what is pending without printing it",
   T.eq(out, "1|MEMSCRIPT WARNING - 1 w\nWARNING: w (n=1)\nMEMSCRIPT OK - cleared\n", "stdout")
 end)
 
-T.run("rm -rf " .. T.q(tmp))
 T.done()

@@ -5,9 +5,7 @@ local T = require "testing"
 
 local format, rep, concat = string.format, string.rep, table.concat
 
-local tmp = T.run("mktemp -d"):gsub("\n$", "")
-assert(tmp:find("^/"), "mktemp -d failed")
-local cleanup <close> = setmetatable({}, { __close = function() T.run("rm -rf " .. T.q(tmp)) end })
+local tmp, cleanup <close> = T.tempdir()
 
 local next_pid = 100
 
@@ -17,9 +15,7 @@ local function tree(files)
   local dir = tmp .. "/" .. next_pid
   T.run("mkdir -p " .. T.q(dir))
   for name, bytes in pairs(files) do
-    local f = assert(io.open(dir .. "/" .. name, "wb"))
-    f:write(bytes)
-    f:close()
+    T.write(dir .. "/" .. name, bytes)
   end
   return next_pid
 end

@@ -8,35 +8,10 @@ local capture_script = T.source .. "/scripts/capture.lua"
 local report_script = T.source .. "/scripts/report.lua"
 local FILES = {"cmdline", "comm", "maps", "smaps", "smaps_rollup", "stat", "statm", "status"}
 
-local function read_file(path)
-  local f = assert(io.open(path, "rb"))
-  local text = f:read("a")
-  f:close()
-  return text
-end
-
-local function write_file(path, text)
-  local f = assert(io.open(path, "wb"))
-  f:write(text)
-  f:close()
-end
-
-local function exists(path)
-  local f = io.open(path, "rb")
-  if f then f:close() end
-  return f ~= nil
-end
-
-local function sh(cmd)
-  local out, err, status = T.run(cmd)
-  if status ~= 0 then error(format("%s: exit %s: %s%s", cmd, tostring(status), out, err), 2) end
-  return out
-end
-
 -- The names in a directory, sorted.
 local function listing(dir)
   local names = {}
-  for name in sh("ls -A " .. T.q(dir)):gmatch("[^\n]+") do names[#names + 1] = name end
+  for name in T.sh("ls -A " .. T.q(dir)):gmatch("[^\n]+") do names[#names + 1] = name end
   table.sort(names)
   return names
 end
@@ -57,7 +32,7 @@ end
 -- "key: value" lines of a metadata file, in order.
 local function metadata(path)
   local keys, values = {}, {}
-  for line in read_file(path):gmatch("[^\n]*") do
+  for line in T.read(path):gmatch("[^\n]*") do
     local key, value = line:match("^([%w_]+): ?(.*)$")
     if key then keys[#keys + 1] = key; values[key] = value end
   end
@@ -66,7 +41,7 @@ end
 
 local work = os.tmpname()
 os.remove(work)
-sh("mkdir -m 755 " .. T.q(work))
+T.sh("mkdir -m 755 " .. T.q(work))
 
 local h = live.start({"--", "capture test"})
 local dir, tar = work .. "/cap", work .. "/cap.tar"
@@ -88,9 +63,9 @@ T.test("the tree holds each process's files, meminfo, vmstat and the metadata, n
   -- a zombie has no memory: its maps and smaps are empty as the kernel gives them, no smaps_rollup
   T.eq(listing(root .. "/" .. h.zombie), {"cmdline", "comm", "maps", "smaps", "stat", "statm", "status"},
     "the zombie's files")
-  T.eq(read_file(root .. "/" .. h.zombie .. "/maps"), "", "zombie maps")
-  T.eq(read_file(root .. "/" .. h.zombie .. "/smaps"), "", "zombie smaps")
-  T.eq(sh("stat -c %a " .. T.q(root)), "700\n", "the tree is private to its owner")
+  T.eq(T.read(root .. "/" .. h.zombie .. "/maps"), "", "zombie maps")
+  T.eq(T.read(root .. "/" .. h.zombie .. "/smaps"), "", "zombie smaps")
+  T.eq(T.sh("stat -c %a " .. T.q(root)), "700\n", "the tree is private to its owner")
 end)
 
 -- A stopped process's files stay as they are, except what depends on how many processes map the
@@ -106,21 +81,21 @@ T.test("every captured file holds the bytes the kernel gives for it (sharing-dep
   for _, pid in ipairs({h.pid, h.zombie}) do
     for _, name in ipairs(FILES) do
       local path = root .. "/" .. pid .. "/" .. name
-      if exists(path) then
-        T.eq(without_pss(read_file(path)), without_pss(proc.read(pid .. "/" .. name)), path)
+      if T.read_if(path) then
+        T.eq(without_pss(T.read(path)), without_pss(proc.read(pid .. "/" .. name)), path)
       end
     end
   end
-  T.ok(read_file(root .. "/" .. h.pid .. "/smaps"):find("\nPss: ") ~= nil, "the capture keeps the Pss lines")
+  T.ok(T.read(root .. "/" .. h.pid .. "/smaps"):find("\nPss: ") ~= nil, "the capture keeps the Pss lines")
 end)
 
 T.test("the metadata file: what the capture was taken on, which pids, which files the kernel refused", function()
   local keys, meta = metadata(root .. "/memscript-capture")
   T.eq(keys, {"kernel_release", "page_size", "time", "time_epoch", "hostname", "boot_id", "memscript_version",
               "pids_captured", "pids_unreadable", "pids_gone", "pids_denied", "pids_failed", "files_absent"}, "keys")
-  T.eq(meta.kernel_release, read_file("/proc/sys/kernel/osrelease"):match("^(.-)\n"), "kernel_release")
-  T.eq(meta.hostname, read_file("/proc/sys/kernel/hostname"):match("^(.-)\n"), "hostname")
-  T.eq(meta.boot_id, read_file("/proc/sys/kernel/random/boot_id"):match("^(.-)\n"), "boot_id")
+  T.eq(meta.kernel_release, T.read("/proc/sys/kernel/osrelease"):match("^(.-)\n"), "kernel_release")
+  T.eq(meta.hostname, T.read("/proc/sys/kernel/hostname"):match("^(.-)\n"), "hostname")
+  T.eq(meta.boot_id, T.read("/proc/sys/kernel/random/boot_id"):match("^(.-)\n"), "boot_id")
   T.eq(tonumber(meta.page_size), h.page_size, "page_size")
   local epoch = tonumber(meta.time_epoch)
   T.ok(epoch and epoch >= before and epoch <= after, "time_epoch " .. tostring(meta.time_epoch))
@@ -202,7 +177,7 @@ T.test("a process the user may not read is left out and listed as denied", funct
   if who ~= "0\n" then T.skip("needs root to run the capture as another user") end
   if T.run("command -v setpriv") == "" then T.skip("setpriv is not installed") end
   local d = work .. "/denied"
-  sh(format("mkdir -m 777 %s", T.q(d)))
+  T.sh(format("mkdir -m 777 %s", T.q(d)))
   local out, err, status = T.run(format("setpriv --reuid=65534 --regid=65534 --clear-groups %s %s %s/c %d",
     T.q(T.bin), T.q(capture_script), T.q(d), h.pid))
   T.eq(status, 3, "exit status")
@@ -259,7 +234,7 @@ T.test("capturing every process as root: the counts on stderr, in the metadata a
   for path in meta.files_absent:gmatch("%S+") do absent[#absent + 1] = path end
   for _, pid in ipairs(captured) do
     local files = listing(d .. "/proc/" .. pid)
-    if read_file(d .. "/proc/" .. pid .. "/maps") == "" then
+    if T.read(d .. "/proc/" .. pid .. "/maps") == "" then
       expected_absent[#expected_absent + 1] = pid .. "/smaps_rollup"
       T.eq(files, {"cmdline", "comm", "maps", "smaps", "stat", "statm", "status"}, pid .. "'s files")
     else
@@ -290,14 +265,14 @@ T.test("usage: --help prints it, a missing directory or a bad pid is an error", 
   out, err, status = capture(T.q(work .. "/bad") .. " 12x")
   T.eq(status, 3, "bad pid: status")
   T.contains(err, "memscript: bad process id '12x'\n", "bad pid: stderr")
-  T.ok(not exists(work .. "/bad"), "nothing written on a usage error")
+  T.ok(not T.read_if(work .. "/bad"), "nothing written on a usage error")
 end)
 
 -- ---- damaged captures: the error names the file, exit status 3 ----
 
 local function damaged(name, edit)
   local d = work .. "/" .. name
-  sh(format("cp -r %s %s", T.q(dir), T.q(d)))
+  T.sh(format("cp -r %s %s", T.q(dir), T.q(d)))
   edit(d .. "/proc")
   return d
 end
@@ -308,7 +283,7 @@ T.test("report.lua on a capture without the smaps file names it", function()
   T.eq({out, err, status}, {"", format("memscript: %s/proc/%d/smaps: No such file or directory\n", d, h.pid), 3},
     "directory")
   local t = work .. "/nosmaps.tar"
-  sh(format("tar -C %s -cf %s proc", T.q(d), T.q(t)))
+  T.sh(format("tar -C %s -cf %s proc", T.q(d), T.q(t)))
   out, err, status = report(tostring(h.pid), t)
   T.eq({out, err, status}, {"", format("memscript: %s:%d/smaps: No such file or directory\n", t, h.pid), 3}, "tar")
 end)
@@ -316,7 +291,7 @@ end)
 T.test("report.lua on a capture with garbage in a status file names the file and line", function()
   local d = damaged("badstatus", function(r)
     local path = r .. "/" .. h.pid .. "/status"
-    write_file(path, read_file(path):gsub("\nState:[^\n]*", "\nnot a status line"))
+    T.write(path, T.read(path):gsub("\nState:[^\n]*", "\nnot a status line"))
   end)
   local out, err, status = report(tostring(h.pid), d .. "/proc")
   T.eq(status, 3, "exit status")
@@ -326,9 +301,9 @@ end)
 
 T.test("a truncated tar is an error naming the archive", function()
   local t = work .. "/truncated.tar"
-  local whole = read_file(tar)
+  local whole = T.read(tar)
   -- cut inside a 512-byte tar record: a cut between two entries would read as a shorter archive
-  write_file(t, whole:sub(1, (#whole // 2 // 512) * 512 + 100))
+  T.write(t, whole:sub(1, (#whole // 2 // 512) * 512 + 100))
   local out, err, status = report(tostring(h.pid), t)
   T.eq(status, 3, "exit status")
   T.eq(out, "", "stdout")
@@ -337,5 +312,5 @@ T.test("a truncated tar is an error naming the archive", function()
 end)
 
 live.stop(h)
-sh("rm -rf " .. T.q(work))
+T.sh("rm -rf " .. T.q(work))
 T.done()

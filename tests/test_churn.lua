@@ -62,8 +62,7 @@ T.test("wx.lua all and rules.lua all during churn: checks, never script errors",
 end)
 
 T.test("capture.lua during churn: every captured process is whole", function()
-  local dir = T.run("mktemp -d"):gsub("\n$", "")
-  local cleanup <close> = setmetatable({}, { __close = function() T.run("rm -rf " .. T.q(dir)) end })
+  local dir, cleanup <close> = T.tempdir()
   local _, err, status = memscript("capture.lua " .. T.q(dir .. "/cap"))
   T.eq(status, 0, "capture status (" .. err .. ")")
   local cap = assert(proc.at(dir .. "/cap/proc"))
@@ -81,9 +80,7 @@ end)
 
 T.test("the churn really ran", function()
   T.run("while kill -0 " .. churn_pid .. " 2>/dev/null; do sleep 0.1; done")
-  local f = assert(io.open(count_file))
-  local started = f:read("n")
-  f:close()
+  local started = tonumber(T.read(count_file):match("^%s*(%d+)"))
   os.remove(count_file)
   T.ok(started and started > 100, "short-lived processes started: " .. tostring(started))
   io.write(format("churn: %d short-lived processes, %d top.lua scans, %d rows, %d processes gone mid-scan\n",

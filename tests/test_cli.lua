@@ -13,13 +13,10 @@ local interpreter = os.getenv("MEMSCRIPT_REAL_BIN") or T.bin
 local procfs = T.fixtures .. "/procfs/proc"
 
 -- A scratch directory for scripts and modules, removed at the end.
-local tmp = T.run("mktemp -d"):gsub("\n$", "")
-assert(tmp:find("^/"), "mktemp -d failed")
+local tmp, tmp_cleanup <close> = T.tempdir()
 
 local function write(path, text)
-  local f = assert(io.open(tmp .. "/" .. path, "w"))
-  f:write(text)
-  f:close()
+  T.write(tmp .. "/" .. path, text)
   return tmp .. "/" .. path
 end
 
@@ -63,9 +60,7 @@ print("...", select("#", ...), ...)
 -- Options ---------------------------------------------------------------------------------------
 
 T.test("-v prints the version from CMakeLists.txt and exits 0", function()
-  local f = assert(io.open(T.source .. "/CMakeLists.txt"))
-  local version = f:read("a"):match("project%(memscript VERSION ([%d.]+)")
-  f:close()
+  local version = T.read(T.source .. "/CMakeLists.txt"):match("project%(memscript VERSION ([%d.]+)")
   local out, err, status = memscript("-v")
   T.eq(status, 0, "exit status")
   T.eq(err, "", "stderr")
@@ -283,9 +278,6 @@ T.test("lookup: the current directory and MEMSCRIPT_PATH come before the bundled
 end)
 
 T.test("lookup: the bundled report.lua is found from another directory", function()
-  local f = io.open(T.source .. "/scripts/report.lua")
-  if not f then T.skip("scripts/report.lua is not written yet") end
-  f:close()
   local out, err, status = memscript("report.lua --help", nil, elsewhere)
   T.eq(status, 0, "exit status (stderr: " .. err .. ")")
   T.ok(#out + #err > 0, "report.lua --help printed something")
@@ -338,9 +330,7 @@ T.test("cmake --install puts the binary, the bundled scripts and the man page wh
   T.ok(T.run("test -f " .. T.q(prefix .. "/share/man/man1/memscript.1") .. " && echo yes") == "yes\n", "man page installed")
   -- from another directory, the installed binary finds its installed scripts, not the source tree's
   local marker = prefix .. "/share/memscript/scripts/installed-only.lua"
-  local f = assert(io.open(marker, "w"))
-  f:write("-- installed-only.lua: present only in the installed tree\nprint('installed')\n")
-  f:close()
+  T.write(marker, "-- installed-only.lua: present only in the installed tree\nprint('installed')\n")
   local out, _, st = T.run("cd / && " .. T.q(prefix .. "/bin/memscript") .. " --list")
   T.eq(st, 0, "--list status")
   T.contains(out, "installed-only.lua", "--list of the installed scripts")
@@ -352,5 +342,4 @@ T.test("cmake --install puts the binary, the bundled scripts and the man page wh
   T.contains(out, "usage: memscript report.lua", "installed report.lua --help")
 end)
 
-T.run("rm -rf " .. T.q(tmp))
 T.done()

@@ -12,25 +12,6 @@ local diff_script = T.source .. "/scripts/diff.lua"
 local STEP = 64 * 1024
 local GROW_ARGS = "grow 64 100 80 -- diff test"
 
-local function read_file(path)
-  local f = assert(io.open(path, "rb"))
-  local text = f:read("a")
-  f:close()
-  return text
-end
-
-local function write_file(path, text)
-  local f = assert(io.open(path, "wb"))
-  f:write(text)
-  f:close()
-end
-
-local function sh(cmd)
-  local out, err, status = T.run(cmd)
-  if status ~= 0 then error(format("%s: exit %s: %s%s", cmd, tostring(status), out, err), 2) end
-  return out
-end
-
 local integers = T.integers
 
 -- diff.lua's JSON rows, failing the test on a non-zero exit.
@@ -51,35 +32,35 @@ end
 -- The growth steps memhelper has reported so far.
 local function steps_done(h)
   local n = 0
-  for _ in read_file(h.out_path):gmatch("\ngrow %d+") do n = n + 1 end
+  for _ in T.read(h.out_path):gmatch("\ngrow %d+") do n = n + 1 end
   return n
 end
 
 local function stop(h)
-  sh("kill -STOP " .. h.pid)
+  T.sh("kill -STOP " .. h.pid)
   wait_for("the helper to stop", function() return live.state(h.pid) == "T" end)
 end
 
 local work = os.tmpname()
 os.remove(work)
-sh("mkdir -m 755 " .. T.q(work))
+T.sh("mkdir -m 755 " .. T.q(work))
 
 -- Start the grower, take A after its second step and B at least five steps later, stopped both times.
 local h = {out_path = os.tmpname()}
-h.pid = tonumber(sh(format("%s %s >%s & echo $!", T.q(T.helper), GROW_ARGS, T.q(h.out_path))):match("%d+"))
+h.pid = tonumber(T.sh(format("%s %s >%s & echo $!", T.q(T.helper), GROW_ARGS, T.q(h.out_path))):match("%d+"))
 wait_for("two growth steps", function() return steps_done(h) >= 2 end)
-h.dir = read_file(h.out_path):match("dir=([^\n]+)")
-h.zombie = tonumber(read_file(h.out_path):match("\nzombie (%d+)"))
+h.dir = T.read(h.out_path):match("dir=([^\n]+)")
+h.zombie = tonumber(T.read(h.out_path):match("\nzombie (%d+)"))
 stop(h)
 local steps_a = steps_done(h)
 local cap_a = work .. "/a"
-sh(format("%s %s %s %d %d", T.q(T.bin), T.q(capture_script), T.q(cap_a), h.pid, h.zombie))
-sh("kill -CONT " .. h.pid)
+T.sh(format("%s %s %s %d %d", T.q(T.bin), T.q(capture_script), T.q(cap_a), h.pid, h.zombie))
+T.sh("kill -CONT " .. h.pid)
 wait_for("five more steps", function() return steps_done(h) >= steps_a + 5 end)
 stop(h)
 local steps_b = steps_done(h)
 local cap_b, tar_b = work .. "/b", work .. "/b.tar"
-sh(format("%s %s --tar %s %s %d %d", T.q(T.bin), T.q(capture_script), T.q(tar_b), T.q(cap_b), h.pid, h.zombie))
+T.sh(format("%s %s --tar %s %s %d %d", T.q(T.bin), T.q(capture_script), T.q(tar_b), T.q(cap_b), h.pid, h.zombie))
 
 -- ---- the expected numbers, from the captured smaps files ----
 
@@ -159,7 +140,7 @@ T.test("the growth is in [anon]: whole written steps, all of it anonymous and pr
   T.eq(top.swap_change, 0, "swap_change")
   -- the regions the helper reported between the captures lie in [anon] mappings of B
   local b_maps = assert(proc.at(cap_b .. "/proc")).smaps(h.pid)
-  for n, start in read_file(h.out_path):gmatch("\ngrow (%d+) (%x+)") do
+  for n, start in T.read(h.out_path):gmatch("\ngrow (%d+) (%x+)") do
     if tonumber(n) > steps_a and tonumber(n) <= steps_b then
       local m = b_maps:find_address(tonumber(start, 16))
       T.ok(m and name_of(m) == "[anon]", "step " .. n .. " is in an [anon] mapping of B")
@@ -223,19 +204,19 @@ end)
 
 local function copy(name, edit)
   local d = work .. "/" .. name
-  sh(format("cp -r %s %s", T.q(cap_b), T.q(d)))
+  T.sh(format("cp -r %s %s", T.q(cap_b), T.q(d)))
   edit(d .. "/proc")
   return d
 end
 
 local reused = copy("reused", function(root)
   local path = root .. "/" .. h.pid .. "/stat"
-  local stat = read_file(path)
+  local stat = T.read(path)
   local head, rest = stat:match("^(.*%) )(.*)$")
   local fields = {}
   for word in rest:gmatch("%S+") do fields[#fields + 1] = word end
   fields[20] = tostring(tonumber(fields[20]) + 1)   -- starttime, proc(5) field 22
-  write_file(path, head .. table.concat(fields, " ") .. "\n")
+  T.write(path, head .. table.concat(fields, " ") .. "\n")
 end)
 
 T.test("a pid with another start time is another process: gone and new", function()
@@ -267,7 +248,7 @@ end)
 T.test("captures from different boots share no process", function()
   local other = copy("otherboot", function(root)
     local path = root .. "/memscript-capture"
-    write_file(path, (read_file(path):gsub("\nboot_id: [^\n]*", "\nboot_id: 00000000-0000-0000-0000-000000000000")))
+    T.write(path, (T.read(path):gsub("\nboot_id: [^\n]*", "\nboot_id: 00000000-0000-0000-0000-000000000000")))
   end)
   local rows, err = diff_json(format("%s %s", T.q(cap_a), T.q(other)))
   T.eq(err, format("memscript: %s and %s were taken in different boots: no process is in both\n", cap_a, other),
@@ -288,28 +269,28 @@ T.test("a capture without a smaps file: the error names it, from the directory a
   fails_with(format("%s %s", T.q(cap_a), T.q(d)), missing, "per process")
   fails_with(format("%s %s %d", T.q(d), T.q(cap_a), h.pid), missing, "per mapping")
   local t = work .. "/nosmaps.tar"
-  sh(format("tar -C %s -cf %s proc", T.q(d), T.q(t)))
+  T.sh(format("tar -C %s -cf %s proc", T.q(d), T.q(t)))
   fails_with(format("%s %s", T.q(t), T.q(cap_a)), format("memscript: %s:%d/smaps: No such file or directory\n", t, h.pid),
     "archive")
 end)
 
 T.test("a process the metadata lists but the tree lacks is an error, not a process gone", function()
-  local d = copy("nodir", function(root) sh("rm -r " .. T.q(root .. "/" .. h.pid)) end)
+  local d = copy("nodir", function(root) T.sh("rm -r " .. T.q(root .. "/" .. h.pid)) end)
   fails_with(format("%s %s", T.q(cap_a), T.q(d)),
     format("memscript: %s/proc/%d/stat: No such file or directory\n", d, h.pid), "per process")
 end)
 
 T.test("garbage in a stat file names the file and line", function()
-  local d = copy("badstat", function(root) write_file(root .. "/" .. h.pid .. "/stat", "garbage\n") end)
+  local d = copy("badstat", function(root) T.write(root .. "/" .. h.pid .. "/stat", "garbage\n") end)
   fails_with(format("%s %s", T.q(cap_a), T.q(d)),
     format("memscript: %s/proc/%d/stat:1: comm in parentheses expected after the pid\n", d, h.pid), "stat")
 end)
 
 T.test("a truncated archive is an error naming it", function()
   local t = work .. "/truncated.tar"
-  local whole = read_file(tar_b)
+  local whole = T.read(tar_b)
   -- cut inside a 512-byte tar record: a cut between two entries would read as a shorter archive
-  write_file(t, whole:sub(1, (#whole // 2 // 512) * 512 + 100))
+  T.write(t, whole:sub(1, (#whole // 2 // 512) * 512 + 100))
   local out, err, status = T.run(format("%s %s %s %s", T.q(T.bin), T.q(diff_script), T.q(cap_a), T.q(t)))
   T.eq({out, status}, {"", 3}, "stdout and status")
   T.ok(err:find("^memscript: " .. t:gsub("%p", "%%%0") .. ": .*Truncated tar archive\n$") ~= nil, "stderr: " .. err)
@@ -319,7 +300,7 @@ T.test("a process a capture could not read is left out and counted, never shown 
   if T.run("id -u") ~= "0\n" then T.skip("needs root to run the capture as another user") end
   if T.run("command -v setpriv") == "" then T.skip("setpriv is not installed") end
   local d = work .. "/denied"
-  sh(format("mkdir -m 777 %s", T.q(d)))
+  T.sh(format("mkdir -m 777 %s", T.q(d)))
   T.run(format("setpriv --reuid=65534 --regid=65534 --clear-groups %s %s %s/c %d",
     T.q(T.bin), T.q(capture_script), T.q(d), h.pid))
   local rows, err = diff_json(format("%s/c %s", T.q(d), T.q(cap_b)))
@@ -347,5 +328,5 @@ T.test("usage errors, a missing capture and an unknown pid", function()
 end)
 
 live.stop(h)
-sh("rm -rf " .. T.q(work))
+T.sh("rm -rf " .. T.q(work))
 T.done()

@@ -8,13 +8,6 @@ local T = require "testing"
 
 local root = T.fixtures .. "/procfs/proc"
 
-local function read(path)
-  local f = assert(io.open(path, "r"))
-  local text = f:read("a")
-  f:close()
-  return text
-end
-
 -- The examples of one page: { line = n, code = text, args = "..", output = text or nil }.
 local function examples(text)
   local list, lines = {}, {}
@@ -52,7 +45,7 @@ p:close()
 local total = 0
 for _, path in ipairs(pages) do
   local name = path:match("[^/]+$")
-  for _, ex in ipairs(examples(read(path))) do
+  for _, ex in ipairs(examples(T.read(path))) do
     total = total + 1
     T.test(string.format("%s:%d example runs%s", name, ex.line, ex.output and " and prints what the page shows" or ""), function()
       local cmd = string.format("%s --proc-root %s - %s", T.q(T.bin), T.q(root), ex.args)

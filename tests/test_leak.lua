@@ -22,9 +22,7 @@ local function start_growing(step_kb, interval_ms, steps)
   local g = { pid = pid, out_path = out_path }
   local deadline = os.time() + 10
   while true do
-    local f = io.open(out_path, "r")
-    local text = f and f:read("a") or ""
-    if f then f:close() end
+    local text = T.read_if(out_path) or ""
     g.dir = text:match("dir=(%S+)")
     if text:find("\nready\n") then break end
     if os.time() > deadline then
@@ -188,9 +186,7 @@ T.test("Ctrl-C ends the sampling and leak.lua prints its summary, status 0", fun
     local out_path = os.tmpname()
     local result = T.run("(" .. T.q(T.bin) .. " leak.lua --interval 0.1 " .. h.pid .. " >" .. T.q(out_path) ..
       " 2>&1 & p=$!; sleep 0.55; kill -INT $p; wait $p; echo status $?)")
-    local f = assert(io.open(out_path))
-    local out = f:read("a")
-    f:close()
+    local out = T.read(out_path)
     os.remove(out_path)
     T.eq(result, "status 0\n", "exit status")
     T.ok(out:find("^pid " .. h.pid .. " %(memhelper%): %d+ samples over [%d.]+ s, every 0%.1 s; interrupted\n"),

@@ -11,13 +11,6 @@ local h = live.start(ARGS)
 local cleanup <close> = setmetatable({}, {__close = function() live.stop(h) end})
 local pid, page = h.pid, h.page_size
 
-local function read_file(path)
-  local f = assert(io.open(path, "r"))
-  local text = f:read("a")
-  f:close()
-  return text
-end
-
 -- /proc/PID/smaps (or smaps_rollup) parsed in plain Lua into what the proc API promises:
 -- "N kB" -> N * 1024, a bare number -> integer, VmFlags -> the flags without the trailing space,
 -- anything else -> the trimmed string.
@@ -62,9 +55,9 @@ end
 local function with_steady_smaps(fn)
   local path = "/proc/" .. pid .. "/smaps"
   for _ = 1, 20 do
-    local before = read_file(path)
+    local before = T.read(path)
     local results = table.pack(fn(before))
-    if read_file(path) == before then return table.unpack(results, 1, results.n) end
+    if T.read(path) == before then return table.unpack(results, 1, results.n) end
   end
   error("smaps of the helper kept changing", 2)
 end
@@ -234,7 +227,7 @@ T.test("proc.smaps_rollup equals the sums over proc.smaps (Pss within the kernel
   retried(function()
   local maps, rollup, raw_rollup = with_steady_smaps(function()
     return assert(proc.smaps(pid)), assert(proc.smaps_rollup(pid)),
-           read_file("/proc/" .. pid .. "/smaps_rollup")
+           T.read("/proc/" .. pid .. "/smaps_rollup")
   end)
   local sums = {}
   for _, m in ipairs(maps) do

@@ -125,15 +125,11 @@ T.test("seed lines: only the Active/Inactive split present, every other line '-'
 end)
 
 T.test("crafted: swap in use, huge pages in use, SReclaimable missing counts as 0 in buff/cache", function()
-  local tmp = T.run("mktemp -d"):gsub("\n$", "")
-  assert(tmp:find("^/"), "mktemp -d failed")
-  local cleanup <close> = setmetatable({}, {__close = function() T.run("rm -rf " .. T.q(tmp)) end})
-  local f = assert(io.open(tmp .. "/meminfo", "w"))
-  f:write(concat({"MemTotal:        1000 kB", "Buffers:           10 kB", "Cached:           20 kB",
+  local tmp, cleanup <close> = T.tempdir()
+  T.write(tmp .. "/meminfo", concat({"MemTotal:        1000 kB", "Buffers:           10 kB", "Cached:           20 kB",
     "SwapTotal:        400 kB", "SwapFree:         150 kB", "HugePages_Total:      8",
     "HugePages_Free:       3", "HugePages_Rsvd:       1", "HugePages_Surp:       0",
     "Hugepagesize:    2048 kB", "Hugetlb:        16384 kB", ""}, "\n"))
-  f:close()
   local values = values_of(run(tmp, "-f json meminfo.lua"))
   T.eq(values["SwapTotal-SwapFree"], 250 * KB, "swap used")
   T.eq(values["Buffers+Cached+SReclaimable"], 30 * KB, "buff/cache")
@@ -152,12 +148,10 @@ T.test("a proc root without meminfo: the reader's message, exit 3", function()
 end)
 
 T.test("this machine: the values that hold still equal /proc/meminfo read directly", function()
-  local f = assert(io.open("/proc/meminfo", "r"))
   local direct = {}
-  for key, n, unit in f:read("a"):gmatch("([^\n:]+):%s*(%d+)%s*(k?B?)") do
+  for key, n, unit in T.read("/proc/meminfo"):gmatch("([^\n:]+):%s*(%d+)%s*(k?B?)") do
     direct[key] = math.tointeger(tonumber(n) * (unit == "kB" and KB or 1))
   end
-  f:close()
   local values = values_of(run(nil, "-f json meminfo.lua"))
   for _, key in ipairs({"MemTotal", "SwapTotal", "Hugepagesize", "HugePages_Total"}) do
     T.eq(values[key], direct[key] == nil and false or direct[key], key)

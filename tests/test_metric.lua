@@ -6,7 +6,7 @@ local live = require "livehelper"
 local cjson = require "cjson"
 
 local root = T.fixtures .. "/procfs/proc"
-local tmp = T.run("mktemp -d"):gsub("\n$", "")
+local tmp, tmp_cleanup <close> = T.tempdir()
 
 local function memscript(args)
   return T.run(T.q(T.bin) .. " " .. args)
@@ -17,14 +17,6 @@ local function with_metric(code, options)
   return memscript((options or "") .. " -e " .. T.q('local metric = require "memscript.metric" ' .. code))
 end
 
-local function read(path)
-  local f = io.open(path, "r")
-  if not f then return nil end
-  local text = f:read("a")
-  f:close()
-  return text
-end
-
 local function has(program)
   local _, _, status = T.run("command -v " .. program)
   return status == 0
@@ -33,9 +25,7 @@ end
 -- promtool's verdict on a text: exit status and what it said.
 local function promtool(text)
   local path = tmp .. "/check.prom"
-  local f = assert(io.open(path, "w"))
-  f:write(text)
-  f:close()
+  T.write(path, text)
   local out, err, status = T.run("promtool check metrics < " .. T.q(path))
   return status, out .. err
 end
@@ -125,7 +115,7 @@ T.test("in watch mode each run renders its own gauges: a series not set again is
     "memscript_first_only 1\n# TYPE memscript_run gauge\nmemscript_run 2\n# TYPE memscript_run gauge\nmemscript_run 3\n",
     "three renders")
   with_metric(code, "-f prom --interval 0.05 --count 2 -o " .. T.q(path))
-  T.eq(read(path), "# TYPE memscript_run gauge\nmemscript_run 2\n", "the file holds the last run alone")
+  T.eq(T.read_if(path), "# TYPE memscript_run gauge\nmemscript_run 2\n", "the file holds the last run alone")
 end)
 
 T.test("exporter.lua on a captured process: its memory from smaps_rollup and status, meminfo by key", function()
@@ -205,7 +195,7 @@ local function start_node_exporter(dir)
       if pid then T.run("kill " .. pid .. " 2>/dev/null; sleep 0.1; kill -9 " .. pid .. " 2>/dev/null") end
     end
   end
-  return nil, "node_exporter did not answer on any of five ports: " .. (read(dir .. "/../node_exporter.log") or "")
+  return nil, "node_exporter did not answer on any of five ports: " .. (T.read_if(dir .. "/../node_exporter.log") or "")
 end
 
 T.test("node_exporter's textfile collector serves the file memscript writes with -o", function()
@@ -219,7 +209,7 @@ T.test("node_exporter's textfile collector serves the file memscript writes with
   ok, problem = pcall(function()
     local _, err, status = memscript("-f prom --interval 0.05 --count 2 -o " .. T.q(file) .. " exporter.lua " .. h.pid)
     T.eq({ err, status }, { "", 0 }, "memscript's stderr and status")
-    local written = assert(read(file), "the file")
+    local written = T.read(file)
     local rss = written:match('\nmemscript_process_rss_bytes{command="memhelper",pid="' .. h.pid .. '"} (%d+)\n')
     T.ok(rss, "the helper's rss in the file: " .. written:sub(1, 400))
     local why
@@ -238,5 +228,4 @@ T.test("node_exporter's textfile collector serves the file memscript writes with
   if not ok then error(problem, 0) end
 end)
 
-T.run("rm -rf " .. T.q(tmp))
 T.done()

@@ -12,22 +12,7 @@ local format, concat = string.format, table.concat
 local ptydrive = T.build .. "/tests/ptydrive"
 local procfs = T.fixtures .. "/procfs/proc"
 
-local tmp = T.run("mktemp -d"):gsub("\n$", "")
-assert(tmp:find("^/"), "mktemp -d failed")
-
-local function read_file(path)
-  local f = io.open(path, "r")
-  if not f then return nil end
-  local text = f:read("a")
-  f:close()
-  return text
-end
-
-local function write_file(path, text)
-  local f = assert(io.open(path, "w"))
-  f:write(text)
-  f:close()
-end
+local tmp, tmp_cleanup <close> = T.tempdir()
 
 -- Steps of a session. line(text): wait for the prompt's key reading, type text and Enter.
 local function line(text) return "raw\nsend " .. text .. "\\r" end
@@ -51,7 +36,7 @@ local function check(out, err, status, want_status)
 end
 
 T.test("ptydrive is built", function()
-  T.ok(io.open(ptydrive, "r") ~= nil, ptydrive .. " exists (tests/CMakeLists.txt builds it)")
+  T.ok(T.read_if(ptydrive) ~= nil, ptydrive .. " exists (tests/CMakeLists.txt builds it)")
 end)
 
 T.test("an expression prints its value, =expr too, and Ctrl-D ends the session with status 0", function()
@@ -134,7 +119,7 @@ T.test("history is kept across sessions in $XDG_STATE_HOME/memscript/history", f
     expect("> "), keys("\\x04"), "wait",
   }, state)
   check(out, err, status, 0)
-  local file = read_file(state .. "/memscript/history")
+  local file = T.read_if(state .. "/memscript/history")
   T.ok(file, "the history file was created")
   T.eq(file, "_HiStOrY_V2_\n=7\\040*\\040191\nfunction\\040h()\\012return\\04099\\040end\n", "history file")
 
@@ -153,13 +138,13 @@ T.test("the history file is capped at 1000 entries, the newest kept", function()
   T.run("mkdir -p " .. T.q(state .. "/memscript"))
   local lines = { "_HiStOrY_V2_" }
   for i = 1, 1500 do lines[#lines + 1] = "=" .. i end
-  write_file(state .. "/memscript/history", concat(lines, "\n") .. "\n")
+  T.write(state .. "/memscript/history", concat(lines, "\n") .. "\n")
   local out, err, status = session({
     expect("> "), keys("\\x10\\r"), expect("1500"),
     expect("> "), keys("\\x04"), "wait",
   }, state)
   check(out, err, status, 0)
-  local file = read_file(state .. "/memscript/history")
+  local file = T.read_if(state .. "/memscript/history")
   local entries = {}
   for l in file:gmatch("[^\n]+") do entries[#entries + 1] = l end
   T.eq(#entries, 1001, "header and 1000 entries")
@@ -169,7 +154,7 @@ end)
 
 -- The first paragraph of a section of docs/api.md, read from the source tree.
 local function api_section_start(heading)
-  local api = assert(read_file(T.source .. "/docs/api.md"))
+  local api = assert(T.read_if(T.source .. "/docs/api.md"))
   local body = api:match("\n### `" .. heading:gsub("%p", "%%%0") .. "`\n\n([^\n]+)")
   assert(body, "docs/api.md has a section " .. heading)
   return body
@@ -298,5 +283,4 @@ T.test("with stdin not a terminal, -i reads lines with prompts and no editing", 
   T.contains(out, "> 2\n> >> > 5\n> \n", "prompts and results")
 end)
 
-T.run("rm -rf " .. T.q(tmp))
 T.done()

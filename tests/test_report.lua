@@ -110,11 +110,7 @@ end})
 for _, pid in ipairs({h.pid, h.zombie}) do
   assert(os.execute("mkdir -p " .. T.q(frozen .. "/" .. pid)))
   for _, name in ipairs({"status", "cmdline", "comm", "maps", "smaps"}) do
-    local src = assert(io.open(format("/proc/%d/%s", pid, name), "rb"))
-    local dst = assert(io.open(format("%s/%d/%s", frozen, pid, name), "wb"))
-    dst:write(src:read("a"))
-    src:close()
-    dst:close()
+    T.write(format("%s/%d/%s", frozen, pid, name), T.read(format("/proc/%d/%s", pid, name)))
   end
 end
 local frozen_proc = assert(proc.at(frozen))
@@ -125,9 +121,7 @@ local frozen_smaps_path = format("%s/%d/smaps", frozen, h.pid)
 -- the ones pmap -X leaves out.
 local all_keys = {}
 do
-  local f = assert(io.open(frozen_smaps_path, "rb"))
-  local first_block = f:read("a"):match("^[^\n]*\n(.-)VmFlags:")
-  f:close()
+  local first_block = T.read(frozen_smaps_path):match("^[^\n]*\n(.-)VmFlags:")
   for key in first_block:gmatch("([^:\n]+):[^\n]*\n") do all_keys[#all_keys + 1] = key end
 end
 local HIDDEN = {"KernelPageSize", "MMUPageSize", "Shared_Clean", "Shared_Dirty", "Private_Clean",
@@ -369,11 +363,7 @@ T.test("unreadable smaps: 'memscript: ' and proc.smaps's message, exit status 3"
   os.remove(root)
   assert(os.execute("mkdir -p " .. T.q(root .. "/" .. h.pid)))
   for _, name in ipairs({"status", "cmdline", "comm"}) do
-    local src = assert(io.open(format("/proc/%d/%s", h.pid, name), "r"))
-    local dst = assert(io.open(format("%s/%d/%s", root, h.pid, name), "w"))
-    dst:write(src:read("a"))
-    src:close()
-    dst:close()
+    T.write(format("%s/%d/%s", root, h.pid, name), T.read(format("/proc/%d/%s", h.pid, name)))
   end
   local out, err, status = T.run(format("%s --proc-root %s report.lua %d", T.q(T.bin), T.q(root), h.pid))
   for _, name in ipairs({"status", "cmdline", "comm"}) do os.remove(format("%s/%d/%s", root, h.pid, name)) end

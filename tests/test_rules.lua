@@ -6,7 +6,7 @@ local rules = require "memscript.rules"
 local cjson = require "cjson"
 
 local root = T.fixtures .. "/procfs/proc"
-local tmp = T.run("mktemp -d"):gsub("\n$", "")
+local tmp, tmp_cleanup <close> = T.tempdir()
 
 local function memscript(args)
   return T.run(T.q(T.bin) .. " " .. args)
@@ -14,9 +14,7 @@ end
 
 local function write(name, text)
   local path = tmp .. "/" .. name
-  local f = assert(io.open(path, "w"))
-  f:write(text)
-  f:close()
+  T.write(path, text)
   return path
 end
 
@@ -279,5 +277,4 @@ T.test("usage errors print the usage on stderr with status 3", function()
 end)
 
 live.stop(h)
-T.run("rm -rf " .. T.q(tmp))
 T.done()

@@ -14,7 +14,7 @@ end)
 T.test("comm with spaces and parentheses ends at the last ')'", function()
   local s = assert(procfs.stat(27079))
   T.eq(s.comm, "pthread_load", "comm of 27079")
-  local text = assert(io.open(T.fixtures .. "/procfs/proc/584/stat")):read("l")
+  local text = T.read(T.fixtures .. "/procfs/proc/584/stat"):match("^[^\n]*")
   T.eq(text:match("^%d+ %((.*)%) R "), "(a b ) ( c d) ", "the fixture's comm really has parentheses")
 end)
 
@@ -26,9 +26,7 @@ end)
 
 T.test("the live process: pid and starttime agree with the kernel's text", function()
   local s = assert(proc.stat("self"))
-  local f = assert(io.open("/proc/self/stat"))
-  local text = f:read("a")
-  f:close()
+  local text = T.read("/proc/self/stat")
   local after = text:match("%) (.*)$")
   local fields = {}
   for v in after:gmatch("%S+") do fields[#fields + 1] = v end

@@ -126,20 +126,14 @@ T.test("edge 109, a kernel thread: every status field absent ('-'), statm all ze
 end)
 
 T.test("crafted: memory keys this script does not list are shown too, sorted, after the known ones", function()
-  local tmp = T.run("mktemp -d"):gsub("\n$", "")
-  assert(tmp:find("^/"), "mktemp -d failed")
-  local cleanup <close> = setmetatable({}, {__close = function() T.run("rm -rf " .. T.q(tmp)) end})
+  local tmp, cleanup <close> = T.tempdir()
   T.run("mkdir " .. T.q(tmp .. "/77"))
-  local f = assert(io.open(tmp .. "/77/status", "w"))
-  f:write(concat({"Name:\tx", "VmSize:\t     100 kB", "VmRSS:\t      40 kB", "VmZeta:\t       8 kB",
+  T.write(tmp .. "/77/status", concat({"Name:\tx", "VmSize:\t     100 kB", "VmRSS:\t      40 kB", "VmZeta:\t       8 kB",
     "RssNew:\t       4 kB", "Threads:\t1", ""}, "\n"))
-  f:close()
   local out, err, status = run(tmp, "status.lua 77")
   T.eq({out, err, status}, {"", "memscript: " .. tmp .. "/77/statm: No such file or directory\n", 3},
     "statm missing")
-  f = assert(io.open(tmp .. "/77/statm", "w"))
-  f:write("25 10 4 1 0 6 0\n")
-  f:close()
+  T.write(tmp .. "/77/statm", "25 10 4 1 0 6 0\n")
   local values, order = values_of(run(tmp, "-f json status.lua 77"))
   local keys = {}
   for _, key in ipairs(STATUS_ORDER) do keys[#keys + 1] = key end
@@ -173,14 +167,10 @@ T.test("live helper: statm agrees with status as the kernel computes both; VmLck
 end)
 
 T.test("a capture's own page size and kernel release are used, not this machine's", function()
-  local tmp = T.run("mktemp -d"):gsub("\n$", "")
-  assert(tmp:find("^/"), "mktemp -d failed")
-  local cleanup <close> = setmetatable({}, {__close = function() T.run("rm -rf " .. T.q(tmp)) end})
+  local tmp, cleanup <close> = T.tempdir()
   T.run("cp -r " .. T.q(T.fixtures .. "/live-capture/proc") .. " " .. T.q(tmp .. "/proc"))
-  local f = assert(io.open(tmp .. "/proc/memscript-capture", "w"))
-  f:write("kernel_release: 5.10.0-test\npage_size: 16384\nhostname: elsewhere\n")
-  f:close()
-  local pages = assert(io.open(T.fixtures .. "/live-capture/proc/4804/statm")):read("n")
+  T.write(tmp .. "/proc/memscript-capture", "kernel_release: 5.10.0-test\npage_size: 16384\nhostname: elsewhere\n")
+  local pages = tonumber(T.read(T.fixtures .. "/live-capture/proc/4804/statm"):match("^%d+"))
   local out, err, status = run(tmp, "-f csv status.lua 4804")
   T.eq(status, 0, "exit status (stderr: " .. err .. ")")
   T.contains(out, "\r\nstatm,size," .. pages * 16384 .. ",", "statm size in 16 KiB pages")

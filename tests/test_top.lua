@@ -23,59 +23,40 @@ local top_script = T.source .. "/scripts/top.lua"
 
 local LONG_ARG = "print('tab\there') and a command line longer than forty characters"
 
-local function sh(cmd)
-  local out, err, status = T.run(cmd)
-  if status ~= 0 then error(format("%s: exit %s: %s%s", cmd, tostring(status), out, err), 2) end
-  return out
-end
-
-local function write_file(path, text)
-  local f = assert(io.open(path, "wb"))
-  f:write(text)
-  f:close()
-end
-
-local function read_file(path)
-  local f = assert(io.open(path, "rb"))
-  local text = f:read("a")
-  f:close()
-  return text
-end
-
 local function build_tree()
   local dir = os.tmpname()
   os.remove(dir)
   local root = dir .. "/proc"
   local capture = T.fixtures .. "/live-capture/proc/4804"
   local procfs = T.fixtures .. "/procfs/proc"
-  sh(format("mkdir -p %s && chmod 755 %s", T.q(root), T.q(dir)))
+  T.sh(format("mkdir -p %s && chmod 755 %s", T.q(root), T.q(dir)))
   for _, pid in ipairs({"4804", "4805", "4806", "4808"}) do
-    sh(format("cp -r %s %s/%s", T.q(capture), T.q(root), pid))
+    T.sh(format("cp -r %s %s/%s", T.q(capture), T.q(root), pid))
   end
   for _, pid in ipairs({"26231", "26232", "26235"}) do
-    sh(format("cp -r %s/%s %s/%s", T.q(procfs), pid, T.q(root), pid))
+    T.sh(format("cp -r %s/%s %s/%s", T.q(procfs), pid, T.q(root), pid))
   end
-  sh(format("chmod -R u+w,go+rX %s", T.q(dir)))
-  local status = read_file(capture .. "/status")
-  write_file(root .. "/4805/status",
+  T.sh(format("chmod -R u+w,go+rX %s", T.q(dir)))
+  local status = T.read(capture .. "/status")
+  T.write(root .. "/4805/status",
              (status:gsub("\nUid:[^\n]*", "\nUid:\t3999999\t3999999\t3999999\t3999999")))
-  write_file(root .. "/4805/cmdline", "python3\0-c\0" .. LONG_ARG .. "\0")
-  write_file(root .. "/4806/cmdline", "")
-  local rollup = read_file(capture .. "/smaps_rollup")
-  write_file(root .. "/4805/smaps_rollup", (rollup
+  T.write(root .. "/4805/cmdline", "python3\0-c\0" .. LONG_ARG .. "\0")
+  T.write(root .. "/4806/cmdline", "")
+  local rollup = T.read(capture .. "/smaps_rollup")
+  T.write(root .. "/4805/smaps_rollup", (rollup
     :gsub("\nPrivate_Hugetlb: +0 kB", "\nPrivate_Hugetlb:    2048 kB")
     :gsub("\nSwap: +0 kB", "\nSwap:                100 kB")
     :gsub("\nSwapPss: +0 kB", "\nSwapPss:              60 kB")))
-  write_file(root .. "/4806/smaps_rollup", (rollup:gsub("\nSwap: +0 kB", "\nSwap:                  8 kB")
+  T.write(root .. "/4806/smaps_rollup", (rollup:gsub("\nSwap: +0 kB", "\nSwap:                  8 kB")
     :gsub("\nSwapPss:[^\n]*", "")))
   os.remove(root .. "/4808/smaps_rollup")
   os.remove(root .. "/4808/smaps")
-  sh(format("mkdir %s/2 %s/4807", T.q(root), T.q(root)))
-  write_file(root .. "/2/status",
+  T.sh(format("mkdir %s/2 %s/4807", T.q(root), T.q(root)))
+  T.write(root .. "/2/status",
              (status:gsub("\nKthread:\t0", "\nKthread:\t1"):gsub("^Name:\tsleep", "Name:\tkthreadd")))
-  write_file(root .. "/2/cmdline", "")
-  write_file(root .. "/4807/status", (status:gsub("\nState:[^\n]*", "\nState:\tZ (zombie)")))
-  write_file(root .. "/4807/cmdline", "")
+  T.write(root .. "/2/cmdline", "")
+  T.write(root .. "/4807/status", (status:gsub("\nState:[^\n]*", "\nState:\tZ (zombie)")))
+  T.write(root .. "/4807/cmdline", "")
   return dir, root
 end
 
@@ -309,7 +290,7 @@ T.test("usage errors exit 3 with the usage on stderr; --help exits 0", function(
 end)
 
 T.test("memscript --list shows top.lua's description", function()
-  local out = sh(T.q(T.bin) .. " --list")
+  local out = T.sh(T.q(T.bin) .. " --list")
   T.contains(out, "top.lua", "--list")
   T.contains(out, "memory of every process on the system", "--list description")
 end)
@@ -322,9 +303,9 @@ T.test("on a terminal, a scan longer than a second shows its progress on stderr 
   local slow_dir = os.tmpname()
   os.remove(slow_dir)
   local slow = slow_dir .. "/proc"
-  sh(format("mkdir -p %s && cp -r %s/4804 %s/26231 %s/", T.q(slow), T.q(root), T.q(root), T.q(slow)))
+  T.sh(format("mkdir -p %s && cp -r %s/4804 %s/26231 %s/", T.q(slow), T.q(root), T.q(root), T.q(slow)))
   local rollup = slow .. "/4804/smaps_rollup"
-  sh(format("rm %s && mkfifo %s", T.q(rollup), T.q(rollup)))
+  T.sh(format("rm %s && mkfifo %s", T.q(rollup), T.q(rollup)))
   local inner = format("%s --proc-root %s %s >/dev/null", T.q(T.bin), T.q(slow), T.q(top_script))
   local cmd = format("(sleep 1.5; cat %s > %s) & script -qec %s /dev/null; wait",
                      T.q(T.fixtures .. "/live-capture/proc/4804/smaps_rollup"), T.q(rollup), T.q(inner))
@@ -344,7 +325,7 @@ helper = started and start_error or nil
 local function need_helper()
   if not helper then error("could not start the helper: " .. tostring(start_error), 2) end
 end
-local me = sh("id -un"):match("[^\n]+")
+local me = T.sh("id -un"):match("[^\n]+")
 local helper_command = T.helper .. " -- top test"
 
 local function helper_row(rollup)
@@ -375,9 +356,7 @@ end]], helper.pid, check_path)
     local out, err, status = T.run(format("%s -f json -e %s %s %s",
                                           T.q(T.bin), T.q(prelude), T.q(top_script), args))
     T.eq(status, 0, "exit status of top.lua " .. args .. " (stderr: " .. err .. ")")
-    local f = assert(io.open(check_path, "r"))
-    local check = integers(cjson.decode(f:read("a")))
-    f:close()
+    local check = integers(cjson.decode(T.read(check_path)))
     local rows = integers(cjson.decode(out))
     local row = by_key(rows, "pid")[helper.pid]
     local expected = helper_row(check.before)
@@ -452,7 +431,7 @@ end)
 -- ---- without root ----
 
 local function need_setpriv()
-  if sh("id -u"):match("%d+") ~= "0" then T.skip("needs root to switch to uid 65534") end
+  if T.sh("id -u"):match("%d+") ~= "0" then T.skip("needs root to switch to uid 65534") end
   if select(3, T.run("command -v setpriv")) ~= 0 then T.skip("setpriv (util-linux) is not installed") end
 end
 
@@ -486,9 +465,9 @@ end)
 
 T.test("as uid 65534 on the fixture tree: an unreadable smaps_rollup counts as permission denied", function()
   need_setpriv()
-  sh(format("chmod 000 %s/4806/smaps_rollup", T.q(root)))
+  T.sh(format("chmod 000 %s/4806/smaps_rollup", T.q(root)))
   local out, err, status = as_nobody("", root)
-  sh(format("chmod 444 %s/4806/smaps_rollup", T.q(root)))
+  T.sh(format("chmod 444 %s/4806/smaps_rollup", T.q(root)))
   T.eq(status, 0, "exit status")
   local rows = integers(cjson.decode(out))
   T.eq(rows, {EXPECTED_ROWS[1], EXPECTED_ROWS[2], EXPECTED_ROWS[3]}, "rows without 4806")

@@ -6,25 +6,11 @@ local function memscript(args, stdin)
   return T.run(T.q(T.bin) .. " " .. args, stdin)
 end
 
-local tmp = T.run("mktemp -d"):gsub("\n$", "")
-
-local function read(path)
-  local f = io.open(path, "r")
-  if not f then return nil end
-  local text = f:read("a")
-  f:close()
-  return text
-end
-
-local function write(path, text)
-  local f = assert(io.open(path, "w"))
-  f:write(text)
-  f:close()
-end
+local tmp, tmp_cleanup <close> = T.tempdir()
 
 T.test("--interval with --count runs a script that many times, numbering the runs", function()
   local script = tmp .. "/count.lua"
-  write(script, 'print(require("memscript.sys").iteration, arg[1])\n')
+  T.write(script, 'print(require("memscript.sys").iteration, arg[1])\n')
   local out, err, status = memscript("--interval 0.05 --count 3 " .. T.q(script) .. " x")
   T.eq({ out, err, status }, { "1\tx\n2\tx\n3\tx\n", "", 0 }, "stdout, stderr, status")
 end)
@@ -51,7 +37,7 @@ T.test("Ctrl-C ends watching between runs with status 0", function()
     " & pid=$!; sleep 0.35; kill -INT $pid; wait $pid; echo status $?)"
   local out = T.run(cmd)
   T.eq(out, "status 0\n", "exit status")
-  local runs = select(2, read(tmp .. "/ctrlc.out"):gsub("run\n", ""))
+  local runs = select(2, T.read_if(tmp .. "/ctrlc.out"):gsub("run\n", ""))
   T.ok(runs >= 3 and runs <= 5, "runs before Ctrl-C: " .. runs)
 end)
 
@@ -68,17 +54,17 @@ T.test("-o writes standard output to the file", function()
   local path = tmp .. "/out.txt"
   local out, err, status = memscript("-o " .. T.q(path) .. " -e 'print(\"hello\")'")
   T.eq({ out, err, status }, { "", "", 0 }, "nothing on the terminal")
-  T.eq(read(path), "hello\n", "file")
+  T.eq(T.read_if(path), "hello\n", "file")
   T.eq(T.run("stat -c %a " .. T.q(path)), "644\n", "mode of the file")
 end)
 
 T.test("-o leaves the old file whole when the script fails", function()
   local path = tmp .. "/keep.txt"
-  write(path, "old contents\n")
+  T.write(path, "old contents\n")
   local _, err, status = memscript("-o " .. T.q(path) .. " -e 'print(\"partial\") error(\"boom\")'")
   T.eq(status, 3, "status")
   T.contains(err, "boom", "stderr")
-  T.eq(read(path), "old contents\n", "file")
+  T.eq(T.read_if(path), "old contents\n", "file")
   T.eq(T.run("ls " .. T.q(tmp) .. " | grep -c tmp || true"), "0\n", "no temporary file left")
 end)
 
@@ -87,7 +73,7 @@ T.test("-o in watch mode replaces the file with each complete run", function()
   local _, _, status = memscript("--interval 0.01 --count 3 -o " .. T.q(path) ..
     " -e 'print(\"run\", require(\"memscript.sys\").iteration)'")
   T.eq(status, 0, "status")
-  T.eq(read(path), "run\t3\n", "the file holds the last run alone")
+  T.eq(T.read_if(path), "run\t3\n", "the file holds the last run alone")
 end)
 
 T.test("-o into a directory that does not exist fails with status 3 naming the file", function()
@@ -102,10 +88,10 @@ T.test("-o on a full disk reports it with status 3 and keeps the old file", func
   local _, _, mounted = T.run("mount -t tmpfs -o size=64k tmpfs " .. T.q(dir))
   if mounted ~= 0 then T.skip("cannot mount a small tmpfs here (needs root)") end
   local path = dir .. "/metrics.prom"
-  write(path, "old\n")
+  T.write(path, "old\n")
   local _, err, status = memscript("-o " .. T.q(path) .. " -e 'for i = 1, 20000 do print(\"line\", i) end'")
   local files = T.run("ls " .. T.q(dir))
-  local kept = read(path)
+  local kept = T.read_if(path)
   T.run("umount " .. T.q(dir))
   T.eq(status, 3, "status")
   T.eq(err, "memscript: " .. path .. ": No space left on device\n", "stderr")
@@ -131,7 +117,7 @@ T.test("os.exit ends the run as its end would: finish hooks, -o's file, the give
   local code = 'local run = require "memscript.run" run.on_finish(function() print("finished") end) ' ..
     'print("before") os.exit(1) print("after")'
   local out, _, status = memscript("-o " .. T.q(path) .. " -e " .. T.q(code))
-  T.eq({ out, status, read(path) }, { "", 1, "before\nfinished\n" }, "stdout, status, file")
+  T.eq({ out, status, T.read_if(path) }, { "", 1, "before\nfinished\n" }, "stdout, status, file")
 end)
 
 T.test("os.exit() with no code exits with the status the run raised; os.exit(true) is 0", function()
@@ -145,10 +131,9 @@ end)
 
 T.test("os.exit(3) (UNKNOWN) leaves -o's old file in place", function()
   local path = tmp .. "/exit3.txt"
-  write(path, "old\n")
+  T.write(path, "old\n")
   local _, _, status = memscript("-o " .. T.q(path) .. " -e 'print(\"new\") os.exit(3)'")
-  T.eq({ status, read(path) }, { 3, "old\n" }, "status and file")
+  T.eq({ status, T.read_if(path) }, { 3, "old\n" }, "status and file")
 end)
 
-T.run("rm -rf " .. T.q(tmp))
 T.done()

@@ -476,9 +476,7 @@ T.test("counts on the mappings of fixture 26231", function()
 end)
 
 T.test("every example of docs/where.md gives its count on fixture 26231", function()
-  local f = assert(io.open(T.source .. "/docs/where.md"))
-  local text = f:read("a")
-  f:close()
+  local text = T.read(T.source .. "/docs/where.md")
   local examples = 0
   for expr, n in text:gmatch("\n| `([^`]*)` | (%d+) |") do
     T.eq(count(expr, fixture), tonumber(n), expr)
@@ -488,9 +486,7 @@ T.test("every example of docs/where.md gives its count on fixture 26231", functi
 end)
 
 T.test("every error shown in docs/where.md is the one raised", function()
-  local f = assert(io.open(T.source .. "/docs/where.md"))
-  local text = f:read("a")
-  f:close()
+  local text = T.read(T.source .. "/docs/where.md")
   local shown = 0
   for expr, message in text:gmatch("\n| `([^`]*)` | `(where: [^`]*)` |") do
     T.eq(compile_error(expr), message, expr)

@@ -120,18 +120,14 @@ end)
 
 T.test("only anonymous or deleted executable code is a WARNING (1)", function()
   -- a tree of one process with 120's two warning-level mappings and none of its critical ones
-  local tmp = T.run("mktemp -d"):gsub("\n$", "")
-  assert(tmp:find("^/"), "mktemp -d failed")
-  local cleanup <close> = setmetatable({}, {__close = function() T.run("rm -rf " .. T.q(tmp)) end})
+  local tmp, cleanup <close> = T.tempdir()
   local lines = {}
   for line in io.lines(edge .. "/120/maps") do
     if line:find("^7fe89d603000%-") or line:find("^7fe89d7f5000%-") then lines[#lines + 1] = line end
   end
   T.eq(#lines, 2, "the two mappings in 120's maps")
   T.run("mkdir -p " .. T.q(tmp .. "/130"))
-  local f = assert(io.open(tmp .. "/130/maps", "w"))
-  f:write(concat(lines, "\n"), "\n")
-  f:close()
+  T.write(tmp .. "/130/maps", concat(lines, "\n") .. "\n")
   local out, _, status = run(tmp, "wx.lua 130")
   T.eq(status, 1, "exit status")
   T.ok(out:find("^MEMSCRIPT WARNING %- 1 anonymous executable mapping in pid 130, 1 deleted executable mapping "
@@ -166,9 +162,7 @@ T.test("all: every pid of the tree; the unreadable counted on stderr, never sile
 end)
 
 T.test("all: no process readable is UNKNOWN (3); an empty tree is OK (0)", function()
-  local tmp = T.run("mktemp -d"):gsub("\n$", "")
-  assert(tmp:find("^/"), "mktemp -d failed")
-  local cleanup <close> = setmetatable({}, {__close = function() T.run("rm -rf " .. T.q(tmp)) end})
+  local tmp, cleanup <close> = T.tempdir()
   local out, err, status = run(tmp, "wx.lua all")
   T.eq({out, err, status}, {"MEMSCRIPT OK - no findings in 0 processes | 'findings'=0;;;0 'processes'=0;;;0 "
     .. "'unreadable'=0;;;0\n", "", 0}, "empty tree")

@@ -126,26 +126,57 @@ function M.skip(reason)
   error("SKIP: " .. reason, 0)
 end
 
+-- A file's whole text; nil and the message when it cannot be opened.
+function M.read_if(path)
+  local f, msg = io.open(path, "rb")
+  if not f then return nil, msg end
+  local text = f:read("a")
+  f:close()
+  return text
+end
+
+-- A file's whole text; an error when it cannot be opened.
+function M.read(path)
+  return assert(M.read_if(path))
+end
+
+-- Writes text to a file, replacing it.
+function M.write(path, text)
+  local f = assert(io.open(path, "wb"))
+  assert(f:write(text))
+  assert(f:close())
+end
+
 -- Runs a shell command; returns stdout, stderr and the exit status.
 function M.run(cmd, stdin)
   local tmp = os.tmpname()
   local inpath
   if stdin then
     inpath = os.tmpname()
-    local f = assert(io.open(inpath, "w"))
-    f:write(stdin)
-    f:close()
+    M.write(inpath, stdin)
   end
   local full = format("(%s) 2>%s%s", cmd, tmp, inpath and (" <" .. inpath) or " </dev/null")
   local p = assert(io.popen(full, "r"))
   local out = p:read("a")
   local _, _, status = p:close()
-  local f = io.open(tmp, "r")
-  local err = f and f:read("a") or ""
-  if f then f:close() end
+  local err = M.read_if(tmp) or ""
   os.remove(tmp)
   if inpath then os.remove(inpath) end
   return out, err, status
+end
+
+-- A new temporary directory: its path, and a value that removes the directory when it is closed:
+--   local tmp, cleanup <close> = T.tempdir()
+function M.tempdir()
+  local path = M.sh("mktemp -d"):gsub("\n$", "")
+  return path, setmetatable({}, { __close = function() M.run("rm -rf " .. M.q(path)) end })
+end
+
+-- Runs a shell command that must succeed (exit 0); returns its stdout.
+function M.sh(cmd)
+  local out, err, status = M.run(cmd)
+  if status ~= 0 then error(format("%s: exit %s: %s%s", cmd, tostring(status), out, err), 2) end
+  return out
 end
 
 -- Runs memscript with args (already quoted for the shell), with the environment variables that
