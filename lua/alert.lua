@@ -15,11 +15,12 @@
 
 local run = require "memscript.run"
 local output = require "memscript.output"
+local units = require "memscript.units"
 
 local type, tostring, tonumber, ipairs, pairs, error, setmetatable, getmetatable =
   type, tostring, tonumber, ipairs, pairs, error, setmetatable, getmetatable
-local format, concat, sort, find, gsub, rep = string.format, table.concat, table.sort, string.find,
-  string.gsub, string.rep
+local format, concat, sort, find, gsub, rep, match = string.format, table.concat, table.sort, string.find,
+  string.gsub, string.rep, string.match
 local mtype, huge = math.type, math.huge
 local io = io
 
@@ -198,6 +199,30 @@ end
 function M.perfdata(label, value, uom, limits)
   check_label(label, 2)
   set_perf(label, make_perf(value, uom, limits, 2))
+end
+
+-- A check's "WARN", "WARN,CRIT" or ",CRIT" argument, sizes as units.parse reads them:
+-- { warn = bytes, crit = bytes, warn_text = "64M", crit_text = "1G" }, each pair absent when not
+-- given; nil and a message when the text is not that, or CRIT is below WARN.
+function M.thresholds(text)
+  local warn_text, crit_text = match(type(text) == "string" and text or "", "^([^,]*),?([^,]*)$")
+  if not warn_text or (warn_text == "" and crit_text == "") then
+    return nil, format("WARN[,CRIT] sizes expected, got '%s'", tostring(text))
+  end
+  local t = {}
+  for _, level in ipairs({ "warn", "crit" }) do
+    local size = level == "warn" and warn_text or crit_text
+    if size ~= "" then
+      local bytes, err = units.parse(size)
+      if not bytes then return nil, err end
+      if mtype(bytes) ~= "integer" then return nil, "size too large: " .. size end
+      t[level], t[level .. "_text"] = bytes, size
+    end
+  end
+  if t.warn and t.crit and t.crit < t.warn then
+    return nil, format("the critical size %s is below the warning size %s", crit_text, warn_text)
+  end
+  return t
 end
 
 -- The highest status of this run's alerts so far (run.OK when none).

@@ -66,21 +66,10 @@ local function usage_error(msg)
   os.exit(3)
 end
 
+-- --threshold's WARN[,CRIT] growths per minute (alert.thresholds).
 local function thresholds(text)
-  local warn_text, crit_text = match(text or "", "^([^,]*),?([^,]*)$")
-  if not warn_text or (warn_text == "" and crit_text == "") then
-    usage_error(format("--threshold needs WARN[,CRIT] sizes per minute, got '%s'", tostring(text)))
-  end
-  local function size(s)
-    if s == "" then return nil end
-    local bytes, err = units.parse(s)
-    if not bytes then usage_error("--threshold: " .. err) end
-    return bytes
-  end
-  local limits = { warn = size(warn_text), crit = size(crit_text) }
-  if limits.warn and limits.crit and limits.crit < limits.warn then
-    usage_error("--threshold: the critical growth is below the warning growth")
-  end
+  local limits, err = alert.thresholds(text)
+  if not limits then usage_error("--threshold: " .. err) end
   return limits
 end
 

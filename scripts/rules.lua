@@ -21,11 +21,10 @@
 local proc = proc or require "memscript"
 local rules = require "memscript.rules"
 local alert = require "memscript.alert"
-local units = require "memscript.units"
 local output = require "memscript.output"
 
 local format, find, match = string.format, string.find, string.match
-local io, os, ipairs, tostring, math_type = io, os, ipairs, tostring, math.type
+local io, os, ipairs, tostring = io, os, ipairs, tostring
 local arg, debug = arg, debug
 
 local USAGE = [==[
@@ -53,25 +52,11 @@ local function usage_error(msg)
   os.exit(3)
 end
 
--- "WARN", "WARN,CRIT" or ",CRIT" as byte counts.
+-- An option's WARN[,CRIT] sizes (alert.thresholds).
 local function thresholds(option, text)
-  local warn_text, crit_text = match(text or "", "^([^,]*),?([^,]*)$")
-  if not warn_text or (warn_text == "" and crit_text == "") then
-    usage_error(format("%s needs WARN[,CRIT] sizes, got '%s'", option, tostring(text)))
-  end
-  local function size(s)
-    if s == "" then return nil end
-    local bytes, err = units.parse(s)
-    if not bytes or math_type(bytes) ~= "integer" then
-      usage_error(format("%s: %s", option, err or ("size too large: " .. s)))
-    end
-    return bytes
-  end
-  local warn, crit = size(warn_text), size(crit_text)
-  if warn and crit and crit < warn then
-    usage_error(format("%s: the critical size %s is below the warning size %s", option, crit_text, warn_text))
-  end
-  return { warn = warn, crit = crit, warn_text = warn_text, crit_text = crit_text }
+  local limits, err = alert.thresholds(text)
+  if not limits then usage_error(option .. ": " .. err) end
+  return limits
 end
 
 local function parse_arguments(words)

@@ -181,6 +181,26 @@ T.test("-o puts the alert output in the file, and in watch mode each run's file 
   T.eq(T.read(path), "MEMSCRIPT OK - run 2\n", "file after watching")
 end)
 
+T.test("alert.thresholds reads WARN[,CRIT] sizes and refuses what is not that", function()
+  local alert = require "memscript.alert"
+  T.eq(alert.thresholds("64M,1G"), { warn = 64 << 20, crit = 1 << 30, warn_text = "64M", crit_text = "1G" }, "both")
+  T.eq(alert.thresholds("1.5k"), { warn = 1536, warn_text = "1.5k" }, "warning only")
+  T.eq(alert.thresholds(",512 kB"), { crit = 512 << 10, crit_text = "512 kB" }, "critical only")
+  T.eq(alert.thresholds("1M,1M"), { warn = 1 << 20, crit = 1 << 20, warn_text = "1M", crit_text = "1M" }, "equal")
+  local cases = {
+    { "", "WARN[,CRIT] sizes expected, got ''" },
+    { ",", "WARN[,CRIT] sizes expected, got ','" },
+    { "1M,2M,3M", "WARN[,CRIT] sizes expected, got '1M,2M,3M'" },
+    { "lots", "invalid size 'lots' (expected a number with an optional unit: 4k, 10M, 1.5G, 512 kB)" },
+    { "99999999P", "size too large: 99999999P" },
+    { "2M,1M", "the critical size 1M is below the warning size 2M" },
+  }
+  for _, case in ipairs(cases) do
+    T.eq({ alert.thresholds(case[1]) }, { nil, case[2] }, "'" .. case[1] .. "'")
+  end
+  T.eq({ alert.thresholds(nil) }, { nil, "WARN[,CRIT] sizes expected, got 'nil'" }, "nil")
+end)
+
 T.test("alert.render and alert.status show what is pending without printing it", function()
   local out = with_alert('alert.warning("w", { n = 1 }) local text = alert.render("table") ' ..
     'io.write(alert.status(), "|", text) alert.clear() alert.ok("cleared")')
