@@ -46,20 +46,11 @@ local ok_message
 ---------------------------------------------------------------------------------------------------
 -- Numbers as the guidelines want them: class [-0-9.], no exponent.
 
--- The shortest "%.Ng" that reads back as x.
-local function shortest(x)
-  for digits = 15, 17 do
-    local text = format("%." .. digits .. "g", x)
-    if tonumber(text) == x then return text end
-  end
-  return format("%.17g", x)
-end
-
 -- x as a plain decimal numeral: an exponent from %g is written out as digits.
 local function plain_number(x)
   if mtype(x) == "integer" then return format("%d", x) end
   if x ~= x or x == huge or x == -huge then return nil end
-  local text = shortest(x)
+  local text = output.float_text(x)
   local sign, int, frac, exp = text:match("^(-?)(%d+)%.?(%d*)e([-+]%d+)$")
   if not sign then return text end
   local digits, point = int .. frac, #int + tonumber(exp)

@@ -11,7 +11,7 @@
 local run = require "memscript.run"
 local output = require "memscript.output"
 
-local type, tonumber, pairs, ipairs, error = type, tonumber, pairs, ipairs, error
+local type, pairs, ipairs, error = type, pairs, ipairs, error
 local format, concat, sort, find, gsub = string.format, table.concat, table.sort, string.find, string.gsub
 local utf8len, mtype, huge = utf8.len, math.type, math.huge
 local io = io
@@ -53,11 +53,7 @@ local function float_text(x)
   if x ~= x then return "NaN" end
   if x == huge then return "+Inf" end
   if x == -huge then return "-Inf" end
-  for digits = 15, 17 do
-    local text = format("%." .. digits .. "g", x)
-    if tonumber(text) == x then return text end
-  end
-  return format("%.17g", x)
+  return output.float_text(x)
 end
 
 local function value_text(v)

@@ -14,7 +14,7 @@
 local sys = require "memscript.sys"
 local units = require "memscript.units"
 
-local type, tostring, ipairs, pairs, error = type, tostring, ipairs, pairs, error
+local type, tostring, tonumber, ipairs, pairs, error = type, tostring, tonumber, ipairs, pairs, error
 local format, rep, concat, gsub, find = string.format, string.rep, table.concat, string.gsub, string.find
 local mtype, write = math.type, io.write
 
@@ -37,6 +37,15 @@ local function flags_list(set)
   local codes = {}
   for code in tostring(set):gmatch("%S+") do codes[#codes + 1] = code end
   return codes
+end
+
+-- The shortest "%.Ng" text of a float that reads back as the same float (N = 15, 16 or 17).
+function M.float_text(x)
+  for digits = 15, 17 do
+    local text = format("%." .. digits .. "g", x)
+    if tonumber(text) == x then return text end
+  end
+  return format("%.17g", x)
 end
 
 -- The text of one cell. human: sizes in binary units; otherwise exact.
