@@ -11,6 +11,7 @@
 -- -f/--format option (table, json, csv) unless opts.format says otherwise. In a table on a
 -- terminal, bytes print in human units (1.5M); otherwise numbers print exactly.
 
+local proc = require "memscript"
 local sys = require "memscript.sys"
 local units = require "memscript.units"
 
@@ -46,6 +47,16 @@ function M.float_text(x)
     if tonumber(text) == x then return text end
   end
   return format("%.17g", x)
+end
+
+-- Which kernel printed the figures, and the page size statm's pages were converted with: the
+-- capture's own when reading one (--proc-root), not this machine's.
+function M.origin()
+  local meta = proc.meta()
+  local where = meta.captured and ("captured on " .. tostring(meta.hostname or "an unnamed host")) or
+    (proc.root() == "/proc" and "this machine" or ("read from " .. proc.root()))
+  return format("Linux %s, %d-byte pages (%s)", tostring(meta.kernel_release or "of unknown release"),
+    meta.page_size or proc.page_size(), where)
 end
 
 -- The text of one cell. human: sizes in binary units; otherwise exact.

@@ -82,16 +82,6 @@ local ROWS = {
   {"Hugetlb", "memory in huge pages of every size (Linux 4.16+)"},
 }
 
--- Which kernel printed these values, and the page size statm's pages were converted with: the
--- capture's own when reading one (--proc-root), not this machine's.
-local function source_line()
-  local meta = proc.meta()
-  local where = meta.captured and ("captured on " .. tostring(meta.hostname or "an unnamed host")) or
-    (proc.root() == "/proc" and "this machine" or ("read from " .. proc.root()))
-  return format("Linux %s, %d-byte pages (%s)", tostring(meta.kernel_release or "of unknown release"),
-    meta.page_size or proc.page_size(), where)
-end
-
 local function main(words)
   for _, word in ipairs(words) do
     if word == "-h" or word == "--help" then
@@ -125,7 +115,7 @@ local function main(words)
       {"Value", text, align = "right"},
       {"Meaning", "meaning", align = "left"},
     })
-    io.stdout:write(source_line(), "\n")
+    io.stdout:write(output.origin(), "\n")
   else
     output.print(rows, {
       {"Key", "key"},

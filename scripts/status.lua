@@ -77,16 +77,6 @@ local function other_memory_keys(status)
   return extra
 end
 
--- Which kernel printed these values, and the page size statm's pages were converted with: the
--- capture's own when reading one (--proc-root), not this machine's.
-local function source_line()
-  local meta = proc.meta()
-  local where = meta.captured and ("captured on " .. tostring(meta.hostname or "an unnamed host")) or
-    (proc.root() == "/proc" and "this machine" or ("read from " .. proc.root()))
-  return format("Linux %s, %d-byte pages (%s)", tostring(meta.kernel_release or "of unknown release"),
-    meta.page_size or proc.page_size(), where)
-end
-
 local function main(words)
   local pid
   for _, word in ipairs(words) do
@@ -127,7 +117,7 @@ local function main(words)
     {"Bytes", "bytes", kind = "bytes"},
     {"Meaning", "meaning", align = "left"},
   })
-  if output.format() == "table" then io.stdout:write(source_line(), "\n") end
+  if output.format() == "table" then io.stdout:write(output.origin(), "\n") end
   io.stdout:flush()
   return 0
 end
