@@ -48,17 +48,6 @@ static void check_line(const char *line, size_t len)
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-	const uint8_t *p = data, *end = data + size;
-
-	while (p <= end) {
-		const uint8_t *nl = memchr(p, '\n', (size_t)(end - p));
-		size_t len = (size_t)((nl ? nl : end) - p);
-		char *line = fuzz_exact_copy(p, len);
-		check_line(line, len);
-		free(line);
-		if (nl == NULL)
-			break;
-		p = nl + 1;
-	}
+	fuzz_each_line(data, size, check_line);
 	return 0;
 }

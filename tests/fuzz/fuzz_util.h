@@ -74,6 +74,23 @@ static inline char *fuzz_exact_copy(const uint8_t *bytes, size_t len)
 	return copy;
 }
 
+/* Calls check(line, len) on each line of data (split at '\n'), each an exact-size copy. */
+static inline void fuzz_each_line(const uint8_t *data, size_t size, void (*check)(const char *, size_t))
+{
+	const uint8_t *p = data, *end = data + size;
+
+	while (p <= end) {
+		const uint8_t *nl = memchr(p, '\n', (size_t)(end - p));
+		size_t len = (size_t)((nl ? nl : end) - p);
+		char *line = fuzz_exact_copy(p, len);
+		check(line, len);
+		free(line);
+		if (nl == NULL)
+			break;
+		p = nl + 1;
+	}
+}
+
 /*
  * Files bigger than one linestream chunk (256 KiB) or procfile's first buffer from a small input:
  * bytes 0-1 give a length in units of 24 bytes (up to about 1.5 MiB), the rest is a pattern
