@@ -4,6 +4,7 @@
 #include <archive.h>
 #include <archive_entry.h>
 #include <dlfcn.h>
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -22,7 +23,9 @@ static struct {
 	la_ssize_t (*read_data)(struct archive *, void *, size_t);
 	int (*read_free)(struct archive *);
 	const char *(*error_string)(struct archive *);
+	int (*errno_of)(struct archive *);
 	const char *(*entry_pathname)(struct archive_entry *);
+	const char *(*entry_pathname_utf8)(struct archive_entry *);
 	__LA_MODE_T (*entry_filetype)(struct archive_entry *);
 } la;
 
@@ -58,7 +61,9 @@ static int load_libarchive(char *err, size_t errlen)
 	LOAD(read_data, "archive_read_data");
 	LOAD(read_free, "archive_read_free");
 	LOAD(error_string, "archive_error_string");
+	LOAD(errno_of, "archive_errno");
 	LOAD(entry_pathname, "archive_entry_pathname");
+	LOAD(entry_pathname_utf8, "archive_entry_pathname_utf8");
 	LOAD(entry_filetype, "archive_entry_filetype");
 #undef LOAD
 	handle = h;
@@ -132,8 +137,8 @@ void archive_tree_free(struct archive_tree *tree)
 	free(tree);
 }
 
-/* Appends the entry's data as a file; returns 0, or -1 with err set. */
-static int add_entry(struct archive_tree *tree, struct archive *a, struct archive_entry *entry,
+/* Appends the data of the entry named name as a file; returns 0, or an errno value with err set. */
+static int add_entry(struct archive_tree *tree, struct archive *a, const char *name,
 		     const char *archive_path, char *err, size_t errlen)
 {
 	struct tree_file *f;
@@ -142,7 +147,7 @@ static int add_entry(struct archive_tree *tree, struct archive *a, struct archiv
 
 	if (data == NULL) {
 		snprintf(err, errlen, "%s: out of memory", archive_path);
-		return -1;
+		return ENOMEM;
 	}
 	for (;;) {
 		la_ssize_t n;
@@ -151,17 +156,16 @@ static int add_entry(struct archive_tree *tree, struct archive *a, struct archiv
 			if (grown == NULL) {
 				free(data);
 				snprintf(err, errlen, "%s: out of memory", archive_path);
-				return -1;
+				return ENOMEM;
 			}
 			data = grown;
 			cap *= 2;
 		}
 		n = la.read_data(a, data + len, cap - len - 1);
 		if (n < 0) {
-			snprintf(err, errlen, "%s: %s: %s", archive_path, la.entry_pathname(entry),
-				 la.error_string(a));
+			snprintf(err, errlen, "%s: %s: %s", archive_path, name, la.error_string(a));
 			free(data);
-			return -1;
+			return EINVAL;
 		}
 		if (n == 0)
 			break;
@@ -174,17 +178,17 @@ static int add_entry(struct archive_tree *tree, struct archive *a, struct archiv
 		if (grown == NULL) {
 			free(data);
 			snprintf(err, errlen, "%s: out of memory", archive_path);
-			return -1;
+			return ENOMEM;
 		}
 		tree->files = grown;
 		tree->cap = ncap;
 	}
 	f = &tree->files[tree->count];
-	f->relpath = strdup(relative_path(la.entry_pathname(entry)));
+	f->relpath = strdup(relative_path(name));
 	if (f->relpath == NULL) {
 		free(data);
 		snprintf(err, errlen, "%s: out of memory", archive_path);
-		return -1;
+		return ENOMEM;
 	}
 	f->data = data;
 	f->len = len;
@@ -192,7 +196,19 @@ static int add_entry(struct archive_tree *tree, struct archive *a, struct archiv
 	return 0;
 }
 
-struct archive_tree *archive_tree_load(const char *path, char *err, size_t errlen)
+/*
+ * The errno of a failure libarchive reports: the system's when opening or reading the file failed
+ * (ENOENT, EACCES, ...), EINVAL when the archive itself is at fault (libarchive reports a format
+ * error as EILSEQ).
+ */
+static int archive_failure(struct archive *a)
+{
+	int e = la.errno_of(a);
+
+	return e > 0 && e != EILSEQ ? e : EINVAL;
+}
+
+struct archive_tree *archive_tree_load(const char *path, char *err, size_t errlen, int *errnum)
 {
 	struct archive_tree *tree;
 	struct archive *a;
@@ -202,12 +218,14 @@ struct archive_tree *archive_tree_load(const char *path, char *err, size_t errle
 
 	if (load_libarchive(why, sizeof(why)) != 0) {
 		snprintf(err, errlen, "%s: %s", path, why);
+		*errnum = ELIBACC;
 		return NULL;
 	}
 	tree = calloc(1, sizeof(*tree));
 	a = la.read_new();
 	if (tree == NULL || a == NULL) {
 		snprintf(err, errlen, "%s: out of memory", path);
+		*errnum = ENOMEM;
 		free(tree);
 		if (a != NULL)
 			la.read_free(a);
@@ -217,21 +235,28 @@ struct archive_tree *archive_tree_load(const char *path, char *err, size_t errle
 	la.read_support_format_all(a);
 	if (la.read_open_filename(a, path, 65536) != ARCHIVE_OK) {
 		snprintf(err, errlen, "%s: %s", path, la.error_string(a));
+		*errnum = archive_failure(a);
 		goto fail;
 	}
-	while ((r = la.read_next_header(a, &entry)) == ARCHIVE_OK) {
-		if (la.entry_filetype(entry) != AE_IFREG)
+	/* A warning (a name libarchive cannot convert to the locale's charset) is no reason to stop. */
+	while ((r = la.read_next_header(a, &entry)) == ARCHIVE_OK || r == ARCHIVE_WARN) {
+		const char *name = la.entry_pathname(entry);
+		if (name == NULL)
+			name = la.entry_pathname_utf8(entry);
+		if (name == NULL || la.entry_filetype(entry) != AE_IFREG)
 			continue;
-		if (add_entry(tree, a, entry, path, err, errlen) != 0)
+		if ((*errnum = add_entry(tree, a, name, path, err, errlen)) != 0)
 			goto fail;
 	}
 	if (r != ARCHIVE_EOF) {
 		snprintf(err, errlen, "%s: %s", path, la.error_string(a));
+		*errnum = archive_failure(a);
 		goto fail;
 	}
 	la.read_free(a);
 	if (tree->count == 0) {
 		snprintf(err, errlen, "%s: no files in the archive", path);
+		*errnum = EINVAL;
 		archive_tree_free(tree);
 		return NULL;
 	}

@@ -51,7 +51,7 @@ static void check_pid(lua_State *L, int arg, char *name, size_t size)
 		const char *s = lua_tolstring(L, arg, &len);
 		const char *p = s;
 		uint64_t pid;
-		if (strcmp(s, "self") == 0) {
+		if (len == 4 && memcmp(s, "self", 4) == 0) {
 			snprintf(name, size, "self");
 			return;
 		}
@@ -361,6 +361,7 @@ static int vmflags_readonly(lua_State *L)
 
 static int vmflags_next(lua_State *L)
 {
+	luaL_checktype(L, 1, LUA_TTABLE);
 	lua_settop(L, 2);
 	if (lua_next(L, 1))
 		return 2;
@@ -757,18 +758,14 @@ static int stat_build(lua_State *L, void *arg)
 {
 	struct file_ctx *c = arg;
 	const char *p = c->file.data, *end = p + c->file.len;
-	const char *newline = memchr(p, '\n', c->file.len);
-	const char *open_paren = memchr(p, '(', c->file.len), *close_paren = NULL, *q;
+	const char *open_paren = memchr(p, '(', c->file.len), *close_paren = NULL, *newline, *q;
 	size_t i;
 
-	/* The kernel prints one line. */
-	if (newline != NULL) {
-		if (newline + 1 < end)
-			return push_format_error(L, c->path, 2, "unexpected text after the first line");
-		end = newline;
-	}
-	/* comm may hold spaces and parentheses: it ends at the last ')' */
-	for (q = newline != NULL ? newline : end; q > p; q--) {
+	/*
+	 * comm is printed as the process set it: spaces, parentheses and newlines included. It ends
+	 * at the last ')'; the one line the kernel prints ends at the first newline after that.
+	 */
+	for (q = end; q > p; q--) {
 		if (q[-1] == ')') {
 			close_paren = q - 1;
 			break;
@@ -776,6 +773,16 @@ static int stat_build(lua_State *L, void *arg)
 	}
 	if (open_paren == NULL || close_paren == NULL || close_paren < open_paren)
 		return push_format_error(L, c->path, 1, "comm in parentheses expected after the pid");
+	newline = memchr(close_paren, '\n', (size_t)(end - close_paren));
+	if (newline != NULL) {
+		if (newline + 1 < end) {
+			long line = 2;
+			for (q = p; q < newline; q++)
+				line += *q == '\n';
+			return push_format_error(L, c->path, line, "unexpected text after the first line");
+		}
+		end = newline;
+	}
 	lua_createtable(L, 0, 52);
 	{
 		uint64_t pid;
@@ -886,7 +893,9 @@ static void add_pid_name(const char *name, void *arg)
 	const char *p = name;
 	uint64_t pid;
 
-	if (c->failed || num_parse_dec(&p, name + strlen(name), &pid) != NUM_OK || *p != '\0' || pid > INT_MAX)
+	/* A pid directory is named by the number as the kernel prints it: no sign, no leading zero, not 0. */
+	if (c->failed || name[0] < '1' || name[0] > '9' ||
+	    num_parse_dec(&p, name + strlen(name), &pid) != NUM_OK || *p != '\0' || pid > INT_MAX)
 		return;
 	if (c->n == c->cap) {
 		size_t cap = c->cap ? c->cap * 2 : 256;
@@ -996,6 +1005,14 @@ static int proc_meta(lua_State *L)
 	return 1;
 }
 
+static int bytes_build(lua_State *L, void *arg)
+{
+	struct file_ctx *c = arg;
+
+	lua_pushlstring(L, c->file.data, c->file.len);
+	return 1;
+}
+
 /* read(relpath): the bytes of a file under the root, "42/smaps" or "meminfo", read whole at once. */
 static int proc_read(lua_State *L)
 {
@@ -1011,9 +1028,7 @@ static int proc_read(lua_State *L)
 	err = source_read(L, path, &c.file);
 	if (err != 0)
 		return push_os_error(L, path, err);
-	lua_pushlstring(L, c.file.data, c.file.len);
-	procfile_free(&c.file);
-	return 1;
+	return call_build(L, bytes_build, &c, file_cleanup);
 }
 
 /* Opens a proc source on root; pushes the proc table, or returns 0 with a message in err. */
@@ -1097,6 +1112,11 @@ static int open_source(lua_State *L, const char *root, char *err, size_t errlen)
 	src = lua_newuserdatauv(L, sizeof(*src), 0);
 	src->page_size = sysconf(_SC_PAGESIZE);
 	src->tree = NULL;
+	/* The collector frees what the source holds from here on, even if a later step raises. */
+	lua_createtable(L, 0, 1);
+	lua_pushcfunction(L, source_gc);
+	lua_setfield(L, -2, "__gc");
+	lua_setmetatable(L, -2);
 	memcpy(src->root, root, len + 1);
 	/* "/proc/" and "/proc" name the same tree; paths are joined with '/'. */
 	while (len > 1 && src->root[len - 1] == '/')
@@ -1110,10 +1130,11 @@ static int open_source(lua_State *L, const char *root, char *err, size_t errlen)
 	}
 	if (S_ISREG(st.st_mode)) {
 		/* A file: an archive of a captured tree. */
-		src->tree = archive_tree_load(src->root, err, errlen);
+		int e;
+		src->tree = archive_tree_load(src->root, err, errlen, &e);
 		if (src->tree == NULL) {
 			lua_pop(L, 2);
-			errno = EINVAL;
+			errno = e;
 			return 0;
 		}
 	} else {
@@ -1126,10 +1147,6 @@ static int open_source(lua_State *L, const char *root, char *err, size_t errlen)
 		    strlen(inner) < sizeof(src->root))
 			memcpy(src->root, inner, strlen(inner) + 1);
 	}
-	lua_createtable(L, 0, 1);
-	lua_pushcfunction(L, source_gc);
-	lua_setfield(L, -2, "__gc");
-	lua_setmetatable(L, -2);
 	read_capture_page_size(src);
 	luaL_setfuncs(L, proc_functions, 1);
 	return 1;

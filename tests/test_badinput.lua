@@ -132,4 +132,52 @@ T.test("a bundled script on a malformed tree: exit 3 and the reader's message", 
   T.eq(out, "", "nothing half-printed")
 end)
 
+-- Archives -------------------------------------------------------------------------------------
+
+-- A tar of a one-process tree made by tar(1) in the given format, with files (name -> bytes) beside proc/.
+local function archive(format_name, extra)
+  local dir, cleanup <close> = T.tempdir()
+  T.sh("mkdir -p " .. T.q(dir .. "/cap/proc/42"))
+  T.write(dir .. "/cap/proc/42/comm", "x\n")
+  T.write(dir .. "/cap/proc/meminfo", "MemTotal:  1 kB\n")
+  for name, bytes in pairs(extra or {}) do T.write(dir .. "/cap/" .. name, bytes) end
+  local tar = tmp .. "/" .. format_name .. ".tar"
+  T.sh(format("tar --format=%s -C %s -cf %s cap", format_name, T.q(dir), T.q(tar)))
+  return tar
+end
+
+T.test("an archive holding a file name that is not ASCII reads whole, in pax and gnu formats", function()
+  for _, format_name in ipairs({ "pax", "gnu" }) do
+    local tar = archive(format_name, { ["NOTES-caf\195\169.txt"] = "notes\n" })
+    local cap = assert(proc.at(tar))
+    T.eq({ cap.pids(), cap.comm(42), cap.meminfo().MemTotal }, { { 42 }, "x", 1024 }, format_name)
+  end
+end)
+
+T.test("an archive that cannot be read returns the system's errno; one that is not an archive EINVAL", function()
+  local tar = archive("gnu")
+  T.eq({ proc.at(tmp .. "/none.tar") }, { nil, tmp .. "/none.tar: No such file or directory", 2 }, "missing")
+  T.write(tmp .. "/junk.tar", ("not an archive\n"):rep(100))
+  local junk = { proc.at(tmp .. "/junk.tar") }
+  T.eq({ junk[1], junk[3] }, { nil, 22 }, "not an archive: nil and EINVAL")
+  T.ok(junk[2]:find(tmp .. "/junk.tar: ", 1, true) == 1, "the message names the archive: " .. junk[2])
+  if T.run("id -u") ~= "0\n" or T.run("command -v setpriv") == "" then
+    T.skip("needs root and setpriv to read as another user")
+  end
+  T.sh("chmod 755 " .. T.q(tmp) .. " && chmod 000 " .. T.q(tar))
+  local out, err, status = T.run(format("setpriv --reuid=65534 --regid=65534 --clear-groups %s -e %s",
+    T.q(T.bin), T.q(format("print(select(3, proc.at(%q)))", tar))))
+  T.sh("chmod 700 " .. T.q(tmp))
+  T.eq({ out, err, status }, { "13\n", "", 0 }, "permission denied: EACCES")
+end)
+
+T.test("proc.read of a file larger than --max-memory allows fails cleanly, again and again", function()
+  local pid = tree({ big = ("x"):rep(4 << 20) })
+  local code = format("for i = 1, 3 do print(pcall(proc.read, %q)) end", pid .. "/big")
+  local out, err, status = T.run(format("%s --max-memory 2M --proc-root %s -e %s", T.q(T.bin), T.q(tmp), T.q(code)))
+  T.eq({ out, err, status }, { ("false\tnot enough memory\n"):rep(3), "memscript: not enough memory: the Lua heap " ..
+    "reached the --max-memory limit of 2097152 bytes (the script caught the error; its results may be incomplete)\n", 3 },
+    "three refusals, then UNKNOWN")
+end)
+
 T.done()

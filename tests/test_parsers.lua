@@ -148,6 +148,17 @@ T.test("smaps 26231: identical VmFlags strings share one read-only set", functio
   T.eq(r, { shared = true, distinct = true, assigned = false }, "shared sets")
 end)
 
+T.test("the iterator of pairs(VmFlags) checks its argument like next does", function()
+  local r = query(procfs, [[
+    local iter, set = pairs(proc.smaps(26231)[1].VmFlags)
+    local n = 0
+    for _ in iter, set do n = n + 1 end
+    local ok, err = pcall(iter, 42, nil)
+    return { n = n, ok = ok, err = err }
+  ]])
+  T.eq(r, { n = 7, ok = false, err = "bad argument #1 to '?' (table expected, got number)" }, "result")
+end)
+
 T.test("smaps_rollup 26231: every key in bytes", function()
   T.eq(query(procfs, "return proc.smaps_rollup(26231)"), {
     Rss = 29948 * KB, Pss = 29944 * KB, Shared_Clean = 4 * KB, Shared_Dirty = 0,

@@ -24,6 +24,19 @@ T.test("text after the one line the kernel prints is an error naming file and li
        { nil, T.fixtures .. "/procfs/proc/584/stat:2: unexpected text after the first line", 22 }, "result")
 end)
 
+T.test("a newline in comm (a process may name itself so) is part of comm", function()
+  local tmp, cleanup <close> = T.tempdir()
+  local line = "42 (a\nb) S 1 42 42 0 -1 4194304 0 0 0 0 0 0 0 0 20 0 1 0 777 1000 10 " ..
+    "18446744073709551615 1 1 0 0 0 0 0 0 0 0 0 0 17 0 0 0 0 0 0 0 0 0 0 0 0 0 0\n"
+  T.sh("mkdir " .. T.q(tmp .. "/42") .. " " .. T.q(tmp .. "/43"))
+  T.write(tmp .. "/42/stat", line)
+  T.write(tmp .. "/43/stat", line .. "junk\n")
+  local root = assert(proc.at(tmp))
+  local s = assert(root.stat(42))
+  T.eq({ s.pid, s.comm, s.state, s.starttime }, { 42, "a\nb", "S", 777 }, "pid comm state starttime")
+  T.eq({ root.stat(43) }, { nil, tmp .. "/43/stat:3: unexpected text after the first line", 22 }, "junk after it")
+end)
+
 T.test("the live process: pid and starttime agree with the kernel's text", function()
   local s = assert(proc.stat("self"))
   local text = T.read("/proc/self/stat")

@@ -58,16 +58,19 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	struct visit v;
 	char err[1024];
 	size_t path_len;
+	int errnum;
 
 	if (mem.fd < 0)
 		fuzz_file_init(&mem, "archive");
 	fuzz_file_set(&mem, data, size);
 	path_len = strlen(mem.path);
 	err[0] = '\0';
-	tree = archive_tree_load(mem.path, err, sizeof(err));
+	errnum = 0;
+	tree = archive_tree_load(mem.path, err, sizeof(err), &errnum);
 	if (tree == NULL) {
-		/* The message names the archive, then the reason. */
+		/* The message names the archive, then the reason; an errno value comes with it. */
 		FUZZ_CHECK(strncmp(err, mem.path, path_len) == 0 && err[path_len] == ':' && err[path_len + 1] != '\0');
+		FUZZ_CHECK(errnum > 0);
 		return 0;
 	}
 	memset(&v, 0, sizeof(v));
