@@ -7,6 +7,7 @@
 #include <string.h>
 #include <sys/time.h>
 #include <time.h>
+#include <unistd.h>
 
 #include <lauxlib.h>
 
@@ -20,6 +21,23 @@ static volatile sig_atomic_t ever_interrupted;
 static int catch_idle;
 static volatile sig_atomic_t timed_out;
 static lua_State *volatile guarded_state;
+
+/*
+ * User code always runs with a count hook that looks at the flags every PATROL_COUNT instructions.
+ * Hooks belong to each Lua thread and a coroutine starts with its creator's, so a coroutine
+ * carries the patrol too: a signal handler can arm only the main thread's hook.
+ */
+#define PATROL_COUNT 1000
+
+/*
+ * Seconds after the deadline that a script stuck inside one call into C (a pathological string
+ * pattern, say), which no hook interrupts, is given before memscript ends at once.
+ */
+#define GRACE_SECONDS 1
+
+/* Written by the alarm handler when the grace is over: made when the timeout is set. */
+static char stuck_message[200];
+static size_t stuck_message_len;
 
 /* lua_Alloc: frees and shrinks always succeed; growth past the cap is refused, so Lua raises a
  * memory error the script sees like any allocation failure. */
@@ -90,10 +108,16 @@ static void stop_hook(lua_State *L, lua_Debug *ar)
 		luaL_error(L, "timeout: the script ran longer than %f seconds (--timeout)", timeout_seconds);
 	}
 	if (interrupted) {
-		interrupted = 0;
-		lua_sethook(L, NULL, 0, 0);
+		/* A coroutine raises it and leaves the flag, so the main thread stops too. */
+		if (L == guarded_state) {
+			interrupted = 0;
+			lua_sethook(L, stop_hook, LUA_MASKCOUNT, PATROL_COUNT);
+		}
 		luaL_error(L, "interrupted!");
 	}
+	/* Armed for a Ctrl-C that another thread has taken care of: back to the patrol. */
+	if (lua_gethookcount(L) != PATROL_COUNT)
+		lua_sethook(L, stop_hook, LUA_MASKCOUNT, PATROL_COUNT);
 }
 
 /* Signal handlers only set a flag and arm the hook (lua_sethook is safe in one, as lua.c does). */
@@ -122,6 +146,19 @@ static void on_sigint(int sig)
 static void on_alarm(int sig)
 {
 	(void)sig;
+	if (timed_out && guarded_state != NULL) {
+		/* The grace is over and user code still runs: it is stuck where no hook reaches it. */
+		if (write(STDERR_FILENO, stuck_message, stuck_message_len) < 0) {
+			/* nothing more can be done about it */
+		}
+		_exit(3);
+	}
+	if (!timed_out) {
+		struct itimerval grace;
+		memset(&grace, 0, sizeof(grace));
+		grace.it_value.tv_sec = GRACE_SECONDS;
+		setitimer(ITIMER_REAL, &grace, NULL);
+	}
 	timed_out = 1;
 	arm();
 }
@@ -134,6 +171,11 @@ void guard_set_timeout(double seconds)
 	if (seconds <= 0)
 		return;
 	timeout_seconds = seconds;
+	snprintf(stuck_message, sizeof(stuck_message),
+		 "memscript: timeout: the script ran longer than %.14g seconds (--timeout) and was still "
+		 "inside one call into C %d s later: ended at once, output not yet written is lost\n",
+		 seconds, GRACE_SECONDS);
+	stuck_message_len = strlen(stuck_message);
 	memset(&sa, 0, sizeof(sa));
 	sa.sa_handler = on_alarm;
 	sigemptyset(&sa.sa_mask);
@@ -188,6 +230,7 @@ int guard_sleep(double seconds)
 
 void guard_enter(lua_State *L)
 {
+	lua_sethook(L, stop_hook, LUA_MASKCOUNT, PATROL_COUNT);
 	guarded_state = L;
 	ever_interrupted = 0;
 	install_sigint();
@@ -199,7 +242,7 @@ void guard_leave(lua_State *L)
 {
 	guarded_state = NULL;
 	interrupted = 0;
-	/* A Ctrl-C that came as the call returned must not stop the next call's first line. */
+	/* Host code runs unhooked; a Ctrl-C that came as the call returned must not stop the next call. */
 	if (lua_gethook(L) == stop_hook && !timed_out)
 		lua_sethook(L, NULL, 0, 0);
 }

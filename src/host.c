@@ -52,6 +52,9 @@ void host_message(const char *msg)
 	fflush(stderr);
 }
 
+/* Whether the --max-memory message has been printed. */
+static int memory_cap_reported;
+
 int host_report(lua_State *L, int status)
 {
 	if (status == LUA_ERRMEM && guard_memory_refused()) {
@@ -59,6 +62,7 @@ int host_report(lua_State *L, int status)
 		snprintf(msg, sizeof(msg), "not enough memory: the Lua heap reached the --max-memory limit of %zu bytes",
 			 guard_memory_cap());
 		host_message(msg);
+		memory_cap_reported = 1;
 		lua_pop(L, 1);
 		return status;
 	}
@@ -68,6 +72,23 @@ int host_report(lua_State *L, int status)
 		lua_pop(L, 1);
 	}
 	return status;
+}
+
+/*
+ * True, after saying so, when the heap reached --max-memory and the script caught the error: what
+ * it went on to print may lack what it could not build, so the run cannot end OK.
+ */
+static int memory_cap_caught(void)
+{
+	char msg[200];
+
+	if (!guard_memory_refused() || memory_cap_reported)
+		return 0;
+	snprintf(msg, sizeof(msg), "not enough memory: the Lua heap reached the --max-memory limit of %zu bytes "
+		 "(the script caught the error; its results may be incomplete)", guard_memory_cap());
+	host_message(msg);
+	memory_cap_reported = 1;
+	return 1;
 }
 
 /* Message handler: turns any error object into a string with a traceback (lua.c's msghandler). */
@@ -113,23 +134,53 @@ static int dostring(lua_State *L, const char *code, const char *name)
 	return dochunk(L, luaL_loadbufferx(L, code, strlen(code), name, chunk_mode));
 }
 
-/* -l MOD or -l G=MOD: global G (or MOD) = require(MOD). */
-static int dolibrary(lua_State *L, char *spec)
-{
-	char *eq = strchr(spec, '=');
-	const char *global = spec, *mod = spec;
-	int status;
+/* Registry keys of what the host keeps for itself before user code runs. */
+#define REQUIRE_KEY "memscript.host.require"
+#define SYS_KEY "memscript.host.sys"
 
-	if (eq != NULL) {
-		*eq = '\0';
-		mod = eq + 1;
-	}
+void host_require(lua_State *L, const char *name)
+{
+	lua_getfield(L, LUA_REGISTRYINDEX, REQUIRE_KEY);
+	lua_pushstring(L, name);
+	lua_call(L, 1, 1);
+}
+
+/* Sets memscript.sys[key] to the value on top of the stack (popped), with no metamethod run. */
+static void set_sys_field(lua_State *L, const char *key)
+{
+	lua_getfield(L, LUA_REGISTRYINDEX, SYS_KEY);
+	lua_pushstring(L, key);
+	lua_pushvalue(L, -3);
+	lua_rawset(L, -3);
+	lua_pop(L, 2);
+}
+
+/* Lua function: -l's spec "MOD" or "G=MOD" -> global G (or MOD) = require(MOD), through the global require as lua's -l. */
+static int load_library(lua_State *L)
+{
+	size_t len;
+	const char *spec = luaL_checklstring(L, 1, &len);
+	const char *eq = memchr(spec, '=', len);
+
 	lua_getglobal(L, "require");
-	lua_pushstring(L, mod);
-	status = host_docall(L, 1, 1);
-	if (status == LUA_OK)
-		lua_setglobal(L, global);
-	return host_report(L, status);
+	if (eq != NULL)
+		lua_pushstring(L, eq + 1);
+	else
+		lua_pushvalue(L, 1);
+	lua_call(L, 1, 1);
+	lua_pushglobaltable(L);
+	lua_pushlstring(L, spec, eq != NULL ? (size_t)(eq - spec) : len);
+	lua_pushvalue(L, -3);
+	lua_settable(L, -3);
+	return 0;
+}
+
+/* -l MOD or -l G=MOD, run as user code. */
+static int dolibrary(lua_State *L, const char *spec)
+{
+	lua_pushcfunction(L, load_library);
+	lua_pushstring(L, spec);
+	return host_report(L, host_docall(L, 1, 0));
 }
 
 /* ---- options ---- */
@@ -434,12 +485,8 @@ static int load_script(lua_State *L, const char *name, int from_stdin)
 	status = luaL_loadfilex(L, path, chunk_mode);
 	if (status == LUA_OK) {
 		/* memscript.sys.script_path: where the script was found, for files that sit beside it */
-		lua_getglobal(L, "require");
-		lua_pushliteral(L, "memscript.sys");
-		lua_call(L, 1, 1);
 		lua_pushstring(L, path);
-		lua_setfield(L, -2, "script_path");
-		lua_pop(L, 1);
+		set_sys_field(L, "script_path");
 	}
 	return host_report(L, status);
 }
@@ -479,12 +526,8 @@ static int call_run_hook(lua_State *L, const char *name, int *result)
 /* Sets memscript.sys.iteration, so the library can tell watch runs apart. */
 static void set_iteration(lua_State *L, long iteration)
 {
-	lua_getglobal(L, "require");
-	lua_pushliteral(L, "memscript.sys");
-	lua_call(L, 1, 1);
 	lua_pushinteger(L, iteration);
-	lua_setfield(L, -2, "iteration");
-	lua_pop(L, 1);
+	set_sys_field(L, "iteration");
 }
 
 static int begin_output(const struct options *o)
@@ -495,7 +538,8 @@ static int begin_output(const struct options *o)
 		return 1;
 	err = outfile_begin(o->output);
 	if (err != 0) {
-		fprintf(stderr, "%s: %s: %s\n", progname, o->output, strerror(err));
+		fprintf(stderr, "%s: %s: %s\n", progname, o->output, err == OUTFILE_NOT_REGULAR ?
+			"not a regular file (-o replaces a file with a new one, renamed over it)" : strerror(err));
 		return 0;
 	}
 	return 1;
@@ -555,8 +599,16 @@ static int run_iterations(lua_State *L, const struct watched *w, int output_per_
 		int ok;
 		if (o->interval > 0) {
 			double now = guard_now();
-			if (iteration > 1 && next > now && !guard_sleep(next - now))
+			if (iteration > 1 && next > now && !guard_sleep(next - now)) {
+				if (guard_timed_out()) {
+					char msg[120];
+					snprintf(msg, sizeof(msg), "timeout: the script ran longer than %.14g seconds "
+						 "(--timeout), between two runs", o->timeout);
+					host_message(msg);
+					return LUA_ERRRUN;
+				}
 				return LUA_OK; /* Ctrl-C between runs ends watching */
+			}
 			next = (iteration > 1 ? next : now) + o->interval;
 		}
 		set_iteration(L, iteration);
@@ -601,13 +653,13 @@ static void open_memscript(lua_State *L, const struct options *o)
 	lua_setfield(L, -2, "memscript");
 	lua_pop(L, 1);
 
-	lua_getglobal(L, "require");
+	lua_getfield(L, LUA_REGISTRYINDEX, REQUIRE_KEY);
 	lua_pushcclosure(L, lazy_where, 1);
 	lua_setglobal(L, "where");
 
-	lua_getglobal(L, "require");
-	lua_pushliteral(L, "memscript.sys");
-	lua_call(L, 1, 1);
+	host_require(L, "memscript.sys");
+	lua_pushvalue(L, -1);
+	lua_setfield(L, LUA_REGISTRYINDEX, SYS_KEY);
 	lua_pushinteger(L, 1);
 	lua_setfield(L, -2, "iteration");
 	lua_getfield(L, -1, "options");
@@ -721,7 +773,7 @@ static int host_os_exit(lua_State *L)
 		int raised = STATUS_OK;
 		int hooks_ok = call_run_hook(L, "finish", &raised) == LUA_OK;
 		if (!explicit_status)
-			status = hooks_ok ? raised : STATUS_UNKNOWN;
+			status = hooks_ok && !memory_cap_caught() ? raised : STATUS_UNKNOWN;
 	}
 	if (current_options != NULL && current_options->output != NULL &&
 	    !end_output(current_options, status != STATUS_UNKNOWN) && status != STATUS_UNKNOWN)
@@ -742,6 +794,8 @@ static int host_protected_main(lua_State *L)
 	luaL_checkversion(L);
 	guard_catch_idle_interrupts(o->interval > 0);
 	luaL_openlibs(L);
+	lua_getglobal(L, "require");
+	lua_setfield(L, LUA_REGISTRYINDEX, REQUIRE_KEY);
 	current_options = o;
 	lua_getglobal(L, "os");
 	lua_pushcfunction(L, host_os_exit);
@@ -750,9 +804,7 @@ static int host_protected_main(lua_State *L)
 	preload_register(L);
 	open_memscript(L, o);
 	if (o->sandbox) {
-		lua_getglobal(L, "require");
-		lua_pushliteral(L, "memscript.sandbox");
-		lua_call(L, 1, 1);
+		host_require(L, "memscript.sandbox");
 		lua_getfield(L, -1, "apply");
 		lua_pushglobaltable(L);
 		lua_call(L, 1, 0);
@@ -771,6 +823,8 @@ static int host_protected_main(lua_State *L)
 		return 0;
 	run->status = STATUS_OK;
 	ok = run_user_code(L, run, whole_output);
+	if (memory_cap_caught())
+		ok = 0;
 	if (!ok)
 		run->status = STATUS_UNKNOWN;
 	if (whole_output && !end_output(o, ok))
@@ -801,6 +855,7 @@ int host_main(int argc, char **argv)
 	lua_pushlightuserdata(L, &run);
 	status = lua_pcall(L, 1, 0, 0);
 	if (status != LUA_OK) {
+		outfile_abort();
 		host_report(L, status);
 		run.status = STATUS_UNKNOWN;
 	}

@@ -21,6 +21,12 @@ int host_main(int argc, char **argv);
  */
 int host_docall(lua_State *L, int narg, int nres);
 
+/*
+ * Pushes the module `name` as Lua's own require loads it: the require saved before any user code
+ * ran, not the global of that name, which a script may replace. Raises on error.
+ */
+void host_require(lua_State *L, const char *name);
+
 /* Prints "memscript: MSG" on stderr. */
 void host_message(const char *msg);
 

@@ -4,6 +4,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <pthread.h>
+#include <signal.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -134,7 +135,17 @@ int linestream_open(const char *path, struct linestream **out)
 	s->filled = s->chunks[0].len > 0;
 	s->reader_done = eof;
 	if (!eof) {
-		if (pthread_create(&s->thread, NULL, reader_main, s) != 0) {
+		/*
+		 * The reader starts with every signal blocked (a thread inherits its creator's mask), so
+		 * Ctrl-C and the --timeout alarm reach the thread that runs Lua, whose hook they arm.
+		 */
+		sigset_t all, saved;
+		int created;
+		sigfillset(&all);
+		pthread_sigmask(SIG_SETMASK, &all, &saved);
+		created = pthread_create(&s->thread, NULL, reader_main, s) == 0;
+		pthread_sigmask(SIG_SETMASK, &saved, NULL);
+		if (!created) {
 			linestream_close(s);
 			return EAGAIN;
 		}

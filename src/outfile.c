@@ -1,4 +1,6 @@
 /* outfile.c: atomic replacement of an output file (write a temporary file, fsync, rename). */
+/* realpath(3) is an XSI function. */
+#define _XOPEN_SOURCE 700
 #include "outfile.h"
 
 #include <errno.h>
@@ -16,16 +18,35 @@ static int saved_stdout = -1;
 
 int outfile_begin(const char *path)
 {
+	struct stat st;
+	mode_t mode;
 	int fd;
 
-	if (snprintf(target, sizeof(target), "%s", path) >= (int)sizeof(target) ||
-	    snprintf(temporary, sizeof(temporary), "%s.tmpXXXXXX", path) >= (int)sizeof(temporary))
+	if (snprintf(target, sizeof(target), "%s", path) >= (int)sizeof(target))
+		return ENAMETOOLONG;
+	if (lstat(path, &st) == 0 && S_ISLNK(st.st_mode)) {
+		/* A link to the file: the file is replaced, beside itself, and the link kept. */
+		if (realpath(path, target) == NULL)
+			return errno;
+	}
+	if (stat(target, &st) == 0) {
+		/* Renaming over a device, a pipe or a directory would replace it with a plain file. */
+		if (!S_ISREG(st.st_mode))
+			return OUTFILE_NOT_REGULAR;
+		mode = st.st_mode & 07777;
+	} else {
+		/* What a plain create would give: 0666 less the umask. */
+		mode = umask(0);
+		umask(mode);
+		mode = 0666 & ~mode;
+	}
+	if (snprintf(temporary, sizeof(temporary), "%s.tmpXXXXXX", target) >= (int)sizeof(temporary))
 		return ENAMETOOLONG;
 	fd = mkstemp(temporary);
 	if (fd < 0)
 		return errno;
-	/* mkstemp makes 0600; a metrics file is read by other users, as a plain create would allow. */
-	fchmod(fd, 0644);
+	/* mkstemp makes 0600: the file gets the mode the file it replaces had, or a new file's. */
+	fchmod(fd, mode);
 	fflush(stdout);
 	saved_stdout = dup(STDOUT_FILENO);
 	if (saved_stdout < 0 || dup2(fd, STDOUT_FILENO) < 0) {

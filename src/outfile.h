@@ -4,9 +4,14 @@
 
 #include <stddef.h>
 
+/* outfile_begin's refusal of a path that names something other than a regular file. */
+#define OUTFILE_NOT_REGULAR (-1)
+
 /*
- * Sends standard output to a new temporary file beside path. Returns 0, or an errno value with
- * nothing changed.
+ * Sends standard output to a new temporary file beside path (beside the file it links to, when
+ * path is a symbolic link), with the mode of the file it will replace, or 0666 less the umask.
+ * Returns 0, an errno value, or OUTFILE_NOT_REGULAR when path exists and is not a regular file
+ * (a device, a pipe, a directory), with nothing changed.
  */
 int outfile_begin(const char *path);
 

@@ -652,9 +652,7 @@ static int load_chunk(struct session *s)
 /* memscript.pretty.show, kept in the registry; LUA_NOREF when it could not be loaded. */
 static int load_show(lua_State *L)
 {
-	lua_getglobal(L, "require");
-	lua_pushliteral(L, "memscript.pretty");
-	lua_call(L, 1, 1);
+	host_require(L, "memscript.pretty");
 	lua_getfield(L, -1, "show");
 	return 1;
 }
@@ -675,7 +673,7 @@ static void print_results(struct session *s, int base)
 	}
 	if (s->show_ref == LUA_NOREF) {
 		lua_pushcfunction(L, load_show);
-		if (lua_pcall(L, 0, 1, 0) == LUA_OK && lua_isfunction(L, -1))
+		if (host_docall(L, 0, 1) == LUA_OK && lua_isfunction(L, -1))
 			s->show_ref = luaL_ref(L, LUA_REGISTRYINDEX);
 		else
 			lua_pop(L, 1);
@@ -708,16 +706,12 @@ static void print_results(struct session *s, int base)
 static int define_session_globals(lua_State *L)
 {
 	if (lua_getglobal(L, "help") == LUA_TNIL) {
-		lua_getglobal(L, "require");
-		lua_pushliteral(L, "memscript.help");
-		lua_call(L, 1, 1);
+		host_require(L, "memscript.help");
 		lua_getfield(L, -1, "help");
 		lua_setglobal(L, "help");
 	}
 	if (lua_getglobal(L, "pp") == LUA_TNIL) {
-		lua_getglobal(L, "require");
-		lua_pushliteral(L, "memscript.pretty");
-		lua_call(L, 1, 1);
+		host_require(L, "memscript.pretty");
 		lua_getfield(L, -1, "print");
 		lua_setglobal(L, "pp");
 	}
@@ -733,7 +727,7 @@ void repl_run(lua_State *L)
 	/* between a chunk's end and the next prompt, Ctrl-C must not end the session */
 	guard_catch_idle_interrupts(1);
 	lua_pushcfunction(L, define_session_globals);
-	host_report(L, lua_pcall(L, 0, 0, 0));
+	host_report(L, host_docall(L, 0, 0));
 	session_open(&s, L);
 	for (;;) {
 		lua_settop(L, base);

@@ -294,13 +294,27 @@ T.test("proc.smaps of a pid that cannot exist returns nil, the path and ENOENT",
 end)
 
 T.test("a bad pid argument raises an error", function()
-  for _, bad in ipairs({ "{}", "'abc'", "-1", "1.5", "'12abc'", "true", "nil", "''" }) do
+  for _, bad in ipairs({ "{}", "'abc'", "-1", "1.5", "'12abc'", "true", "nil", "''", "'self\\0junk'", "'selfish'" }) do
     local code = "local ok, e = pcall(proc.smaps, " .. bad .. ") print(ok, e)"
     local out, _, status = memscript("-e " .. T.q(code))
     T.eq(status, 0, "status for " .. bad)
     T.ok(out:find("^false\t") and out:find("bad argument", 1, true),
       "proc.smaps(" .. bad .. ") raises a bad argument error, got " .. T.show(out))
   end
+end)
+
+T.test("-l G=MOD sets global G in every watch run, through the global require", function()
+  local out, err, status = memscript("--interval 0.01 --count 2 -l U=memscript.units " ..
+    "-e 'print(U == require \"memscript.units\", rawget(_G, \"memscript.units\"))'")
+  T.eq({ out, err, status }, { "true\tnil\ntrue\tnil\n", "", 0 }, "stdout, stderr, status")
+end)
+
+T.test("proc.pids lists the names that are pids: no 0, no leading zeros", function()
+  local tmp, cleanup <close> = T.tempdir()
+  T.sh("mkdir " .. T.q(tmp .. "/0") .. " " .. T.q(tmp .. "/007") .. " " .. T.q(tmp .. "/7") .. " " ..
+    T.q(tmp .. "/12") .. " " .. T.q(tmp .. "/self"))
+  local out, err, status = memscript("--proc-root " .. T.q(tmp) .. " -e 'print(table.concat(proc.pids(), \",\"))'")
+  T.eq({ out, err, status }, { "7,12\n", "", 0 }, "stdout, stderr, status")
 end)
 
 T.test("--proc-root reads another tree", function()

@@ -28,6 +28,35 @@ T.test("--timeout cannot be caught with pcall", function()
   T.ok(out == "" or out == "caught 1\n", "the script went on after the timeout: " .. T.show(out))
 end)
 
+T.test("--timeout stops an endless loop inside a coroutine, even one resumed under pcall", function()
+  for _, code in ipairs({ 'coroutine.wrap(function() while true do end end)()',
+      'local co = coroutine.create(function() while true do end end) ' ..
+      'while true do print(coroutine.resume(co)) co = coroutine.create(function() while true do end end) end' }) do
+    local out, err, status = memscript("--timeout 0.3 -e " .. T.q(code))
+    T.eq(status, 3, "exit status of " .. code)
+    T.contains(err, "timeout: the script ran longer than 0.3 seconds (--timeout)", "stderr")
+    T.ok(out == "" or out:find("^false\t[^\n]*timeout[^\n]*\n$"), "at most one resume returned: " .. T.show(out))
+  end
+end)
+
+T.test("--timeout ends a script stuck inside one call into C a second after the deadline", function()
+  -- a pattern that backtracks for far longer than the test: no hook runs inside string.find
+  local code = 'print("before") io.stdout:write("unflushed") print(string.find(("a"):rep(40), ("a*"):rep(40) .. "b"))'
+  local t0 = os.time()
+  local out, err, status = memscript("--timeout 0.5 -e " .. T.q(code))
+  T.eq({ out, err, status }, { "before\n", "memscript: timeout: the script ran longer than 0.5 seconds (--timeout) " ..
+    "and was still inside one call into C 1 s later: ended at once, output not yet written is lost\n", 3 },
+    "stdout, stderr, status")
+  T.ok(os.time() - t0 <= 4, "ended within seconds")
+end)
+
+T.test("--timeout that passes between two watch runs ends watching with status 3", function()
+  local out, err, status = memscript("--interval 5 --count 3 --timeout 0.3 -e 'print(\"run\")'")
+  T.eq({ out, err, status }, { "run\n",
+    "memscript: timeout: the script ran longer than 0.3 seconds (--timeout), between two runs\n", 3 },
+    "stdout, stderr, status")
+end)
+
 T.test("--timeout ends a sleep in C at the deadline", function()
   local t0 = os.time()
   local _, err, status = memscript("--timeout 0.5 -e " .. T.q('require("memscript.sys").sleep(30) print("woke")'))
@@ -47,6 +76,16 @@ T.test("--max-memory caps the Lua heap with a clear message and status 3", funct
   local _, err, status = memscript("--max-memory 8M -e " .. T.q(code))
   T.eq(status, 3, "exit status")
   T.eq(err, "memscript: not enough memory: the Lua heap reached the --max-memory limit of 8388608 bytes\n", "stderr")
+end)
+
+T.test("--max-memory reached but caught by the script still ends the run UNKNOWN (3)", function()
+  local code = 'print(pcall(function() local t = {} for i = 1, 1e8 do t[i] = ("x"):rep(100) .. i end end))'
+  local out, err, status = memscript("--max-memory 8M -e " .. T.q(code))
+  T.eq({ out, err, status }, { "false\tnot enough memory\n", "memscript: not enough memory: the Lua heap reached " ..
+    "the --max-memory limit of 8388608 bytes (the script caught the error; its results may be incomplete)\n", 3 },
+    "stdout, stderr, status")
+  local ok_out, ok_err, ok_status = memscript("--max-memory 8M -e " .. T.q('print(pcall(error, "not memory"))'))
+  T.eq({ ok_out, ok_err, ok_status }, { "false\tnot memory\n", "", 0 }, "another caught error changes nothing")
 end)
 
 T.test("--max-memory leaves a script that fits alone", function()
@@ -111,6 +150,37 @@ T.test("--sandbox refuses a binary chunk as the script itself", function()
   T.eq({ plain_out, plain_status }, { "ran\n", 0 }, "the same file without --sandbox")
 end)
 
+T.test("-o refuses a path that is not a regular file, leaving it as it was", function()
+  local tmp, cleanup <close> = T.tempdir()
+  T.sh("mkfifo " .. T.q(tmp .. "/fifo") .. " && mkdir " .. T.q(tmp .. "/dir"))
+  for _, target in ipairs({ "/dev/null", tmp .. "/fifo", tmp .. "/dir" }) do
+    local out, err, status = memscript("-o " .. T.q(target) .. " -e 'print(1)'")
+    T.eq({ out, err, status }, { "", "memscript: " .. target ..
+      ": not a regular file (-o replaces a file with a new one, renamed over it)\n", 3 }, target)
+  end
+  T.eq(T.sh("stat -c %F /dev/null " .. T.q(tmp .. "/fifo") .. " " .. T.q(tmp .. "/dir")),
+    "character special file\nfifo\ndirectory\n", "all still what they were")
+end)
+
+T.test("-o: a new file's mode follows the umask, a replaced file keeps its mode, a link its target", function()
+  local tmp, cleanup <close> = T.tempdir()
+  local f, link = tmp .. "/out.txt", tmp .. "/link.txt"
+  T.sh("umask 027 && " .. T.q(T.bin) .. " -o " .. T.q(f) .. " -e 'print(1)'")
+  T.eq(T.sh("stat -c %a " .. T.q(f)), "640\n", "new file under umask 027")
+  T.sh("chmod 604 " .. T.q(f) .. " && ln -s out.txt " .. T.q(link))
+  T.sh(T.q(T.bin) .. " -o " .. T.q(link) .. " -e 'print(2)'")
+  T.eq({ T.sh("stat -c %a " .. T.q(f)), T.sh("stat -c %F " .. T.q(link)), T.read(f) },
+       { "604\n", "symbolic link\n", "2\n" }, "mode kept, link kept, content replaced")
+  T.eq(T.sh("ls " .. T.q(tmp)), "link.txt\nout.txt\n", "no temporary file left")
+end)
+
+T.test("-o leaves no temporary file when the run fails before the script starts", function()
+  local tmp, cleanup <close> = T.tempdir()
+  local out, _, status = memscript("-o " .. T.q(tmp .. "/out.txt") .. " -e 'require = nil' " ..
+    T.q(T.source .. "/scripts/report.lua"))
+  T.eq({ out, status, T.sh("ls -A " .. T.q(tmp)) }, { "", 3, "" }, "stdout, status, directory")
+end)
+
 T.test("a closed pipe on stdout ends memscript quietly", function()
   local out, err = T.run(T.q(T.bin) .. " -e 'for i = 1, 1e7 do print(i) end' | head -1")
   T.eq({ out, err }, { "1\n", "" }, "stdout and stderr")
@@ -122,6 +192,17 @@ T.test("Ctrl-C (SIGINT) stops a running script with status 3 and a message", fun
   local out, err = T.run(cmd)
   T.eq(out, "looping\nstatus 3\n", "stdout and status")
   T.contains(err, "interrupted!", "stderr")
+end)
+
+T.test("Ctrl-C stops a loop inside a coroutine, and reaches the main thread even through a protected resume", function()
+  for _, code in ipairs({ 'coroutine.wrap(function() while true do end end)()',
+      'local co = coroutine.create(function() while true do end end) print(coroutine.resume(co)) print("went on")' }) do
+    local cmd = "(" .. T.q(T.bin) .. " -e " .. T.q('print("looping") io.stdout:flush() ' .. code) ..
+      " & pid=$!; sleep 0.3; kill -INT $pid; wait $pid; echo status $?)"
+    local out, err = T.run(cmd)
+    T.eq(out, "looping\nstatus 3\n", "stdout and status of " .. code)
+    T.contains(err, "interrupted!", "stderr")
+  end
 end)
 
 T.done()
