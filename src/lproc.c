@@ -227,7 +227,28 @@ struct kv_ctx {
 	const char *path;
 	struct procfile file;
 	int rollup; /* smaps_rollup: the first line is a mapping header, skipped */
+	int status; /* status: the keys printed in hex or as lists stay text */
 };
+
+/*
+ * The status keys the kernel prints in hexadecimal (signal and capability sets, CPU and memory
+ * node masks) or as lists ("0-3,8"), so that their digits alone ("10", "3") are not a decimal
+ * number: fs/proc/array.c. Their values stay the text printed, whatever digits they hold.
+ */
+static const char *const status_text_keys[] = {
+	"SigPnd", "ShdPnd", "SigBlk", "SigIgn", "SigCgt", "CapInh", "CapPrm", "CapEff", "CapBnd",
+	"CapAmb", "Cpus_allowed", "Cpus_allowed_list", "Mems_allowed", "Mems_allowed_list",
+};
+
+static int is_status_text_key(const char *key, size_t len)
+{
+	size_t i;
+
+	for (i = 0; i < sizeof(status_text_keys) / sizeof(status_text_keys[0]); i++)
+		if (strlen(status_text_keys[i]) == len && memcmp(status_text_keys[i], key, len) == 0)
+			return 1;
+	return 0;
+}
 
 static int kv_build(lua_State *L, void *arg)
 {
@@ -259,6 +280,8 @@ static int kv_build(lua_State *L, void *arg)
 						 lua_pushfstring(L, "duplicate key '%s'", lua_tostring(L, -1)));
 		}
 		lua_pop(L, 1);
+		if (c->status && f.kind == KV_INT && is_status_text_key(f.key, f.key_len))
+			f.kind = KV_TEXT;
 		push_kv_value(L, &f);
 		lua_rawset(L, -3);
 		p = nl ? nl + 1 : end;
@@ -271,13 +294,14 @@ static void kv_cleanup(void *arg)
 	procfile_free(&((struct kv_ctx *)arg)->file);
 }
 
-static int read_kv_file(lua_State *L, const char *path, int rollup)
+static int read_kv_file(lua_State *L, const char *path, int rollup, int status)
 {
 	struct kv_ctx c;
 	int err;
 
 	c.path = path;
 	c.rollup = rollup;
+	c.status = status;
 	err = source_read(L, path, &c.file);
 	if (err != 0)
 		return push_os_error(L, path, err);
@@ -288,21 +312,21 @@ static int proc_status(lua_State *L)
 {
 	char path[PATH_MAX];
 	pid_file_path(L, "status", path);
-	return read_kv_file(L, path, 0);
+	return read_kv_file(L, path, 0, 1);
 }
 
 static int proc_smaps_rollup(lua_State *L)
 {
 	char path[PATH_MAX];
 	pid_file_path(L, "smaps_rollup", path);
-	return read_kv_file(L, path, 1);
+	return read_kv_file(L, path, 1, 0);
 }
 
 static int proc_meminfo(lua_State *L)
 {
 	char path[PATH_MAX];
 	file_path(L, NULL, "meminfo", path);
-	return read_kv_file(L, path, 0);
+	return read_kv_file(L, path, 0, 0);
 }
 
 /* ---- maps and smaps ---- */

@@ -132,6 +132,15 @@ T.test("a bundled script on a malformed tree: exit 3 and the reader's message", 
   T.eq(out, "", "nothing half-printed")
 end)
 
+T.test("status keys the kernel prints in hex or as lists stay strings whatever their digits", function()
+  local pid = tree({ status = "Name:\tx\nThreads:\t10\nCpus_allowed:\t10\nCpus_allowed_list:\t4\n" ..
+    "Mems_allowed:\t1\nMems_allowed_list:\t0\nSigCgt:\t1000000000000000\nCapEff:\t2000000000000000\n" })
+  local s = assert(root.status(pid))
+  T.eq({ s.Threads, s.Cpus_allowed, s.Cpus_allowed_list, s.Mems_allowed, s.Mems_allowed_list, s.SigCgt, s.CapEff },
+       { 10, "10", "4", "1", "0", "1000000000000000", "2000000000000000" }, "values")
+  T.eq(math.type(s.Threads), "integer", "Threads is a count")
+end)
+
 -- Archives -------------------------------------------------------------------------------------
 
 -- A tar of a one-process tree made by tar(1) in the given format, with files (name -> bytes) beside proc/.
