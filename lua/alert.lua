@@ -10,6 +10,7 @@
 --   MEMSCRIPT CRITICAL - 1 writable+executable mapping in pid 1234 | 'processes'=240
 --   CRITICAL: writable+executable mapping in pid 1234 (perms=rwxp pid=1234)
 -- With -f json, one line holding one JSON object: status, code, summary, alerts, perfdata.
+-- With -f csv, RFC 4180 rows status,message,fields: one per alert, or the OK line (no perfdata).
 -- Printed after each run of the script (each watch iteration) and, for a run ended by os.exit, by the
 -- finish hook; then forgotten. The exit status is memscript.run's, which every alert raises.
 
@@ -306,9 +307,9 @@ local function object(members)
   return "{" .. concat(parts, ",") .. "}"
 end
 
+-- NaN and infinities are null (output.json_encode).
 local function json_value(v)
   if is_perf(v) then v = v.value end
-  if type(v) == "number" and (v ~= v or v == huge or v == -huge) then return "null" end
   return output.json_encode(v)
 end
 
@@ -343,6 +344,25 @@ local function render_json(status, text)
     { "perfdata", json_array(perf) } }) .. "\n"
 end
 
+-- CSV (RFC 4180, output.lua's): a header, then one row per alert in the order raised, or the OK
+-- line as one row when none was raised. fields: "key=value ..." sorted by key, as in the text lines.
+local CSV_COLUMNS = { { "Status", "status" }, { "Message", "message" }, { "Fields", "fields" } }
+
+local function fields_text(fields)
+  local parts = {}
+  for i, k in ipairs(sorted_keys(fields)) do parts[i] = k .. "=" .. value_text(fields[k]) end
+  return concat(parts, " ")
+end
+
+local function render_csv(status, text)
+  local rows = {}
+  for i, a in ipairs(alerts) do
+    rows[i] = { status = WORDS[a.status], message = a.message, fields = fields_text(a.fields) }
+  end
+  if #rows == 0 then rows[1] = { status = WORDS[status], message = text, fields = "" } end
+  return output.render(rows, CSV_COLUMNS, { format = "csv" })
+end
+
 -- The output for what was raised since the last flush, or nil when there is nothing to print.
 function M.render(fmt)
   fmt = fmt or output.format()
@@ -356,6 +376,7 @@ function M.render(fmt)
     return nil
   end
   if fmt == "json" then return render_json(status, text) end
+  if fmt == "csv" then return render_csv(status, text) end
   local first = "MEMSCRIPT " .. WORDS[status] .. " - " .. clean(text)
   if #perf_labels > 0 then first = first .. " | " .. perfdata_text() end
   local lines = { first }

@@ -13,7 +13,7 @@ local output = require "memscript.output"
 
 local type, pairs, ipairs, error = type, pairs, ipairs, error
 local format, concat, sort, find, gsub = string.format, table.concat, table.sort, string.find, string.gsub
-local utf8len, mtype, huge = utf8.len, math.type, math.huge
+local mtype, huge = math.type, math.huge
 local io = io
 
 local M = {}
@@ -26,19 +26,7 @@ local order = {}      -- family names in the order first set
 
 -- Invalid UTF-8 bytes become U+FFFD: Prometheus rejects a scrape holding them, and a comm cut at
 -- 15 bytes can end inside a character.
-local function valid_utf8(s)
-  local parts, from = {}, 1
-  while true do
-    local _, bad = utf8len(s, from)
-    if not bad then break end
-    parts[#parts + 1] = s:sub(from, bad - 1)
-    parts[#parts + 1] = "\239\191\189"
-    from = bad + 1
-  end
-  if from == 1 then return s end
-  parts[#parts + 1] = s:sub(from)
-  return concat(parts)
-end
+local valid_utf8 = output.valid_utf8
 
 local function escape_help(s)
   return (gsub(valid_utf8(s), "[\\\n]", { ["\\"] = "\\\\", ["\n"] = "\\n" }))

@@ -17,7 +17,8 @@ local units = require "memscript.units"
 
 local type, tostring, tonumber, ipairs, pairs, error = type, tostring, tonumber, ipairs, pairs, error
 local format, rep, concat, gsub, find = string.format, string.rep, table.concat, string.gsub, string.find
-local mtype, write = math.type, io.write
+local mtype, write, huge = math.type, io.write, math.huge
+local utf8len = utf8.len
 
 local M = {}
 
@@ -26,6 +27,18 @@ M.formats = { table = true, json = true, csv = true }
 -- The format chosen on the command line, or "table".
 function M.format()
   return sys.options.format or "table"
+end
+
+-- For a script that prints rows (table, JSON or CSV only): with any other format chosen (-f prom)
+-- it writes "memscript: NAME prints a table, JSON or CSV, not 'prom'" and then usage (when given)
+-- on stderr and exits with status 3; otherwise it returns the format. Called before any work.
+function M.check_format(name, usage)
+  local fmt = M.format()
+  if M.formats[fmt] then return fmt end
+  io.stderr:write(format("memscript: %s prints a table, JSON or CSV, not '%s'\n", tostring(name), fmt),
+    usage or "")
+  io.stderr:flush()
+  os.exit(3)
 end
 
 local function cell_value(row, col)
@@ -39,6 +52,24 @@ local function flags_list(set)
   for code in tostring(set):gmatch("%S+") do codes[#codes + 1] = code end
   return codes
 end
+
+-- s with each byte that does not belong to a valid UTF-8 sequence replaced by U+FFFD; valid UTF-8
+-- is returned unchanged. JSON (RFC 8259) and the Prometheus text format both require UTF-8, and a
+-- path, a command line or a comm cut at 15 bytes can hold any bytes.
+function M.valid_utf8(s)
+  local parts, from = {}, 1
+  while true do
+    local _, bad = utf8len(s, from)
+    if not bad then break end
+    parts[#parts + 1] = s:sub(from, bad - 1)
+    parts[#parts + 1] = "\239\191\189"
+    from = bad + 1
+  end
+  if from == 1 then return s end
+  parts[#parts + 1] = s:sub(from)
+  return concat(parts)
+end
+local valid_utf8 = M.valid_utf8
 
 -- The shortest "%.Ng" text of a float that reads back as the same float (N = 15, 16 or 17).
 function M.float_text(x)
@@ -143,40 +174,46 @@ local function unmark(text, marks)
   return (gsub(text, pattern, "%1"))
 end
 
+-- v made ready for lua-cjson: strings (values and keys) valid UTF-8, infinities and NaN null (JSON
+-- has neither), integers and floats from 10^14 up marked (see above), VmFlags sets arrays of codes.
+local function json_ready(v, marks)
+  local t = type(v)
+  if t == "string" then return valid_utf8(v) end
+  if t == "number" then
+    if v ~= v or v == huge or v == -huge then return require("cjson").null end
+    if v >= big or v <= -big then
+      marks.used = true
+      return marks.prefix .. (mtype(v) == "integer" and format("%d", v) or format("%.17g", v)) .. "@"
+    end
+    return v
+  end
+  if t == "table" then
+    local mt = getmetatable(v)
+    if mt and mt.__name == "VmFlags" then return flags_list(v) end
+    local out = {}
+    for k, x in pairs(v) do
+      if type(k) == "string" then k = valid_utf8(k) end
+      out[k] = json_ready(x, marks)
+    end
+    return out
+  end
+  return v
+end
+
 local function json_value(value, col, marks)
   if value == nil then return require("cjson").null end
   if col.kind == "addr" and mtype(value) == "integer" then return format("%016x", value) end
   if col.kind == "flags" then
     return flags_list(value)
   end
-  if mtype(value) == "integer" and (value >= big or value <= -big) then
-    marks.used = true
-    return marks.prefix .. format("%d", value) .. "@"
-  end
-  if mtype(value) == "float" and (value >= big or value <= -big) then
-    marks.used = true
-    return marks.prefix .. format("%.17g", value) .. "@"
-  end
-  return value
+  return json_ready(value, marks)
 end
 
--- Encodes any Lua value as JSON with exact integers (see json_value).
+-- Encodes any Lua value as JSON: integers exact, strings valid UTF-8 (see json_ready).
 function M.json_encode(value)
   local cjson = require "cjson"
   local marks = new_marks()
-  local function convert(v)
-    if type(v) == "table" then
-      local mt = getmetatable(v)
-      if mt and mt.__name == "VmFlags" then
-        return flags_list(v)
-      end
-      local out = {}
-      for k, x in pairs(v) do out[k] = convert(x) end
-      return out
-    end
-    return json_value(v, {}, marks)
-  end
-  return unmark(cjson.encode(convert(value)), marks)
+  return unmark(cjson.encode(json_ready(value, marks)), marks)
 end
 
 -- An array of objects keyed by the columns' field names, keys in column order (lua-cjson would
@@ -185,7 +222,7 @@ local function render_json(rows, columns)
   local cjson = require "cjson"
   local marks = new_marks()
   local names = {}
-  for c, col in ipairs(columns) do names[c] = cjson.encode(json_name(col)) end
+  for c, col in ipairs(columns) do names[c] = cjson.encode(valid_utf8(json_name(col))) end
   local objects = {}
   for r, row in ipairs(rows) do
     local members = {}

@@ -25,8 +25,9 @@ local FIELDS = { when = true, severity = true, message = true, scope = true, nam
 local SEVERITIES = { warning = true, critical = true }
 local SCOPES = { mapping = true, process = true }
 
--- errno (Linux): smaps_rollup of a process without memory (a kernel thread, a zombie) fails with ESRCH.
-local ESRCH = 3
+-- smaps_rollup of a process without memory (a kernel thread, a zombie) fails with ESRCH, and a capture
+-- holds none for it: memscript.unreadable.reason_for tells that ("none") from a process gone or damaged.
+local reason_for = require("memscript.unreadable").reason_for
 
 ---------------------------------------------------------------------------------------------------
 -- Loading.
@@ -169,7 +170,7 @@ function M.process_fields(pid, comm)
   rollup, msg, errno = proc.smaps_rollup(pid)
   if rollup then
     for k, v in pairs(rollup) do fields[k] = v end
-  elseif errno ~= ESRCH or proc.status(pid) == nil then
+  elseif reason_for(pid, errno, proc) ~= "none" then
     return nil, msg, errno
   end
   fields.pid = status.Pid

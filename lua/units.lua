@@ -30,10 +30,14 @@ end
 
 local suffixes = { "K", "M", "G", "T", "P", "E" }
 
--- "1.5G", "512K", "4.0K", "100B": one decimal below ten units, none above.
+-- "1.5G", "512K", "4.0K", "100B": one decimal below ten units, none above. A fraction of a byte is
+-- rounded to the nearest byte (half away from zero), so 1023.4 is "1023B" and 1023.5 "1.0K".
 function M.format(bytes)
   if bytes == nil then return "-" end
-  if bytes < 1024 and bytes > -1024 then return format("%dB", bytes) end
+  if bytes < 1024 and bytes > -1024 then
+    local whole = bytes >= 0 and floor(bytes + 0.5) or -floor(0.5 - bytes)
+    if whole < 1024 and whole > -1024 then return format("%dB", whole) end
+  end
   -- the unit is chosen after rounding, so 1048575 bytes is "1.0M", not "1024K"
   local value, i = bytes / 1024, 1
   while (value >= 1023.5 or value <= -1023.5) and i < #suffixes do

@@ -15,6 +15,27 @@ function M.reason(errno)
   return "other"
 end
 
+-- Why the read of process pid failed with errno, as a whole-system scan counts it; p is the proc
+-- module that read it (default: memscript's). The same as reason(errno), except that ENOENT and ESRCH
+-- mean the process ended only when the process itself is gone: p.status(pid) fails too, with ENOENT or
+-- ESRCH. From a process that is still there they are
+--   "none"   ESRCH, or ENOENT with no mappings: a kernel thread or a zombie, no memory of its own (the
+--            kernel refuses smaps_rollup to those; a capture holds none for them)
+--   "other"  ENOENT otherwise: a file missing from a process that exists, as in a damaged capture
+function M.reason_for(pid, errno, p)
+  local reason = M.reason(errno)
+  if reason ~= "gone" then return reason end
+  p = p or require "memscript"
+  local status, _, status_errno = p.status(pid)
+  if not status then
+    return M.reason(status_errno) == "gone" and "gone" or "other"
+  end
+  if errno == ESRCH then return "none" end
+  local maps = p.maps(pid)
+  if maps and #maps == 0 then return "none" end
+  return "other"
+end
+
 local Tally = {}
 Tally.__index = Tally
 

@@ -44,7 +44,7 @@ local META = "memscript-capture"
 
 -- errno values (Linux, every architecture).
 local ESRCH = 3
-local unreadable_reason = require("memscript.unreadable").reason
+local unreadable_reason_for = require("memscript.unreadable").reason_for
 
 -- How many directories one mkdir command creates, well under any argument length limit.
 local MKDIR_BATCH = 256
@@ -106,9 +106,12 @@ local function starttime(stat_text)
   return nil
 end
 
--- Why a read failed, as the metadata and the summary count it: gone, denied or failed.
-local function reason_of(errno)
-  local reason = unreadable_reason(errno)
+-- Why a read of process pid failed, as the metadata and the summary count it: gone, denied or failed.
+-- A file missing from a process that is still there is a failure, not a process gone; "none" (ESRCH
+-- from a process still there, which lost its memory: it exited while it was read) counts as gone.
+local function reason_of(pid, errno)
+  local reason = unreadable_reason_for(pid, errno, proc)
+  if reason == "none" then return "gone" end
   return reason == "other" and "failed" or reason
 end
 
@@ -124,11 +127,11 @@ local function read_process(pid)
       -- No memory of its own: the kernel has no rollup to give.
       absent[#absent + 1] = name
     else
-      return nil, reason_of(errno), err
+      return nil, reason_of(pid, errno), err
     end
   end
   local again, err, errno = proc.read(pid .. "/stat")
-  if not again then return nil, reason_of(errno), err end
+  if not again then return nil, reason_of(pid, errno), err end
   local before = starttime(files.stat)
   if not before then return nil, "failed", proc.root() .. "/" .. pid .. "/stat: no start time in it" end
   if starttime(again) ~= before then
@@ -293,7 +296,8 @@ io.stderr:write(summary, "\n")
 
 if tar_path then
   local parent = dir
-  if not run(format("tar -C %s -caf %s proc", q(parent), q(tar_path))) then
+  -- A new archive is private to its owner, like the tree it holds (umask 077: mode 600).
+  if not run(format("umask 077 && tar -C %s -caf %s proc", q(parent), q(tar_path))) then
     fail(format("%s: tar failed; the tree in %s is complete", tar_path, root))
   end
   -- Read the archive back: what --proc-root will see must be what was written.

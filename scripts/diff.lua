@@ -45,8 +45,8 @@ left out. Output format: memscript's -f option (table, json, csv).
 Exit status: 0; 3 on a usage error, or when a capture cannot be read (the message names the file).
 ]==]
 
--- errno values (Linux, every architecture).
-local ENOENT, ESRCH = 2, 3
+-- Why a read of a live process failed: "gone" only when the process itself is.
+local unreadable_reason_for = require("memscript.unreadable").reason_for
 
 -- -s FIELD: the row field each name orders by.
 local SORT_FIELDS = {rss = true, pss = true, anon = true, swap = true}
@@ -95,7 +95,9 @@ local function parse_arguments(words)
     elseif w == "-n" or w == "--rows" then
       i = i + 1
       opts.rows = tonumber(match(words[i] or "", "^%d+$"))
-      if not opts.rows then return nil, format("%s needs a number of rows", w) end
+      if not opts.rows or opts.rows < 1 then
+        return nil, format("%s needs a positive number of rows, got '%s'", w, tostring(words[i] or ""))
+      end
     elseif w == "-s" or w == "--sort" then
       i = i + 1
       opts.sort = words[i]
@@ -191,7 +193,9 @@ local function read_process(src, pid)
   local p = src.p
   local function failed(err, errno)
     if not src.live then fail(err) end
-    if errno == ENOENT or errno == ESRCH then return nil, "absent" end
+    -- gone, or no memory of its own any more (it exited while it was read): not there
+    local reason = unreadable_reason_for(pid, errno, p)
+    if reason == "gone" or reason == "none" then return nil, "absent" end
     return nil, "unreadable", err
   end
   local st, err, errno = p.stat(pid)
@@ -361,6 +365,7 @@ if opts.help then
   io.stdout:write(USAGE)
   os.exit(0)
 end
+output.check_format("diff.lua", USAGE)
 
 local src_a, src_b = open_source(opts.a), open_source(opts.b)
 local rows

@@ -9,11 +9,14 @@
 -- /proc/PID/smaps_rollup (one record per process); file and shmem (resident pages of files and of
 -- shared memory) from /proc/PID/status (RssFile, RssShmem), which smaps_rollup does not split.
 -- Kernel threads and zombies have no memory and are left out; processes that cannot be read are
--- counted in memscript_processes_unreadable.
+-- counted in memscript_processes_unreadable. A process is gone only when its status cannot be read
+-- either (memscript.unreadable.reason_for): one whose file is missing from a capture is counted, and
+-- named on stderr.
 
 local proc = proc or require "memscript"
 local metric = require "memscript.metric"
 local output = require "memscript.output"
+local unreadable_module = require "memscript.unreadable"
 
 local format, find, sort = string.format, string.find, table.sort
 local io, os, ipairs, pairs, tonumber = io, os, ipairs, pairs, tonumber
@@ -32,12 +35,12 @@ Prometheus gauges in the text exposition format:
 For node_exporter: memscript -f prom --interval 15 -o DIR/memscript.prom exporter.lua all, with
 node_exporter's --collector.textfile.directory=DIR. Without -f prom the exposition format is
 printed as well; -f json prints the samples as a JSON array of {name, labels, value}.
+With "all", processes that cannot be read (permission denied, or another error such as a file
+missing from a capture) are counted in memscript_processes_unreadable; another error than
+permission denied is also named on stderr.
 Exit status: 0; 3 (UNKNOWN) on a usage error, when a process given by number cannot be read, or
 when /proc/meminfo cannot be read.
 ]==]
-
--- errno values (Linux, every architecture).
-local ENOENT, ESRCH = 2, 3
 
 local function usage_error(msg)
   io.stderr:write("memscript: exporter.lua: ", msg, "\n", USAGE)
@@ -92,16 +95,18 @@ local FIGURES = {
 }
 
 -- The memory of one process: {pid, command, rollup, status}; nil when it has none (a kernel thread or
--- a zombie); nil, message, errno when it cannot be read.
+-- a zombie); nil, message, reason ("gone", "denied" or "other": memscript.unreadable.reason_for) when
+-- it cannot be read.
 local function read_process(pid)
   local status, msg, errno = proc.status(pid)
-  if not status then return nil, msg, errno end
   local rollup
-  rollup, msg, errno = proc.smaps_rollup(pid)
+  if status then rollup, msg, errno = proc.smaps_rollup(pid) end
   if not rollup then
-    -- ESRCH while the process is still there: it has no memory of its own
-    if errno == ESRCH and proc.status(pid) then return false end
-    return nil, msg, errno
+    -- "none": ESRCH while the process is still there, or no smaps_rollup and no mappings (a capture
+    -- holds none for a kernel thread): it has no memory of its own
+    local reason = unreadable_module.reason_for(pid, errno, proc)
+    if reason == "none" then return false end
+    return nil, msg, reason
   end
   local command = proc.comm(pid) or status.Name
   return { pid = status.Pid, command = command, rollup = rollup, status = status }
@@ -160,14 +165,18 @@ local function main(words)
   end
   local processes, unreadable = {}, 0
   if opts.all then
+    local tally = unreadable_module.tally()
     for _, pid in ipairs(proc.pids()) do
-      local p, _, errno = read_process(pid)
+      local p, msg, reason = read_process(pid)
       if p then
         processes[#processes + 1] = p
-      elseif p == nil and errno ~= ENOENT and errno ~= ESRCH then
-        unreadable = unreadable + 1
+      elseif p == nil then
+        tally:add(reason, msg)
       end
     end
+    unreadable = tally.denied + tally.other
+    -- A read failing for a process still there (a file missing from a capture) is named on stderr.
+    if tally.other > 0 then io.stderr:write(tally:summary(), "\n") end
   else
     for _, word in ipairs(opts.pids) do
       local p, msg = read_process(word)

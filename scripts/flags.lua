@@ -116,6 +116,7 @@ local function main(words)
     io.stdout:write(USAGE)
     return 0
   end
+  output.check_format("flags.lua", USAGE)
   local smaps, msg = proc.smaps(opts.pid)
   if not smaps then
     io.stderr:write("memscript: ", msg, "\n")

@@ -345,6 +345,8 @@ local function main(words)
     io.stdout:write(USAGE)
     return 0
   end
+  -- the summary is rows; --threshold prints a check's alerts, which go to stderr with -f prom
+  if not opts.threshold then output.check_format("leak.lua", USAGE) end
   local stat, msg = proc.stat(opts.pid)
   if not stat then
     io.stderr:write("memscript: ", tostring(msg), "\n")

@@ -67,6 +67,7 @@ local function main(words)
   if #positional ~= 2 then usage_error("expected a process id and an expression") end
   local pid, expr = positional[1], positional[2]
   if not (find(pid, "^%d+$") or pid == "self") then usage_error(format("bad process id '%s'", pid)) end
+  output.check_format("query.lua", USAGE)
   local ok, matches = pcall(where.compile, expr)
   if not ok then
     io.stderr:write("memscript: ", tostring(matches), "\n")

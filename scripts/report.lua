@@ -514,10 +514,6 @@ local function parse_arguments(words)
 end
 
 local opts, pids = parse_arguments(arg or {})
-local fmt = output.format()
-if opts and not opts.help and not output.formats[fmt] then
-  opts, pids = nil, format("report.lua prints a table, JSON or CSV, not '%s'", fmt)
-end
 if not opts then
   fail(pids)
   io.stderr:write(USAGE)
@@ -527,6 +523,7 @@ if opts.help then
   io.stdout:write(USAGE)
   os.exit(0)
 end
+local fmt = output.check_format("report.lua", USAGE)
 
 local REPORTS = {x = report_extended, d = report_device, X = report_fields}
 local ROWS = {x = rows_extended, d = rows_device, X = rows_fields}

@@ -12,11 +12,12 @@
 -- the alerts of the highest severity by message; perfdata gives each rule's match count, the
 -- processes checked and those unreadable, and with one process also its rss and swap in bytes.
 --
--- "all": processes gone before they were read are left out; kernel threads and zombies have no
--- mappings and match no rule; processes that cannot be read for lack of permission (not root) are
--- counted in the output and in perfdata ('unreadable'), and make the result UNKNOWN only when no
--- process could be read at all. Any other read failure, and a process given by number that cannot be
--- read, is an UNKNOWN alert.
+-- "all": processes gone before they were read are left out (gone: its status cannot be read either,
+-- memscript.unreadable.reason_for); kernel threads and zombies have no mappings and match no rule;
+-- processes that cannot be read for lack of permission (not root) are counted in the output and in
+-- perfdata ('unreadable'), and make the result UNKNOWN only when no process could be read at all. Any
+-- other read failure (such as a file missing from a capture) is counted in 'unreadable' too and is an
+-- UNKNOWN alert, as is a process given by number that cannot be read.
 
 local proc = proc or require "memscript"
 local rules = require "memscript.rules"
@@ -39,13 +40,16 @@ the result in the Monitoring Plugins format: a status line with perfdata, then o
   -l, --list          print the rules and exit
   -h, --help          show this help
 With "all", processes gone before they were read are left out and those that cannot be read
-(permission denied) are counted. -f json prints the result as one JSON object.
+(permission denied) are counted; any other read failure (a file missing from a capture) is
+counted and UNKNOWN. -f json prints the result as one JSON object, -f csv as rows
+status,message,fields (one per match, or the OK line).
 Exit status: 0 OK, 1 WARNING, 2 CRITICAL, 3 UNKNOWN (a usage error, an invalid rules file, a
 process given by number that cannot be read, or no process of "all" readable).
 ]==]
 
--- How an unreadable process is counted: gone, denied (counted) or other (UNKNOWN).
-local unreadable_reason = require("memscript.unreadable").reason
+-- How an unreadable process is counted: gone (only when the process itself is) or none (no memory of
+-- its own) left out, denied counted, other (a file missing from a capture...) counted and UNKNOWN.
+local unreadable_reason_for = require("memscript.unreadable").reason_for
 
 local function usage_error(msg)
   io.stderr:write("memscript: rules.lua: ", msg, "\n", USAGE)
@@ -171,6 +175,8 @@ local function main(words)
     io.stdout:write(USAGE)
     return 0
   end
+  -- the check's output goes to stderr with -f prom; the list is rows
+  if opts.list then output.check_format("rules.lua --list", USAGE) end
   local set, msg = load_rules(opts)
   if not set then
     io.stderr:write("memscript: ", tostring(msg), "\n")
@@ -183,16 +189,18 @@ local function main(words)
 
   local counts = {}
   for _, rule in ipairs(set.rules) do counts[rule.name] = 0 end
-  local checked, denied, single = 0, 0, nil
+  local checked, denied, failed, single = 0, 0, 0, nil
   if opts.all then
     for _, pid in ipairs(proc.pids()) do
       local matches, err, errno = set:evaluate(pid)
+      local reason = not matches and unreadable_reason_for(pid, errno, proc)
       if matches then
         checked = checked + 1
         report(matches, counts)
-      elseif unreadable_reason(errno) == "denied" then
+      elseif reason == "denied" then
         denied = denied + 1
-      elseif unreadable_reason(errno) == "other" then
+      elseif reason == "other" then
+        failed = failed + 1
         alert.unknown(format("cannot read pid %d", pid), { error = tostring(err) })
       end
     end
@@ -211,7 +219,7 @@ local function main(words)
 
   for _, rule in ipairs(set.rules) do alert.perfdata(rule.name, counts[rule.name], "", { min = 0 }) end
   alert.perfdata("processes", checked, "", { min = 0 })
-  alert.perfdata("unreadable", denied, "", { min = 0 })
+  alert.perfdata("unreadable", denied + failed, "", { min = 0 })
   if single then
     for _, figure in ipairs({ { "rss", "Rss", opts.rss }, { "swap", "Swap", opts.swap } }) do
       local value, limits = single[figure[2]], figure[3] or {}
@@ -225,7 +233,7 @@ local function main(words)
                       plural(checked, "process", "processes"))
   if denied > 0 then text = text .. format(", %d unreadable (permission denied)", denied) end
   if opts.all and checked == 0 then
-    alert.unknown("no process could be read", { unreadable = denied })
+    alert.unknown("no process could be read", { unreadable = denied + failed })
   end
   alert.ok(text)
   return nil

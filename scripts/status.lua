@@ -91,6 +91,7 @@ local function main(words)
     end
   end
   if not pid then usage_error("no process id given") end
+  output.check_format("status.lua", USAGE)
   local status, msg = proc.status(pid)
   local statm
   if status then statm, msg = proc.statm(pid) end

@@ -15,7 +15,7 @@ local output = require "memscript.output"
 local sys = require "memscript.sys"
 local collection = require "memscript.collection"
 local unreadable_module = require "memscript.unreadable"
-local unreadable_reason, unreadable_tally = unreadable_module.reason, unreadable_module.tally
+local unreadable_reason_for, unreadable_tally = unreadable_module.reason_for, unreadable_module.tally
 
 local format, concat, rep = string.format, table.concat, string.rep
 local sub, match, gsub = string.sub, string.match, string.gsub
@@ -53,9 +53,6 @@ read your own processes only) is left out of the rows and of the totals, and cou
 a second shows its progress on stderr.
 Exit status: 0; 3 (UNKNOWN) on a usage error, or when processes were unreadable and none was read.
 ]==]
-
--- errno values (Linux, every architecture): how an unreadable process is counted.
-local ENOENT, ESRCH, EPERM, EACCES = 2, 3, 1, 13
 
 -- The table view cuts commands to this many characters.
 local COMMAND_WIDTH = 40
@@ -172,15 +169,22 @@ end
 
 -- ---- reading one process ----
 
+-- A read of process pid that failed, classified by memscript.unreadable.reason_for: "gone" only when
+-- the process itself is; "none" (ESRCH from a process still there, or a file missing from one without
+-- mappings) is a process without memory of its own, skipped.
+local function failed(pid, errno, msg)
+  local reason = unreadable_reason_for(pid, errno, proc)
+  if reason == "none" then return nil, "skip" end
+  return nil, reason, msg
+end
+
 -- The memory of one process: smaps_rollup's table, or smaps's array when want_maps. Returns
 --   memory, status                    read
 --   nil, "skip"                       a kernel thread or a zombie: no memory of its own
 --   nil, "gone" | "denied" | "other", message
 local function read_process(pid, want_maps)
   local status, msg, errno = proc.status(pid)
-  if not status then
-    return nil, unreadable_reason(errno), msg
-  end
+  if not status then return failed(pid, errno, msg) end
   -- Kthread (in the status of recent kernels); State "Z (zombie)" or "X (dead)": its memory is released.
   local state = type(status.State) == "string" and sub(status.State, 1, 1) or ""
   if status.Kthread == 1 or state == "Z" or state == "X" then return nil, "skip" end
@@ -191,16 +195,10 @@ local function read_process(pid, want_maps)
     if (want_maps and #memory == 0) or (not want_maps and memory.Rss == nil) then return nil, "skip" end
     return memory, status
   end
-  if errno == EACCES or errno == EPERM then return nil, "denied", msg end
-  if errno == ESRCH or errno == ENOENT then
-    if not proc.status(pid) then return nil, "gone", msg end
-    -- ESRCH while the process is still there: it has no memory (a kernel thread without Kthread in its
-    -- status, or a process that exited and is a zombie now).
-    if errno == ESRCH then return nil, "skip" end
-    local maps = proc.maps(pid)
-    if maps and #maps == 0 then return nil, "skip" end
-  end
-  return nil, "other", msg
+  -- ESRCH while the process is still there: it has no memory (a kernel thread without Kthread in its
+  -- status, or a process that exited and is a zombie now); a file missing from a process that is still
+  -- there (a damaged capture) is "other".
+  return failed(pid, errno, msg)
 end
 
 -- Private_Clean + Private_Dirty + Private_Hugetlb of a smaps_rollup table or a smaps mapping.
@@ -414,7 +412,7 @@ local function main(words)
     io.stdout:write(USAGE)
     return 0
   end
-  local fmt = output.format()
+  local fmt = output.check_format("top.lua", USAGE)
   local for_table = fmt == "table"
   local pids = pids_to_scan(opts)
   local rows, totals, columns, read, unreadable

@@ -23,8 +23,10 @@
 -- change a finding. If that smaps read fails, the maps findings stand (a gd mapping then shows as
 -- anonymous executable, which it also is).
 --
--- "all" scans every process. One that cannot be read (gone before it was read, or permission denied)
--- is left out and counted on stderr; kernel threads and zombies have no mappings and so no findings.
+-- "all" scans every process. One that cannot be read (gone before it was read, permission denied, or
+-- another error, such as its maps missing from a capture) is left out and counted on stderr and in
+-- perfdata; it is gone only when its status cannot be read either (memscript.unreadable.reason_for).
+-- Kernel threads and zombies have no mappings and so no findings.
 --
 -- Output: the findings are raised through memscript.alert, so the output is a Monitoring Plugins
 -- check's (a status line with perfdata, then one line per finding; -f json: one JSON object) and
@@ -38,7 +40,7 @@ local output = require "memscript.output"
 local classify = require "memscript.classify"
 local alert = require "memscript.alert"
 local run = require "memscript.run"
-local unreadable_tally = require("memscript.unreadable").tally
+local unreadable_module = require "memscript.unreadable"
 
 local format, concat, find = string.format, table.concat, string.find
 local io, os, ipairs, tostring, tonumber, tointeger = io, os, ipairs, tostring, tonumber, math.tointeger
@@ -56,7 +58,8 @@ Audits the memory of processes (numbers or "self"), or of every process with "al
 a status line with perfdata, then one line per finding (pid, command, address, perms, path);
 with memscript -f json one JSON object, with -f csv one row per finding.
   -h, --help   show this help
-With "all", processes that cannot be read are counted on stderr.
+With "all", processes that cannot be read are counted on stderr (gone, permission denied, or
+other: a file missing from a capture) and in the perfdata 'unreadable'.
 Exit status: 0 (OK) nothing found; 1 (WARNING) anonymous or deleted executable code only;
 2 (CRITICAL) writable+executable memory or an executable stack; 3 (UNKNOWN) a usage error,
 a process given by number that cannot be read, or no process of "all" readable.
@@ -201,7 +204,7 @@ local function main(words)
     return
   end
   local rows, read = {}, 0
-  local unreadable = unreadable_tally()
+  local unreadable = unreadable_module.tally()
   local unknown = {}
   if opts.all then
     for _, pid in ipairs(proc.pids()) do
@@ -210,7 +213,9 @@ local function main(words)
         read = read + 1
         audit(pid, mappings, rows)
       else
-        unreadable:add_errno(errno, msg)
+        -- gone only when the process itself is; a file missing from a capture is "other"
+        local reason = unreadable_module.reason_for(pid, errno, proc)
+        if reason ~= "none" then unreadable:add(reason, msg) end
       end
     end
   else

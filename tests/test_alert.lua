@@ -153,6 +153,30 @@ T.test("-f json with only alert.ok gives an empty alerts array", function()
   T.eq({ out, status }, { '{"status":"OK","code":0,"summary":"fine","alerts":[],"perfdata":[]}\n', 0 }, "stdout")
 end)
 
+T.test("-f csv prints status,message,fields: one row per alert in the order raised, the exit status kept", function()
+  local out, err, status = with_alert(
+    'alert.warning("RSS above 64K, 1M or 2M in pid 7", { pid = 7, comm = "say \\"hi\\", then", rss = alert.perf(4096, "B") }) ' ..
+    'alert.critical("wx\\nin pid 8", { pid = 8 }) alert.warning("bare") alert.perfdata("processes", 2)', "-f csv")
+  T.eq({ err, status }, { "", 2 }, "stderr and status")
+  T.eq(out:match("^[^\r\n]*\r\n"), "status,message,fields\r\n", "header line")
+  T.eq(T.csv(out), {
+    { "status", "message", "fields" },
+    { "WARNING", "RSS above 64K, 1M or 2M in pid 7", 'comm="say \\"hi\\", then" pid=7 rss=4096B' },
+    { "CRITICAL", "wx\nin pid 8", "pid=8" },
+    { "WARNING", "bare", "" },
+  }, "rows")
+end)
+
+T.test("-f csv with only alert.ok prints the OK line as one row; nothing raised prints nothing", function()
+  local out, err, status = with_alert('alert.ok("2 processes, all fine") alert.perfdata("processes", 2)', "-f csv")
+  T.eq({ err, status }, { "", 0 }, "stderr and status")
+  T.eq(T.csv(out), { { "status", "message", "fields" }, { "OK", "2 processes, all fine", "" } }, "rows")
+  out, err, status = with_alert("", "-f csv")
+  T.eq({ out, err, status }, { "", "", 0 }, "no alert and no alert.ok")
+  out = with_alert('alert.unknown("u", { why = "gone" }) io.write(alert.render("csv")) alert.clear()')
+  T.eq(out, "status,message,fields\r\nUNKNOWN,u,why=gone\r\n", "alert.render(\"csv\") in another format")
+end)
+
 T.test("-f prom writes the alert output on stderr, keeping stdout for metrics", function()
   local out, err, status = with_alert('alert.warning("w") print("metric_line 1")', "-f prom")
   T.eq({ out, err, status }, { "metric_line 1\n", "MEMSCRIPT WARNING - 1 w\nWARNING: w\n", 1 }, "stdout, stderr, status")

@@ -66,6 +66,7 @@ T.test("the tree holds each process's files, meminfo, vmstat and the metadata, n
   T.eq(T.read(root .. "/" .. h.zombie .. "/maps"), "", "zombie maps")
   T.eq(T.read(root .. "/" .. h.zombie .. "/smaps"), "", "zombie smaps")
   T.eq(T.sh("stat -c %a " .. T.q(root)), "700\n", "the tree is private to its owner")
+  T.eq(T.sh("stat -c %a " .. T.q(tar)), "600\n", "and so is the archive")
 end)
 
 -- A stopped process's files stay as they are, except what depends on how many processes map the

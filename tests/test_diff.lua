@@ -238,9 +238,11 @@ T.test("with its PID: every mapping name of the old process gone, of the new one
   for _, r in ipairs(rows) do
     if r.change == "gone" then gone[r.mapping] = r.rss_change elseif r.change == "new" then new[r.mapping] = r.rss_change end
   end
+  -- JSON is UTF-8: the byte 0xff of the helper's odd-é-\xff.bin is U+FFFD there
+  local valid_utf8 = require("memscript.output").valid_utf8
   local want_gone, want_new = {}, {}
-  for name, s in pairs(names_a) do want_gone[name] = -s.Rss end
-  for name, s in pairs(names_b) do want_new[name] = s.Rss end
+  for name, s in pairs(names_a) do want_gone[valid_utf8(name)] = -s.Rss end
+  for name, s in pairs(names_b) do want_new[valid_utf8(name)] = s.Rss end
   T.eq(gone, want_gone, "gone")
   T.eq(new, want_new, "new")
 end)
@@ -320,6 +322,12 @@ T.test("usage errors, a missing capture and an unknown pid", function()
   out, err, status = T.run(format("%s %s -s size %s %s", T.q(T.bin), T.q(diff_script), T.q(cap_a), T.q(cap_b)))
   T.eq(status, 3, "bad -s: status")
   T.contains(err, "memscript: -s needs one of rss, pss, anon, swap (got 'size')\n", "bad -s: stderr")
+  for _, rows in ipairs({ "-n 0", "--rows 0", "-n 00", "-n x" }) do
+    out, err, status = T.run(format("%s %s %s %s %s", T.q(T.bin), T.q(diff_script), rows, T.q(cap_a), T.q(cap_b)))
+    T.eq({ out, status }, { "", 3 }, rows .. ": stdout and status")
+    T.contains(err, "needs a positive number of rows", rows .. ": stderr")
+    T.contains(err, "\nusage: memscript diff.lua", rows .. ": usage")
+  end
   fails_with(format("%s %s", T.q(work .. "/none"), T.q(cap_b)),
     format("memscript: %s/none: No such file or directory\n", work), "missing capture")
   local none = 0x7ffffffe

@@ -143,6 +143,30 @@ T.test("exporter.lua on a captured process: its memory from smaps_rollup and sta
   T.ok(not out:find("memscript_meminfo_value", 1, true), "no unit-less line other than HugePages_*")
 end)
 
+T.test("exporter.lua all on a damaged capture: a process without smaps_rollup is counted and named", function()
+  -- 4804 and 4805: the live capture, 4805 less its smaps_rollup; 109: a kernel thread (empty maps, no
+  -- smaps_rollup); 4806: a directory without files, a process gone; the live capture's meminfo
+  local dir = T.sh("mktemp -d -p " .. T.q(tmp)):gsub("\n$", "")
+  local capture = T.fixtures .. "/live-capture/proc/4804"
+  T.sh(string.format("cp -r %s %s/4804 && cp -r %s %s/4805 && cp -r %s %s/109 && mkdir %s/4806 && " ..
+    "cp %s/../meminfo %s/ && chmod -R u+w %s", T.q(capture), T.q(dir), T.q(capture), T.q(dir),
+    T.q(T.fixtures .. "/edge/proc/109"), T.q(dir), T.q(dir), T.q(capture), T.q(dir), T.q(dir)))
+  assert(os.remove(dir .. "/4805/smaps_rollup"))
+  local out, err, status = memscript("--proc-root " .. T.q(dir) .. " -f prom exporter.lua all")
+  T.eq({ err, status }, { "2 processes unreadable: 1 gone, 1 other (" .. dir ..
+    "/4805/smaps_rollup: No such file or directory)\n", 0 }, "stderr and status")
+  T.contains(out, "\nmemscript_processes_read 1\n", "read: 4804")
+  T.contains(out, "\nmemscript_processes_unreadable 1\n", "unreadable: 4805, not the kernel thread or the gone")
+  T.contains(out, '\nmemscript_process_rss_bytes{command="sleep",pid="4804"} 1884160\n', "4804's Rss, 1840 kB")
+  T.ok(not out:find('pid="4805"', 1, true), "no series of 4805")
+  -- with the file back, no process is unreadable and nothing is said
+  T.sh(string.format("cp %s/smaps_rollup %s/4805/", T.q(capture), T.q(dir)))
+  out, err, status = memscript("--proc-root " .. T.q(dir) .. " -f prom exporter.lua all")
+  T.eq({ err, status }, { "", 0 }, "stderr and status, whole")
+  T.contains(out, "\nmemscript_processes_read 2\n", "read: 4804 and 4805")
+  T.contains(out, "\nmemscript_processes_unreadable 0\n", "none unreadable")
+end)
+
 T.test("exporter.lua all passes promtool check metrics; --top bounds the processes", function()
   if not has("promtool") then T.skip("promtool is not installed (Debian package prometheus)") end
   local out, err, status = memscript("-f prom exporter.lua all")

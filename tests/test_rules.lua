@@ -152,6 +152,54 @@ T.test("a captured tree: the RSS of fixture 26231 against --rss", function()
     "rule=rss_warning swap=1986560)\n", "detail")
 end)
 
+-- A capture tree in a new directory: 120 (tests/fixtures/edge 120's maps and smaps, with executable
+-- stacks, deleted and memfd code and writable+executable memory, and the live capture's status so that
+-- the process is there), 4804 (the live capture: no match) and 109 (a kernel thread: empty maps and
+-- smaps, no smaps_rollup); less the files of 120 named in remove.
+local function capture_tree(remove)
+  local dir = T.sh("mktemp -d -p " .. T.q(tmp)):gsub("\n$", "")
+  local edge, capture = T.fixtures .. "/edge/proc", T.fixtures .. "/live-capture/proc/4804"
+  T.sh(string.format("cp -r %s %s/120 && cp -r %s %s/109 && cp -r %s %s/4804 && cp %s %s/120/status && chmod -R u+w %s",
+    T.q(edge .. "/120"), T.q(dir), T.q(edge .. "/109"), T.q(dir), T.q(capture), T.q(dir),
+    T.q(capture .. "/status"), T.q(dir), T.q(dir)))
+  for _, name in ipairs(remove) do assert(os.remove(dir .. "/120/" .. name)) end
+  return dir
+end
+
+local DEFAULT_PERFDATA = "'wx'=0;;;0 'exec_stack'=0;;;0 'deleted_exec'=0;;;0 'memfd_exec'=0;;;0 "
+
+T.test("all on a capture missing a process's smaps: UNKNOWN naming the file, counted unreadable", function()
+  local dir = capture_tree({"smaps"})
+  local out, err, status = memscript("--proc-root " .. T.q(dir) .. " rules.lua all")
+  T.eq({out, err, status}, {"MEMSCRIPT UNKNOWN - 1 cannot read pid 120 | " .. DEFAULT_PERFDATA ..
+    "'processes'=2;;;0 'unreadable'=1;;;0\nUNKNOWN: cannot read pid 120 (error=\"" .. dir ..
+    "/120/smaps: No such file or directory\")\n", "", 3}, "smaps missing, status there")
+  -- without its status as well, nothing says the process was there: gone, left out
+  assert(os.remove(dir .. "/120/status"))
+  out, err, status = memscript("--proc-root " .. T.q(dir) .. " rules.lua all")
+  T.eq({out, err, status}, {"MEMSCRIPT OK - 4 rules, 2 processes checked | " .. DEFAULT_PERFDATA ..
+    "'processes'=2;;;0 'unreadable'=0;;;0\n", "", 0}, "smaps and status missing")
+end)
+
+T.test("all on a capture missing a process's maps: rules read smaps, the matches stand", function()
+  local dir = capture_tree({"maps"})
+  local out, err, status = memscript("--proc-root " .. T.q(dir) .. " rules.lua all")
+  T.eq({err, status}, {"", 2}, "stderr and status")
+  T.eq(first_line(out):match("| (.*)$"), "'wx'=1;;;0 'exec_stack'=2;;;0 'deleted_exec'=1;;;0 'memfd_exec'=1;;;0 " ..
+    "'processes'=3;;;0 'unreadable'=0;;;0", "perfdata")
+end)
+
+T.test("a captured kernel thread without smaps_rollup is checked on its status, as on a live system", function()
+  local dir = capture_tree({})
+  local out, err, status = memscript("--proc-root " .. T.q(dir) .. " rules.lua --rss 1G 109")
+  T.eq({out, err, status}, {"MEMSCRIPT OK - 5 rules, 1 process checked | " .. DEFAULT_PERFDATA ..
+    "'rss_warning'=0;;;0 'processes'=1;;;0 'unreadable'=0;;;0\n", "", 0}, "kthreadd")
+  out, err, status = memscript("--proc-root " .. T.q(dir) .. " rules.lua --rss 1G all")
+  T.eq({err, status}, {"", 3}, "stderr and status: 120 has no smaps_rollup, and a status")
+  T.eq(first_line(out), "MEMSCRIPT UNKNOWN - 1 cannot read pid 120 | " .. DEFAULT_PERFDATA ..
+    "'rss_warning'=0;;;0 'processes'=2;;;0 'unreadable'=1;;;0", "status line")
+end)
+
 T.test("-f json: the check's result as one JSON object", function()
   local out, _, status = memscript("-f json rules.lua " .. h.pid)
   T.eq(status, 2, "status")
@@ -160,6 +208,19 @@ T.test("-f json: the check's result as one JSON object", function()
   T.eq(#doc.alerts, 1, "alerts")
   T.eq(doc.alerts[1].fields.rule, "wx", "rule")
   T.eq(doc.alerts[1].fields.address, string.format("%x", h.regions.wx.start), "address")
+end)
+
+T.test("-f csv: a header and one RFC 4180 row per match, or the OK line; the exit status kept", function()
+  local out, err, status = memscript("-f csv rules.lua " .. h.pid)
+  T.eq({ err, status }, { "", 2 }, "stderr and status")
+  T.eq(T.csv(out), {
+    { "status", "message", "fields" },
+    { "CRITICAL", "writable+executable mapping in pid " .. h.pid, string.format(
+      "address=%x comm=memhelper perms=rwxp pid=%d rule=wx", h.regions.wx.start, h.pid) },
+  }, "rows")
+  out, err, status = memscript(string.format("-f csv rules.lua -r %s %d", T.q(write("none.lua", "return {}")), h.pid))
+  T.eq({ err, status }, { "", 0 }, "no rule: stderr and status")
+  T.eq(T.csv(out), { { "status", "message", "fields" }, { "OK", "0 rules, 1 process checked", "" } }, "OK row")
 end)
 
 T.test("--list prints the rules with --rss added", function()

@@ -137,6 +137,27 @@ T.test("kernel threads and zombies are left out silently: no row, not counted un
   T.contains(err, "3 processes unreadable", "footer")
 end)
 
+T.test("a file missing from a process still there is other, never gone; without mappings it has no memory", function()
+  -- 4804: the live capture; 4809: the same less its smaps_rollup and maps; 109: kthreadd as an older
+  -- kernel shows it, a status without the Kthread line, empty maps and no smaps_rollup
+  local tmp, cleanup <close> = T.tempdir()
+  local capture = T.fixtures .. "/live-capture/proc/4804"
+  T.sh(format("cp -r %s %s/4804 && cp -r %s %s/4809 && cp -r %s %s/109 && chmod -R u+w %s", T.q(capture), T.q(tmp),
+    T.q(capture), T.q(tmp), T.q(T.fixtures .. "/edge/proc/109"), T.q(tmp), T.q(tmp)))
+  os.remove(tmp .. "/4809/smaps_rollup")
+  os.remove(tmp .. "/4809/maps")
+  local status_109 = T.read(tmp .. "/109/status")
+  T.write(tmp .. "/109/status", (status_109:gsub("\nKthread:\t1", "")))
+  T.ok(not T.read(tmp .. "/109/status"):find("Kthread", 1, true), "109's status has no Kthread line")
+  local rows, err = top_json("", tmp)
+  T.eq(rows, {EXPECTED_ROWS[2]}, "rows: 4804 alone")
+  T.eq(err, "1 process unreadable: 1 other (" .. tmp .. "/4809/smaps_rollup: No such file or directory)\n", "stderr")
+  -- its status gone too: nothing says the process was there
+  os.remove(tmp .. "/4809/status")
+  local out, err2, status = top("json", "-p 4809,109", tmp)
+  T.eq({out, err2, status}, {"[]\n", "1 process unreadable: 1 gone\n", 3}, "-p 4809,109")
+end)
+
 T.test("unreadable processes are neither rows nor part of the totals", function()
   local rows = top_json("", root)
   local pids = by_key(rows, "pid")

@@ -148,7 +148,10 @@ T.test("all: every pid of the tree; the unreadable counted on stderr, never sile
   local out, err, status = run(procfs, "-f csv wx.lua all")
   T.eq(status, 2, "exit status")
   -- 26231 (smaps only), 26233 (cmdline only), 26235 (status only), 27079 and 584 (stat only) have no maps.
-  T.eq(err, "5 processes unreadable: 5 gone\n", "stderr")
+  -- Gone are those without a status file too (26233, 27079, 584); 26231 and 26235 have one: their maps
+  -- are missing from the capture, a read that failed ("other"), not processes that went away.
+  T.eq(err, "5 processes unreadable: 3 gone, 2 other (" .. procfs .. "/26231/maps: No such file or directory)\n",
+    "stderr")
   T.eq(csv_rows(out), {
     row(26232, "ata_sff", "writable+executable", "000055680ae29000", "rwxs", "/bin/cat"),
     -- 26234 has no comm file and no smaps file: the maps findings stand
@@ -171,6 +174,46 @@ T.test("all: no process readable is UNKNOWN (3); an empty tree is OK (0)", funct
   T.eq({out, err, status}, {"MEMSCRIPT UNKNOWN - 1 no process could be read | 'findings'=0;;;0 'processes'=0;;;0 "
     .. "'unreadable'=1;;;0\nUNKNOWN: no process could be read\n", "1 process unreadable: 1 gone\n", 3},
     "one pid, no maps")
+end)
+
+-- A capture tree in dir: 120 (edge 120's files, writable+executable memory among them, with the status
+-- of the live capture so that the process is there) and 4804 (the live capture: no findings), less the
+-- files of 120 named in remove.
+local function damaged_capture(dir, remove)
+  T.sh(format("cp -r %s %s/120 && cp -r %s %s/4804 && cp %s %s/120/status && chmod -R u+w %s",
+    T.q(edge .. "/120"), T.q(dir), T.q(T.fixtures .. "/live-capture/proc/4804"), T.q(dir),
+    T.q(T.fixtures .. "/live-capture/proc/4804/status"), T.q(dir), T.q(dir)))
+  for _, name in ipairs(remove) do assert(os.remove(dir .. "/120/" .. name)) end
+end
+
+T.test("all on a capture missing a process's maps: counted unreadable (other), never taken for gone", function()
+  local tmp, cleanup <close> = T.tempdir()
+  damaged_capture(tmp, {"maps"})
+  local out, err, status = run(tmp, "wx.lua all")
+  T.eq({out, err, status}, {"MEMSCRIPT OK - no findings in 1 process | 'findings'=0;;;0 'processes'=1;;;0 "
+    .. "'unreadable'=1;;;0\n", "1 process unreadable: 1 other (" .. tmp .. "/120/maps: No such file or directory)\n",
+    0}, "maps missing, status there")
+  -- without its status as well, nothing says the process was there: gone
+  assert(os.remove(tmp .. "/120/status"))
+  out, err, status = run(tmp, "wx.lua all")
+  T.eq({out, err, status}, {"MEMSCRIPT OK - no findings in 1 process | 'findings'=0;;;0 'processes'=1;;;0 "
+    .. "'unreadable'=1;;;0\n", "1 process unreadable: 1 gone\n", 0}, "maps and status missing")
+end)
+
+T.test("all on a capture missing a process's smaps: maps is enough, its findings stand", function()
+  local tmp, cleanup <close> = T.tempdir()
+  damaged_capture(tmp, {"smaps"})
+  local out, err, status = run(tmp, "-f csv wx.lua all")
+  T.eq({err, status}, {"", 2}, "stderr and exit status")
+  T.eq(csv_rows(out), {
+    row(120, "wxcap", "anonymous executable", "00007fe89d603000", "r-xp", ""),
+    -- without smaps no VmFlags: the grows-down mapping is anonymous executable, not a stack
+    row(120, "wxcap", "anonymous executable", "00007fe89d7f1000", "r-xp", ""),
+    row(120, "wxcap", "deleted executable", "00007fe89d7f3000", "r-xs", "/memfd:payload (deleted)"),
+    row(120, "wxcap", "deleted executable", "00007fe89d7f5000", "r-xp", "/tmp/edgecap/plugin.so (deleted)"),
+    row(120, "wxcap", "writable+executable", "00007ffc389f9000", "rwxp", "[stack]"),
+    row(120, "wxcap", "executable stack", "00007ffc389f9000", "rwxp", "[stack]"),
+  }, "the findings of maps")
 end)
 
 T.test("a PID that cannot be read: UNKNOWN (3) naming the file, the readable ones still checked", function()

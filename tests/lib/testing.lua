@@ -202,6 +202,48 @@ function M.json(text)
   return M.integers(require("cjson").decode(text))
 end
 
+-- CSV text (RFC 4180: records end with CRLF, a quoted field may hold commas, line breaks and doubled
+-- quotes) as an array of records, each an array of field strings; an error for anything else.
+function M.csv(text)
+  local records, i, n = {}, 1, #text
+  if n > 0 and text:sub(-2) ~= "\r\n" then error("CSV text does not end with CRLF: " .. show(text), 2) end
+  while i <= n do
+    local record = {}
+    while true do
+      local field
+      if text:sub(i, i) == '"' then
+        local parts = {}
+        i = i + 1
+        while true do
+          local q = text:find('"', i, true)
+          if not q then error("unterminated quoted field in " .. show(text), 2) end
+          parts[#parts + 1] = text:sub(i, q - 1)
+          if text:sub(q + 1, q + 1) ~= '"' then i = q + 1; break end
+          parts[#parts + 1] = '"'
+          i = q + 2
+        end
+        field = concat(parts)
+      else
+        local stop = text:find("[,\r]", i) or n + 1
+        field = text:sub(i, stop - 1)
+        if field:find('["\n]') then error("quote or line break in an unquoted field: " .. show(field), 2) end
+        i = stop
+      end
+      record[#record + 1] = field
+      if text:sub(i, i) == "," then
+        i = i + 1
+      elseif text:sub(i, i + 1) == "\r\n" then
+        i = i + 2
+        break
+      else
+        error(format("expected ',' or CRLF at byte %d of %s", i, show(text)), 2)
+      end
+    end
+    records[#records + 1] = record
+  end
+  return records
+end
+
 -- Quotes a string for the shell.
 function M.q(s)
   return "'" .. tostring(s):gsub("'", "'\\''") .. "'"
