@@ -1,29 +1,34 @@
 -- meminfo.lua: the system's memory from /proc/meminfo, each line explained
 -- usage: memscript meminfo.lua [options]
 --
--- A chosen set of /proc/meminfo keys, in groups: totals and the page cache, the anonymous/file split of
--- the LRU lists, swap, huge pages. A key this kernel did not print is shown as absent ("-" in a table,
--- null in JSON, an empty field in CSV), never as 0: 0 would claim the kernel counted nothing. Rows whose
--- name is a formula (SwapTotal-SwapFree) are computed here; they are absent when a key they need is.
+-- Every line of /proc/meminfo. First a fixed set of rows, in groups: totals and the page cache, the
+-- anonymous/file split of the LRU lists, swap, huge pages. A key of that set this kernel did not print
+-- is shown as absent ("-" in a table, null in JSON, an empty field in CSV), never as 0: 0 would claim
+-- the kernel counted nothing. Rows whose name is a formula (SwapTotal-SwapFree) are computed here; they
+-- are absent when a key they need is. Then every other key the kernel printed, in the kernel's order,
+-- with its meaning; a key not described here (a newer kernel's) is still shown, and says so.
 
 local proc = proc or require "memscript"
 local output = require "memscript.output"
 local units = require "memscript.units"
 local sys = require "memscript.sys"
 
-local format, mtype = string.format, math.type
-local io, os, ipairs = io, os, ipairs
+local format, find, sort, mtype = string.format, string.find, table.sort, math.type
+local io, os, ipairs, pairs, type = io, os, ipairs, pairs, type
 local arg = arg
 
 local USAGE = [[
 usage: memscript meminfo.lua [options]
-The system's memory from /proc/meminfo, one line per key with what it means: MemTotal, MemFree,
+The system's memory from /proc/meminfo, one line per key with what it means: first MemTotal, MemFree,
 MemAvailable, buffers and cache, the Active/Inactive split of anonymous and file-backed pages, swap,
-and huge pages. Sizes are bytes (human units in a table on a terminal); HugePages_* are counts of
-pages, shown as "N pages". A key the kernel did not print is shown as "-", never as 0.
+and huge pages, then every other key the kernel printed (Shmem, Slab, AnonPages, Committed_AS, ...),
+in the kernel's order. Sizes are bytes (human units in a table on a terminal); HugePages_* are counts
+of pages, shown as "N pages". A key of the first group the kernel did not print is shown as "-",
+never as 0.
   -h, --help   show this help
 Output format: memscript's -f option. JSON and CSV rows are {key, value, unit, meaning}, unit "bytes"
-or "pages", value null (JSON) or empty (CSV) for an absent key.
+or "pages" ("count" or "text" for a key without a kB unit that is not described here), value null
+(JSON) or empty (CSV) for an absent key.
 Exit status: 0; 3 (UNKNOWN) on a usage error or when /proc/meminfo cannot be read.
 ]]
 
@@ -82,6 +87,101 @@ local ROWS = {
   {"Hugetlb", "memory in huge pages of every size (Linux 4.16+)"},
 }
 
+-- The meanings of the other keys, from the kernel's Documentation/filesystems/proc.rst (section
+-- "meminfo") and proc(5). Which keys a kernel prints, and in what order, is read from its meminfo.
+local MEANINGS = {
+  SwapCached = "memory swapped out, swapped back in and still in the swap file: no I/O to swap it out again",
+  Unevictable = "user-space memory that cannot be reclaimed: mlocked pages, ramfs pages, secret memfd pages",
+  Mlocked = "memory locked with mlock()",
+  HighTotal = "highmem: memory above ~860 MB, for user space and the page cache, slower for the kernel to reach",
+  HighFree = "highmem not in use",
+  LowTotal = "lowmem: memory the kernel can also use for its own data structures (the Slab comes from it)",
+  LowFree = "lowmem not in use",
+  Zswap = "memory used by the zswap backend (compressed size)",
+  Zswapped = "anonymous memory stored in zswap (original size)",
+  Dirty = "memory waiting to be written back to disk",
+  Writeback = "memory being written back to disk now",
+  AnonPages = "non-file-backed pages mapped into user-space page tables",
+  Mapped = "files mapped into memory with mmap(2), such as libraries",
+  Shmem = "shared memory (shmem) and tmpfs",
+  KReclaimable = "kernel allocations reclaimed under memory pressure: SReclaimable and others with a shrinker",
+  Slab = "in-kernel data structures cache",
+  SReclaimable = "the part of Slab that might be reclaimed, such as caches",
+  SUnreclaim = "the part of Slab that cannot be reclaimed under memory pressure",
+  KernelStack = "the kernel stacks of all tasks",
+  PageTables = "user-space page tables",
+  SecPageTables = "secondary page tables: KVM MMU and IOMMU allocations on x86 and arm64",
+  NFS_Unstable = "always 0; counted NFS pages written to the server but not yet committed to stable storage",
+  Bounce = "memory used for block-device bounce buffers",
+  WritebackTmp = "memory used by FUSE for temporary writeback buffers",
+  CommitLimit = "what can be allocated under strict overcommit (vm.overcommit_memory 2): "
+    .. "(RAM - huge pages) * overcommit_ratio / 100 + swap",
+  Committed_AS = "memory allocated by processes, touched or not; strict overcommit keeps it under CommitLimit",
+  VmallocTotal = "size of the vmalloc virtual address space",
+  VmallocUsed = "vmalloc space in use",
+  VmallocChunk = "largest free contiguous block of vmalloc space (0 since Linux 4.4: no longer computed)",
+  Percpu = "memory backing per-CPU allocations (the allocator's metadata not counted)",
+  EarlyMemtestBad = "RAM the early memtest found corrupted (the line is absent when memtest did not run)",
+  HardwareCorrupted = "RAM the kernel identifies as corrupted",
+  LazyFree = "memory marked with madvise(2) MADV_FREE",
+  AnonHugePages = "non-file-backed huge pages mapped into user-space page tables",
+  ShmemHugePages = "shared memory (shmem) and tmpfs allocated with huge pages",
+  ShmemPmdMapped = "shared memory mapped into user space with huge pages",
+  FileHugePages = "file system data (page cache) allocated with huge pages",
+  FilePmdMapped = "page cache mapped into user space with huge pages",
+  CmaTotal = "memory reserved for the Contiguous Memory Allocator (CMA)",
+  CmaFree = "free memory left in the CMA reserves",
+  Unaccepted = "memory the guest has not accepted yet",
+  Balloon = "memory returned to the host by a VM balloon driver",
+  DirectMap4k = "RAM the kernel's identity mapping maps with 4 kB pages",
+  DirectMap4M = "RAM the kernel's identity mapping maps with 4 MB pages",
+  DirectMap2M = "RAM the kernel's identity mapping maps with 2 MB pages",
+  DirectMap1G = "RAM the kernel's identity mapping maps with 1 GB pages",
+}
+
+local NOT_DESCRIBED = "(printed by this kernel, not described here)"
+
+-- The keys of meminfo text in the order the kernel printed them, and which of them carry a kB unit.
+local function kernel_order(text)
+  local keys, in_kb = {}, {}
+  for line in text:gmatch("[^\n]+") do
+    local key, rest = line:match("^([^:]+):(.*)$")
+    if key then
+      keys[#keys + 1] = key
+      in_kb[key] = find(rest, "kB%s*$") ~= nil
+    end
+  end
+  return keys, in_kb
+end
+
+-- The rows of the keys ROWS does not show, in the kernel's order (from `text`, the file read again after
+-- `mi`); a key of `mi` that `text` lacks (the file changed between the reads) comes last, by name.
+local function other_rows(mi, text)
+  local shown = {}
+  for _, spec in ipairs(ROWS) do shown[spec[1]] = true end
+  local keys, in_kb = kernel_order(text)
+  local rest = {}
+  for key in pairs(mi) do
+    if in_kb[key] == nil then rest[#rest + 1] = key end
+  end
+  sort(rest)
+  for _, key in ipairs(rest) do keys[#keys + 1] = key end
+  local rows = {}
+  for _, key in ipairs(keys) do
+    local value = mi[key]
+    if value ~= nil and not shown[key] then
+      shown[key] = true
+      local unit
+      if type(value) ~= "number" then unit = "text"
+      elseif in_kb[key] then unit = "bytes"
+      elseif find(key, "^HugePages_") then unit = "pages"
+      else unit = "count" end
+      rows[#rows + 1] = {key = key, value = value, unit = unit, meaning = MEANINGS[key] or NOT_DESCRIBED}
+    end
+  end
+  return rows
+end
+
 local function main(words)
   for _, word in ipairs(words) do
     if word == "-h" or word == "--help" then
@@ -90,8 +190,11 @@ local function main(words)
     end
     usage_error(format("unknown argument '%s'", word))
   end
+  output.check_format("meminfo.lua", USAGE)
   local mi, msg = proc.meminfo()
-  if not mi then
+  local text
+  if mi then text, msg = proc.read("meminfo") end
+  if not mi or not text then
     io.stderr:write("memscript: ", msg, "\n")
     return 3
   end
@@ -101,11 +204,13 @@ local function main(words)
     if spec.value then value = spec.value(mi) else value = mi[spec[1]] end
     rows[i] = {key = spec[1], value = value, unit = spec.unit or "bytes", meaning = spec[2]}
   end
+  for _, row in ipairs(other_rows(mi, text)) do rows[#rows + 1] = row end
   if output.format() == "table" then
     -- Counts and sizes share the Value column, so sizes are formatted here: human units on a terminal.
     local human = sys.isatty(1)
     local function text(row)
       if row.value == nil then return nil end
+      if type(row.value) ~= "number" then return row.value end
       if row.unit == "bytes" and human then return units.format(row.value) end
       local exact = mtype(row.value) == "integer" and format("%d", row.value) or format("%.17g", row.value)
       return row.unit == "pages" and (exact .. " pages") or exact

@@ -47,6 +47,56 @@ local function expected(kb)
   return out
 end
 
+-- The fixed rows followed by more keys, in that order.
+local function after_fixed(keys)
+  local out = {}
+  for i, key in ipairs(ORDER) do out[i] = key end
+  for _, key in ipairs(keys) do out[#out + 1] = key end
+  return out
+end
+
+local NOT_DESCRIBED = "(printed by this kernel, not described here)"
+
+-- A meminfo file read here: its keys in order and their values (a kB figure times 1024, bytes).
+local function parse_meminfo(text)
+  local keys, values = {}, {}
+  for line in text:gmatch("[^\n]+") do
+    local key, n, unit = line:match("^([^:]+):%s*(%d+)%s*(%S*)%s*$")
+    T.ok(key ~= nil, "a line of the file: " .. line)
+    keys[#keys + 1] = key
+    values[key] = math.tointeger(tonumber(n)) * (unit == "kB" and KB or 1)
+  end
+  return keys, values
+end
+
+-- Every key of the meminfo text appears exactly once in meminfo.lua's JSON rows, with its exact value
+-- (only the keys in `still`, when given); the rows are the fixed ones, then the file's other keys in
+-- the file's order, each with a meaning; no other row.
+local function every_key_once(root, text, still)
+  local out, err, status = run(root, "-f json meminfo.lua")
+  T.eq(status, 0, "exit status (stderr: " .. err .. ")")
+  local rows = normalize(cjson.decode(out))
+  local count, values = {}, {}
+  for _, r in ipairs(rows) do
+    count[r.key] = (count[r.key] or 0) + 1
+    values[r.key] = r.value
+    T.ok(type(r.meaning) == "string" and #r.meaning > 0, "meaning of " .. r.key)
+  end
+  local keys, direct = parse_meminfo(text)
+  T.ok(#keys > 0, "the file has keys")
+  local fixed, rest = {}, {}
+  for _, key in ipairs(ORDER) do fixed[key] = true end
+  for _, key in ipairs(keys) do
+    T.eq(count[key], 1, "rows of " .. key)
+    if still == nil or still[key] then T.eq(values[key], direct[key], "value of " .. key) end
+    if not fixed[key] then rest[#rest + 1] = key end
+  end
+  local order = {}
+  for i, r in ipairs(rows) do order[i] = r.key end
+  T.eq(order, after_fixed(rest), "rows: the fixed ones, then the file's other keys in its order")
+  return rows
+end
+
 T.test("the header lines are what memscript --list prints", function()
   local out = run(nil, "--list")
   T.contains(out, "meminfo.lua    the system's memory from /proc/meminfo, each line explained\n"
@@ -66,7 +116,11 @@ T.test("procfs capture: every value; MemAvailable and Hugetlb, not in that file,
   local out, err, status = run(T.fixtures .. "/procfs/proc", "-f json meminfo.lua")
   T.eq(status, 0, "exit status (stderr: " .. err .. ")")
   local values, order = values_of(out)
-  T.eq(order, ORDER, "rows")
+  T.eq(order, after_fixed({"SwapCached", "Unevictable", "Mlocked", "Zswap", "Zswapped", "Dirty",
+    "Writeback", "AnonPages", "Mapped", "Shmem", "Slab", "SReclaimable", "SUnreclaim", "KernelStack",
+    "PageTables", "NFS_Unstable", "Bounce", "WritebackTmp", "CommitLimit", "Committed_AS", "VmallocTotal",
+    "VmallocUsed", "VmallocChunk", "Percpu", "HardwareCorrupted", "AnonHugePages", "DirectMap4k",
+    "DirectMap2M"}), "rows")
   T.eq(values, expected({
     MemTotal = 15666184, MemFree = 440324, MemAvailable = false, Buffers = 1020128, Cached = 12007640,
     ["Buffers+Cached+SReclaimable"] = 1020128 + 12007640 + 1738124,
@@ -76,7 +130,15 @@ T.test("procfs capture: every value; MemAvailable and Hugetlb, not in that file,
     SwapTotal = 0, SwapFree = 0, ["SwapTotal-SwapFree"] = 0,
     HugePages_Total = 0, HugePages_Free = 0, HugePages_Rsvd = 0, HugePages_Surp = 0,
     Hugepagesize = 2048, Hugetlb = false,
+    SwapCached = 0, Unevictable = 0, Mlocked = 0, Zswap = 22414, Zswapped = 10502, Dirty = 768,
+    Writeback = 0, AnonPages = 266216, Mapped = 44204, Shmem = 1308, Slab = 1807264, SReclaimable = 1738124,
+    SUnreclaim = 69140, KernelStack = 1616, PageTables = 5288, NFS_Unstable = 0, Bounce = 0,
+    WritebackTmp = 0, CommitLimit = 7833092, Committed_AS = 530844, VmallocTotal = 34359738367,
+    VmallocUsed = 36596, VmallocChunk = 34359637840, Percpu = 26176, HardwareCorrupted = 0,
+    AnonHugePages = 12288, DirectMap4k = 91136, DirectMap2M = 16039936,
   }), "values")
+  T.contains(out, '{"key":"Committed_AS","value":543584256,"unit":"bytes","meaning":"memory allocated by '
+    .. 'processes, touched or not; strict overcommit keeps it under CommitLimit"}', "a kernel key explained")
   T.contains(out, '{"key":"MemAvailable","value":null,"unit":"bytes",', "null in the JSON text")
   T.contains(out, '{"key":"MemTotal","value":16042172416,"unit":"bytes",', "exact integer in the JSON text")
 end)
@@ -92,7 +154,55 @@ T.test("live capture: every value, Hugetlb present", function()
     SwapTotal = 0, SwapFree = 0, ["SwapTotal-SwapFree"] = 0,
     HugePages_Total = 0, HugePages_Free = 0, HugePages_Rsvd = 0, HugePages_Surp = 0,
     Hugepagesize = 2048, Hugetlb = 0,
+    SwapCached = 0, Unevictable = 13388, Mlocked = 12480, Zswap = 0, Zswapped = 0, Dirty = 160,
+    Writeback = 0, AnonPages = 11296, Mapped = 10828, Shmem = 8872, KReclaimable = 51352, Slab = 73116,
+    SReclaimable = 51352, SUnreclaim = 21764, KernelStack = 1396, PageTables = 2196, SecPageTables = 0,
+    NFS_Unstable = 0, Bounce = 0, WritebackTmp = 0, CommitLimit = 12342040, Committed_AS = 56180,
+    VmallocTotal = 34359738367, VmallocUsed = 14156, VmallocChunk = 0, Percpu = 688, AnonHugePages = 0,
+    ShmemHugePages = 0, ShmemPmdMapped = 0, FileHugePages = 0, FilePmdMapped = 0, Balloon = 0,
+    DirectMap4k = 28672, DirectMap2M = 2068480, DirectMap1G = 25165824,
   }), "values")
+end)
+
+T.test("every key of the fixtures' meminfo exactly once, with its exact value, in the kernel's order", function()
+  for _, tree in ipairs({"procfs", "live-capture"}) do
+    local root = T.fixtures .. "/" .. tree .. "/proc"
+    local rows = every_key_once(root, T.read(root .. "/meminfo"))
+    for _, r in ipairs(rows) do
+      T.ok(r.meaning ~= NOT_DESCRIBED, tree .. ": " .. r.key .. " is explained")
+    end
+  end
+end)
+
+T.test("this machine: every key of /proc/meminfo exactly once; the values that hold still equal", function()
+  every_key_once(nil, T.read("/proc/meminfo"),
+    {MemTotal = true, SwapTotal = true, Hugepagesize = true, HugePages_Total = true, VmallocTotal = true})
+end)
+
+T.test("crafted: a key not described here is shown with its value and says so; absent keys are not rows", function()
+  local tmp, cleanup <close> = T.tempdir()
+  local text = concat({"MemTotal:        1000 kB", "Shmem:              8 kB", "FutureKey:  12 kB",
+    "FutureCount:        7", "HugePages_Total:      2", ""}, "\n")
+  T.write(tmp .. "/meminfo", text)
+  local out, err, status = run(tmp, "-f json meminfo.lua")
+  T.eq(status, 0, "exit status (stderr: " .. err .. ")")
+  local rows = normalize(cjson.decode(out))
+  local by_key = {}
+  for _, r in ipairs(rows) do by_key[r.key] = r end
+  T.eq(by_key.FutureKey, {key = "FutureKey", value = 12 * KB, unit = "bytes", meaning = NOT_DESCRIBED},
+    "FutureKey")
+  T.eq(by_key.FutureCount, {key = "FutureCount", value = 7, unit = "count", meaning = NOT_DESCRIBED},
+    "a key without a unit")
+  T.eq(by_key.Shmem.value, 8 * KB, "Shmem")
+  T.eq({by_key.Slab, by_key.Committed_AS, by_key.DirectMap4k}, {}, "keys the file lacks are not rows")
+  T.eq(rows[#rows - 2].key, "Shmem", "the other keys after the fixed rows, in the file's order")
+  T.eq({rows[#rows - 1].key, rows[#rows].key}, {"FutureKey", "FutureCount"}, "order")
+  every_key_once(tmp, text)
+  local table_text = run(tmp, "meminfo.lua")
+  T.ok(table_text:find("\nFutureKey  +12288  %(printed by this kernel, not described here%)\n"), table_text)
+  T.ok(table_text:find("\nFutureCount  +7  %(printed by this kernel, not described here%)\n"), table_text)
+  T.contains(run(tmp, "-f csv meminfo.lua"),
+    '\r\nFutureKey,12288,bytes,"(printed by this kernel, not described here)"\r\n', "CSV")
 end)
 
 T.test("seed lines: only the Active/Inactive split present, every other line '-', never 0", function()
@@ -139,6 +249,13 @@ T.test("crafted: swap in use, huge pages in use, SReclaimable missing counts as 
   local text = run(tmp, "meminfo.lua")
   T.ok(text:find("\nHugePages_Total  +8 pages  pages in the hugetlb pool, each Hugepagesize\n"), text)
   T.ok(text:find("\nSwapTotal%-SwapFree  +256000  swap space in use\n"), text)
+end)
+
+T.test("-f prom is refused before anything is read: exit 3, nothing on stdout", function()
+  local out, err, status = run(T.fixtures .. "/edge/proc", "-f prom meminfo.lua")
+  T.eq({out, status}, {"", 3}, "stdout and status")
+  T.ok(err:find("^memscript: meminfo%.lua prints a table, JSON or CSV, not 'prom'\nusage: memscript meminfo%.lua"),
+    err)
 end)
 
 T.test("a proc root without meminfo: the reader's message, exit 3", function()
