@@ -843,6 +843,10 @@ int host_main(int argc, char **argv)
 	run.status = STATUS_UNKNOWN;
 	if (parse_options(argc, argv, &run.opts) != 0)
 		return STATUS_UNKNOWN;
+	if (run.opts.count > 0 && run.opts.interval <= 0) {
+		fprintf(stderr, "%s: --count counts the runs of watch mode: give --interval too\n%s", progname, usage_text);
+		return STATUS_UNKNOWN;
+	}
 	/* Whatever the parent set, a closed pipe on stdout ends memscript quietly, as it does cat. */
 	signal(SIGPIPE, SIG_DFL);
 	L = guard_newstate(run.opts.max_memory);

@@ -15,6 +15,12 @@ T.test("--interval with --count runs a script that many times, numbering the run
   T.eq({ out, err, status }, { "1\tx\n2\tx\n3\tx\n", "", 0 }, "stdout, stderr, status")
 end)
 
+T.test("--count without --interval is a usage error, not a single run", function()
+  local out, err, status = memscript("--count 2 -e 'print(1)'")
+  T.eq({ out, status }, { "", 3 }, "stdout and status")
+  T.ok(err:find("^memscript: %-%-count counts the runs of watch mode: give %-%-interval too\nusage: "), err)
+end)
+
 T.test("--interval spaces the runs from one start to the next", function()
   local out = memscript("--interval 0.2 --count 3 -e " ..
     T.q('print(string.format("%.3f", require("memscript.sys").monotonic()))'))
