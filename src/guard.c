@@ -23,9 +23,10 @@ static volatile sig_atomic_t timed_out;
 static lua_State *volatile guarded_state;
 
 /*
- * User code always runs with a count hook that looks at the flags every PATROL_COUNT instructions.
- * Hooks belong to each Lua thread and a coroutine starts with its creator's, so a coroutine
- * carries the patrol too: a signal handler can arm only the main thread's hook.
+ * A signal handler can arm the hook of the main thread only, and hooks belong to each Lua thread:
+ * so every coroutine is made with a count hook that looks at the flags every PATROL_COUNT
+ * instructions (guard_patrol_coroutines). The main thread runs unhooked until a signal comes: a
+ * hook makes the interpreter trace every instruction, doubling the time of a plain Lua loop.
  */
 #define PATROL_COUNT 1000
 
@@ -111,12 +112,14 @@ static void stop_hook(lua_State *L, lua_Debug *ar)
 		/* A coroutine raises it and leaves the flag, so the main thread stops too. */
 		if (L == guarded_state) {
 			interrupted = 0;
-			lua_sethook(L, stop_hook, LUA_MASKCOUNT, PATROL_COUNT);
+			lua_sethook(L, NULL, 0, 0);
 		}
 		luaL_error(L, "interrupted!");
 	}
-	/* Armed for a Ctrl-C that another thread has taken care of: back to the patrol. */
-	if (lua_gethookcount(L) != PATROL_COUNT)
+	/* Armed for a Ctrl-C that was taken care of: back to no hook (main) or the patrol (coroutine). */
+	if (L == guarded_state)
+		lua_sethook(L, NULL, 0, 0);
+	else if (lua_gethookcount(L) != PATROL_COUNT)
 		lua_sethook(L, stop_hook, LUA_MASKCOUNT, PATROL_COUNT);
 }
 
@@ -228,9 +231,54 @@ int guard_sleep(double seconds)
 	return nanosleep(&ts, NULL) == 0 && !ever_interrupted && !timed_out;
 }
 
+/*
+ * coroutine.create and coroutine.wrap, patrolled (upvalue 1: Lua's own function): the new thread
+ * copies the hook of the thread that creates it, so the patrol is set on the creator for the
+ * creation only. A hook of the script's own (debug.sethook) is inherited as it would be.
+ */
+static int patrolled_create(lua_State *L)
+{
+	lua_Hook hook = lua_gethook(L);
+	int mask = lua_gethookmask(L), count = lua_gethookcount(L);
+	int patrol = hook == NULL || hook == stop_hook;
+	int status;
+
+	luaL_checktype(L, 1, LUA_TFUNCTION); /* raised here, the message names this function */
+	if (patrol)
+		lua_sethook(L, stop_hook, LUA_MASKCOUNT, PATROL_COUNT);
+	lua_pushvalue(L, lua_upvalueindex(1));
+	lua_insert(L, 1);
+	status = lua_pcall(L, lua_gettop(L) - 1, LUA_MULTRET, 0);
+	if (patrol) {
+		lua_sethook(L, hook, mask, count);
+		/* A signal that armed this thread while it was patrolled must not be lost. */
+		if ((timed_out || interrupted) && L == guarded_state)
+			lua_sethook(L, stop_hook, LUA_MASKCALL | LUA_MASKRET | LUA_MASKLINE | LUA_MASKCOUNT, 1);
+	}
+	if (status != LUA_OK)
+		return lua_error(L);
+	return lua_gettop(L);
+}
+
+void guard_patrol_coroutines(lua_State *L)
+{
+	static const char *const names[] = {"create", "wrap"};
+	size_t i;
+
+	if (lua_getglobal(L, "coroutine") != LUA_TTABLE) {
+		lua_pop(L, 1);
+		return;
+	}
+	for (i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
+		lua_getfield(L, -1, names[i]);
+		lua_pushcclosure(L, patrolled_create, 1);
+		lua_setfield(L, -2, names[i]);
+	}
+	lua_pop(L, 1);
+}
+
 void guard_enter(lua_State *L)
 {
-	lua_sethook(L, stop_hook, LUA_MASKCOUNT, PATROL_COUNT);
 	guarded_state = L;
 	ever_interrupted = 0;
 	install_sigint();
@@ -242,7 +290,7 @@ void guard_leave(lua_State *L)
 {
 	guarded_state = NULL;
 	interrupted = 0;
-	/* Host code runs unhooked; a Ctrl-C that came as the call returned must not stop the next call. */
+	/* A Ctrl-C that came as the call returned must not stop the next call's first line. */
 	if (lua_gethook(L) == stop_hook && !timed_out)
 		lua_sethook(L, NULL, 0, 0);
 }

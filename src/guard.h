@@ -12,6 +12,12 @@ lua_State *guard_newstate(size_t max_bytes);
 /* Stops user code once seconds have passed from now (0: never). Call once, before running it. */
 void guard_set_timeout(double seconds);
 
+/*
+ * Replaces coroutine.create and coroutine.wrap with versions whose coroutines the deadline and
+ * Ctrl-C reach too. Call once, after the standard libraries are opened.
+ */
+void guard_patrol_coroutines(lua_State *L);
+
 /* Around every call into user code: Ctrl-C and the deadline interrupt it only in between. */
 void guard_enter(lua_State *L);
 void guard_leave(lua_State *L);

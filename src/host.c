@@ -794,6 +794,7 @@ static int host_protected_main(lua_State *L)
 	luaL_checkversion(L);
 	guard_catch_idle_interrupts(o->interval > 0);
 	luaL_openlibs(L);
+	guard_patrol_coroutines(L);
 	lua_getglobal(L, "require");
 	lua_setfield(L, LUA_REGISTRYINDEX, REQUIRE_KEY);
 	current_options = o;

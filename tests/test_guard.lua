@@ -30,6 +30,7 @@ end)
 
 T.test("--timeout stops an endless loop inside a coroutine, even one resumed under pcall", function()
   for _, code in ipairs({ 'coroutine.wrap(function() while true do end end)()',
+      'coroutine.wrap(function() coroutine.wrap(function() while true do end end)() end)()',
       'local co = coroutine.create(function() while true do end end) ' ..
       'while true do print(coroutine.resume(co)) co = coroutine.create(function() while true do end end) end' }) do
     local out, err, status = memscript("--timeout 0.3 -e " .. T.q(code))
@@ -37,6 +38,17 @@ T.test("--timeout stops an endless loop inside a coroutine, even one resumed und
     T.contains(err, "timeout: the script ran longer than 0.3 seconds (--timeout)", "stderr")
     T.ok(out == "" or out:find("^false\t[^\n]*timeout[^\n]*\n$"), "at most one resume returned: " .. T.show(out))
   end
+end)
+
+T.test("coroutine.create and wrap behave as Lua's own, errors naming them", function()
+  local code = 'local co = coroutine.wrap(function(a) local b = coroutine.yield(a + 1) return b * 2 end) ' ..
+    'print(co(1), co(5)) print(pcall(coroutine.create, 42)) print(pcall(coroutine.wrap)) ' ..
+    'print(pcall(coroutine.wrap(function() error("x") end)))'
+  local out, err, status = memscript("-e " .. T.q(code))
+  T.eq({ out, err, status }, { "2\t10\n" ..
+    "false\tbad argument #1 to 'coroutine.create' (function expected, got number)\n" ..
+    "false\tbad argument #1 to 'coroutine.wrap' (function expected, got no value)\n" ..
+    "false\t(command line):1: x\n", "", 0 }, "stdout, stderr, status")
 end)
 
 T.test("--timeout ends a script stuck inside one call into C a second after the deadline", function()
