@@ -1,8 +1,8 @@
-# Turns lua/*.lua (Lua chunks) and docs/*.md (text, for help()) into a C file of byte arrays.
+# Turns lua/memscript/*.lua (Lua chunks) and docs/*.md (text, for help()) into a C file of byte arrays.
 # Run as: cmake -DOUTPUT=file.c -DMODULES="a.lua|b.lua" -DDOCS="api.md" -P embed_lua.cmake
 string(REPLACE "|" ";" MODULES "${MODULES}")
 string(REPLACE "|" ";" DOCS "${DOCS}")
-set(body "/* Generated from lua/ by cmake/embed_lua.cmake; do not edit. */\n#include <stddef.h>\n#include \"preload.h\"\n\n")
+set(body "/* Generated from lua/memscript/ by cmake/embed_lua.cmake; do not edit. */\n#include <stddef.h>\n#include \"bind/preload.h\"\n\n")
 set(table "const struct embedded_module embedded_modules[] = {\n")
 set(index 0)
 set(items)

@@ -3,7 +3,7 @@
 #include <stdint.h>
 #include <string.h>
 
-#include "archive_tree.h"
+#include "source/archive_tree.h"
 #include "fuzz_util.h"
 
 /* A file's bytes are NUL-terminated one past their length, as procfile's are. */

@@ -4,7 +4,7 @@
 #include <string.h>
 
 #include "fuzz_util.h"
-#include "keyval_parse.h"
+#include "core/keyval_parse.h"
 
 static int is_blank(char c)
 {

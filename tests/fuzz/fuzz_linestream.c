@@ -8,7 +8,7 @@
 #include <unistd.h>
 
 #include "fuzz_util.h"
-#include "linestream.h"
+#include "source/linestream.h"
 
 static long count_lines(const char *bytes, size_t len)
 {

@@ -18,8 +18,8 @@
 #include <lua.h>
 
 #include "fuzz_util.h"
-#include "lproc.h"
-#include "maps_parse.h"
+#include "bind/lproc.h"
+#include "core/maps_parse.h"
 
 /* The files of process 1 in the tree; all are symbolic links to the one memfd. */
 static const char *const pid_files[] = {

@@ -4,7 +4,7 @@
 #include <string.h>
 
 #include "fuzz_util.h"
-#include "maps_parse.h"
+#include "core/maps_parse.h"
 
 static int within(const char *p, size_t n, const char *line, size_t len)
 {

@@ -4,7 +4,7 @@
 #include <string.h>
 
 #include "fuzz_util.h"
-#include "numparse.h"
+#include "core/numparse.h"
 
 static int dec_value(char c)
 {

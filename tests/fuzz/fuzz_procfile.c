@@ -7,7 +7,7 @@
 #include <unistd.h>
 
 #include "fuzz_util.h"
-#include "procfile.h"
+#include "source/procfile.h"
 
 /*
  * All of the data is written to the pipe before it is read, so it must fit: a write that does

@@ -1,5 +1,5 @@
 /* archive_tree.c: libarchive reads the archive once; lookups are a binary search over its paths. */
-#include "archive_tree.h"
+#include "source/archive_tree.h"
 
 #include <archive.h>
 #include <archive_entry.h>

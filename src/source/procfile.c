@@ -1,5 +1,5 @@
 /* procfile.c: one read loop for every /proc file memscript reads whole. */
-#include "procfile.h"
+#include "source/procfile.h"
 
 #include <errno.h>
 #include <fcntl.h>

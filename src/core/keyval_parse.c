@@ -1,9 +1,9 @@
 /* keyval_parse.c: classifies one "Key: value" line by the shape of its value, never by its key. */
-#include "keyval_parse.h"
+#include "core/keyval_parse.h"
 
 #include <string.h>
 
-#include "numparse.h"
+#include "core/numparse.h"
 
 static int is_blank(char c)
 {

@@ -1,5 +1,5 @@
 /* linestream.c: a reader thread fills fixed chunks; the caller takes whole lines out of them. */
-#include "linestream.h"
+#include "source/linestream.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -9,7 +9,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "procfile.h"
+#include "source/procfile.h"
 
 /*
  * A read(2) of a seq_file such as smaps returns at most about one page, whatever the buffer, so

@@ -1,7 +1,7 @@
 /* maps_parse.c: one pass over a mapping header line, columns separated by one or more spaces. */
-#include "maps_parse.h"
+#include "core/maps_parse.h"
 
-#include "numparse.h"
+#include "core/numparse.h"
 
 static int is_hex(char c)
 {

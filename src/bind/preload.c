@@ -1,12 +1,12 @@
 /* preload.c: package.preload entries for the embedded lua/ modules and the linked C modules. */
-#include "preload.h"
+#include "bind/preload.h"
 
 #include <lauxlib.h>
 #include <lua.h>
 #include <lualib.h>
 
-#include "lproc.h"
-#include "lsys.h"
+#include "bind/lproc.h"
+#include "bind/lsys.h"
 
 int luaopen_lpeg(lua_State *L);
 int luaopen_cjson(lua_State *L);

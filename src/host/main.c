@@ -1,5 +1,5 @@
 /* main.c: the memscript executable. */
-#include "host.h"
+#include "host/host.h"
 
 int main(int argc, char **argv)
 {

@@ -1,5 +1,5 @@
 /* guard.c: the capped allocator and the hook that interrupts user code on Ctrl-C or a deadline. */
-#include "guard.h"
+#include "host/guard.h"
 
 #include <signal.h>
 #include <stdio.h>

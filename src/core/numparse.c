@@ -1,5 +1,5 @@
 /* numparse.c: decimal and hex parsing that detects overflow instead of wrapping. */
-#include "numparse.h"
+#include "core/numparse.h"
 
 enum num_status num_parse_dec(const char **pos, const char *end, uint64_t *out)
 {

@@ -1,5 +1,5 @@
 /* host.c: the memscript command line, following the standalone lua interpreter (lua.c). */
-#include "host.h"
+#include "host/host.h"
 
 #include <dirent.h>
 #include <errno.h>
@@ -13,11 +13,11 @@
 #include <lauxlib.h>
 #include <lualib.h>
 
-#include "guard.h"
-#include "lproc.h"
-#include "outfile.h"
-#include "preload.h"
-#include "repl.h"
+#include "host/guard.h"
+#include "bind/lproc.h"
+#include "host/outfile.h"
+#include "bind/preload.h"
+#include "host/repl.h"
 
 static const char progname[] = "memscript";
 

@@ -1,5 +1,5 @@
 /* repl.c: the interactive session: line editing, history and completion (libedit), results pretty-printed. */
-#include "repl.h"
+#include "host/repl.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -15,8 +15,8 @@
 #include <histedit.h>
 #include <lauxlib.h>
 
-#include "guard.h"
-#include "host.h"
+#include "host/guard.h"
+#include "host/host.h"
 
 #define PROMPT "> "
 #define PROMPT_MORE ">> "

@@ -1,5 +1,5 @@
 /* lsys.c: module memscript.sys: isatty, a monotonic clock, sleeping, and the host's options. */
-#include "lsys.h"
+#include "bind/lsys.h"
 
 #include <math.h>
 #include <string.h>

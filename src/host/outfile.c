@@ -1,7 +1,7 @@
 /* outfile.c: atomic replacement of an output file (write a temporary file, fsync, rename). */
 /* realpath(3) is an XSI function. */
 #define _XOPEN_SOURCE 700
-#include "outfile.h"
+#include "host/outfile.h"
 
 #include <errno.h>
 #include <fcntl.h>

@@ -1,5 +1,5 @@
 /* lproc.c: turns the results of the /proc parsers into the tables of the `proc` module. */
-#include "lproc.h"
+#include "bind/lproc.h"
 
 #include <dirent.h>
 #include <errno.h>
@@ -14,12 +14,12 @@
 
 #include <lauxlib.h>
 
-#include "archive_tree.h"
-#include "keyval_parse.h"
-#include "linestream.h"
-#include "maps_parse.h"
-#include "numparse.h"
-#include "procfile.h"
+#include "source/archive_tree.h"
+#include "core/keyval_parse.h"
+#include "source/linestream.h"
+#include "core/maps_parse.h"
+#include "core/numparse.h"
+#include "source/procfile.h"
 
 /* Every function of one `proc` table shares this as upvalue 1. */
 struct proc_source {
