@@ -320,18 +320,14 @@ end)
 
 T.test("on a terminal, a scan longer than a second shows its progress on stderr and clears it", function()
   if select(3, T.run("command -v script")) ~= 0 then T.skip("script (util-linux) is not installed") end
-  -- 4804's smaps_rollup as a FIFO, written after 1.5 s: the scan waits there.
-  local slow_dir = os.tmpname()
-  os.remove(slow_dir)
-  local slow = slow_dir .. "/proc"
-  T.sh(format("mkdir -p %s && cp -r %s/4804 %s/26231 %s/", T.q(slow), T.q(root), T.q(root), T.q(slow)))
-  local rollup = slow .. "/4804/smaps_rollup"
-  T.sh(format("rm %s && mkfifo %s", T.q(rollup), T.q(rollup)))
-  local inner = format("%s --proc-root %s %s >/dev/null", T.q(T.bin), T.q(slow), T.q(top_script))
-  local cmd = format("(sleep 1.5; cat %s > %s) & script -qec %s /dev/null; wait",
-                     T.q(T.fixtures .. "/live-capture/proc/4804/smaps_rollup"), T.q(rollup), T.q(inner))
-  local out, _, status = T.run(cmd)
-  os.execute("rm -rf " .. T.q(slow_dir))
+  -- Reading 4804's smaps_rollup takes 1.5 s (a wrapper set by -e before the script runs): the scan waits there.
+  local slow = [[local read = proc.smaps_rollup
+proc.smaps_rollup = function(pid) if pid == 4804 then require("memscript.sys").sleep(1.5) end return read(pid) end]]
+  local tree, cleanup <close> = T.tempdir()
+  T.sh(format("mkdir %s/proc && cp -r %s/4804 %s/26231 %s/proc/", T.q(tree), T.q(root), T.q(root), T.q(tree)))
+  local inner = format("%s --proc-root %s/proc -e %s %s >/dev/null", T.q(T.bin), T.q(tree), T.q(slow),
+                       T.q(top_script))
+  local out, _, status = T.run(format("script -qec %s /dev/null", T.q(inner)))
   T.eq(status, 0, "exit status")
   local text = "scanning 1/2 processes..."
   T.contains(out, "\r" .. text, "progress line")

@@ -17,6 +17,7 @@
 #include "bind/lproc.h"
 #include "host/outfile.h"
 #include "bind/preload.h"
+#include "bind/runtime.h"
 #include "host/repl.h"
 
 static const char progname[] = "memscript";
@@ -33,7 +34,9 @@ static const char usage_text[] =
 	"  -o FILE          write standard output to FILE, replacing it only when complete\n"
 	"  --interval SECS  run the script again every SECS seconds (watch mode)\n"
 	"  --count N        with --interval: stop after N runs (0, the default: until Ctrl-C)\n"
-	"  --proc-root DIR  read /proc files under DIR instead of /proc\n"
+	"  --root DIR       read a captured machine: DIR/proc and DIR/sys (DIR may be an archive)\n"
+	"  --proc-root DIR  read /proc files under DIR instead of /proc (a proc tree, a capture\n"
+	"                   or an archive of one)\n"
 	"  --list           list the bundled scripts\n"
 	"  --sandbox        run without os.execute, io.popen, file writes, binary chunks,\n"
 	"                   C modules or the debug library (for shared rule files)\n"
@@ -198,7 +201,8 @@ struct options {
 	double interval;   /* --interval, seconds; 0: run once */
 	long count;        /* --count: runs in watch mode, 0 for no end */
 	const char *output; /* -o FILE */
-	const char *proc_root;
+	const char *root;   /* --root or --proc-root */
+	int proc_root;      /* root came from --proc-root */
 	const char *format;
 };
 
@@ -282,14 +286,19 @@ static int parse_options(int argc, char **argv, struct options *o)
 			o->has_e = 1;
 		} else if (strncmp(a, "-l", 2) == 0) {
 			/* -lMOD */
-		} else if (strcmp(a, "--proc-root") == 0) {
+		} else if (strcmp(a, "--proc-root") == 0 || strcmp(a, "--root") == 0) {
 			if (++i >= argc) {
-				fprintf(stderr, "%s: '--proc-root' needs a directory\n%s", progname, usage_text);
+				fprintf(stderr, "%s: '%s' needs a directory\n%s", progname, a, usage_text);
 				return -1;
 			}
-			o->proc_root = argv[i];
+			o->root = argv[i];
+			o->proc_root = a[2] == 'p';
 		} else if (strncmp(a, "--proc-root=", 12) == 0) {
-			o->proc_root = a + 12;
+			o->root = a + 12;
+			o->proc_root = 1;
+		} else if (strncmp(a, "--root=", 7) == 0) {
+			o->root = a + 7;
+			o->proc_root = 0;
 		} else if (strcmp(a, "-f") == 0 || strcmp(a, "--format") == 0) {
 			if (++i >= argc) {
 				fprintf(stderr, "%s: '%s' needs a format\n%s", progname, a, usage_text);
@@ -360,7 +369,7 @@ static int run_early_options(lua_State *L, char **argv, int stop)
 	for (i = 1; i < stop; i++) {
 		char *a = argv[i];
 		char *value = NULL;
-		if (strcmp(a, "--proc-root") == 0 || strcmp(a, "-f") == 0 || strcmp(a, "--format") == 0 ||
+		if (strcmp(a, "--proc-root") == 0 || strcmp(a, "--root") == 0 || strcmp(a, "-f") == 0 || strcmp(a, "--format") == 0 ||
 		    strcmp(a, "--timeout") == 0 || strcmp(a, "--max-memory") == 0 || strcmp(a, "-o") == 0 ||
 		    strcmp(a, "--interval") == 0 || strcmp(a, "--count") == 0) {
 			i++;
@@ -501,19 +510,12 @@ static int call_script(lua_State *L)
 	return host_report(L, host_docall(L, n, 0));
 }
 
-/* Calls memscript.run's function `name` if a script loaded that module; returns its integer result. */
+/* Calls the runtime's iteration_end or finish (the library's end-of-run work); finish's status in *result. */
 static int call_run_hook(lua_State *L, const char *name, int *result)
 {
 	int status;
 
-	luaL_getsubtable(L, LUA_REGISTRYINDEX, LUA_LOADED_TABLE);
-	if (lua_getfield(L, -1, "memscript.run") != LUA_TTABLE) {
-		lua_pop(L, 2);
-		return LUA_OK;
-	}
-	lua_getfield(L, -1, name);
-	lua_remove(L, -2);
-	lua_remove(L, -2);
+	runtime_push(L, name);
 	status = host_docall(L, 0, 1);
 	if (status == LUA_OK) {
 		if (result != NULL && lua_isinteger(L, -1))
@@ -625,15 +627,12 @@ static int run_iterations(lua_State *L, const struct watched *w, int output_per_
 	return LUA_OK;
 }
 
-/* where(expr): the where-language compiler, loaded on first use (upvalue 1 is `require`). */
-static int lazy_where(lua_State *L)
+/* where(expr): the where-language compiler, through the runtime. */
+static int lua_where(lua_State *L)
 {
 	lua_settop(L, 1);
-	lua_pushvalue(L, lua_upvalueindex(1));
-	lua_pushliteral(L, "memscript.where");
-	lua_call(L, 1, 1);
-	lua_getfield(L, -1, "compile");
-	lua_pushvalue(L, 1);
+	runtime_push(L, "where");
+	lua_insert(L, 1);
 	lua_call(L, 1, 1);
 	return 1;
 }
@@ -641,11 +640,18 @@ static int lazy_where(lua_State *L)
 /* The globals every script sees besides Lua's own: proc and where; and the host's options. */
 static void open_memscript(lua_State *L, const struct options *o)
 {
-	const char *root = o->proc_root;
+	struct lproc_options po = {NULL, 1, 0};
 
-	if (root == NULL || root[0] == '\0')
-		root = getenv("MEMSCRIPT_PROC_ROOT");
-	lproc_push(L, root != NULL && root[0] != '\0' ? root : "/proc");
+	if (o->root != NULL && o->root[0] != '\0') {
+		po.root = o->root;
+		po.proc_root = o->proc_root;
+	} else {
+		const char *env = getenv("MEMSCRIPT_PROC_ROOT");
+		if (env != NULL && env[0] != '\0')
+			po.root = env;
+	}
+	po.max_file = o->max_memory;
+	lproc_push(L, &po);
 	lua_pushvalue(L, -1);
 	lua_setglobal(L, "proc");
 	luaL_getsubtable(L, LUA_REGISTRYINDEX, LUA_LOADED_TABLE);
@@ -653,8 +659,7 @@ static void open_memscript(lua_State *L, const struct options *o)
 	lua_setfield(L, -2, "memscript");
 	lua_pop(L, 1);
 
-	lua_getfield(L, LUA_REGISTRYINDEX, REQUIRE_KEY);
-	lua_pushcclosure(L, lazy_where, 1);
+	lua_pushcfunction(L, lua_where);
 	lua_setglobal(L, "where");
 
 	host_require(L, "memscript.sys");
@@ -803,13 +808,13 @@ static int host_protected_main(lua_State *L)
 	lua_setfield(L, -2, "exit");
 	lua_pop(L, 1);
 	preload_register(L);
+	/* Before any user code: the runtime keeps Lua's own require, whatever a script does later. */
+	runtime_load(L);
 	open_memscript(L, o);
 	if (o->sandbox) {
-		host_require(L, "memscript.sandbox");
-		lua_getfield(L, -1, "apply");
+		runtime_push(L, "sandbox");
 		lua_pushglobaltable(L);
 		lua_call(L, 1, 0);
-		lua_pop(L, 1);
 		chunk_mode = "t";
 	}
 	if (o->list) {

@@ -15,6 +15,7 @@
 #include <histedit.h>
 #include <lauxlib.h>
 
+#include "bind/runtime.h"
 #include "host/guard.h"
 #include "host/host.h"
 
@@ -649,11 +650,10 @@ static int load_chunk(struct session *s)
 	return status;
 }
 
-/* memscript.pretty.show, kept in the registry; LUA_NOREF when it could not be loaded. */
+/* The runtime's show, kept in the registry; LUA_NOREF when it could not be loaded. */
 static int load_show(lua_State *L)
 {
-	host_require(L, "memscript.pretty");
-	lua_getfield(L, -1, "show");
+	runtime_push(L, "show");
 	return 1;
 }
 
@@ -705,15 +705,15 @@ static void print_results(struct session *s, int base)
 /* Lua function run once at the start: help and pp for the session, unless already defined. */
 static int define_session_globals(lua_State *L)
 {
-	if (lua_getglobal(L, "help") == LUA_TNIL) {
-		host_require(L, "memscript.help");
-		lua_getfield(L, -1, "help");
-		lua_setglobal(L, "help");
-	}
+	runtime_push(L, "session_globals");
+	lua_call(L, 0, 2);
 	if (lua_getglobal(L, "pp") == LUA_TNIL) {
-		host_require(L, "memscript.pretty");
-		lua_getfield(L, -1, "print");
+		lua_pushvalue(L, -2);
 		lua_setglobal(L, "pp");
+	}
+	if (lua_getglobal(L, "help") == LUA_TNIL) {
+		lua_pushvalue(L, -4);
+		lua_setglobal(L, "help");
 	}
 	return 0;
 }

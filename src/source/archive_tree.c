@@ -5,6 +5,7 @@
 #include <archive_entry.h>
 #include <dlfcn.h>
 #include <errno.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -81,29 +82,40 @@ struct archive_tree {
 	size_t count, cap;
 };
 
-/* "capture/proc/42/smaps" -> "42/smaps"; "./meminfo" -> "meminfo". */
-static const char *relative_path(const char *path)
+/* "./capture/proc/42/smaps" -> "capture/proc/42/smaps": the name without "./" and "/" in front. */
+static const char *plain_path(const char *path)
+{
+	for (;;) {
+		if (path[0] == '.' && path[1] == '/')
+			path += 2;
+		else if (path[0] == '/')
+			path++;
+		else
+			return path;
+	}
+}
+
+/*
+ * The length of what comes before the first "proc" component of path ("capture/" in
+ * "capture/proc/42/smaps", 0 in "proc/meminfo"), or -1 when no component is "proc".
+ */
+static long prefix_before_proc(const char *path)
 {
 	const char *p = path;
 
 	for (;;) {
 		const char *slash = strchr(p, '/');
 		if (slash == NULL)
-			break;
+			return -1;
 		if (slash - p == 4 && strncmp(p, "proc", 4) == 0)
-			return slash + 1;
+			return p - path;
 		p = slash + 1;
 	}
-	while (path[0] == '.' && path[1] == '/')
-		path += 2;
-	while (path[0] == '/')
-		path++;
-	return path;
 }
 
 /*
  * Path order with '/' before every other byte, so that all the files under one directory sort
- * together ("1/maps" before "1 x/maps"), which archive_tree_list_top relies on.
+ * together ("1/maps" before "1 x/maps"), which archive_tree_list_dir relies on.
  */
 static int path_compare(const char *a, const char *b)
 {
@@ -184,7 +196,7 @@ static int add_entry(struct archive_tree *tree, struct archive *a, const char *n
 		tree->cap = ncap;
 	}
 	f = &tree->files[tree->count];
-	f->relpath = strdup(relative_path(name));
+	f->relpath = strdup(plain_path(name));
 	if (f->relpath == NULL) {
 		free(data);
 		snprintf(err, errlen, "%s: out of memory", archive_path);
@@ -193,6 +205,58 @@ static int add_entry(struct archive_tree *tree, struct archive *a, const char *n
 	f->data = data;
 	f->len = len;
 	tree->count++;
+	return 0;
+}
+
+/*
+ * Names every file from the top of the captured machine: "proc/42/smaps", "sys/fs/cgroup/...".
+ * What comes before the first "proc" component found is removed from every path that has it
+ * (a tree packed from its parent directory: "capture/proc/42/smaps"), and the files of an
+ * archive of a proc tree alone ("42/smaps", "meminfo") are put under "proc/". Files outside
+ * the captured machine are dropped. Returns 0 or ENOMEM.
+ */
+static int root_paths(struct archive_tree *tree)
+{
+	char prefix_copy[PATH_MAX];
+	const char *prefix = NULL;
+	long prefix_len = -1;
+	size_t i, kept = 0;
+
+	/* A copy: the path it comes from is rewritten below. */
+	for (i = 0; i < tree->count && prefix == NULL; i++) {
+		prefix_len = prefix_before_proc(tree->files[i].relpath);
+		if (prefix_len >= 0 && prefix_len < PATH_MAX) {
+			memcpy(prefix_copy, tree->files[i].relpath, (size_t)prefix_len);
+			prefix = prefix_copy;
+		}
+	}
+	for (i = 0; i < tree->count; i++) {
+		struct tree_file *f = &tree->files[i];
+		char *rooted;
+		if (prefix != NULL) {
+			if (strncmp(f->relpath, prefix, (size_t)prefix_len) != 0 || f->relpath[prefix_len] == '\0') {
+				free(f->relpath);
+				free(f->data);
+				continue;
+			}
+			memmove(f->relpath, f->relpath + prefix_len, strlen(f->relpath + prefix_len) + 1);
+		} else {
+			size_t len = strlen(f->relpath);
+			rooted = malloc(len + sizeof("proc/"));
+			if (rooted == NULL) {
+				/* the files not yet moved down are still counted, and freed with the tree */
+				memmove(&tree->files[kept], f, (tree->count - i) * sizeof(*f));
+				tree->count = kept + (tree->count - i);
+				return ENOMEM;
+			}
+			memcpy(rooted, "proc/", 5);
+			memcpy(rooted + 5, f->relpath, len + 1);
+			free(f->relpath);
+			f->relpath = rooted;
+		}
+		tree->files[kept++] = *f;
+	}
+	tree->count = kept;
 	return 0;
 }
 
@@ -254,6 +318,11 @@ struct archive_tree *archive_tree_load(const char *path, char *err, size_t errle
 		goto fail;
 	}
 	la.read_free(a);
+	if (tree->count > 0 && (*errnum = root_paths(tree)) != 0) {
+		snprintf(err, errlen, "%s: out of memory", path);
+		archive_tree_free(tree);
+		return NULL;
+	}
 	if (tree->count == 0) {
 		snprintf(err, errlen, "%s: no files in the archive", path);
 		*errnum = EINVAL;
@@ -288,23 +357,44 @@ const char *archive_tree_find(const struct archive_tree *tree, const char *relpa
 	return NULL;
 }
 
-void archive_tree_list_top(const struct archive_tree *tree, void (*fn)(const char *name, void *arg), void *arg)
+int archive_tree_list_dir(const struct archive_tree *tree, const char *dir,
+			  int (*fn)(const char *name, void *arg), void *arg)
 {
-	char previous[256] = "";
-	size_t i;
+	size_t dir_len = strlen(dir), lo = 0, hi = tree->count, i;
+	char key[PATH_MAX + 1], previous[256] = "";
+	int found = 0;
 
-	/* path_compare puts each first component's files together. */
-	for (i = 0; i < tree->count; i++) {
+	if (dir_len >= PATH_MAX)
+		return 0;
+	memcpy(key, dir, dir_len);
+	key[dir_len] = '/';
+	key[dir_len + 1] = '\0';
+	/* The first path at or after "dir/": every path under dir follows it, together. */
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		if (path_compare(tree->files[mid].relpath, key) < 0)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	for (i = lo; i < tree->count; i++) {
 		const char *p = tree->files[i].relpath;
-		size_t n = strcspn(p, "/");
+		size_t n;
 		char name[256];
+		if (strncmp(p, key, dir_len + 1) != 0)
+			break;
+		p += dir_len + 1;
+		found = 1;
+		n = strcspn(p, "/");
 		if (n == 0 || n >= sizeof(name))
 			continue;
 		memcpy(name, p, n);
 		name[n] = '\0';
 		if (strcmp(name, previous) != 0) {
-			fn(name, arg);
 			memcpy(previous, name, n + 1);
+			if (fn != NULL && fn(name, arg) != 0)
+				break;
 		}
 	}
+	return found;
 }

@@ -104,21 +104,27 @@ static void *reader_main(void *arg)
 
 int linestream_open(const char *path, struct linestream **out)
 {
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+
+	if (fd < 0)
+		return errno;
+	return linestream_open_fd(fd, out);
+}
+
+int linestream_open_fd(int fd, struct linestream **out)
+{
 	struct linestream *s;
 	int i, err, eof;
 
 	s = calloc(1, sizeof(*s));
-	if (s == NULL)
+	if (s == NULL) {
+		close(fd);
 		return ENOMEM;
+	}
 	s->current = -1;
 	pthread_mutex_init(&s->lock, NULL);
 	pthread_cond_init(&s->changed, NULL);
-	s->fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (s->fd < 0) {
-		err = errno;
-		linestream_close(s);
-		return err;
-	}
+	s->fd = fd;
 	for (i = 0; i < CHUNKS; i++) {
 		s->chunks[i].data = malloc(CHUNK_SIZE);
 		if (s->chunks[i].data == NULL) {

@@ -13,6 +13,9 @@ struct linestream;
  */
 int linestream_open(const char *path, struct linestream **out);
 
+/* The same over an open descriptor, which the stream owns from then on (closed even on failure). */
+int linestream_open_fd(int fd, struct linestream **out);
+
 /* A stream over a copy of data (a file already in memory, as from an archive); no thread. */
 int linestream_open_memory(const char *data, size_t len, struct linestream **out);
 

@@ -21,6 +21,11 @@ long procfile_read_some(int fd, char *buf, size_t count)
 
 int procfile_read_fd(int fd, struct procfile *file)
 {
+	return procfile_read_fd_max(fd, 0, file);
+}
+
+int procfile_read_fd_max(int fd, size_t max, struct procfile *file)
+{
 	file->data = NULL;
 	file->len = 0;
 	file->cap = 0;
@@ -45,6 +50,10 @@ int procfile_read_fd(int fd, struct procfile *file)
 		if (n == 0)
 			break;
 		file->len += (size_t)n;
+		if (max != 0 && file->len > max) {
+			procfile_free(file);
+			return EFBIG;
+		}
 	}
 	file->data[file->len] = '\0';
 	return 0;

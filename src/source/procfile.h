@@ -17,6 +17,9 @@ int procfile_read(const char *path, struct procfile *file);
 /* Reads from an open descriptor until end of file. Returns 0 or an errno value. */
 int procfile_read_fd(int fd, struct procfile *file);
 
+/* The same, failing with EFBIG as soon as more than max bytes (0: no limit) have been read. */
+int procfile_read_fd_max(int fd, size_t max, struct procfile *file);
+
 void procfile_free(struct procfile *file);
 
 /* read(2) that retries EINTR; returns bytes read, 0 at end of file, -1 with errno set. */

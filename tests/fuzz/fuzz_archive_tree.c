@@ -26,8 +26,8 @@ struct visit {
 	int count;
 };
 
-/* Each first component once, in ascending order, and the files a process directory may hold. */
-static void visit_top(const char *name, void *arg)
+/* Each name under proc/ once, in ascending order, and the files a process directory may hold. */
+static int visit_proc(const char *name, void *arg)
 {
 	static const char *const files[] = {
 		"cmdline", "comm", "maps", "smaps", "smaps_rollup", "stat", "statm", "status"};
@@ -44,11 +44,13 @@ static void visit_top(const char *name, void *arg)
 	}
 	snprintf(v->previous, sizeof(v->previous), "%s", name);
 	v->count++;
-	check_find(v->tree, name);
+	snprintf(path, sizeof(path), "proc/%s", name);
+	check_find(v->tree, path);
 	for (i = 0; i < sizeof(files) / sizeof(files[0]); i++) {
-		snprintf(path, sizeof(path), "%s/%s", name, files[i]);
+		snprintf(path, sizeof(path), "proc/%s/%s", name, files[i]);
 		check_find(v->tree, path);
 	}
+	return 0;
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
@@ -58,7 +60,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	struct visit v;
 	char err[1024];
 	size_t path_len;
-	int errnum;
+	int errnum, found;
 
 	if (mem.fd < 0)
 		fuzz_file_init(&mem, "archive");
@@ -75,8 +77,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	}
 	memset(&v, 0, sizeof(v));
 	v.tree = tree;
-	archive_tree_list_top(tree, visit_top, &v);
-	check_find(tree, "meminfo");
+	found = archive_tree_list_dir(tree, "proc", visit_proc, &v);
+	FUZZ_CHECK(v.count == 0 || found);
+	check_find(tree, "proc/meminfo");
 	check_find(tree, "");
 	archive_tree_free(tree);
 	return 0;

@@ -7,6 +7,7 @@
  */
 #define _GNU_SOURCE
 #include <dirent.h>
+#include <fcntl.h>
 #include <errno.h>
 #include <signal.h>
 #include <stdint.h>
@@ -21,7 +22,10 @@
 #include "bind/lproc.h"
 #include "core/maps_parse.h"
 
-/* The files of process 1 in the tree; all are symbolic links to the one memfd. */
+/*
+ * The files of process 1 in the tree; all are hard links to one file, "data", which holds the
+ * input (a captured tree holds regular files only: memscript follows no link there).
+ */
 static const char *const pid_files[] = {
 	"cmdline", "comm", "maps", "smaps", "smaps_rollup", "stat", "statm", "status"};
 #define NFILES (sizeof(pid_files) / sizeof(pid_files[0]))
@@ -45,6 +49,8 @@ static void remove_tree_at(const char *dir)
 	snprintf(path, sizeof(path), "%s/1", dir);
 	rmdir(path);
 	snprintf(path, sizeof(path), "%s/meminfo", dir);
+	unlink(path);
+	snprintf(path, sizeof(path), "%s/data", dir);
 	unlink(path);
 	rmdir(dir);
 }
@@ -85,7 +91,6 @@ static void make_tree(void)
 	char path[128];
 	size_t i;
 
-	fuzz_file_init(&mem, "proc-file");
 	for (i = 0; i < sizeof(tree_parents) / sizeof(tree_parents[0]); i++) {
 		remove_stale_trees(tree_parents[i]);
 		snprintf(root, sizeof(root), "%s/" TREE_PREFIX "%ld", tree_parents[i], (long)getpid());
@@ -94,14 +99,17 @@ static void make_tree(void)
 	}
 	FUZZ_CHECK(i < sizeof(tree_parents) / sizeof(tree_parents[0]));
 	atexit(remove_tree);
+	snprintf(mem.path, sizeof(mem.path), "%s/data", root);
+	mem.fd = open(mem.path, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+	FUZZ_CHECK(mem.fd >= 0);
 	snprintf(path, sizeof(path), "%s/1", root);
 	FUZZ_CHECK(mkdir(path, 0700) == 0);
 	for (i = 0; i < NFILES; i++) {
 		snprintf(path, sizeof(path), "%s/1/%s", root, pid_files[i]);
-		FUZZ_CHECK(symlink(mem.path, path) == 0);
+		FUZZ_CHECK(link(mem.path, path) == 0);
 	}
 	snprintf(path, sizeof(path), "%s/meminfo", root);
-	FUZZ_CHECK(symlink(mem.path, path) == 0);
+	FUZZ_CHECK(link(mem.path, path) == 0);
 }
 
 /* ---- an allocator that fails every allocation from a chosen one on ---- */
@@ -462,7 +470,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
 	L = lua_newstate(fuzz_alloc, &alloc);
 	FUZZ_CHECK(L != NULL);
-	lproc_push(L, root);
+	{
+		struct lproc_options options = {root, 1, 0};
+		lproc_push(L, &options);
+	}
 	for (i = 0; i < sizeof(calls) / sizeof(calls[0]); i++) {
 		const struct call *c = &calls[i];
 		long allocs;

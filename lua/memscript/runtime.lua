@@ -1,0 +1,50 @@
+-- runtime.lua: everything the C side asks of the Lua library, in one module: the only one C calls into.
+--
+-- The host and the binding reach Lua code through these names only (src/bind/runtime.c), so a
+-- module's insides can change without the C side knowing. The host loads this module before any
+-- user code runs: the `require` kept here is Lua's own, whatever a script later does to the global.
+
+local require, type = require, type
+local loaded = package.loaded
+
+local M = {}
+
+-- The metatable of the arrays proc.maps and proc.smaps return (their methods: filter, sort, ...).
+function M.mapping_list_meta()
+  return require("memscript.collection").meta
+end
+
+-- After each run of the script (every watch iteration, or once): what modules asked for.
+function M.iteration_end()
+  local run = loaded["memscript.run"]
+  if type(run) == "table" then run.iteration_end() end
+end
+
+-- At the end of the run; returns the exit status the library raised (alerts), or nil.
+function M.finish()
+  local run = loaded["memscript.run"]
+  if type(run) == "table" then return run.finish() end
+  return nil
+end
+
+-- --sandbox: takes away from the global table G what a shared rule file must not use.
+function M.sandbox(G)
+  require("memscript.sandbox").apply(G)
+end
+
+-- The global where(expr): the where-language compiler.
+function M.where(expr)
+  return require("memscript.where").compile(expr)
+end
+
+-- The interactive session: how results are shown.
+function M.show(...)
+  return require("memscript.pretty").show(...)
+end
+
+-- The interactive session's globals help and pp.
+function M.session_globals()
+  return require("memscript.help").help, require("memscript.pretty").print
+end
+
+return M

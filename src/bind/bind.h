@@ -1,0 +1,85 @@
+/* bind.h: what the files of the `proc` binding share: its source, pid arguments, results, protected building. */
+#ifndef MEMSCRIPT_BIND_H
+#define MEMSCRIPT_BIND_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include <lauxlib.h>
+#include <lua.h>
+
+#include "core/keyval_parse.h"
+#include "source/source.h"
+
+/*
+ * Every function of one `proc` table has the table's source as upvalue 1 (a userdata holding a
+ * struct source *, closed by its __gc). A process handle (proc.open) keeps that userdata too.
+ */
+struct source *bind_source(lua_State *L);
+
+/* The registry name of process handles' metatable ("memscript.process"). */
+#define BIND_PROCESS "memscript.process"
+
+/*
+ * The directory of the process named by argument arg: a process handle's (which the handle owns),
+ * or a pid's (integer, numeric string or "self"), opened here for this call. On success returns
+ * the directory, with *opened set for a pid: the caller closes it with bind_done_process as soon
+ * as it is done (a userdata left on the stack closes it if an error is raised first). On failure
+ * returns NULL with the error results (nil, "PATH/file: reason", errno) pushed and *nresults set
+ * to 3: file is the file the caller was to read there.
+ */
+struct source_dir *bind_process_dir(lua_State *L, int arg, const char *file, struct source_dir ***opened,
+				    int *nresults);
+
+/* Closes what bind_process_dir opened for one call (NULL: nothing). */
+void bind_done_process(struct source_dir **opened);
+
+/* Checks a pid argument (integer, numeric string or "self"), writing its directory name. */
+void bind_check_pid(lua_State *L, int arg, char *name, size_t size);
+
+/* A failure of the environment: nil, "path: reason", errno (luaL_fileresult's shape). Returns 3. */
+int bind_os_error(lua_State *L, const struct source_dir *dir, const char *file, int err);
+
+/* The same for a path already named. Returns 3. */
+int bind_path_error(lua_State *L, const char *path, int err);
+
+/* Content the parser cannot take: nil, "path:line: reason", EINVAL. Returns 3. */
+int bind_format_error(lua_State *L, const char *path, long line, const char *reason);
+
+/*
+ * Pushes count * unit. A product that does not fit a Lua integer becomes a float, as Lua itself
+ * reads a decimal numeral too big for an integer; it is never wrapped. digits are the printed
+ * decimal digits, used when count overflowed 64 bits.
+ */
+void bind_push_scaled(lua_State *L, uint64_t count, int overflowed, const char *digits, size_t ndigits,
+		      uint64_t unit);
+
+/* Pushes a "Key: value" field's value: bytes for "N kB", an integer, or the text. */
+void bind_push_kv_value(lua_State *L, const struct kv_field *f);
+
+/*
+ * Runs build(L, ctx) as a protected call, then cleanup(ctx) whatever happened, and re-raises an
+ * error build raised: so C memory held across the build is freed before an error propagates.
+ * Returns build's results.
+ */
+int bind_call(lua_State *L, int (*build)(lua_State *L, void *ctx), void *ctx, void (*cleanup)(void *ctx));
+
+/*
+ * The functions of each family of files, registered by lproc.c in the `proc` table (with the pid as
+ * argument 1) and in process handles (the handle as argument 1), with the source as upvalue 1.
+ * Each list ends with {NULL, NULL}.
+ */
+extern const struct luaL_Reg bind_keyval_functions[];  /* smaps_rollup, status */
+extern const struct luaL_Reg bind_maps_functions[];    /* maps, smaps */
+extern const struct luaL_Reg bind_pidfile_functions[]; /* cmdline, comm, stat, statm */
+
+/* proc.meminfo(): /proc/meminfo as a table. */
+int bind_meminfo(lua_State *L);
+
+/* Any "Key: value" file under dir as a table (a capture's metadata); or nil, message, errno. */
+int bind_kv_file(lua_State *L, const struct source_dir *dir, const char *file);
+
+/* Gives the array on top of the stack the methods of a list of mappings (filter, sort, ...). */
+void bind_set_mapping_list(lua_State *L);
+
+#endif

@@ -1,0 +1,144 @@
+/* lkeyval.c: "Key: value" files as tables: /proc/PID/status, /proc/PID/smaps_rollup, /proc/meminfo. */
+#include <limits.h>
+#include <string.h>
+
+#include <lauxlib.h>
+
+#include "bind/bind.h"
+#include "bind/layout.h"
+#include "core/maps_parse.h"
+
+struct kv_ctx {
+	const char *path;
+	struct procfile file;
+	int rollup; /* smaps_rollup: the first line is a mapping header, skipped */
+	int status; /* status: the keys printed as text whatever digits they hold stay text */
+};
+
+/*
+ * The status keys whose values are text whatever characters they hold, so that a value's type
+ * never depends on the value (fs/proc/array.c): Name (a process may call itself "1234"); Umask
+ * (octal); the lists Groups, NStgid, NSpid, NSpgid and NSsid ("1" on a host, "4481\t1" in a
+ * container); and the sets printed in hexadecimal (signal and capability masks, CPU and memory
+ * node masks: "10" is CPU 4) or as ranges ("0-3,8").
+ */
+static const char *const status_text_keys[] = {
+	"CapAmb", "CapBnd", "CapEff", "CapInh", "CapPrm", "Cpus_allowed", "Cpus_allowed_list", "Groups",
+	"Mems_allowed", "Mems_allowed_list", "NSpgid", "NSpid", "NSsid", "NStgid", "Name", "ShdPnd",
+	"SigBlk", "SigCgt", "SigIgn", "SigPnd", "Umask",
+};
+
+static int is_status_text_key(const char *key, size_t len)
+{
+	size_t i;
+
+	for (i = 0; i < sizeof(status_text_keys) / sizeof(status_text_keys[0]); i++)
+		if (strlen(status_text_keys[i]) == len && memcmp(status_text_keys[i], key, len) == 0)
+			return 1;
+	return 0;
+}
+
+/* Stack: the layout at 1, the table at 2. */
+static int kv_build(lua_State *L, void *arg)
+{
+	struct kv_ctx *c = arg;
+	const char *p = c->file.data, *end = p + c->file.len;
+	long lineno = 0;
+
+	layout_new(L);
+	lua_newtable(L);
+	while (p < end) {
+		const char *nl = memchr(p, '\n', (size_t)(end - p));
+		const char *line_end = nl ? nl : end;
+		struct kv_field f;
+		const char *reason;
+
+		lineno++;
+		/* An empty line carries no key (captures of status have been seen to start with one). */
+		if (line_end == p || (c->rollup && lineno == 1 && maps_is_header(p, (size_t)(line_end - p)))) {
+			p = nl ? nl + 1 : end;
+			continue;
+		}
+		reason = kv_parse_line(p, (size_t)(line_end - p), &f);
+		if (reason != NULL)
+			return bind_format_error(L, c->path, lineno, reason);
+		lua_pushlstring(L, f.key, f.key_len);
+		lua_pushvalue(L, -1);
+		if (lua_rawget(L, -3) != LUA_TNIL) {
+			lua_pop(L, 1);
+			return bind_format_error(L, c->path, lineno,
+						 lua_pushfstring(L, "duplicate key '%s'", lua_tostring(L, -1)));
+		}
+		lua_pop(L, 1);
+		layout_append(L, 1, -1, f.kind == KV_KB);
+		if (c->status && f.kind != KV_TEXT && is_status_text_key(f.key, f.key_len))
+			f.kind = KV_TEXT;
+		bind_push_kv_value(L, &f);
+		lua_rawset(L, -3);
+		p = nl ? nl + 1 : end;
+	}
+	lua_pushvalue(L, 1);
+	lua_setmetatable(L, -2);
+	return 1;
+}
+
+static void kv_cleanup(void *arg)
+{
+	procfile_free(&((struct kv_ctx *)arg)->file);
+}
+
+/* Reads file under dir as "Key: value" lines; returns the table, or nil, message, errno. */
+static int read_kv_file(lua_State *L, const struct source_dir *dir, const char *file, int rollup, int status)
+{
+	char path[PATH_MAX];
+	struct kv_ctx c;
+	int err;
+
+	source_dir_path(dir, file, path, sizeof(path));
+	c.path = path;
+	c.rollup = rollup;
+	c.status = status;
+	err = source_dir_read(dir, file, &c.file);
+	if (err != 0)
+		return bind_os_error(L, dir, file, err);
+	return bind_call(L, kv_build, &c, kv_cleanup);
+}
+
+static int read_process_kv(lua_State *L, const char *file, int rollup, int status)
+{
+	struct source_dir **opened, *dir;
+	int n;
+
+	dir = bind_process_dir(L, 1, file, &opened, &n);
+	if (dir == NULL)
+		return n;
+	n = read_kv_file(L, dir, file, rollup, status);
+	bind_done_process(opened);
+	return n;
+}
+
+static int kv_status(lua_State *L)
+{
+	return read_process_kv(L, "status", 0, 1);
+}
+
+static int kv_smaps_rollup(lua_State *L)
+{
+	return read_process_kv(L, "smaps_rollup", 1, 0);
+}
+
+int bind_meminfo(lua_State *L)
+{
+	return read_kv_file(L, source_tree(bind_source(L), SOURCE_PROC), "meminfo", 0, 0);
+}
+
+int bind_kv_file(lua_State *L, const struct source_dir *dir, const char *file)
+{
+	return read_kv_file(L, dir, file, 0, 0);
+}
+
+const luaL_Reg bind_keyval_functions[] = {
+	{"smaps_rollup", kv_smaps_rollup},
+	{"status", kv_status},
+	{NULL, NULL},
+};

@@ -1,0 +1,424 @@
+/* lmaps.c: /proc/PID/maps and /proc/PID/smaps as arrays of mapping tables, VmFlags as shared read-only sets. */
+#include <limits.h>
+#include <string.h>
+
+#include <lauxlib.h>
+
+#include "bind/bind.h"
+#include "bind/layout.h"
+#include "core/maps_parse.h"
+
+/* Fixed stack slots of a mapping build (absolute indices). */
+enum {
+	SLOT_CTX = 1,     /* not used after entry */
+	SLOT_RESULT,      /* the array of mappings */
+	SLOT_FLAGSETS,    /* VmFlags text -> shared read-only set */
+	SLOT_VM_START,    /* header keys, pushed once */
+	SLOT_VM_END,
+	SLOT_SIZE,
+	SLOT_PERMS,
+	SLOT_OFFSET,
+	SLOT_DEV,
+	SLOT_INODE,
+	SLOT_PATH,
+	SLOT_LAST_PATH,   /* the previous mapping's path string, reused when equal */
+	SLOT_LAST_FLAGS,  /* the previous mapping's VmFlags set, reused when equal */
+	SLOT_LAST_LAYOUT, /* the previous smaps mapping's layout, reused when its keys are the same */
+	SLOT_OWN_LAYOUT,  /* the layout of a mapping with keys past the cache, nil otherwise */
+	SLOT_FIRST_KEY    /* smaps keys are pushed from here, below the mapping being built */
+};
+
+#define HEADER_FIELDS 8
+#define KEY_CACHE_MAX 256
+
+/* An smaps key seen before: its Lua string lives at a stack slot. */
+struct cached_key {
+	const char *text;      /* the Lua string's bytes, alive while it is on the stack */
+	size_t len;
+	int slot;
+	unsigned long record;  /* last mapping that had this key, to reject duplicates */
+	int is_vmflags;
+};
+
+/* A mapping's keys in the order printed, as cached key numbers, and which were in kB. */
+struct key_sequence {
+	int n;
+	int key[KEY_CACHE_MAX];
+	unsigned char kb[KEY_CACHE_MAX];
+};
+
+struct mapping_ctx {
+	const char *path;
+	int smaps;
+	struct linestream *stream;
+
+	struct cached_key keys[KEY_CACHE_MAX];
+	int nkeys;
+	/* The mapping being built; and the keys of SLOT_LAST_LAYOUT (smaps repeats its key order). */
+	struct key_sequence current, last;
+	int has_last;
+	int fields_hint;
+
+	const char *last_path;
+	size_t last_path_len;
+	const char *last_flags;
+	size_t last_flags_len;
+};
+
+/* ---- VmFlags sets ---- */
+
+static int vmflags_readonly(lua_State *L)
+{
+	return luaL_error(L, "VmFlags sets are read-only (shared by the mappings with the same flags)");
+}
+
+static int vmflags_next(lua_State *L)
+{
+	luaL_checktype(L, 1, LUA_TTABLE);
+	lua_settop(L, 2);
+	if (lua_next(L, 1))
+		return 2;
+	lua_pushnil(L);
+	return 1;
+}
+
+static int vmflags_pairs(lua_State *L)
+{
+	lua_getmetatable(L, 1);
+	lua_pushcfunction(L, vmflags_next);
+	lua_getfield(L, -2, "__index");
+	lua_pushnil(L);
+	return 3;
+}
+
+static int vmflags_tostring(lua_State *L)
+{
+	lua_getmetatable(L, 1);
+	lua_getfield(L, -1, "text");
+	return 1;
+}
+
+/* Pushes the read-only VmFlags set for text ("rd wr mr"), one shared set per distinct text. */
+static void push_vmflags(lua_State *L, struct mapping_ctx *c, const char *text, size_t len)
+{
+	const char *p, *end = text + len;
+
+	luaL_checkstack(L, 6, "VmFlags set");
+	if (c->last_flags != NULL && len == c->last_flags_len && memcmp(text, c->last_flags, len) == 0) {
+		lua_pushvalue(L, SLOT_LAST_FLAGS);
+		return;
+	}
+	lua_pushlstring(L, text, len);
+	if (lua_rawget(L, SLOT_FLAGSETS) == LUA_TNIL) {
+		lua_pop(L, 1);
+		lua_createtable(L, 0, 0);                 /* the proxy users see */
+		lua_createtable(L, 0, 6);                 /* its metatable */
+		lua_createtable(L, 0, (int)(len / 3 + 1)); /* the set behind it */
+		for (p = text; p < end;) {
+			const char *word = p;
+			while (p < end && *p != ' ')
+				p++;
+			if (p > word) {
+				lua_pushlstring(L, word, (size_t)(p - word));
+				lua_pushboolean(L, 1);
+				lua_rawset(L, -3);
+			}
+			while (p < end && *p == ' ')
+				p++;
+		}
+		lua_setfield(L, -2, "__index");
+		lua_pushcfunction(L, vmflags_readonly);
+		lua_setfield(L, -2, "__newindex");
+		lua_pushcfunction(L, vmflags_pairs);
+		lua_setfield(L, -2, "__pairs");
+		lua_pushcfunction(L, vmflags_tostring);
+		lua_setfield(L, -2, "__tostring");
+		lua_pushliteral(L, "VmFlags");
+		lua_setfield(L, -2, "__name");
+		lua_pushlstring(L, text, len);
+		lua_setfield(L, -2, "text");
+		lua_setmetatable(L, -2);
+		lua_pushlstring(L, text, len);
+		lua_pushvalue(L, -2);
+		lua_rawset(L, SLOT_FLAGSETS);
+	}
+	lua_pushvalue(L, -1);
+	lua_replace(L, SLOT_LAST_FLAGS);
+	lua_getmetatable(L, -1);
+	lua_getfield(L, -1, "text");
+	c->last_flags = lua_tolstring(L, -1, &c->last_flags_len); /* anchored by the metatable */
+	lua_pop(L, 2);
+}
+
+/* ---- keys and layouts ---- */
+
+/* Finds or adds the cached key for field number field_no; -1 when the cache is full. */
+static int lookup_key(lua_State *L, struct mapping_ctx *c, int field_no, const char *key, size_t len)
+{
+	int i;
+
+	if (field_no < c->last.n && c->has_last) {
+		struct cached_key *k = &c->keys[c->last.key[field_no]];
+		if (k->len == len && memcmp(k->text, key, len) == 0)
+			return c->last.key[field_no];
+	}
+	for (i = 0; i < c->nkeys; i++) {
+		if (c->keys[i].len == len && memcmp(c->keys[i].text, key, len) == 0)
+			return i;
+	}
+	if (c->nkeys == KEY_CACHE_MAX)
+		return -1;
+	luaL_checkstack(L, 4, "too many smaps keys");
+	lua_pushlstring(L, key, len);
+	lua_insert(L, -2); /* below the mapping being built */
+	c->keys[i].slot = lua_gettop(L) - 1;
+	c->keys[i].text = lua_tostring(L, c->keys[i].slot);
+	c->keys[i].len = len;
+	c->keys[i].record = 0;
+	c->keys[i].is_vmflags = len == 7 && memcmp(key, "VmFlags", 7) == 0;
+	c->nkeys++;
+	return i;
+}
+
+/*
+ * Past the cache (more than KEY_CACHE_MAX keys, or fields, in play) a mapping gets a layout of its
+ * own, started here from the fields it had so far and appended to field by field.
+ */
+static void start_own_layout(lua_State *L, struct mapping_ctx *c)
+{
+	int i;
+
+	if (!lua_isnil(L, SLOT_OWN_LAYOUT))
+		return;
+	layout_new(L);
+	for (i = 0; i < c->current.n; i++)
+		layout_append(L, -1, c->keys[c->current.key[i]].slot, c->current.kb[i]);
+	lua_replace(L, SLOT_OWN_LAYOUT);
+}
+
+/* Sets the layout of the mapping on top: the last one when its keys are the same, else a new one. */
+static void set_layout(lua_State *L, struct mapping_ctx *c)
+{
+	int i;
+
+	if (!lua_isnil(L, SLOT_OWN_LAYOUT)) {
+		lua_pushvalue(L, SLOT_OWN_LAYOUT);
+		lua_setmetatable(L, -2);
+		lua_pushnil(L);
+		lua_replace(L, SLOT_OWN_LAYOUT);
+		return;
+	}
+	if (!c->has_last || c->current.n != c->last.n ||
+	    memcmp(c->current.key, c->last.key, (size_t)c->current.n * sizeof(c->current.key[0])) != 0 ||
+	    memcmp(c->current.kb, c->last.kb, (size_t)c->current.n) != 0) {
+		layout_new(L);
+		for (i = 0; i < c->current.n; i++)
+			layout_append(L, -1, c->keys[c->current.key[i]].slot, c->current.kb[i]);
+		lua_replace(L, SLOT_LAST_LAYOUT);
+		c->last.n = c->current.n;
+		memcpy(c->last.key, c->current.key, (size_t)c->current.n * sizeof(c->current.key[0]));
+		memcpy(c->last.kb, c->current.kb, (size_t)c->current.n);
+		c->has_last = 1;
+	}
+	lua_pushvalue(L, SLOT_LAST_LAYOUT);
+	lua_setmetatable(L, -2);
+}
+
+/* ---- mappings ---- */
+
+static void set_header_fields(lua_State *L, struct mapping_ctx *c, const struct maps_header *h)
+{
+	lua_pushvalue(L, SLOT_VM_START);
+	lua_pushinteger(L, (lua_Integer)h->vm_start);
+	lua_rawset(L, -3);
+	lua_pushvalue(L, SLOT_VM_END);
+	lua_pushinteger(L, (lua_Integer)h->vm_end);
+	lua_rawset(L, -3);
+	lua_pushvalue(L, SLOT_SIZE);
+	lua_pushinteger(L, (lua_Integer)(h->vm_end - h->vm_start));
+	lua_rawset(L, -3);
+	lua_pushvalue(L, SLOT_PERMS);
+	lua_pushlstring(L, h->perms, h->perms_len);
+	lua_rawset(L, -3);
+	lua_pushvalue(L, SLOT_OFFSET);
+	lua_pushinteger(L, (lua_Integer)h->offset);
+	lua_rawset(L, -3);
+	lua_pushvalue(L, SLOT_DEV);
+	lua_pushlstring(L, h->dev, h->dev_len);
+	lua_rawset(L, -3);
+	lua_pushvalue(L, SLOT_INODE);
+	lua_pushinteger(L, (lua_Integer)h->inode);
+	lua_rawset(L, -3);
+	lua_pushvalue(L, SLOT_PATH);
+	if (c->last_path != NULL && h->path_len == c->last_path_len &&
+	    memcmp(h->path, c->last_path, h->path_len) == 0) {
+		lua_pushvalue(L, SLOT_LAST_PATH);
+	} else {
+		lua_pushlstring(L, h->path, h->path_len);
+		lua_pushvalue(L, -1);
+		lua_replace(L, SLOT_LAST_PATH);
+		c->last_path = lua_tolstring(L, SLOT_LAST_PATH, &c->last_path_len);
+	}
+	lua_rawset(L, -3);
+}
+
+/* Appends the mapping on top to the result, with its layout when it came from smaps. */
+static void finish_mapping(lua_State *L, struct mapping_ctx *c, lua_Integer *count)
+{
+	if (c->smaps)
+		set_layout(L, c);
+	c->fields_hint = HEADER_FIELDS + c->current.n;
+	lua_rawseti(L, SLOT_RESULT, ++*count);
+}
+
+/* One "Key: value" line of the mapping on top; returns the number of results of an error, or 0. */
+static int add_smaps_field(lua_State *L, struct mapping_ctx *c, const char *line, size_t len, unsigned long record)
+{
+	struct kv_field f;
+	const char *reason;
+	int field_no = c->current.n, k;
+
+	reason = kv_parse_line(line, len, &f);
+	if (reason != NULL)
+		return bind_format_error(L, c->path, linestream_lineno(c->stream), reason);
+	k = field_no < KEY_CACHE_MAX ? lookup_key(L, c, field_no, f.key, f.key_len) : -1;
+	if (k >= 0) {
+		if (c->keys[k].record == record)
+			return bind_format_error(L, c->path, linestream_lineno(c->stream),
+						 lua_pushfstring(L, "duplicate key '%s'", c->keys[k].text));
+		c->keys[k].record = record;
+		if (!lua_isnil(L, SLOT_OWN_LAYOUT))
+			layout_append(L, SLOT_OWN_LAYOUT, c->keys[k].slot, f.kind == KV_KB);
+		lua_pushvalue(L, c->keys[k].slot);
+	} else {
+		/* Past the cache: rare enough to pay for a lookup each time. */
+		start_own_layout(L, c);
+		lua_pushlstring(L, f.key, f.key_len);
+		lua_pushvalue(L, -1);
+		if (lua_rawget(L, -3) != LUA_TNIL)
+			return bind_format_error(L, c->path, linestream_lineno(c->stream),
+						 lua_pushfstring(L, "duplicate key '%s'", lua_tostring(L, -2)));
+		lua_pop(L, 1);
+		layout_append(L, SLOT_OWN_LAYOUT, -1, f.kind == KV_KB);
+	}
+	if (k >= 0 && c->keys[k].is_vmflags)
+		push_vmflags(L, c, f.text, f.text_len);
+	else
+		bind_push_kv_value(L, &f);
+	lua_rawset(L, -3);
+	if (field_no < KEY_CACHE_MAX && k >= 0) {
+		c->current.key[field_no] = k;
+		c->current.kb[field_no] = f.kind == KV_KB;
+	}
+	c->current.n = field_no + 1 <= KEY_CACHE_MAX ? field_no + 1 : KEY_CACHE_MAX;
+	return 0;
+}
+
+static int mapping_build(lua_State *L, void *arg)
+{
+	static const char *const header_keys[HEADER_FIELDS] = {
+		"vm_start", "vm_end", "size", "perms", "offset", "dev", "inode", "path"};
+	struct mapping_ctx *c = arg;
+	lua_Integer count = 0;
+	unsigned long record = 0;
+	int i, r;
+
+	luaL_checkstack(L, SLOT_FIRST_KEY + 8, NULL);
+	lua_settop(L, 0);
+	lua_pushnil(L);                 /* SLOT_CTX */
+	lua_newtable(L);                /* SLOT_RESULT */
+	lua_newtable(L);                /* SLOT_FLAGSETS */
+	for (i = 0; i < HEADER_FIELDS; i++)
+		lua_pushstring(L, header_keys[i]);
+	lua_pushnil(L);                 /* SLOT_LAST_PATH */
+	lua_pushnil(L);                 /* SLOT_LAST_FLAGS */
+	lua_pushnil(L);                 /* SLOT_LAST_LAYOUT */
+	lua_pushnil(L);                 /* SLOT_OWN_LAYOUT */
+	c->fields_hint = HEADER_FIELDS;
+
+	for (;;) {
+		const char *line;
+		size_t len;
+		const char *reason;
+
+		r = linestream_next(c->stream, &line, &len);
+		if (r < 0)
+			return bind_path_error(L, c->path, -r);
+		if (r == 0)
+			break;
+		if (maps_is_header(line, len)) {
+			struct maps_header h;
+			reason = maps_parse_header(line, len, &h);
+			if (reason != NULL)
+				return bind_format_error(L, c->path, linestream_lineno(c->stream), reason);
+			if (record > 0)
+				finish_mapping(L, c, &count);
+			record++;
+			c->current.n = 0;
+			lua_createtable(L, 0, c->fields_hint);
+			set_header_fields(L, c, &h);
+		} else if (c->smaps && record > 0) {
+			int n = add_smaps_field(L, c, line, len, record);
+			if (n != 0)
+				return n;
+		} else {
+			return bind_format_error(L, c->path, linestream_lineno(c->stream),
+				c->smaps ? "field before the first mapping header"
+					 : "mapping header expected (start-end perms offset dev inode path)");
+		}
+	}
+	if (record > 0)
+		finish_mapping(L, c, &count);
+	lua_pushvalue(L, SLOT_RESULT);
+	return 1;
+}
+
+static void mapping_cleanup(void *arg)
+{
+	linestream_close(((struct mapping_ctx *)arg)->stream);
+}
+
+static int read_mappings(lua_State *L, const char *file, int smaps)
+{
+	char path[PATH_MAX];
+	struct source_dir **opened, *dir;
+	struct mapping_ctx *c;
+	int err, n;
+
+	dir = bind_process_dir(L, 1, file, &opened, &n);
+	if (dir == NULL)
+		return n;
+	source_dir_path(dir, file, path, sizeof(path));
+	/* The context is large (the key cache); a userdata keeps it off the C stack and is collected. */
+	c = lua_newuserdatauv(L, sizeof(*c), 0);
+	memset(c, 0, sizeof(*c));
+	c->path = path;
+	c->smaps = smaps;
+	err = source_dir_lines(dir, file, &c->stream);
+	if (err != 0) {
+		n = bind_os_error(L, dir, file, err);
+		bind_done_process(opened);
+		return n;
+	}
+	n = bind_call(L, mapping_build, c, mapping_cleanup);
+	bind_done_process(opened);
+	if (n == 1)
+		bind_set_mapping_list(L);
+	return n;
+}
+
+static int maps_maps(lua_State *L)
+{
+	return read_mappings(L, "maps", 0);
+}
+
+static int maps_smaps(lua_State *L)
+{
+	return read_mappings(L, "smaps", 1);
+}
+
+const luaL_Reg bind_maps_functions[] = {
+	{"maps", maps_maps},
+	{"smaps", maps_smaps},
+	{NULL, NULL},
+};

@@ -1,0 +1,612 @@
+/* source.c: opening files beneath a tree's directory descriptor, or finding them in an archive. */
+#define _GNU_SOURCE /* openat2's RESOLVE_* flags, fdopendir */
+#include "source/source.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <linux/magic.h>
+#include <linux/openat2.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/statfs.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include "source/capture.h"
+
+/* A name that would leave its tree: "..", or an absolute path. */
+#define SOURCE_EOUTSIDE (SOURCE_ENOTREG + 1)
+/* A symbolic link met in a captured tree. */
+#define SOURCE_ELINK (SOURCE_ENOTREG + 2)
+
+struct source_dir {
+	struct source *src;
+	enum source_tree tree;
+	int fd;                /* the directory, or -1 (an archive, or a tree that does not exist) */
+	int owned_by_source;   /* a tree's top, closed with the source */
+	char rel[PATH_MAX];    /* the directory under the tree's top: "" or "42" */
+};
+
+struct source {
+	enum source_kind kind;
+	char name[PATH_MAX];
+	long page_size;
+	size_t max_file;
+	struct archive_tree *archive;
+	char tree_path[2][PATH_MAX]; /* each tree's top as messages name it */
+	struct source_dir top[2];
+};
+
+static const char *const tree_names[2] = {"proc", "sys"};
+
+/* ---- opening beneath a directory ---- */
+
+/*
+ * Whether relpath stays in its tree by its name: relative, with no ".." component. openat2
+ * checks again as it resolves (RESOLVE_BENEATH), this gives the clearer message.
+ */
+static int stays_beneath(const char *relpath)
+{
+	const char *p = relpath;
+
+	if (p[0] == '/')
+		return 0;
+	while (*p != '\0') {
+		size_t n = strcspn(p, "/");
+		if (n == 2 && p[0] == '.' && p[1] == '.')
+			return 0;
+		p += n;
+		while (*p == '/')
+			p++;
+	}
+	return 1;
+}
+
+/*
+ * The same walk without openat2 (kernels before 5.6): one component at a time, never following
+ * a link in a captured tree.
+ */
+static int open_by_components(int dirfd, const char *relpath, int flags, int follow)
+{
+	char part[NAME_MAX + 1];
+	const char *p = relpath;
+	int fd = dirfd, next;
+
+	for (;;) {
+		size_t n = strcspn(p, "/");
+		const char *rest = p + n;
+		int last;
+		while (*rest == '/')
+			rest++;
+		last = *rest == '\0';
+		if (n > NAME_MAX) {
+			if (fd != dirfd)
+				close(fd);
+			errno = ENAMETOOLONG;
+			return -1;
+		}
+		memcpy(part, p, n);
+		part[n] = '\0';
+		next = openat(fd, n > 0 ? part : ".",
+			      (last ? flags : O_PATH | O_DIRECTORY) | O_CLOEXEC | (follow ? 0 : O_NOFOLLOW));
+		if (fd != dirfd) {
+			int saved = errno;
+			close(fd);
+			errno = saved;
+		}
+		if (next < 0 || last)
+			return next;
+		fd = next;
+		p = rest;
+	}
+}
+
+/*
+ * Opens relpath beneath the directory dirfd. In a captured tree no symbolic link is followed
+ * (captures hold none; one there was planted); in the running system's trees links that stay
+ * beneath the top are (sysfs has many), and "magic" links (/proc/PID/exe, fd/N) never are.
+ * Returns a descriptor, or -1 with errno set.
+ */
+static int open_beneath(const struct source *src, int dirfd, const char *relpath, int flags)
+{
+	static int no_openat2; /* the kernel said ENOSYS once: it will again */
+	struct open_how how;
+	int fd = -1, tries;
+	int follow = src->kind == SOURCE_LIVE;
+
+	if (no_openat2)
+		return open_by_components(dirfd, relpath, flags, follow);
+	memset(&how, 0, sizeof(how));
+	how.flags = (unsigned long long)(flags | O_CLOEXEC | O_NOCTTY);
+	how.resolve = RESOLVE_BENEATH | RESOLVE_NO_MAGICLINKS | (follow ? 0 : RESOLVE_NO_SYMLINKS);
+	/* EAGAIN: a rename elsewhere in the tree raced the lookup; trying again is what the kernel asks. */
+	for (tries = 0; tries < 8; tries++) {
+		fd = (int)syscall(SYS_openat2, dirfd, relpath[0] != '\0' ? relpath : ".", &how, sizeof(how));
+		if (fd >= 0 || errno != EAGAIN)
+			break;
+	}
+	if (fd < 0 && errno == ENOSYS) {
+		no_openat2 = 1;
+		return open_by_components(dirfd, relpath, flags, follow);
+	}
+	if (fd < 0 && errno == EXDEV)
+		errno = SOURCE_EOUTSIDE;
+	else if (fd < 0 && errno == ELOOP && !follow)
+		errno = SOURCE_ELINK;
+	return fd;
+}
+
+/* Opens a file to read: O_NONBLOCK so a FIFO cannot block the open, then only a regular file. */
+static int open_regular(const struct source_dir *dir, const char *relpath, int *err)
+{
+	struct stat st;
+	int fd;
+
+	if (!stays_beneath(relpath)) {
+		*err = SOURCE_EOUTSIDE;
+		return -1;
+	}
+	fd = open_beneath(dir->src, dir->fd, relpath, O_RDONLY | O_NONBLOCK);
+	if (fd < 0) {
+		*err = errno;
+		return -1;
+	}
+	if (fstat(fd, &st) != 0) {
+		*err = errno;
+		close(fd);
+		return -1;
+	}
+	if (!S_ISREG(st.st_mode)) {
+		*err = S_ISDIR(st.st_mode) ? EISDIR : SOURCE_ENOTREG;
+		close(fd);
+		return -1;
+	}
+	/* Regular files ignore O_NONBLOCK; it is cleared all the same, so reads are plain reads. */
+	fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) & ~O_NONBLOCK);
+	return fd;
+}
+
+/* ---- archives ---- */
+
+/* An archive's key for relpath under dir: "proc/42/smaps". Returns 0 or ENAMETOOLONG. */
+static int archive_key(const struct source_dir *dir, const char *relpath, char *key, size_t size)
+{
+	int n;
+
+	if (dir->rel[0] != '\0' && relpath[0] != '\0')
+		n = snprintf(key, size, "%s/%s/%s", tree_names[dir->tree], dir->rel, relpath);
+	else if (dir->rel[0] != '\0' || relpath[0] != '\0')
+		n = snprintf(key, size, "%s/%s", tree_names[dir->tree], dir->rel[0] ? dir->rel : relpath);
+	else
+		n = snprintf(key, size, "%s", tree_names[dir->tree]);
+	/* "42/" and "42//smaps" name what "42" and "42/smaps" do. */
+	while (n > 0 && key[n - 1] == '/')
+		key[--n] = '\0';
+	return n < 0 || (size_t)n >= size ? ENAMETOOLONG : 0;
+}
+
+/* ---- the source ---- */
+
+static int is_procfs(int fd)
+{
+	struct statfs sf;
+	return fstatfs(fd, &sf) == 0 && sf.f_type == PROC_SUPER_MAGIC;
+}
+
+static void set_error(char *err, size_t errlen, const char *name, int e)
+{
+	snprintf(err, errlen, "%s: %s", name, source_strerror(e));
+}
+
+/* Opens the directory path as a tree's top; a tree that does not exist is absent, not an error. */
+static int open_tree(struct source *src, enum source_tree tree, const char *path)
+{
+	struct source_dir *top = &src->top[tree];
+
+	top->src = src;
+	top->tree = tree;
+	top->owned_by_source = 1;
+	top->rel[0] = '\0';
+	snprintf(src->tree_path[tree], sizeof(src->tree_path[tree]), "%s", path);
+	top->fd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (top->fd < 0 && errno != ENOENT && errno != ENOTDIR)
+		return errno;
+	return 0;
+}
+
+static int join(char *out, size_t size, const char *a, const char *b)
+{
+	int n = snprintf(out, size, "%s/%s", a, b);
+	return n < 0 || (size_t)n >= size ? ENAMETOOLONG : 0;
+}
+
+/* A directory root: which trees it holds, by the kind of root it was named as. */
+static int open_directory(struct source *src, const char *root, enum source_root_kind how)
+{
+	char proc_path[PATH_MAX], sys_path[PATH_MAX];
+	struct stat st;
+	int e, fd;
+
+	if ((e = join(proc_path, sizeof(proc_path), root, "proc")) != 0 ||
+	    (e = join(sys_path, sizeof(sys_path), root, "sys")) != 0)
+		return e;
+	fd = open(root, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (fd < 0)
+		return errno;
+	if (is_procfs(fd)) {
+		/* --proc-root /proc: this machine's own, read as the running system's. */
+		close(fd);
+		src->kind = SOURCE_LIVE;
+		if ((e = open_tree(src, SOURCE_PROC, root)) != 0)
+			return e;
+		return open_tree(src, SOURCE_SYS, "/sys");
+	}
+	src->kind = SOURCE_DIRECTORY;
+	if (how == SOURCE_ROOT_PROC) {
+		/* The top of a capture (DIR rather than DIR/proc) names the same tree. */
+		int top_of_capture = fstatat(fd, "meminfo", &st, AT_SYMLINK_NOFOLLOW) != 0 &&
+				     fstatat(fd, "proc", &st, AT_SYMLINK_NOFOLLOW) == 0 && S_ISDIR(st.st_mode);
+		close(fd);
+		if (!top_of_capture) {
+			if ((e = open_tree(src, SOURCE_PROC, root)) != 0)
+				return e;
+			/* A proc tree alone has no sys tree. */
+			src->top[SOURCE_SYS].src = src;
+			src->top[SOURCE_SYS].tree = SOURCE_SYS;
+			src->top[SOURCE_SYS].fd = -1;
+			src->top[SOURCE_SYS].owned_by_source = 1;
+			snprintf(src->tree_path[SOURCE_SYS], sizeof(src->tree_path[SOURCE_SYS]), "%s", sys_path);
+			return 0;
+		}
+	} else {
+		close(fd);
+	}
+	if ((e = open_tree(src, SOURCE_PROC, proc_path)) != 0)
+		return e;
+	return open_tree(src, SOURCE_SYS, sys_path);
+}
+
+static int open_archive(struct source *src, const char *root, char *err, size_t errlen)
+{
+	int e = 0, t;
+
+	src->kind = SOURCE_ARCHIVE;
+	src->archive = archive_tree_load(root, err, errlen, &e);
+	if (src->archive == NULL)
+		return e != 0 ? e : EINVAL;
+	for (t = 0; t < 2; t++) {
+		src->top[t].src = src;
+		src->top[t].tree = (enum source_tree)t;
+		src->top[t].fd = -1;
+		src->top[t].owned_by_source = 1;
+		src->top[t].rel[0] = '\0';
+		/* Messages name an archive's files "cap.tar:42/smaps" and "cap.tar:sys/fs/...". */
+		snprintf(src->tree_path[t], sizeof(src->tree_path[t]), t == SOURCE_PROC ? "%s:" : "%s:sys", root);
+	}
+	return 0;
+}
+
+int source_open(const char *root, enum source_root_kind how, struct source **out, char *err, size_t errlen)
+{
+	struct source *src;
+	struct stat st;
+	size_t len;
+	int e;
+
+	*out = NULL;
+	src = calloc(1, sizeof(*src));
+	if (src == NULL) {
+		set_error(err, errlen, root != NULL ? root : "/proc", ENOMEM);
+		return ENOMEM;
+	}
+	src->top[0].fd = src->top[1].fd = -1;
+	src->page_size = sysconf(_SC_PAGESIZE);
+	if (root == NULL) {
+		snprintf(src->name, sizeof(src->name), "/proc");
+		src->kind = SOURCE_LIVE;
+		if ((e = open_tree(src, SOURCE_PROC, "/proc")) != 0 || (e = open_tree(src, SOURCE_SYS, "/sys")) != 0)
+			goto fail;
+		*out = src;
+		return 0;
+	}
+	len = strlen(root);
+	if (len >= sizeof(src->name) - 16) {
+		e = ENAMETOOLONG;
+		goto fail;
+	}
+	memcpy(src->name, root, len + 1);
+	/* "/proc/" and "/proc" name the same tree; paths are joined with '/'. */
+	while (len > 1 && src->name[len - 1] == '/')
+		src->name[--len] = '\0';
+	if (stat(src->name, &st) != 0) {
+		e = errno;
+		goto fail;
+	}
+	if (S_ISREG(st.st_mode)) {
+		if ((e = open_archive(src, src->name, err, errlen)) != 0) {
+			source_close(src);
+			return e; /* the message names the archive and the entry */
+		}
+	} else if (S_ISDIR(st.st_mode)) {
+		if ((e = open_directory(src, src->name, how)) != 0)
+			goto fail;
+	} else {
+		e = SOURCE_ENOTREG;
+		goto fail;
+	}
+	/* proc.root() names the proc tree, as every message about its files does. */
+	if (src->kind != SOURCE_ARCHIVE)
+		snprintf(src->name, sizeof(src->name), "%s", src->tree_path[SOURCE_PROC]);
+	capture_page_size(&src->top[SOURCE_PROC], &src->page_size);
+	*out = src;
+	return 0;
+fail:
+	set_error(err, errlen, src->name[0] ? src->name : root, e);
+	source_close(src);
+	return e;
+}
+
+void source_close(struct source *src)
+{
+	int t;
+
+	if (src == NULL)
+		return;
+	for (t = 0; t < 2; t++)
+		if (src->top[t].fd >= 0)
+			close(src->top[t].fd);
+	archive_tree_free(src->archive);
+	free(src);
+}
+
+enum source_kind source_kind(const struct source *src)
+{
+	return src->kind;
+}
+
+const char *source_name(const struct source *src)
+{
+	return src->name;
+}
+
+long source_page_size(const struct source *src)
+{
+	return src->page_size;
+}
+
+void source_set_max_file(struct source *src, size_t bytes)
+{
+	src->max_file = bytes;
+}
+
+size_t source_max_file(const struct source *src)
+{
+	return src->max_file;
+}
+
+struct source_dir *source_tree(struct source *src, enum source_tree tree)
+{
+	return &src->top[tree];
+}
+
+/* "self" in the running system's proc tree is memscript's own process: its pid, as /proc names it. */
+static int resolve_self(const struct source *src, const char *reldir, char *out, size_t size)
+{
+	char pid[32];
+	ssize_t n;
+	const char *rest = reldir + 4;
+
+	n = readlinkat(src->top[SOURCE_PROC].fd, "self", pid, sizeof(pid) - 1);
+	if (n <= 0)
+		return n < 0 ? errno : ENOENT;
+	pid[n] = '\0';
+	n = snprintf(out, size, "%s%s", pid, rest);
+	return n < 0 || (size_t)n >= size ? ENAMETOOLONG : 0;
+}
+
+int source_dir_open(struct source *src, enum source_tree tree, const char *reldir, struct source_dir **out)
+{
+	struct source_dir *dir;
+	const struct source_dir *top = &src->top[tree];
+	int e;
+
+	*out = NULL;
+	if (!stays_beneath(reldir))
+		return SOURCE_EOUTSIDE;
+	dir = calloc(1, sizeof(*dir));
+	if (dir == NULL)
+		return ENOMEM;
+	dir->src = src;
+	dir->tree = tree;
+	dir->fd = -1;
+	if (src->kind == SOURCE_LIVE && tree == SOURCE_PROC && strncmp(reldir, "self", 4) == 0 &&
+	    (reldir[4] == '\0' || reldir[4] == '/')) {
+		if ((e = resolve_self(src, reldir, dir->rel, sizeof(dir->rel))) != 0)
+			goto fail;
+	} else if (snprintf(dir->rel, sizeof(dir->rel), "%s", reldir) >= (int)sizeof(dir->rel)) {
+		e = ENAMETOOLONG;
+		goto fail;
+	}
+	if (src->archive != NULL) {
+		char key[PATH_MAX];
+		if ((e = archive_key(dir, "", key, sizeof(key))) != 0)
+			goto fail;
+		if (!archive_tree_list_dir(src->archive, key, NULL, NULL)) {
+			e = ENOENT;
+			goto fail;
+		}
+	} else {
+		if (top->fd < 0) {
+			e = ENOENT;
+			goto fail;
+		}
+		dir->fd = open_beneath(src, top->fd, dir->rel, O_RDONLY | O_DIRECTORY);
+		if (dir->fd < 0) {
+			e = errno;
+			goto fail;
+		}
+	}
+	*out = dir;
+	return 0;
+fail:
+	free(dir);
+	return e;
+}
+
+void source_dir_close(struct source_dir *dir)
+{
+	if (dir == NULL || dir->owned_by_source)
+		return;
+	if (dir->fd >= 0)
+		close(dir->fd);
+	free(dir);
+}
+
+struct source *source_dir_source(const struct source_dir *dir)
+{
+	return dir->src;
+}
+
+const char *source_dir_name(const struct source_dir *dir)
+{
+	return dir->rel;
+}
+
+void source_dir_path(const struct source_dir *dir, const char *relpath, char *buf, size_t size)
+{
+	const char *top = dir->src->tree_path[dir->tree];
+	size_t top_len = strlen(top);
+	const char *sep = dir->rel[0] != '\0' && relpath[0] != '\0' ? "/" : "";
+	/* An archive's proc tree is named by the archive and a colon alone. */
+	const char *after_top = (dir->rel[0] || relpath[0]) && top_len > 0 && top[top_len - 1] != ':' ? "/" : "";
+
+	snprintf(buf, size, "%s%s%s%s%s", top, after_top, dir->rel, sep, relpath);
+}
+
+int source_dir_read(const struct source_dir *dir, const char *relpath, struct procfile *out)
+{
+	int fd, e;
+
+	out->data = NULL;
+	out->len = out->cap = 0;
+	if (dir->src->archive != NULL) {
+		char key[PATH_MAX];
+		const char *data;
+		size_t len;
+		if ((e = archive_key(dir, relpath, key, sizeof(key))) != 0)
+			return e;
+		if (!stays_beneath(relpath))
+			return SOURCE_EOUTSIDE;
+		data = archive_tree_find(dir->src->archive, key, &len);
+		if (data == NULL)
+			return archive_tree_list_dir(dir->src->archive, key, NULL, NULL) ? EISDIR : ENOENT;
+		if (dir->src->max_file != 0 && len > dir->src->max_file)
+			return EFBIG;
+		out->data = malloc(len + 1);
+		if (out->data == NULL)
+			return ENOMEM;
+		memcpy(out->data, data, len + 1);
+		out->len = len;
+		out->cap = len + 1;
+		return 0;
+	}
+	if (dir->fd < 0)
+		return ENOENT;
+	fd = open_regular(dir, relpath, &e);
+	if (fd < 0)
+		return e;
+	e = procfile_read_fd_max(fd, dir->src->max_file, out);
+	close(fd);
+	return e;
+}
+
+int source_dir_lines(const struct source_dir *dir, const char *relpath, struct linestream **out)
+{
+	int fd, e;
+
+	if (dir->src->archive != NULL) {
+		char key[PATH_MAX];
+		const char *data;
+		size_t len;
+		if ((e = archive_key(dir, relpath, key, sizeof(key))) != 0)
+			return e;
+		if (!stays_beneath(relpath))
+			return SOURCE_EOUTSIDE;
+		data = archive_tree_find(dir->src->archive, key, &len);
+		if (data == NULL)
+			return archive_tree_list_dir(dir->src->archive, key, NULL, NULL) ? EISDIR : ENOENT;
+		return linestream_open_memory(data, len, out);
+	}
+	if (dir->fd < 0)
+		return ENOENT;
+	fd = open_regular(dir, relpath, &e);
+	if (fd < 0)
+		return e;
+	return linestream_open_fd(fd, out);
+}
+
+int source_dir_list(const struct source_dir *dir, const char *relpath,
+		    int (*fn)(const char *name, void *arg), void *arg)
+{
+	DIR *d;
+	struct dirent *entry;
+	int fd, e = 0;
+
+	if (!stays_beneath(relpath))
+		return SOURCE_EOUTSIDE;
+	if (dir->src->archive != NULL) {
+		char key[PATH_MAX];
+		if ((e = archive_key(dir, relpath, key, sizeof(key))) != 0)
+			return e;
+		if (!archive_tree_list_dir(dir->src->archive, key, fn, arg))
+			return archive_tree_find(dir->src->archive, key, &(size_t){0}) ? ENOTDIR : ENOENT;
+		return 0;
+	}
+	if (dir->fd < 0)
+		return ENOENT;
+	fd = open_beneath(dir->src, dir->fd, relpath, O_RDONLY | O_DIRECTORY);
+	if (fd < 0)
+		return errno;
+	d = fdopendir(fd);
+	if (d == NULL) {
+		e = errno;
+		close(fd);
+		return e;
+	}
+	for (;;) {
+		errno = 0;
+		entry = readdir(d);
+		if (entry == NULL) {
+			e = errno;
+			break;
+		}
+		if (strcmp(entry->d_name, ".") == 0 || strcmp(entry->d_name, "..") == 0)
+			continue;
+		if (fn(entry->d_name, arg) != 0)
+			break;
+	}
+	closedir(d);
+	return e;
+}
+
+const char *source_strerror(int err)
+{
+	if (err == SOURCE_ENOTREG)
+		return "not a regular file (a FIFO, a device or a socket is never read)";
+	if (err == SOURCE_EOUTSIDE)
+		return "names a file outside the tree";
+	if (err == SOURCE_ELINK)
+		return "a symbolic link in a captured tree (captures hold none; it is not followed)";
+	return strerror(err);
+}
+
+int source_errno(int err)
+{
+	if (err == SOURCE_ELINK)
+		return ELOOP;
+	return err == SOURCE_ENOTREG || err == SOURCE_EOUTSIDE ? EINVAL : err;
+}
