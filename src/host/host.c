@@ -13,6 +13,7 @@
 #include <lauxlib.h>
 #include <lualib.h>
 
+#include "core/size_parse.h"
 #include "host/guard.h"
 #include "bind/lproc.h"
 #include "host/outfile.h"
@@ -38,7 +39,7 @@ static const char usage_text[] =
 	"  --sandbox        run without os.execute, io.popen, file writes, binary chunks,\n"
 	"                   C modules or the debug library (for shared rule files)\n"
 	"  --timeout SECS   stop the script after SECS seconds (exit status 3)\n"
-	"  --max-memory SIZE  cap the Lua heap at SIZE bytes (suffixes K, M, G)\n"
+	"  --max-memory SIZE  cap the Lua heap at SIZE bytes (a size: 64M, 1.5G, 512 kB)\n"
 	"  -h, --help       show this help\n"
 	"  --               stop handling options\n"
 	"  -                stop handling options and execute stdin\n"
@@ -202,28 +203,24 @@ struct options {
 	const char *format;
 };
 
-/* "64M", "512k", "1G", "1048576": bytes in binary units. Returns 0 for anything else. */
-static size_t parse_size(const char *text)
+/*
+ * --max-memory's value in bytes, through the one size grammar (src/core/size_parse.h): "64M",
+ * "1.5G", "512 kB". Returns 0, after printing why, for anything else, 0 bytes included.
+ */
+static size_t parse_max_memory(const char *text)
 {
-	char *end;
-	double value = strtod(text, &end);
-	double unit = 1;
+	uint64_t bytes = 0;
+	enum size_status status = size_parse(text, strlen(text), &bytes);
 
-	if (end == text || value <= 0)
-		return 0;
-	switch (*end) {
-	case 'k': case 'K': unit = 1024.0; end++; break;
-	case 'm': case 'M': unit = 1024.0 * 1024; end++; break;
-	case 'g': case 'G': unit = 1024.0 * 1024 * 1024; end++; break;
-	default: break;
-	}
-	if (*end == 'i')
-		end++;
-	if (*end == 'B' || *end == 'b')
-		end++;
-	if (*end != '\0' || value * unit >= 9e18)
-		return 0;
-	return (size_t)(value * unit);
+	if (status == SIZE_TOO_LARGE || (status == SIZE_OK && bytes > SIZE_MAX))
+		fprintf(stderr, "%s: --max-memory needs a size below 2^63 bytes (8E), got '%s'\n", progname, text);
+	else if (status != SIZE_OK)
+		fprintf(stderr, "%s: --max-memory needs a size such as 64M, got '%s'\n", progname, text);
+	else if (bytes == 0)
+		fprintf(stderr, "%s: --max-memory needs a size above 0, got '%s'\n", progname, text);
+	else
+		return (size_t)bytes;
+	return 0;
 }
 
 static const char *const output_formats[] = {"table", "json", "csv", "prom", NULL};
@@ -340,8 +337,7 @@ static int parse_options(int argc, char **argv, struct options *o)
 					fprintf(stderr, "%s: --timeout needs a number of seconds, got '%s'\n", progname, argv[i]);
 					return -1;
 				}
-			} else if ((o->max_memory = parse_size(argv[i])) == 0) {
-				fprintf(stderr, "%s: --max-memory needs a size such as 64M, got '%s'\n", progname, argv[i]);
+			} else if ((o->max_memory = parse_max_memory(argv[i])) == 0) {
 				return -1;
 			}
 		} else {
