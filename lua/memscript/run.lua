@@ -1,11 +1,22 @@
 -- run.lua: the life of one memscript run as the library sees it: the exit status that alerts
 -- raise, and what modules do at the end of each watch iteration and at the end of the run.
 -- The host calls iteration_end() after each run of the script and finish() once at the end,
--- only when this module was loaded; modules register with on_iteration_end / on_finish.
+-- only when this module was loaded; modules register with on_iteration_end / on_finish. For --list
+-- and --complete the host calls describe().
 
-local ipairs = ipairs
+local ipairs, require, error, format, tostring = ipairs, require, error, string.format, tostring
 
 local M = {}
+
+-- What the host prints for the script at path, from the command line the script declares through
+-- memscript.cli: form "list", its lines in memscript --list; "complete", its shell-completion data
+-- for memscript --complete. The host asks here so that it knows nothing of how scripts are described.
+function M.describe(form, path)
+  local cli = require "memscript.cli"
+  if form == "list" then return cli.list_entry(path) end
+  if form == "complete" then return cli.completion_of(path) end
+  error(format("describe: unknown form '%s' (list or complete)", tostring(form)), 2)
+end
 
 -- The Monitoring Plugins exit statuses.
 M.OK, M.WARNING, M.CRITICAL, M.UNKNOWN = 0, 1, 2, 3
