@@ -672,38 +672,48 @@ static int is_lua_script(const struct dirent *e)
 	return len > 4 && strcmp(e->d_name + len - 4, ".lua") == 0;
 }
 
-/* --list: each bundled script with the description from its header ("-- name.lua: what", "-- usage: ..."). */
-static void list_scripts(void)
+/*
+ * Writes what memscript.run.describe(form, path) returns: the library describes a script from the
+ * command line it declares (memscript.cli). Returns a lua status, reported.
+ */
+static int describe_script(lua_State *L, const char *form, const char *path)
+{
+	int status;
+
+	host_require(L, "memscript.run");
+	lua_getfield(L, -1, "describe");
+	lua_remove(L, -2);
+	lua_pushstring(L, form);
+	lua_pushstring(L, path);
+	status = host_docall(L, 2, 1);
+	if (status == LUA_OK) {
+		const char *text = lua_tostring(L, -1);
+		if (text != NULL)
+			fputs(text, stdout);
+		lua_pop(L, 1);
+	}
+	return host_report(L, status);
+}
+
+/* --list: each bundled script, in name order, with its summary and usage line. Returns success. */
+static int list_scripts(lua_State *L)
 {
 	const char *dir = bundled_scripts_dir();
 	struct dirent **entries;
-	int i, n = scandir(dir, &entries, is_lua_script, alphasort);
+	int i, ok = 1, n = scandir(dir, &entries, is_lua_script, alphasort);
 
 	if (n < 0) {
 		fprintf(stderr, "%s: %s: %s\n", progname, dir, strerror(errno));
-		return;
+		return 0;
 	}
 	for (i = 0; i < n; i++) {
-		char path[PATH_MAX], line[512] = "", usage[512] = "";
-		const char *what, *use;
-		FILE *f;
-		snprintf(path, sizeof(path), "%s/%s", dir, entries[i]->d_name);
-		f = fopen(path, "r");
-		if (f != NULL) {
-			if (fgets(line, sizeof(line), f) == NULL || fgets(usage, sizeof(usage), f) == NULL)
-				usage[0] = '\0';
-			fclose(f);
-		}
-		line[strcspn(line, "\n")] = '\0';
-		usage[strcspn(usage, "\n")] = '\0';
-		what = strstr(line, ": ");
-		use = strstr(usage, "usage: ");
-		printf("%-14s %s\n", entries[i]->d_name, what ? what + 2 : "");
-		if (use != NULL)
-			printf("%-14s %s\n", "", use);
+		char path[PATH_MAX];
+		if (ok && snprintf(path, sizeof(path), "%s/%s", dir, entries[i]->d_name) < (int)sizeof(path))
+			ok = describe_script(L, "list", path) == LUA_OK;
 		free(entries[i]);
 	}
 	free(entries);
+	return ok;
 }
 
 static void print_version(void)
@@ -809,8 +819,7 @@ static int host_protected_main(lua_State *L)
 		chunk_mode = "t";
 	}
 	if (o->list) {
-		list_scripts();
-		run->status = STATUS_OK;
+		run->status = list_scripts(L) ? STATUS_OK : STATUS_UNKNOWN;
 		return 0;
 	}
 	create_arg_table(L, run->argc, run->argv, o->script);
