@@ -35,7 +35,8 @@ static const char usage_text[] =
 	"  --interval SECS  run the script again every SECS seconds (watch mode)\n"
 	"  --count N        with --interval: stop after N runs (0, the default: until Ctrl-C)\n"
 	"  --proc-root DIR  read /proc files under DIR instead of /proc\n"
-	"  --list           list the bundled scripts\n"
+	"  --list           list the bundled scripts with their usage lines\n"
+	"  --complete SCRIPT  print SCRIPT's options and operands for shell completion\n"
 	"  --sandbox        run without os.execute, io.popen, file writes, binary chunks,\n"
 	"                   C modules or the debug library (for shared rule files)\n"
 	"  --timeout SECS   stop the script after SECS seconds (exit status 3)\n"
@@ -193,6 +194,7 @@ struct options {
 	int has_e;         /* some -e */
 	int stdin_script;  /* "-" */
 	int list;          /* --list */
+	const char *complete; /* --complete SCRIPT */
 	int sandbox;       /* --sandbox */
 	double timeout;    /* --timeout, seconds; 0 for none */
 	size_t max_memory; /* --max-memory, bytes; 0 for none */
@@ -299,6 +301,12 @@ static int parse_options(int argc, char **argv, struct options *o)
 				return -1;
 		} else if (strcmp(a, "--list") == 0) {
 			o->list = 1;
+		} else if (strcmp(a, "--complete") == 0) {
+			if (++i >= argc) {
+				fprintf(stderr, "%s: '--complete' needs a script\n%s", progname, usage_text);
+				return -1;
+			}
+			o->complete = argv[i];
 		} else if (strcmp(a, "--sandbox") == 0) {
 			o->sandbox = 1;
 		} else if (strcmp(a, "-o") == 0) {
@@ -358,7 +366,7 @@ static int run_early_options(lua_State *L, char **argv, int stop)
 		char *value = NULL;
 		if (strcmp(a, "--proc-root") == 0 || strcmp(a, "-f") == 0 || strcmp(a, "--format") == 0 ||
 		    strcmp(a, "--timeout") == 0 || strcmp(a, "--max-memory") == 0 || strcmp(a, "-o") == 0 ||
-		    strcmp(a, "--interval") == 0 || strcmp(a, "--count") == 0) {
+		    strcmp(a, "--interval") == 0 || strcmp(a, "--count") == 0 || strcmp(a, "--complete") == 0) {
 			i++;
 			continue;
 		}
@@ -716,6 +724,22 @@ static int list_scripts(lua_State *L)
 	return ok;
 }
 
+/* --complete SCRIPT: the completion data of the script that running SCRIPT would run. Returns success. */
+static int complete_script(lua_State *L, const char *name)
+{
+	char path[PATH_MAX];
+
+	if (!find_script(name, path, sizeof(path))) {
+		char msg[PATH_MAX + 200];
+		snprintf(msg, sizeof(msg),
+			 "cannot find script '%s' (looked in the current directory, MEMSCRIPT_PATH and %s)",
+			 name, bundled_scripts_dir());
+		host_message(msg);
+		return 0;
+	}
+	return describe_script(L, "complete", path) == LUA_OK;
+}
+
 static void print_version(void)
 {
 	printf("memscript %s (%s, LPeg)\n", MEMSCRIPT_VERSION, LUA_RELEASE);
@@ -820,6 +844,10 @@ static int host_protected_main(lua_State *L)
 	}
 	if (o->list) {
 		run->status = list_scripts(L) ? STATUS_OK : STATUS_UNKNOWN;
+		return 0;
+	}
+	if (o->complete != NULL) {
+		run->status = complete_script(L, o->complete) ? STATUS_OK : STATUS_UNKNOWN;
 		return 0;
 	}
 	create_arg_table(L, run->argc, run->argv, o->script);
