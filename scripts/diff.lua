@@ -44,7 +44,7 @@ DIR/proc), an archive of one (--tar), or the word live for the running system.
     { "A", type = "path", words = { "live" } },
     { "B", type = "path", words = { "live" } },
     -- a pid of the captures: "self" would be memscript itself, which no capture holds
-    { "PID", type = "pid", optional = true,
+    { "PID", type = "pid", optional = true, words = {},
       parse = function(word) local pid = cli.pid(word) return pid ~= "self" and pid or nil end },
   },
   epilog = [[

@@ -600,7 +600,7 @@ function M.completion(spec)
   for _, operand in ipairs(c.operands) do
     local arity = operand.many and (operand.optional and "any" or "many") or (operand.optional and "optional" or "one")
     local words = operand.words
-    if operand.type == "pid" or operand.type == "pids" then
+    if not words and (operand.type == "pid" or operand.type == "pids") then
       words = operand.all and { "self", "all" } or { "self" }
     end
     lines[#lines + 1] = format("operand %s %s %s%s", operand.name, OPERAND_KINDS[operand.type], arity,
