@@ -74,15 +74,11 @@ local FIGURES = {
     function(_, s) return s.RssShmem end },
 }
 
--- The memory of one process: {pid, command, rollup, status}; false when it has none (a kernel thread
--- or a zombie: "none" to unreadable.read_process); nil, reason ("gone", "denied" or "other"), message
--- when it cannot be read.
+-- The memory of one process: {pid, command, rollup, status}; nil, "none" when it has none (a kernel
+-- thread or a zombie); nil, reason ("gone", "denied" or "other"), message when it cannot be read.
 local function read_memory(pid)
   local process, reason, msg = unreadable_module.read_process(pid, { "status", "smaps_rollup" })
-  if not process then
-    if reason == "none" then return false end
-    return nil, reason, msg
-  end
+  if not process then return nil, reason, msg end
   local status = process.status
   local command = proc.comm(pid) or status.Name
   return { pid = status.Pid, command = command, rollup = process.smaps_rollup, status = status }
@@ -136,26 +132,20 @@ end
 local function main()
   local processes, unreadable = {}, 0
   if opts.all then
-    local tally = unreadable_module.tally()
-    for _, pid in ipairs(proc.pids()) do
-      local p, reason, msg = read_memory(pid)
-      if p then
-        processes[#processes + 1] = p
-      elseif p == nil then
-        tally:add(reason, msg)
-      end
-    end
+    local _, tally = unreadable_module.scan(proc.pids(), read_memory,
+      function(_, p) processes[#processes + 1] = p end)
     unreadable = tally.denied + tally.other
     -- A read failing for a process still there (a file missing from a capture) is named on stderr.
     if tally.other > 0 then io.stderr:write(tally:summary(), "\n") end
   else
     for _, pid in ipairs(opts.pids) do
-      local p, _, msg = read_memory(pid)
-      if p == nil then
+      local p, reason, msg = read_memory(pid)
+      if p then
+        processes[#processes + 1] = p
+      elseif reason ~= "none" then
         io.stderr:write("memscript: ", msg, "\n")
         return 3
       end
-      if p then processes[#processes + 1] = p end
     end
   end
   local read = #processes

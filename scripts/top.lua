@@ -15,7 +15,7 @@ local sys = require "memscript.sys"
 local collection = require "memscript.collection"
 local unreadable_module = require "memscript.unreadable"
 local cli = require "memscript.cli"
-local read_process, unreadable_tally = unreadable_module.read_process, unreadable_module.tally
+local read_process, unreadable_scan = unreadable_module.read_process, unreadable_module.scan
 
 local format, concat, rep = string.format, table.concat, string.rep
 local sub, match, gsub = string.sub, string.match, string.gsub
@@ -130,29 +130,23 @@ end
 
 -- The memory of one process: smaps_rollup's table, or smaps's array when want_maps. Returns
 --   memory, status                    read
---   nil, "skip"                       a kernel thread or a zombie: no memory of its own ("none" to
---                                     unreadable.read_process: ESRCH from a process still there)
---   nil, "gone" | "denied" | "other", message
+--   nil, "none"                       a kernel thread or a zombie: no memory of its own
+--   nil, "gone" | "denied" | "other", message   (unreadable.read_process)
 local function read_memory(pid, want_maps)
   local process, reason, msg = read_process(pid, {"status"})
-  if not process then
-    if reason == "none" then return nil, "skip" end
-    return nil, reason, msg
-  end
+  if not process then return nil, reason, msg end
   local status = process.status
   -- Kthread (in the status of recent kernels); State "Z (zombie)" or "X (dead)": its memory is released.
   local state = type(status.State) == "string" and sub(status.State, 1, 1) or ""
-  if status.Kthread == 1 or state == "Z" or state == "X" then return nil, "skip" end
+  if status.Kthread == 1 or state == "Z" or state == "X" then return nil, "none" end
   local file = want_maps and "smaps" or "smaps_rollup"
-  -- a file missing from a process that is still there (a damaged capture) is "other"
+  -- "none" for ESRCH from a process still there; a file missing from a process that is still there
+  -- (a damaged capture) is "other"
   process, reason, msg = read_process(pid, {file})
-  if not process then
-    if reason == "none" then return nil, "skip" end
-    return nil, reason, msg
-  end
+  if not process then return nil, reason, msg end
   local memory = process[file]
   -- An empty file: the kernel found no memory to report (a kernel thread, on some older kernels).
-  if (want_maps and #memory == 0) or (not want_maps and memory.Rss == nil) then return nil, "skip" end
+  if (want_maps and #memory == 0) or (not want_maps and memory.Rss == nil) then return nil, "none" end
   return memory, status
 end
 
@@ -190,17 +184,12 @@ end
 -- Reads every process: calls add(pid, memory, status) for each one read; returns the count of processes
 -- read and the unreadable ones counted by reason ({gone = n, denied = n, other = n, first_other = msg}).
 local function scan(pids, want_maps, add)
-  local read, unreadable = 0, unreadable_tally()
-  for i, pid in ipairs(pids) do
-    progress.update(i - 1, #pids)
-    local memory, status, msg = read_memory(pid, want_maps)
-    if memory then
-      read = read + 1
-      add(pid, memory, status)
-    elseif status ~= "skip" then
-      unreadable:add(status, msg)
-    end
-  end
+  local done = 0
+  local read, unreadable = unreadable_scan(pids, function(pid)
+    progress.update(done, #pids)
+    done = done + 1
+    return read_memory(pid, want_maps)
+  end, add)
   progress.clear()
   return read, unreadable
 end

@@ -185,16 +185,9 @@ local function main()
   local unreadable = unreadable_module.tally()
   local unknown = {}
   if opts.all then
-    for _, pid in ipairs(proc.pids()) do
-      local mappings, reason, msg = read_mappings(pid)
-      if mappings then
-        read = read + 1
-        audit(pid, mappings, rows)
-      elseif reason ~= "none" then
-        -- gone only when the process itself is; a file missing from a capture is "other"
-        unreadable:add(reason, msg)
-      end
-    end
+    -- gone only when the process itself is; a file missing from a capture is "other"
+    read, unreadable = unreadable_module.scan(proc.pids(), read_mappings,
+      function(pid, mappings) audit(pid, mappings, rows) end)
   else
     for _, given in ipairs(opts.pids) do
       local pid = pid_value(given)

@@ -54,6 +54,24 @@ function M.read_process(pid, files, p)
   return tables
 end
 
+-- A whole-system scan: calls read(pid) for each of pids, in order. read returns value[, extra] for a
+-- process it read, or nil, reason, message as read_process does. use(pid, value, extra) is called for
+-- each process read; one without memory of its own ("none") is left out uncounted, and the others
+-- are counted in a tally by reason. Returns the number of processes read and the tally.
+function M.scan(pids, read, use)
+  local count, tally = 0, M.tally()
+  for _, pid in ipairs(pids) do
+    local value, extra, msg = read(pid)
+    if value then
+      count = count + 1
+      use(pid, value, extra)
+    elseif extra ~= "none" then
+      tally:add(extra, msg)
+    end
+  end
+  return count, tally
+end
+
 local Tally = {}
 Tally.__index = Tally
 
