@@ -457,6 +457,16 @@ static int find_script(const char *name, char *path, size_t size)
 	return 0;
 }
 
+/* The message for a script name find_script did not find. */
+static void say_script_not_found(const char *name)
+{
+	char msg[PATH_MAX + 200];
+
+	snprintf(msg, sizeof(msg), "cannot find script '%s' (looked in the current directory, MEMSCRIPT_PATH and %s)",
+		 name, bundled_scripts_dir());
+	host_message(msg);
+}
+
 static int push_script_args(lua_State *L)
 {
 	int i, n;
@@ -479,11 +489,7 @@ static int load_script(lua_State *L, const char *name, int from_stdin)
 	if (from_stdin)
 		return host_report(L, luaL_loadfilex(L, NULL, chunk_mode));
 	if (!find_script(name, path, sizeof(path))) {
-		char msg[PATH_MAX + 200];
-		snprintf(msg, sizeof(msg),
-			 "cannot find script '%s' (looked in the current directory, MEMSCRIPT_PATH and %s)",
-			 name, bundled_scripts_dir());
-		host_message(msg);
+		say_script_not_found(name);
 		return LUA_ERRFILE;
 	}
 	status = luaL_loadfilex(L, path, chunk_mode);
@@ -730,11 +736,7 @@ static int complete_script(lua_State *L, const char *name)
 	char path[PATH_MAX];
 
 	if (!find_script(name, path, sizeof(path))) {
-		char msg[PATH_MAX + 200];
-		snprintf(msg, sizeof(msg),
-			 "cannot find script '%s' (looked in the current directory, MEMSCRIPT_PATH and %s)",
-			 name, bundled_scripts_dir());
-		host_message(msg);
+		say_script_not_found(name);
 		return 0;
 	}
 	return describe_script(L, "complete", path) == LUA_OK;
