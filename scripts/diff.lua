@@ -1,5 +1,4 @@
 -- diff.lua: what changed in memory between two captures, or a capture and the running system
--- usage: memscript diff.lua [-m] [-a] [-n N] [-s FIELD] A B [PID]
 --
 -- A and B are captures made by capture.lua (the directory, its proc subdirectory, or an archive of
 -- it) or the word `live` for the running system. The changes in Rss, Pss, Anonymous and Swap (summed
@@ -15,6 +14,7 @@
 local proc = proc or require "memscript"
 local output = require "memscript.output"
 local classify = require "memscript.classify"
+local cli = require "memscript.cli"
 
 local format, concat = string.format, table.concat
 local sub, match = string.sub, string.match
@@ -23,18 +23,31 @@ local utf8 = utf8
 local sort = table.sort
 local arg = arg
 
-local USAGE = [==[
-usage: memscript diff.lua [-m] [-a] [-n N] [-s FIELD] A B [PID]
+local SPEC = {
+  name = "diff.lua",
+  summary = "what changed in memory between two captures, or a capture and the running system",
+  intro = [[
 What changed in memory from A to B. A and B: a capture directory made by capture.lua (DIR or
 DIR/proc), an archive of one (--tar), or the word live for the running system.
-  (default)         one row per process: Change PID RssA RssB dRss dPss dAnon dSwap Command
-  PID               one row per mapping name of that process:
-                    Change Mapping MapsA MapsB RssA RssB dRss dPss dAnon dSwap
-  -m, --mappings    one row per mapping name, summed over all processes (same columns as PID)
-  -a, --all         also show rows where nothing changed (by default they are left out)
-  -n, --rows N      show the first N rows only
-  -s, --sort FIELD  order by the growth of rss (the default), pss, anon or swap, largest first
-  -h, --help        show this help
+]],
+  options = {
+    { label = "(default)", help = "one row per process: Change PID RssA RssB dRss dPss dAnon dSwap Command" },
+    { label = "PID", help = "one row per mapping name of that process:\n"
+        .. "Change Mapping MapsA MapsB RssA RssB dRss dPss dAnon dSwap" },
+    { "-m", "--mappings", help = "one row per mapping name, summed over all processes (same columns as PID)" },
+    { "-a", "--all", help = "also show rows where nothing changed (by default they are left out)" },
+    { "-n", "--rows", value = "N", type = "integer", min = 1, noun = "rows", help = "show the first N rows only" },
+    { "-s", "--sort", value = "FIELD", type = "choice", choices = { "rss", "pss", "anon", "swap" },
+      default = "rss", help = "order by the growth of rss (the default), pss, anon or swap, largest first" },
+  },
+  operands = {
+    { "A", type = "path", words = { "live" } },
+    { "B", type = "path", words = { "live" } },
+    -- a pid of the captures: "self" would be memscript itself, which no capture holds
+    { "PID", type = "pid", optional = true, words = {},
+      parse = function(word) local pid = cli.pid(word) return pid ~= "self" and pid or nil end },
+  },
+  epilog = [[
 
 Sizes are bytes, from each mapping's Rss, Pss, Anonymous and Swap in /proc/PID/smaps; dX is the
 value in B minus the value in A. Change is "new" (only in B), "gone" (only in A) or empty. A process
@@ -43,13 +56,15 @@ name is the mapping's path as printed, or for one without a path its kind in bra
 [shm], [guard] (see memscript.classify). Kernel threads and zombies, which have no mappings, are
 left out. Output format: memscript's -f option (table, json, csv).
 Exit status: 0; 3 on a usage error, or when a capture cannot be read (the message names the file).
-]==]
+]],
+}
 
--- Why a read of a live process failed: "gone" only when the process itself is.
-local unreadable_reason_for = require("memscript.unreadable").reason_for
+local opts = cli.parse(SPEC, arg)
+if opts.pid and opts.mappings then cli.usage_error(SPEC, "-m and a PID cannot be combined") end
 
--- -s FIELD: the row field each name orders by.
-local SORT_FIELDS = {rss = true, pss = true, anon = true, swap = true}
+-- Reads a process's files, saying why a read failed: "gone" only when the process itself is.
+local read_process = require("memscript.unreadable").read_process
+
 local SUMMED = {"Rss", "Pss", "Anonymous", "Swap"}
 
 -- A table cuts commands to this many characters (as top.lua does); JSON and CSV keep them whole.
@@ -57,11 +72,6 @@ local COMMAND_WIDTH = 40
 
 local function fail(msg)
   io.stderr:write("memscript: ", msg, "\n")
-  os.exit(3)
-end
-
-local function usage_error(msg)
-  io.stderr:write("memscript: ", msg, "\n", USAGE)
   os.exit(3)
 end
 
@@ -73,52 +83,6 @@ local function cut(text, width)
     return sub(text, 1, utf8.offset(text, width + 1) - 1)
   end
   return sub(text, 1, width)
-end
-
--- ---- arguments ----
-
-local function parse_arguments(words)
-  local opts, operands, only_operands = {sort = "rss"}, {}, false
-  local i = 1
-  while i <= #words do
-    local w = words[i]
-    if only_operands or sub(w, 1, 1) ~= "-" or w == "-" then
-      operands[#operands + 1] = w
-    elseif w == "--" then
-      only_operands = true
-    elseif w == "-h" or w == "--help" then
-      opts.help = true
-    elseif w == "-m" or w == "--mappings" then
-      opts.mappings = true
-    elseif w == "-a" or w == "--all" then
-      opts.all = true
-    elseif w == "-n" or w == "--rows" then
-      i = i + 1
-      opts.rows = tonumber(match(words[i] or "", "^%d+$"))
-      if not opts.rows or opts.rows < 1 then
-        return nil, format("%s needs a positive number of rows, got '%s'", w, tostring(words[i] or ""))
-      end
-    elseif w == "-s" or w == "--sort" then
-      i = i + 1
-      opts.sort = words[i]
-      if not SORT_FIELDS[opts.sort or ""] then
-        return nil, format("%s needs one of rss, pss, anon, swap (got '%s')", w, tostring(opts.sort))
-      end
-    else
-      return nil, format("unknown option '%s'", w)
-    end
-    i = i + 1
-  end
-  if opts.help then return opts end
-  if #operands < 2 then return nil, "A and B are needed" end
-  if #operands > 3 then return nil, format("unexpected argument '%s'", operands[4]) end
-  opts.a, opts.b = operands[1], operands[2]
-  if operands[3] then
-    opts.pid = tonumber(match(operands[3], "^[1-9]%d*$"))
-    if not opts.pid then return nil, format("bad process id '%s'", operands[3]) end
-    if opts.mappings then return nil, "-m and a PID cannot be combined" end
-  end
-  return opts
 end
 
 -- ---- sources ----
@@ -186,34 +150,27 @@ local function add_mapping(sums, m)
   sums.maps = sums.maps + 1
 end
 
--- One process of a source: {pid, starttime, command, sums, names = {name = sums}}, or nil and
--- "absent" (not there: live only) or "unreadable". A capture that lacks a file of a process it holds
--- is an error.
-local function read_process(src, pid)
-  local p = src.p
-  local function failed(err, errno)
-    if not src.live then fail(err) end
-    -- gone, or no memory of its own any more (it exited while it was read): not there
-    local reason = unreadable_reason_for(pid, errno, p)
+-- One process of a source: {pid, starttime, command, sums, names = {name = sums}}; {pid, starttime,
+-- unreadable = message} when its smaps or cmdline cannot be read (permission denied); nil, "absent"
+-- when it is not there (gone, or no memory of its own any more: it exited while it was read); nil,
+-- "unreadable", message when not even its stat can be read. Live only: a capture that lacks a file of
+-- a process it holds is an error naming the file.
+local function read_one(src, pid)
+  local function failed(reason, msg)
+    if not src.live then fail(msg) end
     if reason == "gone" or reason == "none" then return nil, "absent" end
-    return nil, "unreadable", err
+    return nil, "unreadable", msg
   end
-  local st, err, errno = p.stat(pid)
-  if not st then return failed(err, errno) end
-  local maps
-  maps, err, errno = p.smaps(pid)
-  if not maps then
-    local _, why = failed(err, errno)
+  local process, reason, msg = read_process(pid, {"stat"}, src.p)
+  if not process then return failed(reason, msg) end
+  local st = process.stat
+  process, reason, msg = read_process(pid, {"smaps", "cmdline"}, src.p)
+  if not process then
+    local _, why, err = failed(reason, msg)
     if why == "absent" then return nil, why end
     return {pid = pid, starttime = st.starttime, unreadable = err}
   end
-  local args
-  args, err, errno = p.cmdline(pid)
-  if not args then
-    local _, why = failed(err, errno)
-    if why == "absent" then return nil, why end
-    return {pid = pid, starttime = st.starttime, unreadable = err}
-  end
+  local maps, args = process.smaps, process.cmdline
   local sums, names = new_sums(), {}
   for _, m in ipairs(maps) do
     add_mapping(sums, m)
@@ -239,7 +196,7 @@ local function read_all(src, tag)
   sort(list)
   local processes = {}
   for _, pid in ipairs(list) do
-    local p = read_process(src, pid)
+    local p = read_one(src, pid)
     if p then processes[tag .. pid .. ":" .. tostring(p.starttime)] = p end
   end
   return processes
@@ -338,7 +295,7 @@ local function pid_rows(src_a, src_b, pid)
       end
       if not present then return nil end
     end
-    local p, why, err = read_process(src, pid)
+    local p, why, err = read_one(src, pid)
     if p and p.unreadable then fail(p.unreadable) end
     if not p and why == "unreadable" then fail(err) end
     return p
@@ -359,13 +316,7 @@ end
 
 -- ---- main ----
 
-local opts, err = parse_arguments(arg or {})
-if not opts then usage_error(err) end
-if opts.help then
-  io.stdout:write(USAGE)
-  os.exit(0)
-end
-output.check_format("diff.lua", USAGE)
+output.check_format(SPEC.name, cli.usage(SPEC))
 
 local src_a, src_b = open_source(opts.a), open_source(opts.b)
 local rows

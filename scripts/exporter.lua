@@ -1,5 +1,4 @@
 -- exporter.lua: process and system memory as Prometheus gauges, for node_exporter's textfile collector
--- usage: memscript -f prom [-o FILE.prom] [--interval SECS] exporter.lua [--top N] PID...|all
 --
 -- One series per process and figure (labels pid and command), never one per mapping or address, so
 -- the number of series is bounded by the processes exported (--top N bounds it further), plus one per
@@ -17,61 +16,42 @@ local proc = proc or require "memscript"
 local metric = require "memscript.metric"
 local output = require "memscript.output"
 local unreadable_module = require "memscript.unreadable"
+local cli = require "memscript.cli"
 
-local format, find, sort = string.format, string.find, table.sort
-local io, os, ipairs, pairs, tonumber = io, os, ipairs, pairs, tonumber
+local find, sort = string.find, table.sort
+local io, os, ipairs, pairs = io, os, ipairs, pairs
 local arg = arg
 
-local USAGE = [==[
-usage: memscript -f prom [-o FILE.prom] [--interval SECS] exporter.lua [--top N] PID...|all
+local SPEC = {
+  name = "exporter.lua",
+  summary = "process and system memory as Prometheus gauges, for node_exporter's textfile collector",
+  host = "-f prom [-o FILE.prom] [--interval SECS]",
+  intro = [[
 Memory of processes (numbers or "self"), or of every process with "all", and of the system, as
 Prometheus gauges in the text exposition format:
   memscript_process_{rss,pss,uss,swap,anonymous,file,shmem}_bytes{pid,command}
   memscript_meminfo_bytes{key}       each /proc/meminfo line in kB, in bytes
   memscript_meminfo_hugepages{key}   the HugePages_* counts
   memscript_processes_read, memscript_processes_unreadable
-  --top N      only the N processes with the largest RSS (the others still count as read)
-  -h, --help   show this help
+]],
+  options = {
+    { "--top", value = "N", type = "integer", min = 1, noun = "processes",
+      help = "only the N processes with the largest RSS (the others still count as read)" },
+  },
+  operands = { { "PID", type = "pids", all = true } },
+  epilog = [[
 For node_exporter: memscript -f prom --interval 15 -o DIR/memscript.prom exporter.lua all, with
 node_exporter's --collector.textfile.directory=DIR. Without -f prom the exposition format is
 printed as well; -f json prints the samples as a JSON array of {name, labels, value}.
 With "all", processes that cannot be read (permission denied, or another error such as a file
 missing from a capture) are counted in memscript_processes_unreadable; another error than
-permission denied is also named on stderr.
+permission denied is also named on stderr. A process given twice is exported once.
 Exit status: 0; 3 (UNKNOWN) on a usage error, when a process given by number cannot be read, or
 when /proc/meminfo cannot be read.
-]==]
+]],
+}
 
-local function usage_error(msg)
-  io.stderr:write("memscript: exporter.lua: ", msg, "\n", USAGE)
-  os.exit(3)
-end
-
-local function parse_arguments(words)
-  local opts = { pids = {} }
-  local i = 1
-  while i <= #words do
-    local word = words[i]
-    if word == "-h" or word == "--help" then
-      opts.help = true
-    elseif word == "--top" then
-      i = i + 1
-      local n = words[i] and find(words[i], "^%d+$") and tonumber(words[i])
-      if not n or n < 1 then usage_error("--top needs a number of processes above 0") end
-      opts.top = n
-    elseif word == "all" then
-      opts.all = true
-    elseif find(word, "^%d+$") or word == "self" then
-      opts.pids[#opts.pids + 1] = word
-    else
-      usage_error(format("unknown argument '%s'", word))
-    end
-    i = i + 1
-  end
-  if opts.all and #opts.pids > 0 then usage_error("give process ids or \"all\", not both") end
-  if not opts.help and not opts.all and #opts.pids == 0 then usage_error("no process id given") end
-  return opts
-end
+local opts = cli.parse(SPEC, arg)
 
 -- {name suffix, help, function(rollup, status) -> bytes or nil}
 local FIGURES = {
@@ -94,22 +74,14 @@ local FIGURES = {
     function(_, s) return s.RssShmem end },
 }
 
--- The memory of one process: {pid, command, rollup, status}; nil when it has none (a kernel thread or
--- a zombie); nil, message, reason ("gone", "denied" or "other": memscript.unreadable.reason_for) when
--- it cannot be read.
-local function read_process(pid)
-  local status, msg, errno = proc.status(pid)
-  local rollup
-  if status then rollup, msg, errno = proc.smaps_rollup(pid) end
-  if not rollup then
-    -- "none": ESRCH while the process is still there, or no smaps_rollup and no mappings (a capture
-    -- holds none for a kernel thread): it has no memory of its own
-    local reason = unreadable_module.reason_for(pid, errno, proc)
-    if reason == "none" then return false end
-    return nil, msg, reason
-  end
+-- The memory of one process: {pid, command, rollup, status}; nil, "none" when it has none (a kernel
+-- thread or a zombie); nil, reason ("gone", "denied" or "other"), message when it cannot be read.
+local function read_memory(pid)
+  local process, reason, msg = unreadable_module.read_process(pid, { "status", "smaps_rollup" })
+  if not process then return nil, reason, msg end
+  local status = process.status
   local command = proc.comm(pid) or status.Name
-  return { pid = status.Pid, command = command, rollup = rollup, status = status }
+  return { pid = status.Pid, command = command, rollup = process.smaps_rollup, status = status }
 end
 
 local function export_processes(processes)
@@ -157,34 +129,23 @@ local function export_meminfo()
   return true
 end
 
-local function main(words)
-  local opts = parse_arguments(words)
-  if opts.help then
-    io.stdout:write(USAGE)
-    return 0
-  end
+local function main()
   local processes, unreadable = {}, 0
   if opts.all then
-    local tally = unreadable_module.tally()
-    for _, pid in ipairs(proc.pids()) do
-      local p, msg, reason = read_process(pid)
-      if p then
-        processes[#processes + 1] = p
-      elseif p == nil then
-        tally:add(reason, msg)
-      end
-    end
+    local _, tally = unreadable_module.scan(proc.pids(), read_memory,
+      function(_, p) processes[#processes + 1] = p end)
     unreadable = tally.denied + tally.other
     -- A read failing for a process still there (a file missing from a capture) is named on stderr.
     if tally.other > 0 then io.stderr:write(tally:summary(), "\n") end
   else
-    for _, word in ipairs(opts.pids) do
-      local p, msg = read_process(word)
-      if p == nil then
+    for _, pid in ipairs(opts.pids) do
+      local p, reason, msg = read_memory(pid)
+      if p then
+        processes[#processes + 1] = p
+      elseif reason ~= "none" then
         io.stderr:write("memscript: ", msg, "\n")
         return 3
       end
-      if p then processes[#processes + 1] = p end
     end
   end
   local read = #processes
@@ -218,5 +179,5 @@ local function main(words)
   return nil
 end
 
-local status = main(arg or {})
+local status = main()
 if status then os.exit(status) end

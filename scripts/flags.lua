@@ -1,5 +1,4 @@
 -- flags.lua: each mapping's VmFlags decoded, and a summary of the flags a process has
--- usage: memscript flags.lua [-s | -m] PID
 --
 -- Reads /proc/PID/smaps (VmFlags exists since Linux 3.8). For each mapping: its address range, permissions
 -- and path, then each two-letter code with its meaning (memscript.vmflags; a code it does not know is
@@ -10,52 +9,37 @@ local proc = proc or require "memscript"
 local output = require "memscript.output"
 local vmflags = require "memscript.vmflags"
 local collection = require "memscript.collection"
+local cli = require "memscript.cli"
 
 local format, concat, gsub = string.format, table.concat, string.gsub
 local io, os, ipairs = io, os, ipairs
 local arg = arg
 
-local USAGE = [[
-usage: memscript flags.lua [-s | -m] PID
+local SPEC = {
+  name = "flags.lua",
+  summary = "each mapping's VmFlags decoded, and a summary of the flags a process has",
+  intro = [[
 The VmFlags of each mapping of process PID (a number or "self"), with what each code means, then a
 summary: for each code that occurs, its meaning, the number of mappings that have it, and their total
 Size and Rss (bytes; human units in a table on a terminal).
-  -s, --summary    the summary only
-  -m, --mappings   the mappings only
-  -h, --help       show this help
+]],
+  options = {
+    { "-s", "--summary", key = "summary_only", help = "the summary only" },
+    { "-m", "--mappings", key = "mappings_only", help = "the mappings only" },
+  },
+  exclusive = { { "-s", "-m" } },
+  operands = { { "PID", type = "pid" } },
+  epilog = [[
 Output format: memscript's -f option. A table shows both parts. JSON is an object
 {"mappings": [...], "summary": [...]}, or just the one array with -m or -s; each mapping is
 {start, end, perms, size, Rss, path, flags} with flags an array of codes in the kernel's order, and
 each summary row {flag, meaning, mappings, size, Rss}. CSV holds one table: the mappings (flags
 separated by spaces), or the summary with -s.
 Exit status: 0; 3 (UNKNOWN) on a usage error or when the process cannot be read.
-]]
+]],
+}
 
-local function usage_error(msg)
-  io.stderr:write("memscript: flags.lua: ", msg, "\n", USAGE)
-  os.exit(3)
-end
-
-local function parse_arguments(words)
-  local opts = {}
-  for _, word in ipairs(words) do
-    if word == "-h" or word == "--help" then
-      opts.help = true
-    elseif word == "-s" or word == "--summary" then
-      opts.summary_only = true
-    elseif word == "-m" or word == "--mappings" then
-      opts.mappings_only = true
-    elseif word:find("^%d+$") or word == "self" then
-      if opts.pid then return nil, format("more than one process id given ('%s')", word) end
-      opts.pid = word
-    else
-      return nil, format("unknown argument '%s'", word)
-    end
-  end
-  if opts.summary_only and opts.mappings_only then return nil, "options -s and -m exclude each other" end
-  if not opts.help and not opts.pid then return nil, "no process id given" end
-  return opts
-end
+local opts = cli.parse(SPEC, arg)
 
 -- One row per code that occurs: most common first, ties in the order the codes are first met (address
 -- order, then the kernel's order within a line), so the result is the same on every run.
@@ -109,14 +93,8 @@ local function mapping_block(m, out)
   end
 end
 
-local function main(words)
-  local opts, err = parse_arguments(words)
-  if not opts then usage_error(err) end
-  if opts.help then
-    io.stdout:write(USAGE)
-    return 0
-  end
-  output.check_format("flags.lua", USAGE)
+local function main()
+  output.check_format(SPEC.name, cli.usage(SPEC))
   local smaps, msg = proc.smaps(opts.pid)
   if not smaps then
     io.stderr:write("memscript: ", msg, "\n")
@@ -147,4 +125,4 @@ local function main(words)
   return 0
 end
 
-os.exit(main(arg or {}))
+os.exit(main())

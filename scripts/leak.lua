@@ -1,5 +1,4 @@
 -- leak.lua: watches a process's anonymous memory and reports steady growth as a slope per minute
--- usage: memscript leak.lua [--interval SECONDS] [--count N] [--threshold WARN[,CRIT]] PID
 --
 -- Samples /proc/PID/smaps every interval: the Anonymous pages of each mapping, summed in total and by
 -- class (the heap, unnamed anonymous mappings, named ones, stacks, and private copies of file pages),
@@ -22,31 +21,45 @@ local alert = require "memscript.alert"
 local units = require "memscript.units"
 local output = require "memscript.output"
 local classify = require "memscript.classify"
+local cli = require "memscript.cli"
 
-local format, find, match, gsub = string.format, string.find, string.match, string.gsub
+local format, find, gsub = string.format, string.find, string.gsub
 local concat, sort, insert = table.concat, table.sort, table.insert
-local io, os, ipairs, pairs, pcall, error, tonumber, tostring = io, os, ipairs, pairs, pcall, error,
-  tonumber, tostring
+local io, os, ipairs, pairs, pcall, error, tonumber, tostring = io, os, ipairs, pairs, pcall, error, tonumber,
+  tostring
 local floor, tointeger, huge, ult = math.floor, math.tointeger, math.huge, math.ult
 local arg = arg
 
-local USAGE = [==[
-usage: memscript leak.lua [--interval SECONDS] [--count N] [--threshold WARN[,CRIT]] PID
+local SPEC = {
+  name = "leak.lua",
+  summary = "watches a process's anonymous memory and reports steady growth as a slope per minute",
+  intro = [[
 Samples the anonymous memory of process PID (a number or "self") every interval and reports its
 growth per minute (least squares over the samples), in total, by class and for the mappings that
 grow fastest. Growth is steady with at least 3 samples, a slope above 0 and r² >= 0.8.
-  -i, --interval SECONDS      time between samples (default 10)
-  -n, --count N               stop after N samples (default: until Ctrl-C)
-  -t, --threshold WARN[,CRIT] be a check: WARNING when the total grows steadily by WARN or more
-                              per minute (a size: 1M), CRITICAL by CRIT or more; output in the
-                              Monitoring Plugins format instead of the summary
-  --top N                     mappings listed in the summary (default 5)
-  -h, --help                  show this help
+]],
+  options = {
+    { "-i", "--interval", value = "SECONDS", type = "seconds", default = 10,
+      help = "time between samples (default 10)" },
+    { "-n", "--count", value = "N", type = "integer", min = 1, noun = "samples", default = 0,
+      help = "stop after N samples (default: until Ctrl-C)" },
+    { "-t", "--threshold", value = "WARN[,CRIT]", type = "thresholds",
+      help = "be a check: WARNING when the total grows steadily by WARN or more per minute (a size: 1M, "
+        .. "512k, 1.5G), CRITICAL by CRIT or more; output in the Monitoring Plugins format instead of "
+        .. "the summary" },
+    { "--top", value = "N", type = "integer", noun = "mappings", default = 5,
+      help = "mappings listed in the summary (default 5)" },
+  },
+  operands = { { "PID", type = "pid" } },
+  epilog = [[
 Ctrl-C ends the sampling and prints the summary. The summary's format is memscript's -f option
 (table; json: one object; csv: the classes).
 Exit status: 0; with --threshold 0 OK, 1 WARNING, 2 CRITICAL, 3 UNKNOWN (fewer than 3 samples);
 3 on a usage error or when the process cannot be read at the first sample.
-]==]
+]],
+}
+
+local opts = cli.parse(SPEC, arg)
 
 -- Growth is steady from this many samples and this r² up.
 local MIN_SAMPLES, MIN_R2 = 3, 0.8
@@ -60,60 +73,6 @@ local SPARKS = { "▁", "▂", "▃", "▄", "▅", "▆", "▇", "█" }
 local CLASSES = { "heap", "anon", "named_anon", "stack", "file" }
 local CLASS_TITLES = { heap = "[heap]", anon = "anonymous", named_anon = "[anon:NAME]", stack = "stacks",
   file = "file copies" }
-
-local function usage_error(msg)
-  io.stderr:write("memscript: leak.lua: ", msg, "\n", USAGE)
-  os.exit(3)
-end
-
--- --threshold's WARN[,CRIT] growths per minute (alert.thresholds).
-local function thresholds(text)
-  local limits, err = alert.thresholds(text)
-  if not limits then usage_error("--threshold: " .. err) end
-  return limits
-end
-
-local function parse_arguments(words)
-  local opts = { interval = 10, count = 0, top = 5 }
-  local i = 1
-  while i <= #words do
-    local word = words[i]
-    local function value()
-      i = i + 1
-      if words[i] == nil then usage_error(word .. " needs a value") end
-      return words[i]
-    end
-    if word == "-h" or word == "--help" then
-      opts.help = true
-    elseif word == "-i" or word == "--interval" then
-      local v = value()
-      opts.interval = find(v, "^%d*%.?%d+$") and tonumber(v)
-      if not opts.interval or opts.interval <= 0 then
-        usage_error(format("--interval needs a number of seconds above 0, got '%s'", v))
-      end
-    elseif word == "-n" or word == "--count" then
-      local v = value()
-      opts.count = find(v, "^%d+$") and tonumber(v)
-      if not opts.count or opts.count < 1 then
-        usage_error(format("--count needs a number of samples above 0, got '%s'", v))
-      end
-    elseif word == "--top" then
-      local v = value()
-      opts.top = find(v, "^%d+$") and tonumber(v)
-      if not opts.top then usage_error(format("--top needs a number, got '%s'", v)) end
-    elseif word == "-t" or word == "--threshold" then
-      opts.threshold = thresholds(value())
-    elseif find(word, "^%d+$") or word == "self" then
-      if opts.pid then usage_error("one process id only") end
-      opts.pid = word
-    else
-      usage_error(format("unknown argument '%s'", word))
-    end
-    i = i + 1
-  end
-  if not opts.help and not opts.pid then usage_error("no process id given") end
-  return opts
-end
 
 -- ---- sampling ----
 
@@ -339,14 +298,9 @@ local function check(state, limits)
   end
 end
 
-local function main(words)
-  local opts = parse_arguments(words)
-  if opts.help then
-    io.stdout:write(USAGE)
-    return 0
-  end
+local function main()
   -- the summary is rows; --threshold prints a check's alerts, which go to stderr with -f prom
-  if not opts.threshold then output.check_format("leak.lua", USAGE) end
+  if not opts.threshold then output.check_format(SPEC.name, cli.usage(SPEC)) end
   local stat, msg = proc.stat(opts.pid)
   if not stat then
     io.stderr:write("memscript: ", tostring(msg), "\n")
@@ -373,5 +327,5 @@ local function main(words)
   return nil
 end
 
-local status = main(arg or {})
+local status = main()
 if status then os.exit(status) end

@@ -1,5 +1,4 @@
 -- meminfo.lua: the system's memory from /proc/meminfo, each line explained
--- usage: memscript meminfo.lua [options]
 --
 -- Every line of /proc/meminfo. First a fixed set of rows, in groups: totals and the page cache, the
 -- anonymous/file split of the LRU lists, swap, huge pages. A key of that set this kernel did not print
@@ -12,30 +11,32 @@ local proc = proc or require "memscript"
 local output = require "memscript.output"
 local units = require "memscript.units"
 local sys = require "memscript.sys"
+local cli = require "memscript.cli"
 
 local format, find, sort, mtype = string.format, string.find, table.sort, math.type
 local io, os, ipairs, pairs, type = io, os, ipairs, pairs, type
 local arg = arg
 
-local USAGE = [[
-usage: memscript meminfo.lua [options]
+local SPEC = {
+  name = "meminfo.lua",
+  summary = "the system's memory from /proc/meminfo, each line explained",
+  intro = [[
 The system's memory from /proc/meminfo, one line per key with what it means: first MemTotal, MemFree,
 MemAvailable, buffers and cache, the Active/Inactive split of anonymous and file-backed pages, swap,
 and huge pages, then every other key the kernel printed (Shmem, Slab, AnonPages, Committed_AS, ...),
 in the kernel's order. Sizes are bytes (human units in a table on a terminal); HugePages_* are counts
 of pages, shown as "N pages". A key of the first group the kernel did not print is shown as "-",
 never as 0.
-  -h, --help   show this help
+]],
+  epilog = [[
 Output format: memscript's -f option. JSON and CSV rows are {key, value, unit, meaning}, unit "bytes"
 or "pages" ("count" or "text" for a key without a kB unit that is not described here), value null
 (JSON) or empty (CSV) for an absent key.
 Exit status: 0; 3 (UNKNOWN) on a usage error or when /proc/meminfo cannot be read.
-]]
+]],
+}
 
-local function usage_error(msg)
-  io.stderr:write("memscript: meminfo.lua: ", msg, "\n", USAGE)
-  os.exit(3)
-end
+cli.parse(SPEC, arg)
 
 -- The sum of the named keys, or nil when any of them is absent; a key in `optional` counts as 0 when
 -- absent, as free(1) counts it.
@@ -182,15 +183,8 @@ local function other_rows(mi, text)
   return rows
 end
 
-local function main(words)
-  for _, word in ipairs(words) do
-    if word == "-h" or word == "--help" then
-      io.stdout:write(USAGE)
-      return 0
-    end
-    usage_error(format("unknown argument '%s'", word))
-  end
-  output.check_format("meminfo.lua", USAGE)
+local function main()
+  output.check_format(SPEC.name, cli.usage(SPEC))
   local mi, msg = proc.meminfo()
   local text
   if mi then text, msg = proc.read("meminfo") end
@@ -233,4 +227,4 @@ local function main(words)
   return 0
 end
 
-os.exit(main(arg or {}))
+os.exit(main())

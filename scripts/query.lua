@@ -1,5 +1,4 @@
 -- query.lua: the mappings of a process that match a where-expression, pmap-style
--- usage: memscript query.lua PID EXPR
 --
 -- EXPR is the where language (docs/where.md): "Rss > 1M and not anon", "VmFlags.lo", 'path ~ "libc"'.
 -- It is compiled before the process is read, so a syntax error is reported even for a process that
@@ -9,29 +8,32 @@
 local proc = proc or require "memscript"
 local output = require "memscript.output"
 local where = require "memscript.where"
+local cli = require "memscript.cli"
 
-local format, find, gsub = string.format, string.find, string.gsub
+local gsub = string.gsub
 local io, os, ipairs, pcall, tostring = io, os, ipairs, pcall, tostring
 local arg = arg
 
-local USAGE = [[
-usage: memscript query.lua PID EXPR
+local SPEC = {
+  name = "query.lua",
+  summary = "the mappings of a process that match a where-expression, pmap-style",
+  intro = [[
 The mappings of process PID (a number or "self") for which the where-expression EXPR is true, in
 address order, with pmap -x's columns: Address, Size, Rss, Pss, Dirty (Private_Dirty + Shared_Dirty),
 Mode (the permissions) and Mapping (the path). Sizes are bytes, human units in a table on a terminal.
 EXPR examples:  'Rss > 1M'  'anon and writable'  'VmFlags.lo or VmFlags.dd'  'path ~ "libc"'
 (the where language: docs/where.md; names are smaps keys, VmFlags.xx, and kind, anon, shared,
-readable, writable, executable).
-  -h, --help   show this help
+readable, writable, executable; sizes such as 2g, 1.5M or 512 kB).
+]],
+  operands = { { "PID", type = "pid" }, { "EXPR", type = "text" } },
+  epilog = [[
 Output format: memscript's -f option; JSON and CSV fields: address, size, Rss, Pss, dirty, mode, path.
 Exit status: 0 (also when nothing matches); 3 (UNKNOWN) on a usage error, an error in EXPR, or when
 the process cannot be read.
-]]
+]],
+}
 
-local function usage_error(msg)
-  io.stderr:write("memscript: query.lua: ", msg, "\n", USAGE)
-  os.exit(3)
-end
+local opts = cli.parse(SPEC, arg)
 
 -- Absent (not 0) when the mapping has neither dirty count, as on a smaps without them.
 local function dirty(m)
@@ -49,25 +51,9 @@ local COLUMNS = {
   {"Mapping", "path", align = "left"},
 }
 
-local function main(words)
-  local positional = {}
-  for i, word in ipairs(words) do
-    if word == "-h" or word == "--help" then
-      io.stdout:write(USAGE)
-      return 0
-    elseif word == "--" then
-      for j = i + 1, #words do positional[#positional + 1] = words[j] end
-      break
-    elseif find(word, "^%-%-?%a") and #positional < 1 then
-      usage_error(format("unknown option '%s'", word))
-    else
-      positional[#positional + 1] = word
-    end
-  end
-  if #positional ~= 2 then usage_error("expected a process id and an expression") end
-  local pid, expr = positional[1], positional[2]
-  if not (find(pid, "^%d+$") or pid == "self") then usage_error(format("bad process id '%s'", pid)) end
-  output.check_format("query.lua", USAGE)
+local function main()
+  output.check_format(SPEC.name, cli.usage(SPEC))
+  local pid, expr = opts.pid, opts.expr
   local ok, matches = pcall(where.compile, expr)
   if not ok then
     io.stderr:write("memscript: ", tostring(matches), "\n")
@@ -92,4 +78,4 @@ local function main(words)
   return 0
 end
 
-os.exit(main(arg or {}))
+os.exit(main())

@@ -1,5 +1,4 @@
 -- report.lua: pmap-style memory map of a process
--- usage: memscript report.lua [-x | -d | -X | -XX] [-p] [-q] PID...
 --
 -- Prints what procps-ng pmap 4.0.2 prints for `pmap -x PID` (the default here), `pmap -d PID`,
 -- `pmap -X PID` or `pmap -XX PID`, byte for byte, from the proc API alone. -p shows whole paths, -q
@@ -27,6 +26,7 @@
 
 local proc = proc or require "memscript"
 local output = require "memscript.output"
+local cli = require "memscript.cli"
 
 local format, concat, rep = string.format, table.concat, string.rep
 local byte, sub, find, match, gmatch = string.byte, string.sub, string.find, string.match, string.gmatch
@@ -34,23 +34,54 @@ local io, os, ipairs, tonumber, tostring, type = io, os, ipairs, tonumber, tostr
 local mtype = math.type
 local arg = arg
 
-local USAGE = [[
-usage: memscript report.lua [-x | -d | -X | -XX] [-p] [-q] PID...
-  -x, --extended   Address Kbytes RSS Dirty Mode Mapping, as pmap -x (the default)
-  -d, --device     Address Kbytes Mode Offset Device Mapping, as pmap -d
-  -X               the smaps fields pmap -X shows (not VmFlags, AnonHugePages, KernelPageSize,
-                   MMUPageSize, Shared_/Private_Clean/Dirty), as pmap -X
-  -XX              every smaps field the kernel prints and VmFlags, as pmap -XX
-  -p, --show-path  show the whole path of each mapping
-  -q, --quiet      leave out the column header and the footer
-  -h, --help       show this help
+-- pmap reads the pid with strtoul(s, &end, 0) after checking it starts with a digit.
+local function parse_pid(word)
+  if word == "self" then return "self" end
+  local s = word:match("^/proc/(.*)$") or word
+  local n
+  if s:match("^0[xX]%x+$") then
+    n = tonumber(sub(s, 3), 16)
+  elseif s:match("^0[0-7]*$") then
+    n = tonumber(s, 8)
+  elseif s:match("^[1-9]%d*$") then
+    n = tonumber(s)
+  end
+  if n and n >= 1 and n <= 0x7fffffff then return n end
+  return nil
+end
+
+local SPEC = {
+  name = "report.lua",
+  summary = "pmap-style memory map of a process",
+  options = {
+    { "-x", "--extended", help = "Address Kbytes RSS Dirty Mode Mapping, as pmap -x (the default)" },
+    { "-d", "--device", help = "Address Kbytes Mode Offset Device Mapping, as pmap -d" },
+    { "-X", count = true, usage = "-X | -XX",
+      help = "the smaps fields pmap -X shows (not VmFlags, AnonHugePages, KernelPageSize, MMUPageSize, "
+        .. "Shared_/Private_Clean/Dirty), as pmap -X" },
+    { label = "-XX", help = "every smaps field the kernel prints and VmFlags, as pmap -XX" },
+    { "-p", "--show-path", key = "showpath", help = "show the whole path of each mapping" },
+    { "-q", "--quiet", help = "leave out the column header and the footer" },
+  },
+  exclusive = { { "-x", "-d", "-X" } },
+  -- pmap's pid syntax, and a pid given twice is reported twice, as pmap does
+  operands = { { "PID", type = "pids", parse = parse_pid, unique = false } },
+  epilog = [[
+A PID is a number (0x.. hexadecimal, 0.. octal, as pmap reads it), /proc/PID, or "self".
 Output format: memscript's -f option. A table is pmap's text. JSON and CSV have one row per mapping
 the report shows (no header or totals), sizes in bytes, the address in hex, with the fields
   -x:       pid address size rss dirty mode mapping
   -d:       pid address size mode offset device mapping
   -X, -XX:  pid address perm offset device inode, the smaps fields under the kernel's names
             (VmFlags with -XX: a list of codes), mapping
-]]
+Exit status: 0; 3 (UNKNOWN) on a usage error or when a process cannot be read.
+]],
+}
+
+-- opts.mode is "x", "d" or "X"; opts.all is set for -XX (pmap counts the X's; more than two act as two).
+local opts = cli.parse(SPEC, arg)
+opts.mode = opts.device and "d" or opts.X > 0 and "X" or "x"
+opts.all = opts.X >= 2
 
 -- libproc2 reads at most this much of /proc/PID/cmdline (MAX_BUFSZ), keeping one byte for the NUL.
 local CMDLINE_LIMIT = 128 * 1024 - 1
@@ -206,22 +237,6 @@ local function smaps_layout(text)
     end
   end
   return layout
-end
-
--- pmap reads the pid with strtoul(s, &end, 0) after checking it starts with a digit.
-local function parse_pid(word)
-  if word == "self" then return "self" end
-  local s = word:match("^/proc/(.*)$") or word
-  local n
-  if s:match("^0[xX]%x+$") then
-    n = tonumber(sub(s, 3), 16)
-  elseif s:match("^0[0-7]*$") then
-    n = tonumber(s, 8)
-  elseif s:match("^[1-9]%d*$") then
-    n = tonumber(s)
-  end
-  if n and n >= 1 and n <= 0x7fffffff then return n end
-  return nil
 end
 
 -- Everything one report needs, or nil and the message of the first read that failed.
@@ -475,55 +490,7 @@ local function fields_row_columns(state)
   return columns
 end
 
--- ---- arguments ----
-
-local LONG_OPTIONS = {["--extended"] = "x", ["--device"] = "d", ["--show-path"] = "p",
-                      ["--quiet"] = "q", ["--help"] = "h"}
-
--- Options and pids from the script's arguments, or nil and a message. opts.mode is "x", "d" or
--- "X"; opts.all is set for -XX (pmap counts the X's; more than two act as two).
-local function parse_arguments(words)
-  local opts, pids, only_pids = {}, {}, false
-  local chosen = {}
-  for _, word in ipairs(words) do
-    if only_pids or sub(word, 1, 1) ~= "-" or word == "-" then
-      local pid = parse_pid(word)
-      if not pid then return nil, format("bad process id '%s'", word) end
-      pids[#pids + 1] = pid
-    elseif word == "--" then
-      only_pids = true
-    else
-      local letters = LONG_OPTIONS[word] or (sub(word, 2, 2) ~= "-" and sub(word, 2)) or nil
-      if not letters then return nil, format("unknown option '%s'", word) end
-      for letter in letters:gmatch(".") do
-        if letter == "x" or letter == "d" or letter == "X" then chosen[letter] = (chosen[letter] or 0) + 1
-        elseif letter == "p" then opts.showpath = true
-        elseif letter == "q" then opts.quiet = true
-        elseif letter == "h" then opts.help = true
-        else return nil, format("unknown option '-%s'", letter) end
-      end
-    end
-  end
-  if (chosen.x and 1 or 0) + (chosen.d and 1 or 0) + (chosen.X and 1 or 0) > 1 then
-    return nil, "options -x, -d and -X are mutually exclusive"
-  end
-  opts.mode = chosen.d and "d" or chosen.X and "X" or "x"
-  opts.all = (chosen.X or 0) >= 2
-  if not opts.help and #pids == 0 then return nil, "no process id given" end
-  return opts, pids
-end
-
-local opts, pids = parse_arguments(arg or {})
-if not opts then
-  fail(pids)
-  io.stderr:write(USAGE)
-  os.exit(3)
-end
-if opts.help then
-  io.stdout:write(USAGE)
-  os.exit(0)
-end
-local fmt = output.check_format("report.lua", USAGE)
+local fmt = output.check_format(SPEC.name, cli.usage(SPEC))
 
 local REPORTS = {x = report_extended, d = report_device, X = report_fields}
 local ROWS = {x = rows_extended, d = rows_device, X = rows_fields}
@@ -531,7 +498,7 @@ local ROWS = {x = rows_extended, d = rows_device, X = rows_fields}
 local utf8 = fmt == "table" and ctype_is_utf8()
 local state, rows = {}, {}
 local failed = false
-for _, pid in ipairs(pids) do
+for _, pid in ipairs(opts.pids) do
   local p, err = gather(pid, opts.mode)
   local done
   if p and fmt == "table" then

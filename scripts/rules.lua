@@ -1,5 +1,4 @@
 -- rules.lua: a monitoring check: alert rules over the memory of processes, in the Monitoring Plugins format
--- usage: memscript rules.lua [-r RULES.lua] [--rss WARN[,CRIT]] [--swap WARN[,CRIT]] [--list] PID...|all
 --
 -- The rules are a rules file (memscript.rules: an array of {when, severity, message, scope, name}),
 -- by default rules/default.lua beside this script: writable+executable memory, executable stacks,
@@ -23,81 +22,46 @@ local proc = proc or require "memscript"
 local rules = require "memscript.rules"
 local alert = require "memscript.alert"
 local output = require "memscript.output"
+local cli = require "memscript.cli"
 
-local format, find, match = string.format, string.find, string.match
+local format, match = string.format, string.match
 local io, os, ipairs, tostring = io, os, ipairs, tostring
-local arg, debug = arg, debug
+local arg = arg
 
-local USAGE = [==[
-usage: memscript rules.lua [-r RULES.lua] [--rss WARN[,CRIT]] [--swap WARN[,CRIT]] [--list] PID...|all
+local SPEC = {
+  name = "rules.lua",
+  summary = "a monitoring check: alert rules over the memory of processes, in the Monitoring Plugins format",
+  intro = [[
 Checks processes (numbers or "self"), or every process with "all", against alert rules and prints
 the result in the Monitoring Plugins format: a status line with perfdata, then one line per match.
-  -r, --rules FILE    the rules file (default: rules/default.lua beside this script: writable+
-                      executable memory, executable stacks, executable deleted files and memfds)
-  --rss WARN[,CRIT]   warning when a process's Rss is above WARN, critical above CRIT (sizes such
-                      as 512M or 2G; ",CRIT" alone for critical only)
-  --swap WARN[,CRIT]  the same for Swap (no default: swapped-out pages are normal)
-  -l, --list          print the rules and exit
-  -h, --help          show this help
+]],
+  options = {
+    { "-r", "--rules", value = "FILE", type = "file",
+      help = "the rules file (default: rules/default.lua beside this script: writable+executable "
+        .. "memory, executable stacks, executable deleted files and memfds)" },
+    { "--rss", value = "WARN[,CRIT]", type = "thresholds",
+      help = "warning when a process's Rss is above WARN, critical above CRIT (sizes such as 512M, "
+        .. "2g or 1.5 GiB; \",CRIT\" alone for critical only)" },
+    { "--swap", value = "WARN[,CRIT]", type = "thresholds",
+      help = "the same for Swap (no default: swapped-out pages are normal)" },
+    { "-l", "--list", help = "print the rules and exit" },
+  },
+  operands = { { "PID", type = "pids", all = true, unless = "list" } },
+  epilog = [[
 With "all", processes gone before they were read are left out and those that cannot be read
 (permission denied) are counted; any other read failure (a file missing from a capture) is
-counted and UNKNOWN. -f json prints the result as one JSON object, -f csv as rows
-status,message,fields (one per match, or the OK line).
+counted and UNKNOWN. A process given twice is checked once. -f json prints the result as one
+JSON object, -f csv as rows status,message,fields (one per match, or the OK line).
 Exit status: 0 OK, 1 WARNING, 2 CRITICAL, 3 UNKNOWN (a usage error, an invalid rules file, a
 process given by number that cannot be read, or no process of "all" readable).
-]==]
+]],
+}
+
+local opts = cli.parse(SPEC, arg)
 
 -- How an unreadable process is counted: gone (only when the process itself is) or none (no memory of
 -- its own) left out, denied counted, other (a file missing from a capture...) counted and UNKNOWN.
 local unreadable_reason_for = require("memscript.unreadable").reason_for
-
-local function usage_error(msg)
-  io.stderr:write("memscript: rules.lua: ", msg, "\n", USAGE)
-  os.exit(3)
-end
-
--- An option's WARN[,CRIT] sizes (alert.thresholds).
-local function thresholds(option, text)
-  local limits, err = alert.thresholds(text)
-  if not limits then usage_error(option .. ": " .. err) end
-  return limits
-end
-
-local function parse_arguments(words)
-  local opts = { pids = {} }
-  local i = 1
-  while i <= #words do
-    local word = words[i]
-    local function value()
-      i = i + 1
-      if words[i] == nil then usage_error(word .. " needs a value") end
-      return words[i]
-    end
-    if word == "-h" or word == "--help" then
-      opts.help = true
-    elseif word == "-l" or word == "--list" then
-      opts.list = true
-    elseif word == "-r" or word == "--rules" then
-      opts.rules = value()
-    elseif word == "--rss" then
-      opts.rss = thresholds(word, value())
-    elseif word == "--swap" then
-      opts.swap = thresholds(word, value())
-    elseif word == "all" then
-      opts.all = true
-    elseif find(word, "^%d+$") or word == "self" then
-      opts.pids[#opts.pids + 1] = word
-    else
-      usage_error(format("unknown argument '%s'", word))
-    end
-    i = i + 1
-  end
-  if opts.all and #opts.pids > 0 then usage_error("give process ids or \"all\", not both") end
-  if not opts.help and not opts.list and not opts.all and #opts.pids == 0 then
-    usage_error("no process id given")
-  end
-  return opts
-end
 
 -- rules/default.lua in the directory this script was found in (the source tree, the installed
 -- scripts directory, or a MEMSCRIPT_PATH directory), which memscript records as sys.script_path.
@@ -169,14 +133,9 @@ local function plural(n, one, many)
   return format("%d %s", n, n == 1 and one or many)
 end
 
-local function main(words)
-  local opts = parse_arguments(words)
-  if opts.help then
-    io.stdout:write(USAGE)
-    return 0
-  end
+local function main()
   -- the check's output goes to stderr with -f prom; the list is rows
-  if opts.list then output.check_format("rules.lua --list", USAGE) end
+  if opts.list then output.check_format("rules.lua --list", cli.usage(SPEC)) end
   local set, msg = load_rules(opts)
   if not set then
     io.stderr:write("memscript: ", tostring(msg), "\n")
@@ -205,13 +164,13 @@ local function main(words)
       end
     end
   else
-    for _, word in ipairs(opts.pids) do
-      local matches, err = set:evaluate(word)
+    for _, pid in ipairs(opts.pids) do
+      local matches, err = set:evaluate(pid)
       if matches then
         checked = checked + 1
         report(matches, counts)
       else
-        alert.unknown(format("cannot read pid %s", word), { error = tostring(err) })
+        alert.unknown(format("cannot read pid %s", pid), { error = tostring(err) })
       end
     end
     if #opts.pids == 1 and checked == 1 then single = rules.process_fields(opts.pids[1]) end
@@ -240,5 +199,5 @@ local function main(words)
 end
 
 -- A normal end returns rather than calling os.exit, so that under --interval the next run follows.
-local status = main(arg or {})
+local status = main()
 if status then os.exit(status) end

@@ -1,35 +1,37 @@
 -- status.lua: the memory fields of /proc/PID/status and /proc/PID/statm, each explained
--- usage: memscript status.lua PID
 --
 -- The Vm*, Rss* and HugetlbPages lines of status in the kernel's order, then any other Vm*/Rss*/Hugetlb*
 -- key this kernel prints (by name), then the seven fields of statm. Values are bytes (statm's pages times
 -- the page size). A key the kernel did not print (a kernel thread has none of them) is shown as absent,
 -- never as 0. A statm value too big for a 64-bit integer in bytes is a float, shown as such.
 
-local proc = proc or require "memscript"
 local output = require "memscript.output"
+local cli = require "memscript.cli"
+local unreadable = require "memscript.unreadable"
 
-local format, find, sort = string.format, string.find, table.sort
+local find, sort = string.find, table.sort
 local io, os, ipairs, pairs = io, os, ipairs, pairs
 local arg = arg
 
-local USAGE = [[
-usage: memscript status.lua PID
+local SPEC = {
+  name = "status.lua",
+  summary = "the memory fields of /proc/PID/status and /proc/PID/statm, each explained",
+  intro = [[
 The memory part of /proc/PID/status (VmPeak VmSize VmLck VmPin VmHWM VmRSS RssAnon RssFile RssShmem
 VmData VmStk VmExe VmLib VmPTE VmSwap HugetlbPages, and any other Vm*/Rss* key the kernel prints) and
 of /proc/PID/statm (size resident shared text lib data dt), each with what it means. PID is a number
 or "self". Sizes are bytes, in human units in a table on a terminal; a key the kernel did not print
 is shown as "-".
-  -h, --help   show this help
+]],
+  operands = { { "PID", type = "pid" } },
+  epilog = [[
 Output format: memscript's -f option. JSON and CSV rows are {file, field, bytes, meaning}, bytes null
 (JSON) or empty (CSV) for an absent key.
 Exit status: 0; 3 (UNKNOWN) on a usage error or when either file cannot be read.
-]]
+]],
+}
 
-local function usage_error(msg)
-  io.stderr:write("memscript: status.lua: ", msg, "\n", USAGE)
-  os.exit(3)
-end
+local opts = cli.parse(SPEC, arg)
 
 -- The kernel's order (fs/proc/task_mmu.c, task_mem); meanings from proc(5). An optional field (one that
 -- only some kernel versions print) is left out when absent rather than shown as "-" on every other kernel.
@@ -77,28 +79,14 @@ local function other_memory_keys(status)
   return extra
 end
 
-local function main(words)
-  local pid
-  for _, word in ipairs(words) do
-    if word == "-h" or word == "--help" then
-      io.stdout:write(USAGE)
-      return 0
-    elseif find(word, "^%d+$") or word == "self" then
-      if pid then usage_error(format("more than one process id given ('%s')", word)) end
-      pid = word
-    else
-      usage_error(format("unknown argument '%s'", word))
-    end
-  end
-  if not pid then usage_error("no process id given") end
-  output.check_format("status.lua", USAGE)
-  local status, msg = proc.status(pid)
-  local statm
-  if status then statm, msg = proc.statm(pid) end
-  if not status or not statm then
+local function main()
+  output.check_format(SPEC.name, cli.usage(SPEC))
+  local process, _, msg = unreadable.read_process(opts.pid, { "status", "statm" })
+  if not process then
     io.stderr:write("memscript: ", msg, "\n")
     return 3
   end
+  local status, statm = process.status, process.statm
   local rows = {}
   for _, field in ipairs(STATUS_FIELDS) do
     if status[field[1]] ~= nil or not field.optional then
@@ -123,4 +111,4 @@ local function main(words)
   return 0
 end
 
-os.exit(main(arg or {}))
+os.exit(main())

@@ -1,5 +1,4 @@
 -- top.lua: memory of every process on the system (USS, PSS, RSS, swap), per process, user or mapping
--- usage: memscript top.lua [-u | -m] [-n N] [-s FIELD] [-p PID[,PID...]]
 --
 -- What smem shows, read from smaps_rollup (one short file per process) instead of smaps: per process
 -- (the default), per user (-u, like smem -u) or per mapping name (-m, like smem -m and librank, which
@@ -15,30 +14,48 @@ local output = require "memscript.output"
 local sys = require "memscript.sys"
 local collection = require "memscript.collection"
 local unreadable_module = require "memscript.unreadable"
-local unreadable_reason_for, unreadable_tally = unreadable_module.reason_for, unreadable_module.tally
+local cli = require "memscript.cli"
+local read_process, unreadable_scan = unreadable_module.read_process, unreadable_module.scan
 
 local format, concat, rep = string.format, table.concat, string.rep
 local sub, match, gsub = string.sub, string.match, string.gsub
-local io, os, ipairs, tonumber, tostring, type = io, os, ipairs, tonumber, tostring, type
+local io, os, ipairs, tostring, type = io, os, ipairs, tostring, type
 local utf8_len, utf8_offset = utf8.len, utf8.offset
 local arg = arg
 
-local USAGE = [==[
-usage: memscript top.lua [-u | -m] [-n N] [-s FIELD] [-p PID[,PID...]]
+-- The fields of each view, named as in the JSON output: what -s can sort by.
+local VIEWS = {
+  process = {"pid", "user", "command", "uss", "pss", "rss", "swap"},
+  user = {"user", "procs", "uss", "pss", "rss", "swap"},
+  map = {"map", "procs", "maps", "uss", "pss", "rss", "swap"},
+}
+
+local SPEC = {
+  name = "top.lua",
+  summary = "memory of every process on the system (USS, PSS, RSS, swap), per process, user or mapping",
+  intro = [[
 Memory of the processes on the system, largest PSS first, as smem shows it.
-  (default)         one row per process: PID User Command USS PSS RSS Swap
-  -u, --users       one row per user: User Procs USS PSS RSS Swap, summed over the user's processes
-  -m, --mappings    one row per mapping name (a file, [heap], [stack], [anon] for unnamed anonymous
-                    memory...): Map Procs Maps USS PSS RSS Swap, summed over every process that maps
-                    it. Costlier: it reads and parses each process's whole smaps, a record per mapping,
-                    instead of one smaps_rollup record per process (for a process with 60,000
-                    mappings, about ten times the time)
-  -n, --rows N      show the first N rows only (the totals line still sums every process read)
-  -s, --sort FIELD  sort by a column, named as in the JSON output: pid user command uss pss rss swap;
-                    with -u: user procs uss pss rss swap; with -m: map procs maps uss pss rss swap.
-                    Numbers largest first, text in byte order. Default: pss
-  -p, --pid LIST    only these processes (pids separated by commas; the option may be repeated)
-  -h, --help        show this help
+]],
+  options = {
+    { label = "(default)", help = "one row per process: PID User Command USS PSS RSS Swap" },
+    { "-u", "--users", help = "one row per user: User Procs USS PSS RSS Swap, summed over the user's processes" },
+    { "-m", "--mappings",
+      help = "one row per mapping name (a file, [heap], [stack], [anon] for unnamed anonymous memory...): "
+        .. "Map Procs Maps USS PSS RSS Swap, summed over every process that maps it. Costlier: it reads "
+        .. "and parses each process's whole smaps, a record per mapping, instead of one smaps_rollup "
+        .. "record per process (for a process with 60,000 mappings, about ten times the time)" },
+    { "-n", "--rows", value = "N", type = "integer", min = 1, noun = "rows",
+      help = "show the first N rows only (the totals line still sums every process read)" },
+    { "-s", "--sort", value = "FIELD", suggest = { "pid", "user", "command", "procs", "map", "maps", "uss",
+        "pss", "rss", "swap" },
+      help = "sort by a column, named as in the JSON output: pid user command uss pss rss swap; with -u: "
+        .. "user procs uss pss rss swap; with -m: map procs maps uss pss rss swap. Numbers largest first, "
+        .. "text in byte order. Default: pss" },
+    { "-p", "--pid", value = "PID[,PID...]", type = "pids", repeatable = true, key = "pids",
+      help = "only these processes (pids separated by commas; the option may be repeated)" },
+  },
+  exclusive = { { "-u", "-m" } },
+  epilog = [[
 
 USS = Private_Clean + Private_Dirty + Private_Hugetlb, PSS = Pss, RSS = Rss, Swap = SwapPss (the
 process's share of swap) where the kernel has it, else Swap; from /proc/PID/smaps_rollup (Linux 4.14
@@ -52,82 +69,24 @@ read your own processes only) is left out of the rows and of the totals, and cou
 "3 processes unreadable: 2 gone, 1 permission denied". On a terminal, a scan that takes longer than
 a second shows its progress on stderr.
 Exit status: 0; 3 (UNKNOWN) on a usage error, or when processes were unreadable and none was read.
-]==]
+]],
+}
+
+local opts = cli.parse(SPEC, arg)
+opts.view = opts.users and "user" or opts.mappings and "map" or "process"
+if opts.sort then
+  local known = false
+  for _, field in ipairs(VIEWS[opts.view]) do known = known or field == opts.sort end
+  if not known then
+    cli.usage_error(SPEC, format("cannot sort by '%s' here (fields: %s)", opts.sort, concat(VIEWS[opts.view], " ")))
+  end
+end
 
 -- The table view cuts commands to this many characters.
 local COMMAND_WIDTH = 40
 
 -- Seconds a scan runs before the progress line appears, and between its updates.
 local PROGRESS_AFTER, PROGRESS_EVERY = 1.0, 0.1
-
-local function usage_error(msg)
-  io.stderr:write("memscript: top.lua: ", msg, "\n", USAGE)
-  os.exit(3)
-end
-
--- ---- arguments ----
-
-local VIEWS = {
-  process = {"pid", "user", "command", "uss", "pss", "rss", "swap"},
-  user = {"user", "procs", "uss", "pss", "rss", "swap"},
-  map = {"map", "procs", "maps", "uss", "pss", "rss", "swap"},
-}
-
-local LONG = {["--users"] = "-u", ["--mappings"] = "-m", ["--rows"] = "-n", ["--sort"] = "-s",
-              ["--pid"] = "-p", ["--help"] = "-h"}
-local TAKES_VALUE = {["-n"] = true, ["-s"] = true, ["-p"] = true}
-
--- Options from the script's arguments, or nil and a message.
-local function parse_arguments(words)
-  local opts = {view = "process", pids = nil}
-  local i = 1
-  while i <= #words do
-    local word = words[i]
-    local name, value = LONG[word] or word, nil
-    if not LONG[word] and TAKES_VALUE[sub(word, 1, 2)] and #word > 2 then
-      name, value = sub(word, 1, 2), sub(word, 3)       -- -n10, -spss, -p1,2
-    elseif TAKES_VALUE[name] then
-      value = words[i + 1]
-      if value == nil then return nil, format("option '%s' needs a value", word) end
-      i = i + 1
-    end
-    if name == "-h" then
-      opts.help = true
-    elseif name == "-u" or name == "-m" then
-      local view = name == "-u" and "user" or "map"
-      if opts.view ~= "process" and opts.view ~= view then
-        return nil, "options -u and -m exclude each other"
-      end
-      opts.view = view
-    elseif name == "-n" then
-      local n = match(value, "^%d+$") and tonumber(value)
-      if not n or n < 1 then return nil, format("-n expects a positive number, got '%s'", value) end
-      opts.rows = n
-    elseif name == "-s" then
-      opts.sort = value
-    elseif name == "-p" then
-      opts.pids = opts.pids or {}
-      for item in (value .. ","):gmatch("([^,]*),") do
-        local pid = match(item, "^%s*(%d+)%s*$") and tonumber(item)
-        if not pid or pid < 1 or pid > 0x7fffffff then
-          return nil, format("-p expects process ids separated by commas, got '%s'", value)
-        end
-        opts.pids[#opts.pids + 1] = pid
-      end
-    else
-      return nil, format("unknown argument '%s'", word)
-    end
-    i = i + 1
-  end
-  if opts.sort then
-    local known = false
-    for _, field in ipairs(VIEWS[opts.view]) do known = known or field == opts.sort end
-    if not known then
-      return nil, format("cannot sort by '%s' here (fields: %s)", opts.sort, concat(VIEWS[opts.view], " "))
-    end
-  end
-  return opts
-end
 
 -- ---- users ----
 
@@ -169,36 +128,26 @@ end
 
 -- ---- reading one process ----
 
--- A read of process pid that failed, classified by memscript.unreadable.reason_for: "gone" only when
--- the process itself is; "none" (ESRCH from a process still there, or a file missing from one without
--- mappings) is a process without memory of its own, skipped.
-local function failed(pid, errno, msg)
-  local reason = unreadable_reason_for(pid, errno, proc)
-  if reason == "none" then return nil, "skip" end
-  return nil, reason, msg
-end
-
 -- The memory of one process: smaps_rollup's table, or smaps's array when want_maps. Returns
 --   memory, status                    read
---   nil, "skip"                       a kernel thread or a zombie: no memory of its own
---   nil, "gone" | "denied" | "other", message
-local function read_process(pid, want_maps)
-  local status, msg, errno = proc.status(pid)
-  if not status then return failed(pid, errno, msg) end
+--   nil, "none"                       a kernel thread or a zombie: no memory of its own
+--   nil, "gone" | "denied" | "other", message   (unreadable.read_process)
+local function read_memory(pid, want_maps)
+  local process, reason, msg = read_process(pid, {"status"})
+  if not process then return nil, reason, msg end
+  local status = process.status
   -- Kthread (in the status of recent kernels); State "Z (zombie)" or "X (dead)": its memory is released.
   local state = type(status.State) == "string" and sub(status.State, 1, 1) or ""
-  if status.Kthread == 1 or state == "Z" or state == "X" then return nil, "skip" end
-  local memory
-  if want_maps then memory, msg, errno = proc.smaps(pid) else memory, msg, errno = proc.smaps_rollup(pid) end
-  if memory then
-    -- An empty file: the kernel found no memory to report (a kernel thread, on some older kernels).
-    if (want_maps and #memory == 0) or (not want_maps and memory.Rss == nil) then return nil, "skip" end
-    return memory, status
-  end
-  -- ESRCH while the process is still there: it has no memory (a kernel thread without Kthread in its
-  -- status, or a process that exited and is a zombie now); a file missing from a process that is still
-  -- there (a damaged capture) is "other".
-  return failed(pid, errno, msg)
+  if status.Kthread == 1 or state == "Z" or state == "X" then return nil, "none" end
+  local file = want_maps and "smaps" or "smaps_rollup"
+  -- "none" for ESRCH from a process still there; a file missing from a process that is still there
+  -- (a damaged capture) is "other"
+  process, reason, msg = read_process(pid, {file})
+  if not process then return nil, reason, msg end
+  local memory = process[file]
+  -- An empty file: the kernel found no memory to report (a kernel thread, on some older kernels).
+  if (want_maps and #memory == 0) or (not want_maps and memory.Rss == nil) then return nil, "none" end
+  return memory, status
 end
 
 -- Private_Clean + Private_Dirty + Private_Hugetlb of a smaps_rollup table or a smaps mapping.
@@ -235,17 +184,12 @@ end
 -- Reads every process: calls add(pid, memory, status) for each one read; returns the count of processes
 -- read and the unreadable ones counted by reason ({gone = n, denied = n, other = n, first_other = msg}).
 local function scan(pids, want_maps, add)
-  local read, unreadable = 0, unreadable_tally()
-  for i, pid in ipairs(pids) do
-    progress.update(i - 1, #pids)
-    local memory, status, msg = read_process(pid, want_maps)
-    if memory then
-      read = read + 1
-      add(pid, memory, status)
-    elseif status ~= "skip" then
-      unreadable:add(status, msg)
-    end
-  end
+  local done = 0
+  local read, unreadable = unreadable_scan(pids, function(pid)
+    progress.update(done, #pids)
+    done = done + 1
+    return read_memory(pid, want_maps)
+  end, add)
   progress.clear()
   return read, unreadable
 end
@@ -405,14 +349,8 @@ local function render_table(rows, totals, columns)
 end
 
 
-local function main(words)
-  local opts, err = parse_arguments(words)
-  if not opts then usage_error(err) end
-  if opts.help then
-    io.stdout:write(USAGE)
-    return 0
-  end
-  local fmt = output.check_format("top.lua", USAGE)
+local function main()
+  local fmt = output.check_format(SPEC.name, cli.usage(SPEC))
   local for_table = fmt == "table"
   local pids = pids_to_scan(opts)
   local rows, totals, columns, read, unreadable
@@ -437,4 +375,4 @@ local function main(words)
   return 0
 end
 
-os.exit(main(arg or {}))
+os.exit(main())

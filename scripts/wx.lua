@@ -1,5 +1,4 @@
 -- wx.lua: security audit: writable+executable memory, executable stacks, anonymous and deleted executable code
--- usage: memscript wx.lua PID... | all
 --
 -- Findings, each a row (a mapping with two findings has two rows):
 --   writable+executable   perms w and x (the same bits as VmFlags wr and ex): code that can be rewritten
@@ -41,13 +40,16 @@ local classify = require "memscript.classify"
 local alert = require "memscript.alert"
 local run = require "memscript.run"
 local unreadable_module = require "memscript.unreadable"
+local cli = require "memscript.cli"
 
-local format, concat, find = string.format, table.concat, string.find
-local io, os, ipairs, tostring, tonumber, tointeger = io, os, ipairs, tostring, tonumber, math.tointeger
+local format = string.format
+local io, ipairs, tostring = io, ipairs, tostring
 local arg = arg
 
-local USAGE = [[
-usage: memscript wx.lua PID... | all
+local SPEC = {
+  name = "wx.lua",
+  summary = "security audit: writable+executable memory, executable stacks, anonymous and deleted executable code",
+  intro = [[
 Audits the memory of processes (numbers or "self"), or of every process with "all", for:
   writable+executable   mappings both writable and executable (perms w and x)
   executable stack      [stack] with x, or VmFlags gd (grows down) with ex
@@ -57,39 +59,20 @@ Audits the memory of processes (numbers or "self"), or of every process with "al
 [vdso] and [vsyscall] are the kernel's and are not reported. The output is a monitoring check's:
 a status line with perfdata, then one line per finding (pid, command, address, perms, path);
 with memscript -f json one JSON object, with -f csv one row per finding.
-  -h, --help   show this help
+]],
+  operands = { { "PID", type = "pids", all = true } },
+  epilog = [[
 With "all", processes that cannot be read are counted on stderr (gone, permission denied, or
 other: a file missing from a capture) and in the perfdata 'unreadable'.
 Exit status: 0 (OK) nothing found; 1 (WARNING) anonymous or deleted executable code only;
 2 (CRITICAL) writable+executable memory or an executable stack; 3 (UNKNOWN) a usage error,
 a process given by number that cannot be read, or no process of "all" readable.
-]]
+]],
+}
 
+local opts = cli.parse(SPEC, arg)
 
 local FINDINGS = {"writable+executable", "executable stack", "anonymous executable", "deleted executable"}
-
-local function usage_error(msg)
-  io.stderr:write("memscript: wx.lua: ", msg, "\n", USAGE)
-  os.exit(3)
-end
-
-local function parse_arguments(words)
-  local opts = {pids = {}}
-  for _, word in ipairs(words) do
-    if word == "-h" or word == "--help" then
-      opts.help = true
-    elseif word == "all" then
-      opts.all = true
-    elseif find(word, "^%d+$") or word == "self" then
-      opts.pids[#opts.pids + 1] = word
-    else
-      return nil, format("unknown argument '%s'", word)
-    end
-  end
-  if opts.all and #opts.pids > 0 then return nil, "give process ids or \"all\", not both" end
-  if not opts.help and not opts.all and #opts.pids == 0 then return nil, "no process id given" end
-  return opts
-end
 
 local KERNEL_CODE = {vdso = true, vsyscall = true}
 
@@ -126,15 +109,16 @@ local function needs_flags(maps)
   return false
 end
 
--- The mappings of one process: maps, or smaps when needed and readable. nil, message, errno on failure.
+-- The mappings of one process: maps, or smaps when needed and readable. nil, reason, message
+-- (unreadable.read_process) on failure.
 local function read_mappings(pid)
-  local maps, msg, errno = proc.maps(pid)
-  if not maps then return nil, msg, errno end
-  if needs_flags(maps) then
+  local process, reason, msg = unreadable_module.read_process(pid, { "maps" })
+  if not process then return nil, reason, msg end
+  if needs_flags(process.maps) then
     local smaps = proc.smaps(pid)
     if smaps then return smaps end
   end
-  return maps
+  return process.maps
 end
 
 -- Appends one row per finding of process pid to rows.
@@ -165,12 +149,12 @@ local COLUMNS = {
 }
 
 -- The pid as a number; "self" is the reading process, whose pid its status tells.
-local function pid_value(word)
-  if word == "self" then
+local function pid_value(pid)
+  if pid == "self" then
     local status = proc.status("self")
-    return status and status.Pid or word
+    return status and status.Pid or pid
   end
-  return tointeger(tonumber(word)) or word
+  return pid
 end
 
 -- How bad each finding is: code that can be rewritten in place is critical; anonymous or deleted
@@ -196,32 +180,18 @@ local function raise_alerts(rows, read, unreadable_count)
   end
 end
 
-local function main(words)
-  local opts, err = parse_arguments(words)
-  if not opts then usage_error(err) end
-  if opts.help then
-    io.stdout:write(USAGE)
-    return
-  end
+local function main()
   local rows, read = {}, 0
   local unreadable = unreadable_module.tally()
   local unknown = {}
   if opts.all then
-    for _, pid in ipairs(proc.pids()) do
-      local mappings, msg, errno = read_mappings(pid)
-      if mappings then
-        read = read + 1
-        audit(pid, mappings, rows)
-      else
-        -- gone only when the process itself is; a file missing from a capture is "other"
-        local reason = unreadable_module.reason_for(pid, errno, proc)
-        if reason ~= "none" then unreadable:add(reason, msg) end
-      end
-    end
+    -- gone only when the process itself is; a file missing from a capture is "other"
+    read, unreadable = unreadable_module.scan(proc.pids(), read_mappings,
+      function(pid, mappings) audit(pid, mappings, rows) end)
   else
-    for _, word in ipairs(opts.pids) do
-      local pid = pid_value(word)
-      local mappings, msg = read_mappings(pid)
+    for _, given in ipairs(opts.pids) do
+      local pid = pid_value(given)
+      local mappings, _, msg = read_mappings(pid)
       if mappings then
         read = read + 1
         audit(pid, mappings, rows)
@@ -248,4 +218,4 @@ local function main(words)
   raise_alerts(rows, read, unreadable:count())
 end
 
-main(arg or {})
+main()

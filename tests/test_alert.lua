@@ -216,7 +216,7 @@ T.test("alert.thresholds reads WARN[,CRIT] sizes and refuses what is not that", 
     { ",", "WARN[,CRIT] sizes expected, got ','" },
     { "1M,2M,3M", "WARN[,CRIT] sizes expected, got '1M,2M,3M'" },
     { "lots", "invalid size 'lots' (expected a number with an optional unit: 4k, 10M, 1.5G, 512 kB)" },
-    { "99999999P", "size too large: 99999999P" },
+    { "99999999P", "size '99999999P' is too large (2^63 bytes, 8E, or more)" },
     { "2M,1M", "the critical size 1M is below the warning size 2M" },
   }
   for _, case in ipairs(cases) do

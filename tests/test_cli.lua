@@ -284,6 +284,22 @@ T.test("lookup: the bundled report.lua is found from another directory", functio
   T.contains((out .. err):lower(), "usage", "help text")
 end)
 
+T.test("--list: every bundled script with its summary and usage line, exit 0", function()
+  local out, err, status = memscript("--list", nil, elsewhere)
+  T.eq({ err, status }, { "", 0 }, "stderr and status")
+  T.contains(out, "report.lua     pmap-style memory map of a process\n"
+    .. "               usage: memscript report.lua [-x | -d | -X | -XX] [-p] [-q] PID...\n", "report.lua")
+end)
+
+T.test("--complete SCRIPT: the script's options and operands, one record per line", function()
+  local out, err, status = memscript("--complete status.lua", nil, elsewhere)
+  T.eq({ out, err, status }, { "script status.lua\noption -h --help none\noperand PID pid one self\n", "", 0 },
+    "stdout, stderr, status")
+  out, err, status = memscript("--complete")
+  T.eq({ out, status }, { "", 3 }, "no script: stdout and status")
+  T.contains(err, "'--complete' needs a script", "no script: stderr")
+end)
+
 -- The proc library from the command line ------------------------------------------------------
 
 T.test("proc.smaps of a pid that cannot exist returns nil, the path and ENOENT", function()

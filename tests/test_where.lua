@@ -183,12 +183,15 @@ end)
 ---------------------------------------------------------------------------------------------------
 -- Numbers
 
-T.test("size suffixes are binary units", function()
+T.test("size suffixes are binary units, in any case, with or without i and B", function()
   local cases = {
-    { "1k", KiB }, { "1K", KiB }, { "1kB", KiB }, { "1KB", KiB }, { "1KiB", KiB },
-    { "1M", MiB }, { "1MB", MiB }, { "1MiB", MiB },
-    { "1G", GiB }, { "1GB", GiB }, { "1GiB", GiB },
-    { "1T", TiB }, { "1TB", TiB }, { "1TiB", TiB },
+    { "1k", KiB }, { "1K", KiB }, { "1kB", KiB }, { "1KB", KiB }, { "1KiB", KiB }, { "1kib", KiB },
+    { "1Ki", KiB }, { "1Kb", KiB },
+    { "1M", MiB }, { "1m", MiB }, { "1MB", MiB }, { "1Mb", MiB }, { "1MiB", MiB }, { "1Mi", MiB },
+    { "1G", GiB }, { "2g", 2 * GiB }, { "1GB", GiB }, { "1GiB", GiB }, { "1gib", GiB },
+    { "1T", TiB }, { "1TB", TiB }, { "1TiB", TiB }, { "1t", TiB },
+    { "1P", 1 << 50 }, { "1pb", 1 << 50 }, { "1E", 1 << 60 }, { "7EiB", 7 << 60 },
+    { "100B", 100 }, { "100 b", 100 },
     { "512k", 524288 }, { "512 kB", 524288 }, { "8900 kB", 9113600 }, { "3\tM", 3 * MiB },
     { "1.5K", 1536 }, { "0.5M", 524288 }, { "4096", 4096 },
   }
@@ -199,12 +202,22 @@ T.test("size suffixes are binary units", function()
   end
 end)
 
-T.test("decimals compare with integers and floats", function()
-  T.eq(holds("x == 1536.0", { x = 1536 }), true, "1536.0 == 1536")
+T.test("a name spelled like a unit is still a name", function()
+  T.eq(holds("K == 1", { K = 1 }), true, "K")
+  T.eq(holds("x > 1 and M", { x = 2, M = 1 }), true, "M after a number and 'and'")
+  T.eq(holds("B", { B = 1 }), true, "B alone")
+  T.eq(holds("GiB >= 1G", { GiB = GiB }), true, "GiB as a key, against 1G")
+  T.eq(compile_error("x == 1 Kx"), "where: column 8: expected 'and', 'or' or end of expression near 'Kx'",
+    "a word that is not a unit after the blank is not read as one")
+end)
+
+T.test("a decimal number is a size: a fraction of a byte is rounded down", function()
+  T.eq(holds("x == 1536.0", { x = 1536 }), true, "1536.0 is 1536")
+  T.eq(holds("x == 0.1K", { x = 102 }), true, "0.1K is 102 (102.4 rounded down)")
+  T.eq(holds("x == 1.5M", { x = 1572864.0 }), true, "a float field equal to the size")
   T.eq(holds("x > 0.5", { x = 1 }), true, "1 > 0.5")
-  T.eq(holds("x < 0.5", { x = 0 }), true, "0 < 0.5")
-  T.eq(holds("x == 0.1K", { x = 102.4 }), true, "0.1K is 102.4")
-  T.eq(holds("x == 1.5M", { x = 1572864.0 }), true, "float field")
+  T.eq(holds("x == 0.5", { x = 0 }), true, "0.5 is 0 bytes")
+  T.eq(holds("x < 0.5", { x = 0 }), false, "so 0 is not below it")
 end)
 
 T.test("hexadecimal numbers, addresses read as unsigned", function()
@@ -221,21 +234,26 @@ T.test("hexadecimal numbers, addresses read as unsigned", function()
   T.eq(holds("vm_start <= limit", pair), false, "<= field against field across 2^63")
   T.eq(holds("limit < vm_start", pair), true, "< field against field across 2^63")
   T.eq(holds("vm_start > 1T", vsyscall), true, "against a decimal")
-  T.eq(holds("vm_start < 99999999999999999999", vsyscall), true, "against a float beyond 2^64")
-  T.eq(holds("vm_start > 18000000000000000000", vsyscall), true, "against a float below 2^64")
-  T.eq(holds("vm_start >= 18000000000000000000", vsyscall), true, ">= against a float below 2^64")
-  T.eq(holds("vm_start <= 18000000000000000000", vsyscall), false, "<= against a float below 2^64")
+  T.eq(holds("vm_start > 0xf9ccd8a1c5080000", vsyscall), true, "against a literal above 2^63")
+  T.eq(holds("vm_start >= 0xf9ccd8a1c5080000", vsyscall), true, ">= against a literal above 2^63")
+  T.eq(holds("vm_start <= 0xf9ccd8a1c5080000", vsyscall), false, "<= against a literal above 2^63")
+  T.eq(holds("vm_start > 8191P", vsyscall), true, "against the largest sizes")
   T.eq(holds("vm_start == 0xffffffffff600001", vsyscall), false, "integers equal bit for bit, not as floats")
   T.eq(holds("vm_start ~= 0xffffffffff600001", vsyscall), true, "~= bit for bit")
   T.eq(holds("x == 0x0000000000000000001", { x = 1 }), true, "leading zeros do not count")
 end)
 
-T.test("numbers beyond the integers become floats, never wrap", function()
-  -- 8388608T is 2^63: one past math.maxinteger, the unsigned reading of math.mininteger.
-  T.eq(holds("x == 8388608T", { x = math.mininteger }), true, "2^63")
+T.test("a size of 2^63 bytes or more is refused, never wrapped or made a float", function()
+  -- 8388608T is 2^63: one past math.maxinteger.
   T.eq(holds("x > 8388607T", { x = math.maxinteger }), true, "maxinteger above 2^63 - 1T")
-  T.eq(holds("x < 8388608T", { x = math.maxinteger }), true, "maxinteger below 2^63")
-  T.eq(holds("x < 9223372036854775808", { x = math.maxinteger }), true, "decimal 2^63")
+  T.eq(holds("x == 9223372036854775807", { x = math.maxinteger }), true, "2^63 - 1 itself")
+  T.eq(holds("x == 8191.999999999999999999P", { x = math.maxinteger }), true, "2^63 - 1 by a fraction")
+  T.eq(compile_error("x == 8388608T"), "where: column 6: expected a size below 2^63 bytes (8E) near '8388608T'",
+    "2^63 with a unit")
+  T.eq(compile_error("x < 9223372036854775808"),
+    "where: column 5: expected a size below 2^63 bytes (8E) near '9223372036854775808'", "2^63 in digits")
+  T.eq(compile_error("x < 8 E"), "where: column 5: expected a size below 2^63 bytes (8E) near '8'",
+    "2^63 with a blank before the unit")
 end)
 
 ---------------------------------------------------------------------------------------------------
@@ -418,9 +436,11 @@ T.test("syntax errors name the column and what was expected", function()
     { [[path == "a\"]], [[where: column 9: expected " to close this string near '"a\"']] },
     { [[path == "a\n"]], [[where: column 12: expected \\, \" or \' after the backslash near 'n']] },
     -- numbers
-    { "Rss > 1Mb", "where: column 8: expected a size suffix (K, M, G, T, with B or iB) near 'Mb'" },
-    { "Rss > 12abc", "where: column 9: expected a size suffix (K, M, G, T, with B or iB) near 'abc'" },
-    { "Rss > 1m", "where: column 8: expected a size suffix (K, M, G, T, with B or iB) near 'm'" },
+    { "Rss > 1Mx", "where: column 8: expected a size unit such as K, MiB or GB near 'Mx'" },
+    { "Rss > 12abc", "where: column 9: expected a size unit such as K, MiB or GB near 'abc'" },
+    { "Rss > 1KiBB", "where: column 8: expected a size unit such as K, MiB or GB near 'KiBB'" },
+    { "Rss > 1e5", "where: column 8: expected a size unit such as K, MiB or GB near 'e5'" },
+    { "Rss > 1.", "where: column 8: expected 'and', 'or' or end of expression near '.'" },
     { "vm_start > 0x", "where: column 14: expected hexadecimal digits at end of expression" },
     { "vm_start > 0x7fg", "where: column 16: expected hexadecimal digits near 'g'" },
     { "vm_start > 0x1K", "where: column 15: expected hexadecimal digits near 'K'" },

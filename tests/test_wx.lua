@@ -56,16 +56,16 @@ local function csv_rows(text)
   return rows
 end
 
-T.test("the header lines are what memscript --list prints", function()
+T.test("memscript --list prints the summary and usage line of the script's spec", function()
   local out = run(nil, "--list")
   T.contains(out, "wx.lua         security audit: writable+executable memory, executable stacks, anonymous and "
-    .. "deleted executable code\n               usage: memscript wx.lua PID... | all\n", "--list")
+    .. "deleted executable code\n               usage: memscript wx.lua PID...|all\n", "--list")
 end)
 
 T.test("--help exits 0; usage errors exit 3 with the usage on stderr", function()
   local out, _, status = run(nil, "wx.lua -h")
   T.eq(status, 0, "--help status")
-  T.ok(out:find("^usage: memscript wx%.lua PID%.%.%. | all\n"), out)
+  T.ok(out:find("^usage: memscript wx%.lua PID%.%.%.|all\n"), out)
   for _, args in ipairs({"", "1 all", "--bogus", "one"}) do
     local o, err, s = run(procfs, "wx.lua " .. args)
     T.eq(s, 3, "exit status for '" .. args .. "'")

@@ -207,7 +207,6 @@ function M.thresholds(text)
     if size ~= "" then
       local bytes, err = units.parse(size)
       if not bytes then return nil, err end
-      if mtype(bytes) ~= "integer" then return nil, "size too large: " .. size end
       t[level], t[level .. "_text"] = bytes, size
     end
   end

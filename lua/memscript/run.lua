@@ -1,7 +1,8 @@
 -- run.lua: the life of one memscript run as the library sees it: the exit status that alerts
 -- raise, and what modules do at the end of each watch iteration and at the end of the run.
--- The host calls iteration_end() after each run of the script and finish() once at the end,
--- only when this module was loaded; modules register with on_iteration_end / on_finish.
+-- The host calls iteration_end() after each run of the script and finish() once at the end
+-- (through memscript.runtime), only when this module was loaded; modules register with
+-- on_iteration_end / on_finish.
 
 local ipairs = ipairs
 

@@ -4,7 +4,7 @@
 -- module's insides can change without the C side knowing. The host loads this module before any
 -- user code runs: the `require` kept here is Lua's own, whatever a script later does to the global.
 
-local require, type = require, type
+local require, type, error, format, tostring = require, type, error, string.format, tostring
 local loaded = package.loaded
 
 local M = {}
@@ -35,6 +35,16 @@ end
 -- The global where(expr): the where-language compiler.
 function M.where(expr)
   return require("memscript.where").compile(expr)
+end
+
+-- What the host prints for the script at path, from the command line the script declares through
+-- memscript.cli: form "list", its lines in memscript --list; "complete", its shell-completion data
+-- for memscript --complete.
+function M.describe(form, path)
+  local cli = require "memscript.cli"
+  if form == "list" then return cli.list_entry(path) end
+  if form == "complete" then return cli.completion_of(path) end
+  error(format("describe: unknown form '%s' (list or complete)", tostring(form)), 2)
 end
 
 -- The interactive session: how results are shown.

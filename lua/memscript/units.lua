@@ -1,31 +1,28 @@
 -- units.lua: sizes in binary units (1K = 1024): parsing "4k", "1.5G", "512 kB" and human formatting.
 
-local tonumber, type, floor, format = tonumber, type, math.floor, string.format
-local lower, match = string.lower, string.match
+local size = require "memscript.size"
+
+local type, floor, format, tostring = type, math.floor, string.format, tostring
 
 local M = {}
 
-local multiplier = {
-  [""] = 1, b = 1,
-  k = 1024, kb = 1024, kib = 1024,
-  m = 1024 ^ 2, mb = 1024 ^ 2, mib = 1024 ^ 2,
-  g = 1024 ^ 3, gb = 1024 ^ 3, gib = 1024 ^ 3,
-  t = 1024 ^ 4, tb = 1024 ^ 4, tib = 1024 ^ 4,
-  p = 1024 ^ 5, pb = 1024 ^ 5, pib = 1024 ^ 5,
-}
-
--- Bytes from a size literal: 4096, "4096", "4k", "10M", "1.5G", "512 kB". Returns nil, message for
--- anything else. A fraction of a byte is rounded down.
-function M.parse(size)
-  if type(size) == "number" then return floor(size) end
-  if type(size) ~= "string" then return nil, "size expected, got " .. type(size) end
-  local number, unit = match(size, "^%s*(%d+%.?%d*)%s*(%a*)%s*$")
-  local mult = number and multiplier[lower(unit)]
-  if not mult then
-    return nil, format("invalid size '%s' (expected a number with an optional unit: 4k, 10M, 1.5G, 512 kB)", size)
+-- Bytes from a size: the one size grammar of memscript (src/core/size_parse.h, docs/api.md), which
+-- the where language and --max-memory read too: "4096", "4k", "10M", "1.5GiB", "512 kB", "2 g".
+-- A fraction of a byte is rounded down; 2^63 bytes (8E) or more is refused. A number is taken as
+-- bytes, rounded down, when it is not negative and below 2^63. Returns nil, message otherwise.
+function M.parse(value)
+  if type(value) == "number" then
+    if value >= 0 and value < 2 ^ 63 then return floor(value) end
+    return nil, format("invalid size %s (a number of bytes from 0 to 2^63 - 1)", tostring(value))
   end
-  local bytes = tonumber(number) * mult
-  return math.tointeger(floor(bytes)) or bytes
+  if type(value) ~= "string" then return nil, "size expected, got " .. type(value) end
+  local bytes, why = size.parse(value)
+  if bytes then return bytes end
+  if why == "too large" then
+    return nil, format("size '%s' is too large (2^63 bytes, 8E, or more)", value)
+  end
+  return nil, format("invalid size '%s' (expected a number with an optional unit: 4k, 10M, 1.5G, 512 kB)",
+    value)
 end
 
 local suffixes = { "K", "M", "G", "T", "P", "E" }

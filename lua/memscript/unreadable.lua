@@ -1,7 +1,9 @@
--- unreadable.lua: why a process could not be read, and the tally a whole-system scan reports of
--- the processes it left out ("3 processes unreadable: 2 gone, 1 permission denied").
+-- unreadable.lua: why a process could not be read, the one reader of a process's files that says so,
+-- and the tally a whole-system scan reports of the processes it left out ("3 processes unreadable: 2
+-- gone, 1 permission denied").
 
-local format, concat, setmetatable = string.format, table.concat, setmetatable
+local format, concat, setmetatable, ipairs, require = string.format, table.concat, setmetatable, ipairs,
+  require
 
 local M = {}
 
@@ -34,6 +36,40 @@ function M.reason_for(pid, errno, p)
   local maps = p.maps(pid)
   if maps and #maps == 0 then return "none" end
   return "other"
+end
+
+-- The one way the bundled scripts read a process: the proc functions named in `files` ("status",
+-- "smaps_rollup", "smaps", "maps", "stat", "cmdline", "comm", "statm") called on pid in that order,
+-- with p (default: memscript's proc table). Returns the tables by function name
+-- ({status = ..., smaps_rollup = ...}), or nil, the reason the first failed read has by reason_for
+-- ("gone", "denied", "other", or "none" for a process without memory of its own) and its message.
+function M.read_process(pid, files, p)
+  p = p or require "memscript"
+  local tables = {}
+  for _, name in ipairs(files) do
+    local value, msg, errno = p[name](pid)
+    if value == nil then return nil, M.reason_for(pid, errno, p), msg end
+    tables[name] = value
+  end
+  return tables
+end
+
+-- A whole-system scan: calls read(pid) for each of pids, in order. read returns value[, extra] for a
+-- process it read, or nil, reason, message as read_process does. use(pid, value, extra) is called for
+-- each process read; one without memory of its own ("none") is left out uncounted, and the others
+-- are counted in a tally by reason. Returns the number of processes read and the tally.
+function M.scan(pids, read, use)
+  local count, tally = 0, M.tally()
+  for _, pid in ipairs(pids) do
+    local value, extra, msg = read(pid)
+    if value then
+      count = count + 1
+      use(pid, value, extra)
+    elseif extra ~= "none" then
+      tally:add(extra, msg)
+    end
+  end
+  return count, tally
 end
 
 local Tally = {}

@@ -1,27 +1,19 @@
 -- The `where` filter language: compiles "Rss > 1M and not anon" into a predicate over mapping tables.
 
 local lpeg = require "lpeg"
+local size = require "memscript.size"
 local P, R, S, C, Cp, Cs, Ct, Cmt, V = lpeg.P, lpeg.R, lpeg.S, lpeg.C, lpeg.Cp, lpeg.Cs,
   lpeg.Ct, lpeg.Cmt, lpeg.V
-local error, format, ipairs, pairs, pcall, require, setmetatable, tonumber, tostring, type =
-  error, string.format, ipairs, pairs, pcall, require, setmetatable, tonumber, tostring, type
-local find, match, sub, sort = string.find, string.match, string.sub, table.sort
-local mtype, tointeger, ult, maxinteger = math.type, math.tointeger, math.ult, math.maxinteger
+local error, format, pcall, require, setmetatable, tonumber, tostring, type =
+  error, string.format, pcall, require, setmetatable, tonumber, tostring, type
+local find, match, sub = string.find, string.match, string.sub
+local mtype, ult = math.type, math.ult
 
 local M = {}
 
 -- Names computed from the whole mapping rather than read from one key, name -> function(m).
 -- They take precedence over keys of m; compile() looks them up when it compiles.
 M.derived = {}
-
--- Size suffixes are binary units, as the kernel's "kB" is.
-local KIB, MIB, GIB, TIB = 1 << 10, 1 << 20, 1 << 30, 1 << 40
-local units = {
-  k = KIB, K = KIB, kB = KIB, KB = KIB, KiB = KIB,
-  M = MIB, MB = MIB, MiB = MIB,
-  G = GIB, GB = GIB, GiB = GIB,
-  T = TIB, TB = TIB, TiB = TIB,
-}
 
 ---------------------------------------------------------------------------------------------------
 -- Syntax errors: "where: column N: expected X near 'TEXT'", raised from inside the match.
@@ -243,22 +235,16 @@ local keyword = (P"and" + "or" + "not") * -idchar
 
 local function word(w) return P(w) * -idchar end
 
--- Longest suffix first, so "KB" is not read as "K" followed by "B".
-local unit_names = {}
-for name in pairs(units) do unit_names[#unit_names + 1] = name end
-sort(unit_names, function(x, y) return #x > #y or (#x == #y and x < y) end)
-local unit = P(false)
-for _, name in ipairs(unit_names) do unit = unit + P(name) end
-unit = C(unit) * -idchar
-
-local function scaled(digits, suffix)
-  local n = tonumber(digits)  -- an integer, or a float for a fraction or a numeral that overflows
-  local scale = suffix and units[suffix] or 1
-  if scale == 1 then return n end
-  if mtype(n) == "integer" and n <= maxinteger // scale then return n * scale end
-  local x = (n + 0.0) * scale
-  return tointeger(x) or x  -- 1.5K is the integer 1536, which the integer comparisons take
-end
+-- A decimal number is a size, read by the one size grammar of memscript.size (the same as
+-- units.parse and --max-memory): "1.5M", "512 kB", "2g" in whole bytes. A unit is taken only as a
+-- whole word, so what follows a number that is not a unit is left for the checks below.
+local decimal_number = Cmt(Cp() * #digit, function(s, _, start)
+  local bytes, after = size.scan(s, start)
+  if not bytes then
+    syntax_error(s, start, after == "too large" and "a size below 2^63 bytes (8E)" or "a number")
+  end
+  return after, { const = bytes }
+end)
 
 local hex_number = Cmt(Cp() * P"0" * S"xX" * (C(hexdigit^1) + expected("hexadecimal digits")),
   function(s, i, start, digits)
@@ -266,11 +252,8 @@ local hex_number = Cmt(Cp() * P"0" * S"xX" * (C(hexdigit^1) + expected("hexadeci
     return i, { const = tonumber(digits, 16) }  -- wraps above 2^63 like the addresses do
   end)
 
-local decimal_number = C(digit^1 * ("." * digit^1)^-1) * (S" \t"^0 * unit)^-1
-  / function(digits, suffix) return { const = scaled(digits, suffix) } end
-
 local number = hex_number * (-idchar + expected("hexadecimal digits"))
-  + decimal_number * (-idchar + expected("a size suffix (K, M, G, T, with B or iB)"))
+  + decimal_number * (-idchar + expected("a size unit such as K, MiB or GB"))
 
 local function quoted(q)
   local escape = P"\\" / "" * (S"\\\"'" + expected("\\\\, \\\" or \\' after the backslash"))

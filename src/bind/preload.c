@@ -6,6 +6,7 @@
 #include <lualib.h>
 
 #include "bind/lproc.h"
+#include "bind/lsize.h"
 #include "bind/lsys.h"
 
 int luaopen_lpeg(lua_State *L);
@@ -41,6 +42,8 @@ void preload_register(lua_State *L)
 	lua_setfield(L, -2, "lpeg");
 	lua_pushcfunction(L, luaopen_cjson);
 	lua_setfield(L, -2, "cjson");
+	lua_pushcfunction(L, luaopen_memscript_size);
+	lua_setfield(L, -2, "memscript.size");
 	lua_pushcfunction(L, luaopen_memscript_sys);
 	lua_setfield(L, -2, "memscript.sys");
 	lua_pop(L, 1);

@@ -17,7 +17,7 @@ extern const struct embedded_module embedded_modules[];
 
 struct lua_State;
 
-/* Registers the embedded modules and the linked C modules (lpeg, cjson, memscript.sys) in package.preload. */
+/* Registers the embedded modules and the linked C modules (lpeg, cjson, memscript.size, memscript.sys) in package.preload. */
 void preload_register(struct lua_State *L);
 
 #endif

@@ -13,6 +13,7 @@
 #include <lauxlib.h>
 #include <lualib.h>
 
+#include "core/size_parse.h"
 #include "host/guard.h"
 #include "bind/lproc.h"
 #include "host/outfile.h"
@@ -37,11 +38,12 @@ static const char usage_text[] =
 	"  --root DIR       read a captured machine: DIR/proc and DIR/sys (DIR may be an archive)\n"
 	"  --proc-root DIR  read /proc files under DIR instead of /proc (a proc tree, a capture\n"
 	"                   or an archive of one)\n"
-	"  --list           list the bundled scripts\n"
+	"  --list           list the bundled scripts with their usage lines\n"
+	"  --complete SCRIPT  print SCRIPT's options and operands for shell completion\n"
 	"  --sandbox        run without os.execute, io.popen, file writes, binary chunks,\n"
 	"                   C modules or the debug library (for shared rule files)\n"
 	"  --timeout SECS   stop the script after SECS seconds (exit status 3)\n"
-	"  --max-memory SIZE  cap the Lua heap at SIZE bytes (suffixes K, M, G)\n"
+	"  --max-memory SIZE  cap the Lua heap at SIZE bytes (a size: 64M, 1.5G, 512 kB)\n"
 	"  -h, --help       show this help\n"
 	"  --               stop handling options\n"
 	"  -                stop handling options and execute stdin\n"
@@ -195,6 +197,7 @@ struct options {
 	int has_e;         /* some -e */
 	int stdin_script;  /* "-" */
 	int list;          /* --list */
+	const char *complete; /* --complete SCRIPT */
 	int sandbox;       /* --sandbox */
 	double timeout;    /* --timeout, seconds; 0 for none */
 	size_t max_memory; /* --max-memory, bytes; 0 for none */
@@ -206,28 +209,24 @@ struct options {
 	const char *format;
 };
 
-/* "64M", "512k", "1G", "1048576": bytes in binary units. Returns 0 for anything else. */
-static size_t parse_size(const char *text)
+/*
+ * --max-memory's value in bytes, through the one size grammar (src/core/size_parse.h): "64M",
+ * "1.5G", "512 kB". Returns 0, after printing why, for anything else, 0 bytes included.
+ */
+static size_t parse_max_memory(const char *text)
 {
-	char *end;
-	double value = strtod(text, &end);
-	double unit = 1;
+	uint64_t bytes = 0;
+	enum size_status status = size_parse(text, strlen(text), &bytes);
 
-	if (end == text || value <= 0)
-		return 0;
-	switch (*end) {
-	case 'k': case 'K': unit = 1024.0; end++; break;
-	case 'm': case 'M': unit = 1024.0 * 1024; end++; break;
-	case 'g': case 'G': unit = 1024.0 * 1024 * 1024; end++; break;
-	default: break;
-	}
-	if (*end == 'i')
-		end++;
-	if (*end == 'B' || *end == 'b')
-		end++;
-	if (*end != '\0' || value * unit >= 9e18)
-		return 0;
-	return (size_t)(value * unit);
+	if (status == SIZE_TOO_LARGE || (status == SIZE_OK && bytes > SIZE_MAX))
+		fprintf(stderr, "%s: --max-memory needs a size below 2^63 bytes (8E), got '%s'\n", progname, text);
+	else if (status != SIZE_OK)
+		fprintf(stderr, "%s: --max-memory needs a size such as 64M, got '%s'\n", progname, text);
+	else if (bytes == 0)
+		fprintf(stderr, "%s: --max-memory needs a size above 0, got '%s'\n", progname, text);
+	else
+		return (size_t)bytes;
+	return 0;
 }
 
 static const char *const output_formats[] = {"table", "json", "csv", "prom", NULL};
@@ -311,6 +310,12 @@ static int parse_options(int argc, char **argv, struct options *o)
 				return -1;
 		} else if (strcmp(a, "--list") == 0) {
 			o->list = 1;
+		} else if (strcmp(a, "--complete") == 0) {
+			if (++i >= argc) {
+				fprintf(stderr, "%s: '--complete' needs a script\n%s", progname, usage_text);
+				return -1;
+			}
+			o->complete = argv[i];
 		} else if (strcmp(a, "--sandbox") == 0) {
 			o->sandbox = 1;
 		} else if (strcmp(a, "-o") == 0) {
@@ -349,8 +354,7 @@ static int parse_options(int argc, char **argv, struct options *o)
 					fprintf(stderr, "%s: --timeout needs a number of seconds, got '%s'\n", progname, argv[i]);
 					return -1;
 				}
-			} else if ((o->max_memory = parse_size(argv[i])) == 0) {
-				fprintf(stderr, "%s: --max-memory needs a size such as 64M, got '%s'\n", progname, argv[i]);
+			} else if ((o->max_memory = parse_max_memory(argv[i])) == 0) {
 				return -1;
 			}
 		} else {
@@ -369,9 +373,10 @@ static int run_early_options(lua_State *L, char **argv, int stop)
 	for (i = 1; i < stop; i++) {
 		char *a = argv[i];
 		char *value = NULL;
-		if (strcmp(a, "--proc-root") == 0 || strcmp(a, "--root") == 0 || strcmp(a, "-f") == 0 || strcmp(a, "--format") == 0 ||
-		    strcmp(a, "--timeout") == 0 || strcmp(a, "--max-memory") == 0 || strcmp(a, "-o") == 0 ||
-		    strcmp(a, "--interval") == 0 || strcmp(a, "--count") == 0) {
+		if (strcmp(a, "--proc-root") == 0 || strcmp(a, "--root") == 0 || strcmp(a, "-f") == 0 ||
+		    strcmp(a, "--format") == 0 || strcmp(a, "--timeout") == 0 || strcmp(a, "--max-memory") == 0 ||
+		    strcmp(a, "-o") == 0 || strcmp(a, "--interval") == 0 || strcmp(a, "--count") == 0 ||
+		    strcmp(a, "--complete") == 0) {
 			i++;
 			continue;
 		}
@@ -462,6 +467,16 @@ static int find_script(const char *name, char *path, size_t size)
 	return 0;
 }
 
+/* The message for a script name find_script did not find. */
+static void say_script_not_found(const char *name)
+{
+	char msg[PATH_MAX + 200];
+
+	snprintf(msg, sizeof(msg), "cannot find script '%s' (looked in the current directory, MEMSCRIPT_PATH and %s)",
+		 name, bundled_scripts_dir());
+	host_message(msg);
+}
+
 static int push_script_args(lua_State *L)
 {
 	int i, n;
@@ -484,11 +499,7 @@ static int load_script(lua_State *L, const char *name, int from_stdin)
 	if (from_stdin)
 		return host_report(L, luaL_loadfilex(L, NULL, chunk_mode));
 	if (!find_script(name, path, sizeof(path))) {
-		char msg[PATH_MAX + 200];
-		snprintf(msg, sizeof(msg),
-			 "cannot find script '%s' (looked in the current directory, MEMSCRIPT_PATH and %s)",
-			 name, bundled_scripts_dir());
-		host_message(msg);
+		say_script_not_found(name);
 		return LUA_ERRFILE;
 	}
 	status = luaL_loadfilex(L, path, chunk_mode);
@@ -681,38 +692,58 @@ static int is_lua_script(const struct dirent *e)
 	return len > 4 && strcmp(e->d_name + len - 4, ".lua") == 0;
 }
 
-/* --list: each bundled script with the description from its header ("-- name.lua: what", "-- usage: ..."). */
-static void list_scripts(void)
+/*
+ * Writes what the runtime's describe(form, path) returns: the library describes a script from the
+ * command line it declares (memscript.cli). Returns a lua status, reported.
+ */
+static int describe_script(lua_State *L, const char *form, const char *path)
+{
+	int status;
+
+	runtime_push(L, "describe");
+	lua_pushstring(L, form);
+	lua_pushstring(L, path);
+	status = host_docall(L, 2, 1);
+	if (status == LUA_OK) {
+		const char *text = lua_tostring(L, -1);
+		if (text != NULL)
+			fputs(text, stdout);
+		lua_pop(L, 1);
+	}
+	return host_report(L, status);
+}
+
+/* --list: each bundled script, in name order, with its summary and usage line. Returns success. */
+static int list_scripts(lua_State *L)
 {
 	const char *dir = bundled_scripts_dir();
 	struct dirent **entries;
-	int i, n = scandir(dir, &entries, is_lua_script, alphasort);
+	int i, ok = 1, n = scandir(dir, &entries, is_lua_script, alphasort);
 
 	if (n < 0) {
 		fprintf(stderr, "%s: %s: %s\n", progname, dir, strerror(errno));
-		return;
+		return 0;
 	}
 	for (i = 0; i < n; i++) {
-		char path[PATH_MAX], line[512] = "", usage[512] = "";
-		const char *what, *use;
-		FILE *f;
-		snprintf(path, sizeof(path), "%s/%s", dir, entries[i]->d_name);
-		f = fopen(path, "r");
-		if (f != NULL) {
-			if (fgets(line, sizeof(line), f) == NULL || fgets(usage, sizeof(usage), f) == NULL)
-				usage[0] = '\0';
-			fclose(f);
-		}
-		line[strcspn(line, "\n")] = '\0';
-		usage[strcspn(usage, "\n")] = '\0';
-		what = strstr(line, ": ");
-		use = strstr(usage, "usage: ");
-		printf("%-14s %s\n", entries[i]->d_name, what ? what + 2 : "");
-		if (use != NULL)
-			printf("%-14s %s\n", "", use);
+		char path[PATH_MAX];
+		if (ok && snprintf(path, sizeof(path), "%s/%s", dir, entries[i]->d_name) < (int)sizeof(path))
+			ok = describe_script(L, "list", path) == LUA_OK;
 		free(entries[i]);
 	}
 	free(entries);
+	return ok;
+}
+
+/* --complete SCRIPT: the completion data of the script that running SCRIPT would run. Returns success. */
+static int complete_script(lua_State *L, const char *name)
+{
+	char path[PATH_MAX];
+
+	if (!find_script(name, path, sizeof(path))) {
+		say_script_not_found(name);
+		return 0;
+	}
+	return describe_script(L, "complete", path) == LUA_OK;
 }
 
 static void print_version(void)
@@ -818,8 +849,11 @@ static int host_protected_main(lua_State *L)
 		chunk_mode = "t";
 	}
 	if (o->list) {
-		list_scripts();
-		run->status = STATUS_OK;
+		run->status = list_scripts(L) ? STATUS_OK : STATUS_UNKNOWN;
+		return 0;
+	}
+	if (o->complete != NULL) {
+		run->status = complete_script(L, o->complete) ? STATUS_OK : STATUS_UNKNOWN;
 		return 0;
 	}
 	create_arg_table(L, run->argc, run->argv, o->script);
