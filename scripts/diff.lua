@@ -63,7 +63,8 @@ local opts = cli.parse(SPEC, arg)
 if opts.pid and opts.mappings then cli.usage_error(SPEC, "-m and a PID cannot be combined") end
 
 -- Reads a process's files, saying why a read failed: "gone" only when the process itself is.
-local read_process = require("memscript.unreadable").read_process
+local read_process, unreadable_open = require("memscript.unreadable").read_process,
+  require("memscript.unreadable").open
 
 local SUMMED = {"Rss", "Pss", "Anonymous", "Swap"}
 
@@ -161,10 +162,13 @@ local function read_one(src, pid)
     if reason == "gone" or reason == "none" then return nil, "absent" end
     return nil, "unreadable", msg
   end
-  local process, reason, msg = read_process(pid, {"stat"}, src.p)
+  local handle <close>, reason, msg = unreadable_open(pid, src.p, "stat")
+  if not handle then return failed(reason, msg) end
+  local process
+  process, reason, msg = read_process(handle, {"stat"}, src.p)
   if not process then return failed(reason, msg) end
   local st = process.stat
-  process, reason, msg = read_process(pid, {"smaps", "cmdline"}, src.p)
+  process, reason, msg = read_process(handle, {"smaps", "cmdline"}, src.p)
   if not process then
     local _, why, err = failed(reason, msg)
     if why == "absent" then return nil, why end

@@ -133,7 +133,10 @@ end
 --   nil, "none"                       a kernel thread or a zombie: no memory of its own
 --   nil, "gone" | "denied" | "other", message   (unreadable.read_process)
 local function read_memory(pid, want_maps)
-  local process, reason, msg = read_process(pid, {"status"})
+  local handle <close>, reason, msg = unreadable_module.open(pid, proc, "status")
+  if not handle then return nil, reason, msg end
+  local process
+  process, reason, msg = read_process(handle, {"status"})
   if not process then return nil, reason, msg end
   local status = process.status
   -- Kthread (in the status of recent kernels); State "Z (zombie)" or "X (dead)": its memory is released.
@@ -142,7 +145,7 @@ local function read_memory(pid, want_maps)
   local file = want_maps and "smaps" or "smaps_rollup"
   -- "none" for ESRCH from a process still there; a file missing from a process that is still there
   -- (a damaged capture) is "other"
-  process, reason, msg = read_process(pid, {file})
+  process, reason, msg = read_process(handle, {file})
   if not process then return nil, reason, msg end
   local memory = process[file]
   -- An empty file: the kernel found no memory to report (a kernel thread, on some older kernels).

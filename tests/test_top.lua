@@ -320,9 +320,9 @@ end)
 
 T.test("on a terminal, a scan longer than a second shows its progress on stderr and clears it", function()
   if select(3, T.run("command -v script")) ~= 0 then T.skip("script (util-linux) is not installed") end
-  -- Reading 4804's smaps_rollup takes 1.5 s (a wrapper set by -e before the script runs): the scan waits there.
-  local slow = [[local read = proc.smaps_rollup
-proc.smaps_rollup = function(pid) if pid == 4804 then require("memscript.sys").sleep(1.5) end return read(pid) end]]
+  -- Opening 4804 takes 1.5 s (a wrapper set by -e before the script runs): the scan waits there.
+  local slow = [[local open = proc.open
+proc.open = function(pid, ...) if pid == 4804 then require("memscript.sys").sleep(1.5) end return open(pid, ...) end]]
   local tree, cleanup <close> = T.tempdir()
   T.sh(format("mkdir %s/proc && cp -r %s/4804 %s/26231 %s/proc/", T.q(tree), T.q(root), T.q(root), T.q(tree)))
   local inner = format("%s --proc-root %s/proc -e %s %s >/dev/null", T.q(T.bin), T.q(tree), T.q(slow),

@@ -64,10 +64,13 @@ function M.apply(G)
     return chunk()
   end
 
-  -- Modules: memscript's own (preloaded) only; no search path, no C loader.
+  -- Modules: memscript's own (preloaded) only, but for the capture writer (it writes files); no
+  -- search path, no C loader.
   package.path = ""
   package.cpath = ""
   package.loadlib = refused("package.loadlib")
+  package.preload["memscript.capture"] = refused("require \"memscript.capture\"")
+  package.loaded["memscript.capture"] = nil
   local searchers = package.searchers
   for i = #searchers, 2, -1 do searchers[i] = nil end
 

@@ -2,8 +2,8 @@
 -- and the tally a whole-system scan reports of the processes it left out ("3 processes unreadable: 2
 -- gone, 1 permission denied").
 
-local format, concat, setmetatable, ipairs, require = string.format, table.concat, setmetatable, ipairs,
-  require
+local format, concat, setmetatable, ipairs, require, type = string.format, table.concat, setmetatable, ipairs,
+  require, type
 
 local M = {}
 
@@ -38,18 +38,47 @@ function M.reason_for(pid, errno, p)
   return "other"
 end
 
--- The one way the bundled scripts read a process: the proc functions named in `files` ("status",
--- "smaps_rollup", "smaps", "maps", "stat", "cmdline", "comm", "statm") called on pid in that order,
--- with p (default: memscript's proc table). Returns the tables by function name
--- ({status = ..., smaps_rollup = ...}), or nil, the reason the first failed read has by reason_for
--- ("gone", "denied", "other", or "none" for a process without memory of its own) and its message.
+-- A handle on process pid (p.open: every file read through it comes from that one process), or nil,
+-- the reason by reason_for and the message, which names the file `reading` when there is no such
+-- process. p: the proc table (default: memscript's).
+function M.open(pid, p, reading)
+  p = p or require "memscript"
+  local handle, msg, errno = p.open(pid, reading)
+  if not handle then return nil, M.reason_for(pid, errno, p), msg end
+  return handle
+end
+
+-- The one way the bundled scripts read a process: the files named in `files` ("status",
+-- "smaps_rollup", "smaps", "maps", "stat", "cmdline", "comm", "statm"), in that order, all through one
+-- handle on the process (pid, or a handle from M.open, which is left open), with p (default:
+-- memscript's proc table). Returns the tables by name ({status = ..., smaps_rollup = ...}), or nil,
+-- the reason and the message of the first failed read: the reason by reason_for ("gone", "denied",
+-- "other", or "none" for a process without memory of its own), or "changed" when the process ran
+-- another program (an exec) while it was read, so that its files are never mixed from two images.
 function M.read_process(pid, files, p)
   p = p or require "memscript"
+  local handle, reason, msg = pid, nil, nil
+  local opened = type(pid) ~= "userdata"
+  if opened then
+    handle, reason, msg = M.open(pid, p, files[1])
+    if not handle then return nil, reason, msg end
+  end
   local tables = {}
   for _, name in ipairs(files) do
-    local value, msg, errno = p[name](pid)
-    if value == nil then return nil, M.reason_for(pid, errno, p), msg end
+    local value, errno
+    value, msg, errno = handle[name](handle)
+    if value == nil then
+      if opened then handle:close() end
+      return nil, M.reason_for(handle.pid, errno, p), msg
+    end
     tables[name] = value
+  end
+  local changed = handle:changed()
+  if opened then handle:close() end
+  if changed == "exec" or changed == "reused" then
+    return nil, "changed", format("%s/%d: the process ran another program while it was read", p.root(), handle.pid)
+  elseif changed == "gone" then
+    return nil, "gone", format("%s/%d: the process ended while it was read", p.root(), handle.pid)
   end
   return tables
 end
@@ -77,7 +106,7 @@ Tally.__index = Tally
 
 -- A new tally: counts by reason, and the first message of an "other" failure to show.
 function M.tally()
-  return setmetatable({ gone = 0, denied = 0, other = 0 }, Tally)
+  return setmetatable({ gone = 0, denied = 0, changed = 0, other = 0 }, Tally)
 end
 
 -- Counts one process left out, by reason ("gone", "denied", "other"), keeping msg of the first other.
@@ -92,7 +121,7 @@ function Tally:add_errno(errno, msg)
 end
 
 function Tally:count()
-  return self.gone + self.denied + self.other
+  return self.gone + self.denied + self.changed + self.other
 end
 
 -- "3 processes unreadable: 2 gone, 1 permission denied, ...", or nil when none was left out.
@@ -102,6 +131,7 @@ function Tally:summary()
   local parts = {}
   if self.gone > 0 then parts[#parts + 1] = format("%d gone", self.gone) end
   if self.denied > 0 then parts[#parts + 1] = format("%d permission denied", self.denied) end
+  if self.changed > 0 then parts[#parts + 1] = format("%d changed while read", self.changed) end
   if self.other > 0 then parts[#parts + 1] = format("%d other (%s)", self.other, self.first_other) end
   return format("%d process%s unreadable: %s", count, count == 1 and "" or "es", concat(parts, ", "))
 end

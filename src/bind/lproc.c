@@ -50,6 +50,7 @@ struct identity {
 struct process {
 	struct source_dir *dir;
 	lua_Integer pid;
+	int has_identity; /* stat was read at open (a captured tree may lack it) */
 	struct identity identity;
 };
 
@@ -125,8 +126,13 @@ static int process_changed(lua_State *L)
 	struct identity now;
 	int err = read_identity(p->dir, &now);
 
-	if (err == ESRCH || err == ENOENT) {
+	if (err == ESRCH || (err == ENOENT && p->has_identity)) {
 		lua_pushliteral(L, "gone");
+		return 1;
+	}
+	if (!p->has_identity) {
+		/* A captured tree without stat: what it holds does not change. */
+		lua_pushboolean(L, 0);
 		return 1;
 	}
 	if (err != 0)
@@ -230,17 +236,22 @@ static void ensure_process_metatable(lua_State *L)
 }
 
 /*
- * proc.open(pid): a handle on one process. Every file read through it comes from that process:
- * once it has ended, reads fail (ESRCH), even when its pid has been given to another process.
+ * proc.open(pid [, reading]): a handle on one process. Every file read through it comes from that
+ * process: once it has ended, reads fail (ESRCH), even when its pid has been given to another
+ * process. reading, the file the caller means to read first, names the failure when there is no
+ * such process ("/proc/42/smaps: No such file or directory", as proc.smaps(42) says).
  */
 static int proc_open(lua_State *L)
 {
 	struct source *src = bind_source(L);
 	struct process *p;
+	const char *reading;
 	char name[32];
 	int err;
 
 	bind_check_pid(L, 1, name, sizeof(name));
+	reading = luaL_optstring(L, 2, NULL);
+	lua_settop(L, 2);
 	ensure_process_metatable(L);
 	p = lua_newuserdatauv(L, sizeof(*p), 1);
 	memset(p, 0, sizeof(*p));
@@ -249,10 +260,17 @@ static int proc_open(lua_State *L)
 	lua_pushvalue(L, lua_upvalueindex(1));
 	lua_setiuservalue(L, -2, 1);
 	err = source_dir_open(src, SOURCE_PROC, name, &p->dir);
-	if (err != 0)
-		return bind_os_error(L, source_tree(src, SOURCE_PROC), name, err);
-	err = read_identity(p->dir, &p->identity);
 	if (err != 0) {
+		/* Named as the file the caller means to read, when it says: "/proc/42/smaps: ..." */
+		char rel[PATH_MAX];
+		snprintf(rel, sizeof(rel), "%s%s%s", name, reading != NULL ? "/" : "", reading != NULL ? reading : "");
+		return bind_os_error(L, source_tree(src, SOURCE_PROC), rel, err);
+	}
+	/* The running system always has stat; a captured tree may not, and does not change. */
+	err = read_identity(p->dir, &p->identity);
+	if (err == 0)
+		p->has_identity = 1;
+	else if (err == ESRCH) {
 		int n = bind_os_error(L, p->dir, "stat", err);
 		source_dir_close(p->dir);
 		p->dir = NULL;
@@ -265,7 +283,7 @@ static int proc_open(lua_State *L)
 		if (num_parse_dec(&q, q + strlen(q), &pid) == NUM_OK && *q == '\0')
 			p->pid = (lua_Integer)pid;
 	}
-	lua_settop(L, 2);
+	lua_settop(L, 3); /* the handle, after pid and reading */
 	return 1;
 }
 

@@ -5,6 +5,7 @@
 #include <lua.h>
 #include <lualib.h>
 
+#include "bind/lcapture.h"
 #include "bind/lproc.h"
 #include "bind/lsize.h"
 #include "bind/lsys.h"
@@ -42,6 +43,8 @@ void preload_register(lua_State *L)
 	lua_setfield(L, -2, "lpeg");
 	lua_pushcfunction(L, luaopen_cjson);
 	lua_setfield(L, -2, "cjson");
+	lua_pushcfunction(L, luaopen_memscript_capture);
+	lua_setfield(L, -2, "memscript.capture");
 	lua_pushcfunction(L, luaopen_memscript_size);
 	lua_setfield(L, -2, "memscript.size");
 	lua_pushcfunction(L, luaopen_memscript_sys);
