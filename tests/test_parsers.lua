@@ -321,7 +321,7 @@ T.test("seed statm 1: 47791 1051 646 352 0 37223 0 in bytes", function()
 end)
 
 T.test("seed: statm agrees with status at 4 KiB pages", function()
-  if page_size ~= 4096 then T.skip("page size is not 4096") end
+  if page_size ~= 4096 then T.skip("page size is not 4096", "anywhere") end
   local r = query(seed, [[
     local m, s = proc.statm(1), proc.status(1)
     return { m.size == s.VmSize, m.resident == s.VmRSS, m.shared == s.RssFile + s.RssShmem,
@@ -404,7 +404,7 @@ T.test("edge 107: maps and status with no trailing newline keep their last line"
 end)
 
 T.test("edge 108: statm bytes beyond a signed 64-bit integer are floats, never wrapped", function()
-  if page_size ~= 4096 then T.skip("the fixture's boundaries assume 4096-byte pages") end
+  if page_size ~= 4096 then T.skip("the fixture's boundaries assume 4096-byte pages", "anywhere") end
   local s = query(edge, "return proc.statm(108)")
   T.eq(s, {
     size = 9223372036854771712,                     -- (2^51 - 1) * 4096 = 2^63 - 4096 fits
