@@ -17,7 +17,7 @@ local function listing(dir)
 end
 
 local function memscript(args, stdin)
-  return T.run(T.q(T.bin) .. " " .. args, stdin)
+  return T.memscript(nil, args, { stdin = stdin })
 end
 
 local function capture(args)
@@ -179,8 +179,8 @@ T.test("a process the user may not read is left out and listed as denied", funct
   if T.run("command -v setpriv") == "" then T.skip("setpriv is not installed") end
   local d = work .. "/denied"
   T.sh(format("mkdir -m 777 %s", T.q(d)))
-  local out, err, status = T.run(format("setpriv --reuid=65534 --regid=65534 --clear-groups %s %s %s/c %d",
-    T.q(T.bin), T.q(capture_script), T.q(d), h.pid))
+  local out, err, status = T.memscript(nil, format("%s %s/c %d", T.q(capture_script), T.q(d), h.pid),
+    { prefix = "setpriv --reuid=65534 --regid=65534 --clear-groups" })
   T.eq(status, 3, "exit status")
   T.eq(out, "", "stdout")
   T.eq(err, format("memscript: /proc/%d/maps: Permission denied\n" ..

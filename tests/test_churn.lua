@@ -24,7 +24,7 @@ echo "$n" > "$1"
 end
 
 local function memscript(args)
-  return T.run(T.q(T.bin) .. " " .. args)
+  return T.run(T.memscript_command() .. " " .. args)
 end
 
 local churn_pid, count_file = start_churn(6)

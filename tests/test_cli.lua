@@ -7,7 +7,6 @@ local T = require "testing"
 
 local format = string.format
 
-local bin = T.q(T.bin)
 -- arg[-n] is the interpreter as exec'ed: the binary itself, also when a wrapper (valgrind) runs it
 local interpreter = os.getenv("MEMSCRIPT_REAL_BIN") or T.bin
 local procfs = T.fixtures .. "/procfs/proc"
@@ -25,13 +24,14 @@ local function mkdir(path)
   return tmp .. "/" .. path
 end
 
--- The environment variables that change what memscript does, cleared for every command here.
+-- The environment variables that change what memscript does, cleared for lua5.4 as T.memscript
+-- clears them for memscript.
 local CLEAN = "env -u MEMSCRIPT_PATH -u MEMSCRIPT_PROC_ROOT "
 
--- Runs memscript with `args` (already quoted for the shell), in directory `dir` when given.
+-- Runs memscript with `args` (already quoted for the shell), in directory `dir` when given, with
+-- the variable assignments `env`.
 local function memscript(args, stdin, dir, env)
-  local cd = dir and ("cd " .. T.q(dir) .. " && ") or ""
-  return T.run(cd .. CLEAN .. (env or "") .. " " .. bin .. " " .. args, stdin)
+  return T.memscript(nil, args, { stdin = stdin, dir = dir, env = env })
 end
 
 local has_lua = select(3, T.run("command -v lua5.4")) == 0
@@ -345,13 +345,14 @@ T.test("cmake --install puts the binary, the bundled scripts and the man page wh
   -- from another directory, the installed binary finds its installed scripts, not the source tree's
   local marker = prefix .. "/share/memscript/scripts/installed-only.lua"
   T.write(marker, "-- installed-only.lua: present only in the installed tree\nprint('installed')\n")
-  local out, _, st = T.run("cd / && " .. T.q(prefix .. "/bin/memscript") .. " --list")
+  local installed = { dir = "/", bin = prefix .. "/bin/memscript" }
+  local out, _, st = T.memscript(nil, "--list", installed)
   T.eq(st, 0, "--list status")
   T.contains(out, "installed-only.lua", "--list of the installed scripts")
   T.contains(out, "report.lua", "--list of the installed scripts")
-  out = T.run("cd / && " .. T.q(prefix .. "/bin/memscript") .. " installed-only.lua")
+  out = T.memscript(nil, "installed-only.lua", installed)
   T.eq(out, "installed\n", "a bundled script of the installed tree runs by its bare name")
-  out, _, st = T.run("cd / && " .. T.q(prefix .. "/bin/memscript") .. " report.lua --help")
+  out, _, st = T.memscript(nil, "report.lua --help", installed)
   T.eq(st, 0, "installed report.lua --help status")
   T.contains(out, "usage: memscript report.lua", "installed report.lua --help")
 end)

@@ -48,7 +48,7 @@ for _, path in ipairs(pages) do
   for _, ex in ipairs(examples(T.read(path))) do
     total = total + 1
     T.test(string.format("%s:%d example runs%s", name, ex.line, ex.output and " and prints what the page shows" or ""), function()
-      local cmd = string.format("%s --proc-root %s - %s", T.q(T.bin), T.q(root), ex.args)
+      local cmd = string.format("%s --proc-root %s - %s", T.memscript_command(), T.q(root), ex.args)
       local out, err, status = T.run(cmd, ex.code)
       T.eq(status, 0, "exit status (stderr: " .. err .. ")")
       if ex.output then

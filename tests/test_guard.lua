@@ -3,7 +3,7 @@
 local T = require "testing"
 
 local function memscript(args, stdin)
-  return T.run(T.q(T.bin) .. " " .. args, stdin)
+  return T.run(T.memscript_command() .. " " .. args, stdin)
 end
 
 T.test("--timeout stops an endless loop with status 3, keeping what was printed", function()
@@ -177,10 +177,10 @@ end)
 T.test("-o: a new file's mode follows the umask, a replaced file keeps its mode, a link its target", function()
   local tmp, cleanup <close> = T.tempdir()
   local f, link = tmp .. "/out.txt", tmp .. "/link.txt"
-  T.sh("umask 027 && " .. T.q(T.bin) .. " -o " .. T.q(f) .. " -e 'print(1)'")
+  T.sh("umask 027 && " .. T.memscript_command() .. " -o " .. T.q(f) .. " -e 'print(1)'")
   T.eq(T.sh("stat -c %a " .. T.q(f)), "640\n", "new file under umask 027")
   T.sh("chmod 604 " .. T.q(f) .. " && ln -s out.txt " .. T.q(link))
-  T.sh(T.q(T.bin) .. " -o " .. T.q(link) .. " -e 'print(2)'")
+  T.sh(T.memscript_command() .. " -o " .. T.q(link) .. " -e 'print(2)'")
   T.eq({ T.sh("stat -c %a " .. T.q(f)), T.sh("stat -c %F " .. T.q(link)), T.read(f) },
        { "604\n", "symbolic link\n", "2\n" }, "mode kept, link kept, content replaced")
   T.eq(T.sh("ls " .. T.q(tmp)), "link.txt\nout.txt\n", "no temporary file left")
@@ -194,12 +194,12 @@ T.test("-o leaves no temporary file when the run fails before the script starts"
 end)
 
 T.test("a closed pipe on stdout ends memscript quietly", function()
-  local out, err = T.run(T.q(T.bin) .. " -e 'for i = 1, 1e7 do print(i) end' | head -1")
+  local out, err = T.run(T.memscript_command() .. " -e 'for i = 1, 1e7 do print(i) end' | head -1")
   T.eq({ out, err }, { "1\n", "" }, "stdout and stderr")
 end)
 
 T.test("Ctrl-C (SIGINT) stops a running script with status 3 and a message", function()
-  local cmd = "(" .. T.q(T.bin) .. " -e 'print(\"looping\") io.stdout:flush() while true do end' & pid=$!; " ..
+  local cmd = "(" .. T.memscript_command() .. " -e 'print(\"looping\") io.stdout:flush() while true do end' & pid=$!; " ..
     "sleep 0.3; kill -INT $pid; wait $pid; echo status $?)"
   local out, err = T.run(cmd)
   T.eq(out, "looping\nstatus 3\n", "stdout and status")
@@ -209,7 +209,7 @@ end)
 T.test("Ctrl-C stops a loop inside a coroutine, and reaches the main thread even through a protected resume", function()
   for _, code in ipairs({ 'coroutine.wrap(function() while true do end end)()',
       'local co = coroutine.create(function() while true do end end) print(coroutine.resume(co)) print("went on")' }) do
-    local cmd = "(" .. T.q(T.bin) .. " -e " .. T.q('print("looping") io.stdout:flush() ' .. code) ..
+    local cmd = "(" .. T.memscript_command() .. " -e " .. T.q('print("looping") io.stdout:flush() ' .. code) ..
       " & pid=$!; sleep 0.3; kill -INT $pid; wait $pid; echo status $?)"
     local out, err = T.run(cmd)
     T.eq(out, "looping\nstatus 3\n", "stdout and status of " .. code)

@@ -6,7 +6,7 @@ local watch = require "memscript.watch"
 local cjson = require "cjson"
 
 local function memscript(args)
-  return T.run(T.q(T.bin) .. " " .. args)
+  return T.run(T.memscript_command() .. " " .. args)
 end
 
 local function first_line(text)
@@ -184,7 +184,7 @@ T.test("Ctrl-C ends the sampling and leak.lua prints its summary, status 0", fun
   local h = live.start()
   local ok, problem = pcall(function()
     local out_path = os.tmpname()
-    local result = T.run("(" .. T.q(T.bin) .. " leak.lua --interval 0.1 " .. h.pid .. " >" .. T.q(out_path) ..
+    local result = T.run("(" .. T.memscript_command() .. " leak.lua --interval 0.1 " .. h.pid .. " >" .. T.q(out_path) ..
       " 2>&1 & p=$!; sleep 0.55; kill -INT $p; wait $p; echo status $?)")
     local out = T.read(out_path)
     os.remove(out_path)

@@ -9,7 +9,7 @@ local root = T.fixtures .. "/procfs/proc"
 local tmp, tmp_cleanup <close> = T.tempdir()
 
 local function memscript(args)
-  return T.run(T.q(T.bin) .. " " .. args)
+  return T.run(T.memscript_command() .. " " .. args)
 end
 
 -- Runs Lua code (after `local metric = require "memscript.metric"`) with memscript options before it.

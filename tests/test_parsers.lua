@@ -49,7 +49,7 @@ end
 -- The value returned by `body` (a chunk ending in return) run by memscript with root as proc root.
 local function query(root, body)
   local code = PRELUDE .. "local function body()\n" .. body .. "\nend\nio.write(dump(body()))"
-  local out, err, status = T.run(T.q(T.bin) .. " --proc-root " .. T.q(root) .. " -e " .. T.q(code))
+  local out, err, status = T.run(T.memscript_command() .. " --proc-root " .. T.q(root) .. " -e " .. T.q(code))
   if status ~= 0 then
     error(format("memscript exited %s: %s", tostring(status), err), 2)
   end

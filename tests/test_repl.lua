@@ -24,7 +24,7 @@ local function expect(text) return "expect " .. text end
 local function session(steps, state_dir, args)
   state_dir = state_dir or (tmp .. "/state-default")
   local cmd = format("%s -t 10 -s 80x24 -- env TERM=xterm HOME=%s XDG_STATE_HOME=%s %s %s",
-    T.q(ptydrive), T.q(tmp), T.q(state_dir), T.q(T.bin), args or "")
+    T.q(ptydrive), T.q(tmp), T.q(state_dir), T.memscript_command(), args or "")
   return T.run(cmd, concat(steps, "\n") .. "\n")
 end
 
@@ -173,7 +173,7 @@ end)
 
 -- Runs a chunk with -e and returns its stdout; stderr must be empty and the status 0.
 local function run(code, args)
-  local out, err, status = T.run(format("%s %s -e %s", T.q(T.bin), args or "", T.q(code)))
+  local out, err, status = T.run(format("%s %s -e %s", T.memscript_command(), args or "", T.q(code)))
   if err ~= "" or status ~= 0 then error(format("status %s: %s", tostring(status), err), 2) end
   return out
 end
@@ -277,7 +277,7 @@ T.test("the session pretty-prints proc.smaps(\"self\") as a table cut to the ter
 end)
 
 T.test("with stdin not a terminal, -i reads lines with prompts and no editing", function()
-  local out, err, status = T.run(T.q(T.bin) .. " -i", "=1 + 1\nfunction f()\nreturn 5 end\n=f()\n")
+  local out, err, status = T.run(T.memscript_command() .. " -i", "=1 + 1\nfunction f()\nreturn 5 end\n=f()\n")
   T.eq(status, 0, "exit status")
   T.eq(err, "", "stderr")
   T.contains(out, "> 2\n> >> > 5\n> \n", "prompts and results")

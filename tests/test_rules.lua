@@ -9,7 +9,7 @@ local root = T.fixtures .. "/procfs/proc"
 local tmp, tmp_cleanup <close> = T.tempdir()
 
 local function memscript(args)
-  return T.run(T.q(T.bin) .. " " .. args)
+  return T.run(T.memscript_command() .. " " .. args)
 end
 
 local function write(name, text)
@@ -126,7 +126,7 @@ T.test("rules.lua all as a user without permission counts the unreadable process
   -- a rule that reads smaps_rollup and never matches
   local path = write("never.lua", 'return { { scope = "process", when = "Rss < 0", severity = "warning", message = "m" } }')
   T.run("chmod 755 " .. T.q(tmp) .. " && chmod 644 " .. T.q(path))
-  local out, err, status = T.run("setpriv --reuid=65534 --regid=65534 --clear-groups " .. T.q(T.bin) ..
+  local out, err, status = T.run("setpriv --reuid=65534 --regid=65534 --clear-groups " .. T.memscript_command() ..
     " rules.lua -r " .. T.q(path) .. " all")
   T.eq(status, 0, "status (stderr " .. err .. ")")
   local checked, denied = out:match("^MEMSCRIPT OK %- 1 rule, (%d+) process[es]* checked, (%d+) unreadable %(permission denied%)")

@@ -75,7 +75,7 @@ local integers = T.integers
 -- top.lua's stdout, stderr and exit status for a format ("table", "json", "csv") and arguments.
 local function top(fmt, args, proc_root)
   local root_opt = proc_root and ("--proc-root " .. T.q(proc_root) .. " ") or ""
-  return T.run(format("%s %s-f %s %s %s", T.q(T.bin), root_opt, fmt, T.q(top_script), args or ""))
+  return T.run(format("%s %s-f %s %s %s", T.memscript_command(), root_opt, fmt, T.q(top_script), args or ""))
 end
 
 local function top_json(args, proc_root)
@@ -311,7 +311,7 @@ T.test("usage errors exit 3 with the usage on stderr; --help exits 0", function(
 end)
 
 T.test("memscript --list shows top.lua's description", function()
-  local out = T.sh(T.q(T.bin) .. " --list")
+  local out = T.sh(T.memscript_command() .. " --list")
   T.contains(out, "top.lua", "--list")
   T.contains(out, "memory of every process on the system", "--list description")
 end)
@@ -327,7 +327,7 @@ T.test("on a terminal, a scan longer than a second shows its progress on stderr 
   T.sh(format("mkdir -p %s && cp -r %s/4804 %s/26231 %s/", T.q(slow), T.q(root), T.q(root), T.q(slow)))
   local rollup = slow .. "/4804/smaps_rollup"
   T.sh(format("rm %s && mkfifo %s", T.q(rollup), T.q(rollup)))
-  local inner = format("%s --proc-root %s %s >/dev/null", T.q(T.bin), T.q(slow), T.q(top_script))
+  local inner = format("%s --proc-root %s %s >/dev/null", T.memscript_command(), T.q(slow), T.q(top_script))
   local cmd = format("(sleep 1.5; cat %s > %s) & script -qec %s /dev/null; wait",
                      T.q(T.fixtures .. "/live-capture/proc/4804/smaps_rollup"), T.q(rollup), T.q(inner))
   local out, _, status = T.run(cmd)
@@ -375,7 +375,7 @@ end]], helper.pid, check_path)
   local last
   for _ = 1, 5 do
     local out, err, status = T.run(format("%s -f json -e %s %s %s",
-                                          T.q(T.bin), T.q(prelude), T.q(top_script), args))
+                                          T.memscript_command(), T.q(prelude), T.q(top_script), args))
     T.eq(status, 0, "exit status of top.lua " .. args .. " (stderr: " .. err .. ")")
     local check = integers(cjson.decode(T.read(check_path)))
     local rows = integers(cjson.decode(out))
@@ -459,7 +459,7 @@ end
 local function as_nobody(args, proc_root, fmt)
   local root_opt = proc_root and ("--proc-root " .. T.q(proc_root) .. " ") or ""
   return T.run(format("setpriv --reuid=65534 --regid=65534 --clear-groups %s %s-f %s %s %s",
-                      T.q(T.bin), root_opt, fmt or "json", T.q(top_script), args or ""))
+                      T.memscript_command(), root_opt, fmt or "json", T.q(top_script), args or ""))
 end
 
 T.test("live, as uid 65534: root's processes are counted as permission denied, never shown", function()

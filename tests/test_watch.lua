@@ -3,7 +3,7 @@
 local T = require "testing"
 
 local function memscript(args, stdin)
-  return T.run(T.q(T.bin) .. " " .. args, stdin)
+  return T.run(T.memscript_command() .. " " .. args, stdin)
 end
 
 local tmp, tmp_cleanup <close> = T.tempdir()
@@ -39,7 +39,7 @@ T.test("globals persist between watch runs, so a script can compare with before"
 end)
 
 T.test("Ctrl-C ends watching between runs with status 0", function()
-  local cmd = "(" .. T.q(T.bin) .. " --interval 0.1 -e 'print(\"run\") io.stdout:flush()' > " .. T.q(tmp .. "/ctrlc.out") ..
+  local cmd = "(" .. T.memscript_command() .. " --interval 0.1 -e 'print(\"run\") io.stdout:flush()' > " .. T.q(tmp .. "/ctrlc.out") ..
     " & pid=$!; sleep 0.35; kill -INT $pid; wait $pid; echo status $?)"
   local out = T.run(cmd)
   T.eq(out, "status 0\n", "exit status")

@@ -258,6 +258,7 @@ end
 --            are set after the clearing, so a test may set MEMSCRIPT_PATH itself
 --   dir      the directory to run in
 --   prefix   a command memscript runs under, already quoted ("setpriv --reuid=65534 ...", "timeout 60")
+--   bin      another memscript binary to run (an installed copy) instead of the one under test
 -- The result is one shell command: it can be put in the background, in a pipeline, or given to
 -- script(1) or ptydrive.
 function M.memscript_command(root, args, opts)
@@ -267,7 +268,7 @@ function M.memscript_command(root, args, opts)
   if opts.prefix then parts[#parts + 1] = opts.prefix end
   parts[#parts + 1] = "env -u MEMSCRIPT_PATH -u MEMSCRIPT_PROC_ROOT"
   if opts.env and opts.env ~= "" then parts[#parts + 1] = opts.env end
-  parts[#parts + 1] = M.q(M.bin)
+  parts[#parts + 1] = M.q(opts.bin or M.bin)
   if root then parts[#parts + 1] = "--proc-root " .. M.q(root) end
   if args and args ~= "" then parts[#parts + 1] = args end
   return concat(parts, " ")
