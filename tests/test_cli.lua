@@ -9,7 +9,8 @@ local format = string.format
 
 -- arg[-n] is the interpreter as exec'ed: the binary itself, also when a wrapper (valgrind) runs it
 local interpreter = os.getenv("MEMSCRIPT_REAL_BIN") or T.bin
-local procfs = T.fixtures .. "/procfs/proc"
+-- The helper program captured by capture.lua (tests/fixtures/helper-capture): process 1848.
+local capture = T.fixtures .. "/helper-capture/proc"
 
 -- A scratch directory for scripts and modules, removed at the end.
 local tmp, tmp_cleanup <close> = T.tempdir()
@@ -133,8 +134,8 @@ T.test("arg: a script with no arguments", function()
 end)
 
 T.test("arg: --proc-root and its value are interpreter arguments", function()
-  local out = memscript("--proc-root " .. T.q(procfs) .. " " .. T.q(show_args) .. " a")
-  T.eq(out, table.concat({ "-3\t" .. interpreter, "-2\t--proc-root", "-1\t" .. procfs,
+  local out = memscript("--proc-root " .. T.q(capture) .. " " .. T.q(show_args) .. " a")
+  T.eq(out, table.concat({ "-3\t" .. interpreter, "-2\t--proc-root", "-1\t" .. capture,
     "0\t" .. show_args, "1\ta", "...\t1\ta", "" }, "\n"), "arg table")
 end)
 
@@ -318,17 +319,17 @@ T.test("proc.pids lists the names that are pids: no 0, no leading zeros", functi
 end)
 
 T.test("--proc-root reads another tree", function()
-  local out, err, status = memscript("--proc-root " .. T.q(procfs) ..
-    " -e 'print(#proc.smaps(26231), proc.comm(26231))'")
-  T.eq({ out, err, status }, { "12\tvim\n", "", 0 }, "stdout, stderr, status")
+  local out, err, status = memscript("--proc-root " .. T.q(capture) ..
+    " -e 'print(#proc.smaps(1848), proc.comm(1848))'")
+  T.eq({ out, err, status }, { "35\tmemhelper\n", "", 0 }, "stdout, stderr, status")
 end)
 
 T.test("MEMSCRIPT_PROC_ROOT works like --proc-root", function()
-  local env = "MEMSCRIPT_PROC_ROOT=" .. T.q(procfs)
+  local env = "MEMSCRIPT_PROC_ROOT=" .. T.q(capture)
   local out, err, status = memscript(
-    "-e 'print(#proc.smaps(26231), proc.comm(26231))' -e 'print(proc.status(1))'", nil, nil, env)
+    "-e 'print(#proc.smaps(1848), proc.comm(1848))' -e 'print(proc.status(1))'", nil, nil, env)
   T.eq({ out, err, status }, {
-    "12\tvim\nnil\t" .. procfs .. "/1/status: No such file or directory\t2\n", "", 0 },
+    "35\tmemhelper\nnil\t" .. capture .. "/1/status: No such file or directory\t2\n", "", 0 },
     "stdout, stderr, status")
 end)
 

@@ -84,7 +84,7 @@ T.test("units.format takes any finite number; integers print as before", functio
 end)
 
 T.test("scripts that print rows refuse -f prom before any work: exit 3, the usage, nothing on stdout", function()
-  local fixtures = T.fixtures .. "/procfs/proc"
+  local fixtures = T.fixtures .. "/helper-capture/proc"
   local cases = {
     { "top.lua", "--proc-root " .. T.q(fixtures) .. " -f prom top.lua" },
     { "status.lua", "-f prom status.lua self" },
