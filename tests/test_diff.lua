@@ -21,8 +21,10 @@ local function diff_json(args)
   return integers(cjson.decode(out)), err
 end
 
+-- Waits until cond() holds; an error after a minute, against a hang only (the helper grows a step
+-- every 100 ms).
 local function wait_for(what, cond)
-  local deadline = os.time() + 10
+  local deadline = os.time() + 60
   while not cond() do
     if os.time() > deadline then error("timed out waiting for " .. what, 2) end
     os.execute("sleep 0.02")

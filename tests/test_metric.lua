@@ -209,7 +209,8 @@ local function start_node_exporter(dir)
       local pid = tonumber((T.run("prometheus-node-exporter --collector.disable-defaults --collector.textfile " ..
         "--collector.textfile.directory=" .. T.q(dir) .. " --web.listen-address=127.0.0.1:" .. port ..
         " >" .. T.q(dir .. "/../node_exporter.log") .. " 2>&1 & echo $!"):match("%d+")))
-      local deadline = os.time() + 5
+      -- against a hang only: node_exporter answers within a second once it listens
+      local deadline = os.time() + 30
       while pid and os.time() <= deadline do
         local _, _, up = T.run("curl -sf --max-time 1 -o /dev/null http://127.0.0.1:" .. port .. "/metrics")
         if up == 0 then return { pid = pid, port = port } end
@@ -240,7 +241,7 @@ T.test("node_exporter's textfile collector serves the file memscript writes with
     local why
     exporter, why = start_node_exporter(dir)
     if not exporter then error(why) end
-    local scraped = T.run("curl -sf --max-time 3 http://127.0.0.1:" .. exporter.port .. "/metrics")
+    local scraped = T.run("curl -sf --max-time 30 http://127.0.0.1:" .. exporter.port .. "/metrics")
     T.contains(scraped, "node_textfile_scrape_error 0\n", "no textfile error")
     local served = scraped:match('\nmemscript_process_rss_bytes{command="memhelper",pid="' .. h.pid .. '"} (%S+)\n')
     T.ok(served, "the helper's rss served")
