@@ -336,8 +336,11 @@ T.test("on a terminal, a scan longer than a second shows its progress on stderr 
   local rollup = slow .. "/1848/smaps_rollup"
   T.sh(format("rm %s && mkfifo %s", T.q(rollup), T.q(rollup)))
   local inner = format("%s --proc-root %s %s >/dev/null", T.memscript_command(), T.q(slow), T.q(top_script))
-  local cmd = format("(exec 3>%s; sleep 1.5; cat %s >&3) & script -qec %s /dev/null; wait",
-                     T.q(rollup), T.q(T.fixtures .. "/helper-capture/proc/1848/smaps_rollup"), T.q(inner))
+  -- Once script(1) has ended, opening the FIFO read-write (which never waits) lets the writer finish
+  -- even if the scan never opened it, so a failure cannot leave the writer waiting forever.
+  local cmd = format("(exec 3>%s; sleep 1.5; cat %s >&3) & writer=$!; script -qec %s /dev/null; status=$?; " ..
+                     "exec 4<>%s; wait $writer; exit $status",
+                     T.q(rollup), T.q(T.fixtures .. "/helper-capture/proc/1848/smaps_rollup"), T.q(inner), T.q(rollup))
   local out, _, status = T.run(cmd)
   os.execute("rm -rf " .. T.q(slow_dir))
   T.eq(status, 0, "exit status")
