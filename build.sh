@@ -31,12 +31,22 @@ werror=OFF
 cmake -S . -B build -DCMAKE_BUILD_TYPE=RelWithDebInfo -DMEMSCRIPT_WERROR=$werror >/dev/null
 cmake --build build -j"$(nproc)"
 
+# Runs the test suite of one build tree, then prints what passed, failed and was skipped (test
+# files and the named tests in them, every skip with its reason); fails when ctest did.
+run_suite() {
+  local dir=$1 title=$2 status=0
+  rm -f "$dir"/test-results/*
+  ctest --test-dir "$dir" --output-on-failure -j2 --output-junit test-results/junit.xml || status=$?
+  build/memscript tests/summary.lua "$dir" "$title" || true
+  return "$status"
+}
+
 if [ "${1:-}" = test ]; then
-  ctest --test-dir build --output-on-failure -j2
+  run_suite build "the normal suite (build)"
   # The same suite again with AddressSanitizer and UndefinedBehaviorSanitizer in memscript.
   cmake -S . -B build-asan -DCMAKE_BUILD_TYPE=Debug -DMEMSCRIPT_SANITIZE=ON -DMEMSCRIPT_WERROR=$werror >/dev/null
   cmake --build build-asan -j"$(nproc)"
-  ctest --test-dir build-asan --output-on-failure -j2
+  run_suite build-asan "the ASan+UBSan suite (build-asan)"
   # A short, time-bounded run of every parser's libFuzzer harness (tests/fuzz; longer: tests/fuzz/run.sh).
   cmake -S . -B build-fuzz -DCMAKE_C_COMPILER=clang -DMEMSCRIPT_FUZZ=ON -DMEMSCRIPT_WERROR=$werror >/dev/null
   cmake --build build-fuzz -j"$(nproc)"

@@ -4,7 +4,7 @@ local T = require "testing"
 local cjson = require "cjson"
 
 local function memscript(args, stdin)
-  return T.run(T.q(T.bin) .. " " .. args, stdin)
+  return T.memscript(nil, args, { stdin = stdin })
 end
 
 -- Runs Lua code (after `local alert = require "memscript.alert"`) with memscript options before it.

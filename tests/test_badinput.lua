@@ -127,7 +127,7 @@ end)
 T.test("a bundled script on a malformed tree: exit 3 and the reader's message", function()
   local pid = tree({ smaps = HEADER .. "Rss:  4 kB\nRss:  8 kB\n", cmdline = "x\0", comm = "x\n",
     maps = HEADER, status = "Name:\tx\nTgid:\t" .. (next_pid + 1) .. "\n" })
-  local out, err, status = T.run(T.q(T.bin) .. " --proc-root " .. T.q(tmp) .. " report.lua " .. pid)
+  local out, err, status = T.memscript(tmp, "report.lua " .. pid)
   T.eq({ status, err }, { 3, "memscript: " .. path(pid, "smaps") .. ":3: duplicate key 'Rss'\n" }, "status and stderr")
   T.eq(out, "", "nothing half-printed")
 end)
@@ -174,8 +174,8 @@ T.test("an archive that cannot be read returns the system's errno; one that is n
     T.skip("needs root and setpriv to read as another user")
   end
   T.sh("chmod 755 " .. T.q(tmp) .. " && chmod 000 " .. T.q(tar))
-  local out, err, status = T.run(format("setpriv --reuid=65534 --regid=65534 --clear-groups %s -e %s",
-    T.q(T.bin), T.q(format("print(select(3, proc.at(%q)))", tar))))
+  local out, err, status = T.memscript(nil, "-e " .. T.q(format("print(select(3, proc.at(%q)))", tar)),
+    { prefix = "setpriv --reuid=65534 --regid=65534 --clear-groups" })
   T.sh("chmod 700 " .. T.q(tmp))
   T.eq({ out, err, status }, { "13\n", "", 0 }, "permission denied: EACCES")
 end)
@@ -183,7 +183,7 @@ end)
 T.test("proc.read of a file larger than --max-memory allows fails cleanly, again and again", function()
   local pid = tree({ big = ("x"):rep(4 << 20) })
   local code = format("for i = 1, 3 do print(pcall(proc.read, %q)) end", pid .. "/big")
-  local out, err, status = T.run(format("%s --max-memory 2M --proc-root %s -e %s", T.q(T.bin), T.q(tmp), T.q(code)))
+  local out, err, status = T.memscript(nil, format("--max-memory 2M --proc-root %s -e %s", T.q(tmp), T.q(code)))
   T.eq({ out, err, status }, { ("false\tnot enough memory\n"):rep(3), "memscript: not enough memory: the Lua heap " ..
     "reached the --max-memory limit of 2097152 bytes (the script caught the error; its results may be incomplete)\n", 3 },
     "three refusals, then UNKNOWN")

@@ -17,7 +17,7 @@ local function listing(dir)
 end
 
 local function memscript(args, stdin)
-  return T.run(T.q(T.bin) .. " " .. args, stdin)
+  return T.memscript(nil, args, { stdin = stdin })
 end
 
 local function capture(args)
@@ -72,9 +72,9 @@ end)
 -- A stopped process's files stay as they are, except what depends on how many processes map the
 -- same file pages: its share of them (the Pss lines) and whether a clean page counts as shared or
 -- private (mapped by it alone), which change as other processes start and end; and status's SigQ,
--- the signals queued for every process of its user.
+-- the signals queued for all the processes of its user, which any of them changes.
 local function without_pss(text)
-  text = text:gsub("\nSigQ:[^\n]*", "\n")
+  text = text:gsub("\nSigQ:\t[^\n]*", "\n")
   text = text:gsub("\n[%w_]*Pss[%w_]*: *%d+ kB", "\n")
   text = text:gsub("\nShared_Clean: *%d+ kB", "\n")
   return (text:gsub("\nPrivate_Clean: *%d+ kB", "\n"))
@@ -140,8 +140,8 @@ T.test("status, statm, smaps and stat read from the capture equal the live value
   for _, where in ipairs({root, tar}) do
     local cap = assert(proc.at(where))
     for _, pid in ipairs({h.pid, h.zombie}) do
-      local cap_status, live_status = cap.status(pid), proc.status(pid)
-      cap_status.SigQ, live_status.SigQ = nil, nil -- queued for the whole user: it moves
+      local cap_status, live_status = assert(cap.status(pid)), assert(proc.status(pid))
+      cap_status.SigQ, live_status.SigQ = nil, nil   -- the user's queued signals: see without_pss
       T.eq(cap_status, live_status, where .. ": status of " .. pid)
       T.eq(cap.statm(pid), proc.statm(pid), where .. ": statm of " .. pid)
       T.eq(cap.cmdline(pid), proc.cmdline(pid), where .. ": cmdline of " .. pid)
@@ -183,8 +183,8 @@ T.test("a process the user may not read is left out and listed as denied", funct
   if T.run("command -v setpriv") == "" then T.skip("setpriv is not installed") end
   local d = work .. "/denied"
   T.sh(format("mkdir -m 777 %s", T.q(d)))
-  local out, err, status = T.run(format("setpriv --reuid=65534 --regid=65534 --clear-groups %s %s %s/c %d",
-    T.q(T.bin), T.q(capture_script), T.q(d), h.pid))
+  local out, err, status = T.memscript(nil, format("%s %s/c %d", T.q(capture_script), T.q(d), h.pid),
+    { prefix = "setpriv --reuid=65534 --regid=65534 --clear-groups" })
   T.eq(status, 3, "exit status")
   T.eq(out, "", "stdout")
   T.eq(err, format("memscript: /proc/%d/maps: Permission denied\n" ..

@@ -7,10 +7,10 @@ local T = require "testing"
 
 local format = string.format
 
-local bin = T.q(T.bin)
 -- arg[-n] is the interpreter as exec'ed: the binary itself, also when a wrapper (valgrind) runs it
 local interpreter = os.getenv("MEMSCRIPT_REAL_BIN") or T.bin
-local procfs = T.fixtures .. "/procfs/proc"
+-- The helper program captured by capture.lua (tests/fixtures/helper-capture): process 1848.
+local capture = T.fixtures .. "/helper-capture/proc"
 
 -- A scratch directory for scripts and modules, removed at the end.
 local tmp, tmp_cleanup <close> = T.tempdir()
@@ -25,13 +25,14 @@ local function mkdir(path)
   return tmp .. "/" .. path
 end
 
--- The environment variables that change what memscript does, cleared for every command here.
+-- The environment variables that change what memscript does, cleared for lua5.4 as T.memscript
+-- clears them for memscript.
 local CLEAN = "env -u MEMSCRIPT_PATH -u MEMSCRIPT_PROC_ROOT "
 
--- Runs memscript with `args` (already quoted for the shell), in directory `dir` when given.
+-- Runs memscript with `args` (already quoted for the shell), in directory `dir` when given, with
+-- the variable assignments `env`.
 local function memscript(args, stdin, dir, env)
-  local cd = dir and ("cd " .. T.q(dir) .. " && ") or ""
-  return T.run(cd .. CLEAN .. (env or "") .. " " .. bin .. " " .. args, stdin)
+  return T.memscript(nil, args, { stdin = stdin, dir = dir, env = env })
 end
 
 local has_lua = select(3, T.run("command -v lua5.4")) == 0
@@ -133,8 +134,8 @@ T.test("arg: a script with no arguments", function()
 end)
 
 T.test("arg: --proc-root and its value are interpreter arguments", function()
-  local out = memscript("--proc-root " .. T.q(procfs) .. " " .. T.q(show_args) .. " a")
-  T.eq(out, table.concat({ "-3\t" .. interpreter, "-2\t--proc-root", "-1\t" .. procfs,
+  local out = memscript("--proc-root " .. T.q(capture) .. " " .. T.q(show_args) .. " a")
+  T.eq(out, table.concat({ "-3\t" .. interpreter, "-2\t--proc-root", "-1\t" .. capture,
     "0\t" .. show_args, "1\ta", "...\t1\ta", "" }, "\n"), "arg table")
 end)
 
@@ -334,17 +335,17 @@ T.test("proc.pids lists the names that are pids: no 0, no leading zeros", functi
 end)
 
 T.test("--proc-root reads another tree", function()
-  local out, err, status = memscript("--proc-root " .. T.q(procfs) ..
-    " -e 'print(#proc.smaps(26231), proc.comm(26231))'")
-  T.eq({ out, err, status }, { "12\tvim\n", "", 0 }, "stdout, stderr, status")
+  local out, err, status = memscript("--proc-root " .. T.q(capture) ..
+    " -e 'print(#proc.smaps(1848), proc.comm(1848))'")
+  T.eq({ out, err, status }, { "35\tmemhelper\n", "", 0 }, "stdout, stderr, status")
 end)
 
 T.test("MEMSCRIPT_PROC_ROOT works like --proc-root", function()
-  local env = "MEMSCRIPT_PROC_ROOT=" .. T.q(procfs)
+  local env = "MEMSCRIPT_PROC_ROOT=" .. T.q(capture)
   local out, err, status = memscript(
-    "-e 'print(#proc.smaps(26231), proc.comm(26231))' -e 'print(proc.status(1))'", nil, nil, env)
+    "-e 'print(#proc.smaps(1848), proc.comm(1848))' -e 'print(proc.status(1))'", nil, nil, env)
   T.eq({ out, err, status }, {
-    "12\tvim\nnil\t" .. procfs .. "/1/status: No such file or directory\t2\n", "", 0 },
+    "35\tmemhelper\nnil\t" .. capture .. "/1/status: No such file or directory\t2\n", "", 0 },
     "stdout, stderr, status")
 end)
 
@@ -361,13 +362,14 @@ T.test("cmake --install puts the binary, the bundled scripts and the man page wh
   -- from another directory, the installed binary finds its installed scripts, not the source tree's
   local marker = prefix .. "/share/memscript/scripts/installed-only.lua"
   T.write(marker, "-- installed-only.lua: present only in the installed tree\nprint('installed')\n")
-  local out, _, st = T.run("cd / && " .. T.q(prefix .. "/bin/memscript") .. " --list")
+  local installed = { dir = "/", bin = prefix .. "/bin/memscript" }
+  local out, _, st = T.memscript(nil, "--list", installed)
   T.eq(st, 0, "--list status")
   T.contains(out, "installed-only.lua", "--list of the installed scripts")
   T.contains(out, "report.lua", "--list of the installed scripts")
-  out = T.run("cd / && " .. T.q(prefix .. "/bin/memscript") .. " installed-only.lua")
+  out = T.memscript(nil, "installed-only.lua", installed)
   T.eq(out, "installed\n", "a bundled script of the installed tree runs by its bare name")
-  out, _, st = T.run("cd / && " .. T.q(prefix .. "/bin/memscript") .. " report.lua --help")
+  out, _, st = T.memscript(nil, "report.lua --help", installed)
   T.eq(st, 0, "installed report.lua --help status")
   T.contains(out, "usage: memscript report.lua", "installed report.lua --help")
 end)

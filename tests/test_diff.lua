@@ -16,13 +16,15 @@ local integers = T.integers
 
 -- diff.lua's JSON rows, failing the test on a non-zero exit.
 local function diff_json(args)
-  local out, err, status = T.run(format("%s -f json %s %s", T.q(T.bin), T.q(diff_script), args))
+  local out, err, status = T.run(format("%s -f json %s %s", T.memscript_command(), T.q(diff_script), args))
   if status ~= 0 then error(format("diff.lua %s: exit %s: %s", args, tostring(status), err), 2) end
   return integers(cjson.decode(out)), err
 end
 
+-- Waits until cond() holds; an error after a minute, against a hang only (the helper grows a step
+-- every 100 ms).
 local function wait_for(what, cond)
-  local deadline = os.time() + 10
+  local deadline = os.time() + 60
   while not cond() do
     if os.time() > deadline then error("timed out waiting for " .. what, 2) end
     os.execute("sleep 0.02")
@@ -54,13 +56,13 @@ h.zombie = tonumber(T.read(h.out_path):match("\nzombie (%d+)"))
 stop(h)
 local steps_a = steps_done(h)
 local cap_a = work .. "/a"
-T.sh(format("%s %s %s %d %d", T.q(T.bin), T.q(capture_script), T.q(cap_a), h.pid, h.zombie))
+T.sh(format("%s %s %s %d %d", T.memscript_command(), T.q(capture_script), T.q(cap_a), h.pid, h.zombie))
 T.sh("kill -CONT " .. h.pid)
 wait_for("five more steps", function() return steps_done(h) >= steps_a + 5 end)
 stop(h)
 local steps_b = steps_done(h)
 local cap_b, tar_b = work .. "/b", work .. "/b.tar"
-T.sh(format("%s %s --tar %s %s %d %d", T.q(T.bin), T.q(capture_script), T.q(tar_b), T.q(cap_b), h.pid, h.zombie))
+T.sh(format("%s %s --tar %s %s %d %d", T.memscript_command(), T.q(capture_script), T.q(tar_b), T.q(cap_b), h.pid, h.zombie))
 
 -- ---- the expected numbers, from the captured smaps files ----
 
@@ -186,13 +188,13 @@ T.test("B against the live system, the helper still stopped: no change in Rss, A
 end)
 
 T.test("table and CSV output", function()
-  local out, err, status = T.run(format("%s %s %s %s %d", T.q(T.bin), T.q(diff_script), T.q(cap_a), T.q(cap_b), h.pid))
+  local out, err, status = T.run(format("%s %s %s %s %d", T.memscript_command(), T.q(diff_script), T.q(cap_a), T.q(cap_b), h.pid))
   T.eq(status, 0, "table status (" .. err .. ")")
   local header, first = out:match("^([^\n]*)\n([^\n]*)\n")
   T.eq(header, "Change  MapsA  MapsB" .. header:sub(21), "table header")
   T.ok(header:find("dRss  +dPss  +dAnon  +dSwap  Mapping$") ~= nil, "table header: " .. header)
   T.ok(first:find("%[anon%]$") ~= nil, "first row is [anon]: " .. first)
-  out, err, status = T.run(format("%s -f csv %s %s %s", T.q(T.bin), T.q(diff_script), T.q(cap_a), T.q(cap_b)))
+  out, err, status = T.run(format("%s -f csv %s %s %s", T.memscript_command(), T.q(diff_script), T.q(cap_a), T.q(cap_b)))
   T.eq(status, 0, "csv status (" .. err .. ")")
   T.eq(out, format("change,pid,rss_a,rss_b,rss_change,pss_change,anonymous_change,swap_change,command\r\n" ..
                    ",%d,%d,%d,%d,%d,%d,%d,%s\r\n", h.pid, total_a.Rss, total_b.Rss, total_b.Rss - total_a.Rss,
@@ -261,7 +263,7 @@ end)
 -- ---- captures that cannot be trusted: an error naming the file, exit status 3 ----
 
 local function fails_with(args, message, what)
-  local out, err, status = T.run(format("%s %s %s", T.q(T.bin), T.q(diff_script), args))
+  local out, err, status = T.run(format("%s %s %s", T.memscript_command(), T.q(diff_script), args))
   T.eq({out, err, status}, {"", message, 3}, what)
 end
 
@@ -293,7 +295,7 @@ T.test("a truncated archive is an error naming it", function()
   local whole = T.read(tar_b)
   -- cut inside a 512-byte tar record: a cut between two entries would read as a shorter archive
   T.write(t, whole:sub(1, (#whole // 2 // 512) * 512 + 100))
-  local out, err, status = T.run(format("%s %s %s %s", T.q(T.bin), T.q(diff_script), T.q(cap_a), T.q(t)))
+  local out, err, status = T.run(format("%s %s %s %s", T.memscript_command(), T.q(diff_script), T.q(cap_a), T.q(t)))
   T.eq({out, status}, {"", 3}, "stdout and status")
   T.ok(err:find("^memscript: " .. t:gsub("%p", "%%%0") .. ": .*Truncated tar archive\n$") ~= nil, "stderr: " .. err)
 end)
@@ -304,7 +306,7 @@ T.test("a process a capture could not read is left out and counted, never shown 
   local d = work .. "/denied"
   T.sh(format("mkdir -m 777 %s", T.q(d)))
   T.run(format("setpriv --reuid=65534 --regid=65534 --clear-groups %s %s %s/c %d",
-    T.q(T.bin), T.q(capture_script), T.q(d), h.pid))
+    T.memscript_command(), T.q(capture_script), T.q(d), h.pid))
   local rows, err = diff_json(format("%s/c %s", T.q(d), T.q(cap_b)))
   T.eq(rows, {}, "rows")
   T.eq(err, format("memscript: 1 process left out: not readable in %s/c or %s\n", d, cap_b), "stderr")
@@ -313,17 +315,17 @@ T.test("a process a capture could not read is left out and counted, never shown 
 end)
 
 T.test("usage errors, a missing capture and an unknown pid", function()
-  local out, err, status = T.run(format("%s %s --help", T.q(T.bin), T.q(diff_script)))
+  local out, err, status = T.run(format("%s %s --help", T.memscript_command(), T.q(diff_script)))
   T.eq(status, 0, "--help status")
   T.contains(out, "usage: memscript diff.lua [-m] [-a] [-n N] [-s FIELD] A B [PID]", "--help")
-  out, err, status = T.run(format("%s %s %s", T.q(T.bin), T.q(diff_script), T.q(cap_a)))
+  out, err, status = T.run(format("%s %s %s", T.memscript_command(), T.q(diff_script), T.q(cap_a)))
   T.eq(status, 3, "one operand: status")
   T.contains(err, "memscript: diff.lua: B is needed\nusage:", "one operand: stderr")
-  out, err, status = T.run(format("%s %s -s size %s %s", T.q(T.bin), T.q(diff_script), T.q(cap_a), T.q(cap_b)))
+  out, err, status = T.run(format("%s %s -s size %s %s", T.memscript_command(), T.q(diff_script), T.q(cap_a), T.q(cap_b)))
   T.eq(status, 3, "bad -s: status")
   T.contains(err, "memscript: diff.lua: -s needs one of rss, pss, anon, swap, got 'size'\n", "bad -s: stderr")
   for _, rows in ipairs({ "-n 0", "--rows 0", "-n 00", "-n x" }) do
-    out, err, status = T.run(format("%s %s %s %s %s", T.q(T.bin), T.q(diff_script), rows, T.q(cap_a), T.q(cap_b)))
+    out, err, status = T.run(format("%s %s %s %s %s", T.memscript_command(), T.q(diff_script), rows, T.q(cap_a), T.q(cap_b)))
     T.eq({ out, status }, { "", 3 }, rows .. ": stdout and status")
     T.contains(err, "needs a positive number of rows", rows .. ": stderr")
     T.contains(err, "\nusage: memscript diff.lua", rows .. ": usage")

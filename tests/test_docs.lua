@@ -2,11 +2,12 @@
 --
 -- A page's example is a ```lua block; a line "-- args: A B" in it gives the script's arguments.
 -- When an ```output block follows it, stdout must equal it. Examples run on the captured tree in
--- tests/fixtures/procfs/proc, whose path is shown as /proc in the pages.
+-- tests/fixtures/helper-capture/proc (the suite's helper program, captured by capture.lua), whose
+-- path is shown as /proc in the pages.
 
 local T = require "testing"
 
-local root = T.fixtures .. "/procfs/proc"
+local root = T.fixtures .. "/helper-capture/proc"
 
 -- The examples of one page: { line = n, code = text, args = "..", output = text or nil }.
 local function examples(text)
@@ -48,8 +49,7 @@ for _, path in ipairs(pages) do
   for _, ex in ipairs(examples(T.read(path))) do
     total = total + 1
     T.test(string.format("%s:%d example runs%s", name, ex.line, ex.output and " and prints what the page shows" or ""), function()
-      local cmd = string.format("%s --proc-root %s - %s", T.q(T.bin), T.q(root), ex.args)
-      local out, err, status = T.run(cmd, ex.code)
+      local out, err, status = T.memscript(root, "- " .. ex.args, { stdin = ex.code })
       T.eq(status, 0, "exit status (stderr: " .. err .. ")")
       if ex.output then
         out = out:gsub(root:gsub("%p", "%%%0"), "/proc")

@@ -5,7 +5,8 @@ local cjson = require "cjson"
 
 local format, concat = string.format, table.concat
 
-local procfs = T.fixtures .. "/procfs/proc"
+-- The helper program captured by capture.lua (tests/fixtures/helper-capture): process 1848.
+local capture = T.fixtures .. "/helper-capture/proc"
 local edge = T.fixtures .. "/edge/proc"
 local KB = 1024
 
@@ -31,20 +32,20 @@ end)
 
 T.test("usage errors print the usage on stderr and exit 3", function()
   for _, args in ipairs({"", "12 13", "-x 12", "-s -m 12", "twelve"}) do
-    local out, err, status = run(procfs, "flags.lua " .. args)
+    local out, err, status = run(capture, "flags.lua " .. args)
     T.eq(status, 3, "exit status for '" .. args .. "'")
     T.eq(out, "", "stdout for '" .. args .. "'")
     T.contains(err, "usage: memscript flags.lua", "stderr for '" .. args .. "'")
   end
-  local _, err = run(procfs, "flags.lua 12 13")
+  local _, err = run(capture, "flags.lua 12 13")
   T.ok(err:find("^memscript: flags%.lua: more than one process id given %('13'%)\n"), err)
 end)
 
 T.test("a process that cannot be read: the reader's message on stderr, exit 3", function()
-  local out, err, status = run(procfs, "flags.lua 26232")   -- maps but no smaps in that capture
+  local out, err, status = run(edge, "flags.lua 113")   -- maps but no smaps
   T.eq(status, 3, "exit status")
   T.eq(out, "", "stdout")
-  T.eq(err, "memscript: " .. procfs .. "/26232/smaps: No such file or directory\n", "stderr")
+  T.eq(err, "memscript: " .. edge .. "/113/smaps: No such file or directory\n", "stderr")
 end)
 
 T.test("edge 105: unknown codes shown as unknown, the whole table", function()
@@ -73,76 +74,78 @@ T.test("edge 105: unknown codes shown as unknown, the whole table", function()
     ""}, "\n"), "flags.lua 105")
 end)
 
-T.test("26231: each mapping's block in the table, address as the kernel prints it", function()
-  local out = run(procfs, "flags.lua -m 26231")
+T.test("the captured helper: each mapping's block in the table, address as the kernel prints it", function()
+  local out = run(capture, "flags.lua -m 1848")
   T.contains(out, concat({
-    "7ffc07ecf000-7ffc07ef0000 rw-p [stack]",
-    "  rd  readable", "  wr  writable", "  mr  may read", "  mw  may write", "  me  may execute",
-    "  gd  stack segment grows down",
-    "  ac  area is accountable (counts against overcommit)",
-    "7ffc07f9e000-7ffc07fa1000 r--p [vvar]",
+    "7f9c73a5d000-7f9c73a61000 r--p [vvar]",
     "  rd  readable", "  mr  may read",
     "  pf  pure PFN range (no struct page behind it)",
     "  io  memory-mapped I/O area",
     "  de  not expanded on remapping",
     "  dd  not included in core dumps (MADV_DONTDUMP)",
-    "  sd  soft-dirty", ""}, "\n"), "blocks")
-  T.ok(out:find("\nffffffffff600000%-ffffffffff601000 r%-xp %[vsyscall%]\n  rd  readable\n  ex  executable\n$"),
+    "7f9c73a61000-7f9c73a63000 r--p [vvar_vclock]", ""}, "\n"), "[vvar] block")
+  T.contains(out, concat({
+    "7ffdff023000-7ffdff044000 rw-p [stack]",
+    "  rd  readable", "  wr  writable", "  mr  may read", "  mw  may write", "  me  may execute",
+    "  gd  stack segment grows down",
+    "  ac  area is accountable (counts against overcommit)", ""}, "\n"), "[stack] block")
+  T.ok(out:find("\nffffffffff600000%-ffffffffff601000 %-%-xp %[vsyscall%]\n  ex  executable\n$"),
     "last block: " .. out:sub(-120))
   T.ok(not out:find("Flag  Meaning"), "-m leaves the summary out")
-  T.eq(select(2, out:gsub("\n%x+%-%x+ ", "")) + 1, 12, "12 mapping headers")
+  T.eq(select(2, out:gsub("\n%x+%-%x+ ", "")) + 1, 35, "35 mapping headers")
 end)
 
--- The summary of 26231, counted with awk over the fixture's Size, Rss and VmFlags lines.
-local SUMMARY_26231 = {
-  {"rd", "readable", 12, 123996, 29948},
-  {"mr", "may read", 11, 123992, 29948},
-  {"mw", "may write", 10, 123980, 29948},
-  {"me", "may execute", 10, 123980, 29948},
-  {"sd", "soft-dirty", 10, 123860, 29940},
-  {"wr", "writable", 7, 104836, 20840},
-  {"ac", "area is accountable (counts against overcommit)", 7, 104836, 20840},
-  {"ex", "executable", 3, 8912, 2956},
-  {"dw", "disabled write to the mapped file (obsolete)", 3, 19560, 9280},
-  {"de", "not expanded on remapping", 2, 20, 4},
-  {"nh", "no-huge-page advice given (MADV_NOHUGEPAGE)", 1, 18432, 16024},
-  {"gd", "stack segment grows down", 1, 132, 8},
-  {"pf", "pure PFN range (no struct page behind it)", 1, 12, 0},
-  {"io", "memory-mapped I/O area", 1, 12, 0},
-  {"dd", "not included in core dumps (MADV_DONTDUMP)", 1, 12, 0},
+-- The summary of the captured helper, counted over the capture's Size, Rss and VmFlags lines
+-- (outside memscript): flag, meaning, mappings, Size kB, Rss kB.
+local SUMMARY_1848 = {
+  {"mr", "may read", 34, 1656, 1036},
+  {"mw", "may write", 32, 1632, 1036},
+  {"me", "may execute", 32, 1632, 1036},
+  {"rd", "readable", 22, 1564, 1036},
+  {"wr", "writable", 12, 772, 292},
+  {"ac", "area is accountable (counts against overcommit)", 10, 676, 256},
+  {"ex", "executable", 4, 524, 504},
+  {"sh", "shared", 4, 128, 68},
+  {"ms", "may share", 4, 128, 68},
+  {"dd", "not included in core dumps (MADV_DONTDUMP)", 3, 56, 8},
+  {"de", "not expanded on remapping", 3, 32, 4},
+  {"pf", "pure PFN range (no struct page behind it)", 2, 24, 0},
+  {"io", "memory-mapped I/O area", 2, 24, 0},
+  {"lo", "pages are locked in memory", 1, 32, 32},
+  {"rr", "random read advice given (MADV_RANDOM)", 1, 32, 8},
+  {"gd", "stack segment grows down", 1, 132, 20},
 }
 
-T.test("26231 JSON: mappings with flag arrays and the summary, most common flag first", function()
-  local out, err, status = run(procfs, "-f json flags.lua 26231")
+T.test("the captured helper in JSON: mappings with flag arrays and the summary, most common flag first", function()
+  local out, err, status = run(capture, "-f json flags.lua 1848")
   T.eq(status, 0, "exit status (stderr: " .. err .. ")")
-  T.ok(out:find('^{"mappings":%[{"start":"0000000000400000","end":"0000000000cb1000","perms":"r%-xp",'
-    .. '"size":9113600,"Rss":3022848,"path":"/bin/alertmanager","flags":%["rd","ex","mr","mw","me","dw","sd"%]}'),
+  T.ok(out:find('^{"mappings":%[{"start":"0000000000400000","end":"0000000000401000","perms":"r%-%-p",'
+    .. '"size":4096,"Rss":4096,"path":"/tmp/memhelper","flags":%["rd","mr","mw","me"%]}'),
     "JSON text starts with the first mapping: " .. out:sub(1, 200))
   local doc = decode(out)
-  T.eq(#doc.mappings, 12, "mappings")
-  T.eq(doc.mappings[9], {start = "00007ffc07ecf000", ["end"] = "00007ffc07ef0000", perms = "rw-p",
-    size = 132 * KB, Rss = 8 * KB, path = "[stack]", flags = {"rd", "wr", "mr", "mw", "me", "gd", "ac"}},
+  T.eq(#doc.mappings, 35, "mappings")
+  T.eq(doc.mappings[34], {start = "00007ffdff023000", ["end"] = "00007ffdff044000", perms = "rw-p",
+    size = 132 * KB, Rss = 20 * KB, path = "[stack]", flags = {"rd", "wr", "mr", "mw", "me", "gd", "ac"}},
     "the [stack] mapping")
-  T.eq(doc.mappings[12].start, "ffffffffff600000", "[vsyscall] start")
-  T.eq(doc.mappings[12].flags, {"rd", "ex"}, "[vsyscall] flags")
+  T.eq(doc.mappings[35].start, "ffffffffff600000", "[vsyscall] start")
+  T.eq(doc.mappings[35].flags, {"ex"}, "[vsyscall] flags")
   local expected = {}
-  for i, r in ipairs(SUMMARY_26231) do
+  for i, r in ipairs(SUMMARY_1848) do
     expected[i] = {flag = r[1], meaning = r[2], mappings = r[3], size = r[4] * KB, Rss = r[5] * KB}
   end
   T.eq(doc.summary, expected, "summary")
 end)
 
 T.test("-s: the summary alone, in each format", function()
-  local json = decode(run(procfs, "-f json flags.lua -s 26231"))
-  T.eq(#json, 15, "summary rows")
-  T.eq(json[1], {flag = "rd", meaning = "readable", mappings = 12, size = 123996 * KB, Rss = 29948 * KB}, "first")
-  local csv = run(procfs, "-f csv flags.lua -s 26231")
-  T.ok(csv:find("^flag,meaning,mappings,size,Rss\r\nrd,readable,12,126971904,30666752\r\n"), csv:sub(1, 100))
-  T.contains(csv, "ac,area is accountable (counts against overcommit),7,107352064,21340160\r\n", "csv")
-  local text = run(procfs, "flags.lua -s 26231")
+  local json = decode(run(capture, "-f json flags.lua -s 1848"))
+  T.eq(#json, 16, "summary rows")
+  T.eq(json[1], {flag = "mr", meaning = "may read", mappings = 34, size = 1656 * KB, Rss = 1036 * KB}, "first")
+  local csv = run(capture, "-f csv flags.lua -s 1848")
+  T.ok(csv:find("^flag,meaning,mappings,size,Rss\r\nmr,may read,34,1695744,1060864\r\n"), csv:sub(1, 100))
+  T.contains(csv, "ac,area is accountable (counts against overcommit),10,692224,262144\r\n", "csv")
+  local text = run(capture, "flags.lua -s 1848")
   T.ok(text:find("^Flag  Meaning "), "table header first")
-  T.contains(text, "\nnh    no-huge-page advice given (MADV_NOHUGEPAGE)             1   18874368  16408576\n",
-    "nh row")
+  T.ok(text:find("\nlo    pages are locked in memory +1 +32768 +32768\n"), "lo row: " .. text)
 end)
 
 T.test("CSV: a path with a comma and quotes is quoted, quotes doubled, records end in CRLF", function()

@@ -1,12 +1,18 @@
 -- leak.lua and memscript.watch: growth of anonymous memory caught in a growing helper, quiet on a still one.
+--
+-- No test here depends on how fast anything runs: the growing helper is waited for by the steps it
+-- reports, and leak.lua's figures are checked exactly on a captured tree whose heap a prelude grows
+-- by 1 MiB at each sample, under a clock the prelude advances by the sampling interval.
 
 local T = require "testing"
 local live = require "livehelper"
 local watch = require "memscript.watch"
 local cjson = require "cjson"
 
+local format, concat = string.format, table.concat
+
 local function memscript(args)
-  return T.run(T.q(T.bin) .. " " .. args)
+  return T.run(T.memscript_command() .. " " .. args)
 end
 
 local function first_line(text)
@@ -20,7 +26,8 @@ local function start_growing(step_kb, interval_ms, steps)
   local pid = tonumber((T.run(string.format("%s grow %d %d %d >%s & echo $!", T.q(T.helper), step_kb, interval_ms,
     steps, T.q(out_path))):match("%d+")))
   local g = { pid = pid, out_path = out_path }
-  local deadline = os.time() + 10
+  -- against a hang only: memhelper is ready within milliseconds
+  local deadline = os.time() + 60
   while true do
     local text = T.read_if(out_path) or ""
     g.dir = text:match("dir=(%S+)")
@@ -32,6 +39,21 @@ local function start_growing(step_kb, interval_ms, steps)
     T.run("sleep 0.02")
   end
   return g
+end
+
+-- The number of growth steps the helper has reported (each one mapped and written before it is).
+local function steps_done(g)
+  local _, n = (T.read_if(g.out_path) or ""):gsub("\ngrow %d+ ", "")
+  return n
+end
+
+-- Waits until the helper has reported `n` steps; an error after a minute (against a hang only).
+local function wait_for_steps(g, n)
+  local deadline = os.time() + 60
+  while steps_done(g) < n do
+    if os.time() > deadline then error("memhelper grow reported " .. steps_done(g) .. " steps, not " .. n, 2) end
+    T.run("sleep 0.02")
+  end
 end
 
 local function stop_growing(g)
@@ -105,7 +127,9 @@ T.test("watch.mappings follows a mapping that grows, however the kernel merges t
   local g = start_growing(64, 100, 300)
   local ok, problem = pcall(function()
     local before = assert(watch.mappings(g.pid))
-    T.run("sleep 0.35")
+    -- Steps up to seen + 1 may have begun before that sample; seen + 2 and seen + 3 began after it.
+    local seen = steps_done(g)
+    wait_for_steps(g, seen + 3)
     local after = assert(watch.mappings(g.pid))
     local by_id = {}
     for _, e in ipairs(before) do by_id[e.id] = e end
@@ -129,37 +153,104 @@ end)
 
 -- ---- leak.lua ----
 
+-- A copy of the captured helper (tests/fixtures/helper-capture) in a new directory, and the prelude
+-- that makes time pass and the heap grow there: sys.monotonic starts at 1000 s, and each sys.sleep
+-- advances it by the time asked and grows [heap] (28278000-2829a000, 136 kB mapped, 16 kB
+-- resident) by 1 MiB mapped, resident and anonymous before leak.lua's next sample. Runs memscript
+-- with the options, the prelude and leak.lua's arguments, on a new copy each time.
+local function leak_on_growing_capture(options, leak_args)
+  local tmp, cleanup <close> = T.tempdir()
+  T.sh(format("cp -r %s %s/", T.q(T.fixtures .. "/helper-capture/proc"), T.q(tmp)))
+  local smaps = tmp .. "/proc/1848/smaps"
+  local prelude = format([[
+local sys = require "memscript.sys"
+local path = %q
+local f = assert(io.open(path, "rb"))
+local original = f:read("a")
+f:close()
+local clock, grown = 1000.0, 0
+local function write_grown()
+  local head, heap, tail = original:match("^(.-\n)(28278000%%-2829a000 [^\n]*\n.-VmFlags:[^\n]*\n)(.*)$")
+  heap = heap:gsub("^28278000%%-2829a000", string.format("28278000-%%x", 0x2829a000 + grown))
+  for _, key in ipairs({ "Size", "Rss", "Pss", "Pss_Dirty", "Private_Dirty", "Referenced", "Anonymous" }) do
+    heap = heap:gsub("\n" .. key .. ":( +)(%%d+) kB", function(blank, kb)
+      local text = tostring(tonumber(kb) + grown // 1024)
+      return "\n" .. key .. ":" .. string.rep(" ", #blank + #kb - #text) .. text .. " kB"
+    end)
+  end
+  local out = assert(io.open(path, "wb"))
+  out:write(head, heap, tail)
+  out:close()
+end
+sys.monotonic = function() return clock end
+sys.sleep = function(seconds)
+  clock = clock + seconds
+  grown = grown + 1024 * 1024
+  write_grown()
+end
+]], smaps)
+  return T.memscript(tmp .. "/proc", options .. " -e " .. T.q(prelude) .. " leak.lua " .. leak_args)
+end
+
+-- The anonymous pages of the captured helper, from its smaps: the heap 16 kB, mappings without a
+-- path 188 kB, [stack] 20 kB, private copies of file pages 24 kB (data segment 8 + 12, the written
+-- deleted.bin 4); 248 kB in all, as its smaps_rollup says.
+local HEAP, ANON, STACK, FILE_COPIES = 16 * 1024, 188 * 1024, 20 * 1024, 24 * 1024
+local TOTAL = HEAP + ANON + STACK + FILE_COPIES
+local MIB = 1024 * 1024
+
 T.test("leak.lua --threshold catches a process whose anonymous memory grows steadily", function()
-  -- 256 KiB every 50 ms: about 300 MiB per minute
-  local g = start_growing(256, 50, 400)
-  local ok, problem = pcall(function()
-    local out, err, status = memscript("leak.lua --interval 0.2 --count 6 --threshold 10M,10G " .. g.pid)
-    T.eq(status, 1, "status (stderr " .. err .. ")")
-    local rate = first_line(out):match("^MEMSCRIPT WARNING %- 1 anonymous memory of pid " .. g.pid ..
-      " %(memhelper%) growing (%S+) per minute | ")
-    T.ok(rate, "status line: " .. first_line(out))
-    local per_minute = tonumber(out:match("per_minute=(%d+)"))
-    -- at most 300 MiB a minute; less when the machine is busy, but well above the threshold
-    T.ok(per_minute and per_minute > 20 * 2^20 and per_minute <= 310 * 2^20,
-      "per minute up to 300M: " .. tostring(per_minute))
-    T.contains(first_line(out), "'growth_per_minute'=" .. per_minute .. ";10485760;10737418240", "perfdata")
-    T.contains(out, "samples=6", "samples")
-  end)
-  stop_growing(g)
-  if not ok then error(problem, 0) end
+  -- six samples 10 s apart, 1 MiB more each: 5 MiB over 50 s, 6 MiB a minute
+  local out, err, status = leak_on_growing_capture("", "--interval 10 --count 6 --threshold 5M,1G 1848")
+  T.eq(status, 1, "status (stderr " .. err .. ")")
+  T.same_text(out, "MEMSCRIPT WARNING - 1 anonymous memory of pid 1848 (memhelper) growing 6.0M per minute | " ..
+    format("'anonymous'=%dB;;;0 'growth_per_minute'=6291456;5242880;1073741824\n", TOTAL + 5 * MIB) ..
+    "WARNING: anonymous memory of pid 1848 (memhelper) growing 6.0M per minute (comm=memhelper " ..
+    "per_minute=6291456 pid=1848 r2=1 samples=6 seconds=50)\n", "check output")
+  -- the same growth is OK under a higher threshold, CRITICAL above a lower critical one
+  out, err, status = leak_on_growing_capture("", "--interval 10 --count 6 --threshold 7M 1848")
+  T.eq(status, 0, "status below the threshold (stderr " .. err .. ")")
+  T.ok(out:find("^MEMSCRIPT OK %- anonymous memory of pid 1848 %(memhelper%): %+6%.0M per minute over 6 samples, " ..
+    "r2 1%.00 | "), "OK line: " .. out)
+  out, err, status = leak_on_growing_capture("", "--interval 10 --count 6 --threshold 1M,6M 1848")
+  T.eq(status, 2, "status at the critical threshold (stderr " .. err .. ")")
+  T.ok(out:find("^MEMSCRIPT CRITICAL %- 1 anonymous memory of pid 1848 %(memhelper%) growing 6%.0M per minute | "),
+    "CRITICAL line: " .. out)
 end)
 
-T.test("leak.lua's summary names the growing class and mapping", function()
-  local g = start_growing(256, 50, 400)
+T.test("leak.lua's summary names the growing class and mapping, with exact figures", function()
+  local out, err, status = leak_on_growing_capture("", "--interval 10 --count 6 1848")
+  T.eq({ err, status }, { "", 0 }, "stderr and status")
+  local grown = 5 * MIB
+  T.same_text(out, concat({
+    "pid 1848 (memhelper): 6 samples over 50.0 s, every 10 s",
+    "Class         First     Last   Change  Per minute    r2  Steady",
+    format("total        %d  %d  %d     6291456  1.00  yes", TOTAL, TOTAL + grown, grown),
+    format("[heap]        %d  %d  %d     6291456  1.00  yes", HEAP, HEAP + grown, grown),
+    format("anonymous    %d   %d        0           0  0.00  no", ANON, ANON),
+    format("stacks        %d    %d        0           0  0.00  no", STACK, STACK),
+    format("file copies   %d    %d        0           0  0.00  no", FILE_COPIES, FILE_COPIES),
+    "",
+    "Growing fastest:",
+    "Address           Perms  First     Last   Change  Per minute    r2  Steady  Path",
+    format("0000000028278000  rw-p   %d  %d  %d     6291456  1.00  yes     [heap]", HEAP, HEAP + grown, grown),
+    "",
+    "steady growth: 6.0M per minute (r2 1.00 over 6 samples)",
+    ""}, "\n"), "summary")
+  -- the JSON object carries the same figures
+  local doc = T.json((leak_on_growing_capture("-f json", "--interval 10 --count 6 1848")))
+  T.eq({ doc.samples, doc.seconds, doc.steady, doc.per_minute }, { 6, 50, true, 6291456 }, "JSON figures")
+end)
+
+T.test("leak.lua on a live growing helper: every sample read, the total never shrinks", function()
+  local g = start_growing(64, 20, 2000)
   local ok, problem = pcall(function()
-    local out, err, status = memscript("leak.lua --interval 0.2 --count 5 " .. g.pid)
-    T.eq(status, 0, "status (stderr " .. err .. ")")
-    T.ok(out:find("^pid " .. g.pid .. " %(memhelper%): 5 samples over [%d.]+ s, every 0%.2 s\n"), "header: " .. out)
-    T.ok(out:find("\ntotal +%d+ +%d+ +%d+ +%d+ +[01]%.%d%d +yes\n"), "total grows steadily: " .. out)
-    T.ok(out:find("\nanonymous +%d+ +%d+ +%d+ +%d+ +[01]%.%d%d +yes\n"), "the anonymous class grows: " .. out)
-    T.ok(out:find("\n%[heap%] +%d+ +%d+ +0 +0 +0%.00 +no\n"), "the heap does not: " .. out)
-    T.ok(out:find("\nGrowing fastest:\nAddress +Perms", 1), "mapping table: " .. out)
-    T.ok(out:find("\nsteady growth: %d+%.?%dM per minute %(r2 [01]%.%d%d over 5 samples%)\n$"), "verdict: " .. out)
+    local doc = T.json((memscript("-f json leak.lua --interval 0.1 --count 5 " .. g.pid)))
+    T.eq({ doc.pid, doc.command, doc.samples }, { g.pid, "memhelper", 5 }, "pid, command, samples")
+    local total = doc.classes[1]
+    T.eq(total.class, "total", "first class")
+    T.ok(total.last >= total.first, format("total anonymous memory went from %d to %d", total.first, total.last))
+    T.eq(total.change, total.last - total.first, "change")
   end)
   stop_growing(g)
   if not ok then error(problem, 0) end
@@ -180,17 +271,34 @@ T.test("leak.lua stays quiet on a process that does not grow", function()
   if not ok then error(problem, 0) end
 end)
 
+-- Runs `command` (a shell command line) in the background, waits until the file `mark` exists or the
+-- command has ended, then sends it SIGINT; returns "status N\n" with its exit status.
+local function interrupt_once_marked(command, mark)
+  return T.run(format("(%s & p=$!; while [ ! -e %s ] && kill -0 $p 2>/dev/null; do sleep 0.02; done; " ..
+    "kill -INT $p; wait $p; echo status $?)", command, T.q(mark)))
+end
+
 T.test("Ctrl-C ends the sampling and leak.lua prints its summary, status 0", function()
   local h = live.start()
   local ok, problem = pcall(function()
-    local out_path = os.tmpname()
-    local result = T.run("(" .. T.q(T.bin) .. " leak.lua --interval 0.1 " .. h.pid .. " >" .. T.q(out_path) ..
-      " 2>&1 & p=$!; sleep 0.55; kill -INT $p; wait $p; echo status $?)")
+    local tmp, cleanup <close> = T.tempdir()
+    local mark, out_path = tmp .. "/three-samples", tmp .. "/out"
+    -- the mark is made as leak.lua goes to sleep after its third sample
+    local prelude = format([[
+local sys = require "memscript.sys"
+local sleep, calls = sys.sleep, 0
+sys.sleep = function(seconds)
+  calls = calls + 1
+  if calls == 3 then assert(io.open(%q, "w")):close() end
+  return sleep(seconds)
+end]], mark)
+    local result = interrupt_once_marked(T.memscript_command(nil, "-e " .. T.q(prelude) ..
+      " leak.lua --interval 0.1 " .. h.pid) .. " >" .. T.q(out_path) .. " 2>&1", mark)
     local out = T.read(out_path)
-    os.remove(out_path)
-    T.eq(result, "status 0\n", "exit status")
-    T.ok(out:find("^pid " .. h.pid .. " %(memhelper%): %d+ samples over [%d.]+ s, every 0%.1 s; interrupted\n"),
-      "summary: " .. out)
+    T.eq(result, "status 0\n", "exit status (output: " .. out .. ")")
+    local samples = tonumber(out:match("^pid " .. h.pid .. " %(memhelper%): (%d+) samples over [%d.]+ s, every 0%.1 s; " ..
+      "interrupted\n"))
+    T.ok(samples and samples >= 3, "summary after at least the three samples taken before Ctrl-C: " .. out)
   end)
   live.stop(h)
   if not ok then error(problem, 0) end

@@ -113,7 +113,7 @@ T.test("--help exits 0; an argument is a usage error (3)", function()
 end)
 
 T.test("procfs capture: every value; MemAvailable and Hugetlb, not in that file, absent", function()
-  local out, err, status = run(T.fixtures .. "/procfs/proc", "-f json meminfo.lua")
+  local out, err, status = run(T.shared("procfs/proc"), "-f json meminfo.lua")
   T.eq(status, 0, "exit status (stderr: " .. err .. ")")
   local values, order = values_of(out)
   T.eq(order, after_fixed({"SwapCached", "Unevictable", "Mlocked", "Zswap", "Zswapped", "Dirty",
@@ -164,14 +164,22 @@ T.test("live capture: every value, Hugetlb present", function()
   }), "values")
 end)
 
-T.test("every key of the fixtures' meminfo exactly once, with its exact value, in the kernel's order", function()
-  for _, tree in ipairs({"procfs", "live-capture"}) do
-    local root = T.fixtures .. "/" .. tree .. "/proc"
-    local rows = every_key_once(root, T.read(root .. "/meminfo"))
-    for _, r in ipairs(rows) do
-      T.ok(r.meaning ~= NOT_DESCRIBED, tree .. ": " .. r.key .. " is explained")
-    end
+-- Every key of a captured meminfo once, exact, in order, and explained.
+local function every_key_explained(root, what)
+  local rows = every_key_once(root, T.read(root .. "/meminfo"))
+  for _, r in ipairs(rows) do
+    T.ok(r.meaning ~= NOT_DESCRIBED, what .. ": " .. r.key .. " is explained")
   end
+end
+
+T.test("every key of the fixtures' meminfo exactly once, with its exact value, in the kernel's order", function()
+  for _, tree in ipairs({"live-capture", "helper-capture"}) do
+    every_key_explained(T.fixtures .. "/" .. tree .. "/proc", tree)
+  end
+end)
+
+T.test("procfs capture: every key of its meminfo exactly once, with its exact value, in order", function()
+  every_key_explained(T.shared("procfs/proc"), "procfs")
 end)
 
 T.test("this machine: every key of /proc/meminfo exactly once; the values that hold still equal", function()
@@ -195,6 +203,8 @@ T.test("crafted: a key not described here is shown with its value and says so; a
     "a key without a unit")
   T.eq(by_key.Shmem.value, 8 * KB, "Shmem")
   T.eq({by_key.Slab, by_key.Committed_AS, by_key.DirectMap4k}, {}, "keys the file lacks are not rows")
+  T.eq(by_key.MemAvailable, {key = "MemAvailable", value = false, unit = "bytes", meaning = by_key.MemAvailable.meaning},
+    "MemAvailable, always shown, is null when the file lacks it (kernels before 3.14)")
   T.eq(rows[#rows - 2].key, "Shmem", "the other keys after the fixed rows, in the file's order")
   T.eq({rows[#rows - 1].key, rows[#rows].key}, {"FutureKey", "FutureCount"}, "order")
   every_key_once(tmp, text)

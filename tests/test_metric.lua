@@ -5,11 +5,12 @@ local T = require "testing"
 local live = require "livehelper"
 local cjson = require "cjson"
 
-local root = T.fixtures .. "/procfs/proc"
+-- The helper program captured by capture.lua (tests/fixtures/helper-capture): process 1848.
+local root = T.fixtures .. "/helper-capture/proc"
 local tmp, tmp_cleanup <close> = T.tempdir()
 
 local function memscript(args)
-  return T.run(T.q(T.bin) .. " " .. args)
+  return T.run(T.memscript_command() .. " " .. args)
 end
 
 -- Runs Lua code (after `local metric = require "memscript.metric"`) with memscript options before it.
@@ -119,27 +120,27 @@ T.test("in watch mode each run renders its own gauges: a series not set again is
 end)
 
 T.test("exporter.lua on a captured process: its memory from smaps_rollup and status, meminfo by key", function()
-  local out, err, status = memscript("--proc-root " .. T.q(root) .. " -f prom exporter.lua 26231")
+  local out, err, status = memscript("--proc-root " .. T.q(root) .. " -f prom exporter.lua 1848")
   T.eq({ err, status }, { "", 0 }, "stderr and status")
   local expected = {
-    'memscript_process_rss_bytes{command="vim",pid="26231"} 30666752',        -- Rss 29948 kB
-    'memscript_process_pss_bytes{command="vim",pid="26231"} 30662656',        -- Pss 29944 kB
-    'memscript_process_uss_bytes{command="vim",pid="26231"} 30662656',        -- 15548 + 14396 + 0 kB
-    'memscript_process_swap_bytes{command="vim",pid="26231"} 1986560',        -- Swap 1940 kB
-    'memscript_process_anonymous_bytes{command="vim",pid="26231"} 21254144',  -- Anonymous 20756 kB
-    'memscript_process_file_bytes{command="vim",pid="26231"} 4734976',        -- RssFile 4624 kB
-    'memscript_process_shmem_bytes{command="vim",pid="26231"} 0',             -- RssShmem 0 kB
+    'memscript_process_rss_bytes{command="memhelper",pid="1848"} 1060864',       -- Rss 1036 kB
+    'memscript_process_pss_bytes{command="memhelper",pid="1848"} 1056768',       -- Pss 1032 kB
+    'memscript_process_uss_bytes{command="memhelper",pid="1848"} 1056768',       -- 0 + 1032 + 0 kB
+    'memscript_process_swap_bytes{command="memhelper",pid="1848"} 0',            -- Swap 0 kB
+    'memscript_process_anonymous_bytes{command="memhelper",pid="1848"} 253952',  -- Anonymous 248 kB
+    'memscript_process_file_bytes{command="memhelper",pid="1848"} 753664',       -- RssFile 736 kB
+    'memscript_process_shmem_bytes{command="memhelper",pid="1848"} 53248',       -- RssShmem 52 kB
     "memscript_processes_read 1",
     "memscript_processes_unreadable 0",
-    'memscript_meminfo_bytes{key="MemTotal"} 16042172416',                    -- 15666184 kB
-    'memscript_meminfo_bytes{key="Active(anon)"} 273670144',                  -- 267256 kB
-    'memscript_meminfo_bytes{key="VmallocTotal"} 35184372087808',             -- 34359738367 kB
+    'memscript_meminfo_bytes{key="MemTotal"} 25276157952',                       -- 24683748 kB
+    'memscript_meminfo_bytes{key="Active(anon)"} 81920',                         -- 80 kB
+    'memscript_meminfo_bytes{key="VmallocTotal"} 35184372087808',                -- 34359738367 kB
     'memscript_meminfo_hugepages{key="HugePages_Total"} 0',
     'memscript_meminfo_bytes{key="Hugepagesize"} 2097152',
   }
   for _, line in ipairs(expected) do T.contains(out, "\n" .. line .. "\n", line) end
   local _, series = out:gsub("\nmemscript_meminfo_[a-z]+{", "")
-  T.eq(series, 45, "one series per meminfo line")
+  T.eq(series, 53, "one series per meminfo line")
   T.ok(not out:find("memscript_meminfo_value", 1, true), "no unit-less line other than HugePages_*")
 end)
 
@@ -184,12 +185,12 @@ T.test("exporter.lua all passes promtool check metrics; --top bounds the process
 end)
 
 T.test("exporter.lua -f json prints the samples; a process given by number that is gone is status 3", function()
-  local out, _, status = memscript("--proc-root " .. T.q(root) .. " -f json exporter.lua 26231")
+  local out, _, status = memscript("--proc-root " .. T.q(root) .. " -f json exporter.lua 1848")
   T.eq(status, 0, "status")
   local samples = cjson.decode(out)
   T.eq(samples[1].name, "memscript_process_rss_bytes", "first sample")
-  T.eq(samples[1].labels.pid, "26231", "pid label")
-  T.ok(samples[1].value == 30666752, "value")
+  T.eq(samples[1].labels.pid, "1848", "pid label")
+  T.ok(samples[1].value == 1060864, "value")
   local _, err
   _, err, status = memscript("exporter.lua 999999999")
   T.eq(status, 3, "status for a gone pid")
@@ -208,7 +209,8 @@ local function start_node_exporter(dir)
       local pid = tonumber((T.run("prometheus-node-exporter --collector.disable-defaults --collector.textfile " ..
         "--collector.textfile.directory=" .. T.q(dir) .. " --web.listen-address=127.0.0.1:" .. port ..
         " >" .. T.q(dir .. "/../node_exporter.log") .. " 2>&1 & echo $!"):match("%d+")))
-      local deadline = os.time() + 5
+      -- against a hang only: node_exporter answers within a second once it listens
+      local deadline = os.time() + 30
       while pid and os.time() <= deadline do
         local _, _, up = T.run("curl -sf --max-time 1 -o /dev/null http://127.0.0.1:" .. port .. "/metrics")
         if up == 0 then return { pid = pid, port = port } end
@@ -239,7 +241,7 @@ T.test("node_exporter's textfile collector serves the file memscript writes with
     local why
     exporter, why = start_node_exporter(dir)
     if not exporter then error(why) end
-    local scraped = T.run("curl -sf --max-time 3 http://127.0.0.1:" .. exporter.port .. "/metrics")
+    local scraped = T.run("curl -sf --max-time 30 http://127.0.0.1:" .. exporter.port .. "/metrics")
     T.contains(scraped, "node_textfile_scrape_error 0\n", "no textfile error")
     local served = scraped:match('\nmemscript_process_rss_bytes{command="memhelper",pid="' .. h.pid .. '"} (%S+)\n')
     T.ok(served, "the helper's rss served")

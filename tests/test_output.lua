@@ -84,7 +84,7 @@ T.test("units.format takes any finite number; integers print as before", functio
 end)
 
 T.test("scripts that print rows refuse -f prom before any work: exit 3, the usage, nothing on stdout", function()
-  local fixtures = T.fixtures .. "/procfs/proc"
+  local fixtures = T.fixtures .. "/helper-capture/proc"
   local cases = {
     { "top.lua", "--proc-root " .. T.q(fixtures) .. " -f prom top.lua" },
     { "status.lua", "-f prom status.lua self" },
@@ -97,7 +97,7 @@ T.test("scripts that print rows refuse -f prom before any work: exit 3, the usag
     { "rules.lua --list", "-f prom rules.lua --list" },
   }
   for _, case in ipairs(cases) do
-    local out, err, status = T.run("timeout 20 " .. T.q(T.bin) .. " " .. case[2])
+    local out, err, status = T.memscript(nil, case[2], { prefix = "timeout 120" })   -- against a hang only
     T.eq({ out, status }, { "", 3 }, case[1] .. ": stdout and status (stderr " .. err .. ")")
     local expected = format("memscript: %s prints a table, JSON or CSV, not 'prom'\nusage: memscript %s",
       case[1], case[1]:match("^%S+"))

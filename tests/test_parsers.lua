@@ -1,4 +1,5 @@
--- The /proc parsers on fixture trees: real captures, the seed note's lines and crafted edge cases.
+-- The /proc parsers on fixture trees: this project's captures, the seed note's lines, crafted edge
+-- cases, and other projects' real captures read in place from ../shared/fixtures.
 --
 -- The proc root is fixed when memscript starts, so each check runs the binary with --proc-root
 -- and a chunk that returns a value; the value comes back as Lua source written with %q, which keeps
@@ -8,7 +9,10 @@ local T = require "testing"
 
 local format = string.format
 
-local procfs = T.fixtures .. "/procfs/proc"
+-- prometheus/procfs's captures, read in place; a test on them skips when ../shared/fixtures is absent.
+local function procfs() return T.shared("procfs/proc") end
+-- The helper program captured by capture.lua (tests/fixtures/helper-capture): 1848, its zombie 1850.
+local capture = T.fixtures .. "/helper-capture/proc"
 local seed = T.fixtures .. "/seed/proc"
 local edge = T.fixtures .. "/edge/proc"
 local live = T.fixtures .. "/live-capture/proc"
@@ -49,7 +53,7 @@ end
 -- The value returned by `body` (a chunk ending in return) run by memscript with root as proc root.
 local function query(root, body)
   local code = PRELUDE .. "local function body()\n" .. body .. "\nend\nio.write(dump(body()))"
-  local out, err, status = T.run(T.q(T.bin) .. " --proc-root " .. T.q(root) .. " -e " .. T.q(code))
+  local out, err, status = T.run(T.memscript_command() .. " --proc-root " .. T.q(root) .. " -e " .. T.q(code))
   if status ~= 0 then
     error(format("memscript exited %s: %s", tostring(status), err), 2)
   end
@@ -63,21 +67,157 @@ local function failure(msg, errno)
   return { n = 3, [2] = msg, [3] = errno }
 end
 
-local page_size = query(procfs, "return proc.page_size()")
+local page_size = query(capture, "return proc.page_size()")
 
 T.test("page_size is the system's page size", function()
   local out = T.run("getconf PAGESIZE")
   T.eq(page_size, math.tointeger(tonumber(out)), "page_size")
 end)
 
-T.test("pids lists the numeric directories of the proc root in ascending numeric order", function()
-  T.eq(query(procfs, "return proc.pids()"), { 584, 26231, 26232, 26233, 26234, 26235, 27079 }, "pids")
+T.test("procfs: pids lists the numeric directories of the proc root in ascending numeric order", function()
+  T.eq(query(procfs(), "return proc.pids()"), { 584, 26231, 26232, 26233, 26234, 26235, 27079 }, "pids")
 end)
 
--- procfs: real captures from prometheus/procfs ------------------------------------------------
+-- helper-capture: the stopped helper program, captured by capture.lua -------------------------
+--
+-- The expected values are the capture's text (tests/fixtures/helper-capture/proc/1848), read by eye
+-- and by awk, not by memscript.
+
+T.test("captured helper: smaps lists the 35 mappings in address order", function()
+  local starts = query(capture, [[
+    local list = {}
+    for i, m in ipairs(proc.smaps(1848)) do list[i] = string.format("%x", m.vm_start) end
+    return list
+  ]])
+  T.eq(starts, { "400000", "401000", "47d000", "4a5000", "4a9000", "4ac000", "28278000",
+    "7f9c739bd000", "7f9c739be000", "7f9c739fe000", "7f9c739ff000", "7f9c73a0f000", "7f9c73a10000",
+    "7f9c73a20000", "7f9c73a21000", "7f9c73a29000", "7f9c73a2a000", "7f9c73a2e000", "7f9c73a32000",
+    "7f9c73a3a000", "7f9c73a3b000", "7f9c73a3f000", "7f9c73a40000", "7f9c73a44000", "7f9c73a45000",
+    "7f9c73a4d000", "7f9c73a4e000", "7f9c73a52000", "7f9c73a53000", "7f9c73a54000", "7f9c73a5d000",
+    "7f9c73a61000", "7f9c73a63000", "7ffdff023000", "ffffffffff600000" }, "vm_start of each mapping")
+end)
+
+T.test("captured helper: the mlocked mapping, every field in bytes", function()
+  T.eq(query(capture, "return plain(proc.smaps(1848)[15])"), {
+    vm_start = 0x7f9c73a21000, vm_end = 0x7f9c73a29000, size = 32 * KB,
+    perms = "rw-p", offset = 0, dev = "00:00", inode = 0, path = "",
+    Size = 32 * KB, KernelPageSize = 4 * KB, MMUPageSize = 4 * KB,
+    Rss = 32 * KB, Pss = 32 * KB, Pss_Dirty = 32 * KB,
+    Shared_Clean = 0, Shared_Dirty = 0, Private_Clean = 0, Private_Dirty = 32 * KB,
+    Referenced = 32 * KB, Anonymous = 32 * KB, KSM = 0, LazyFree = 0, AnonHugePages = 0,
+    ShmemPmdMapped = 0, FilePmdMapped = 0, Shared_Hugetlb = 0, Private_Hugetlb = 0,
+    Swap = 0, SwapPss = 0, Locked = 32 * KB, THPeligible = 0,
+    VmFlags = "rd wr mr mw me lo ac",
+  }, "mapping 7f9c73a21000")
+end)
+
+T.test("captured helper: the file-backed text segment keeps its path, device, inode and offset", function()
+  local text = query(capture, [[
+    local m = proc.smaps(1848)[2]
+    return { m.vm_start, m.vm_end, m.size, m.perms, m.offset, m.dev, m.inode, m.path, m.Rss }
+  ]])
+  T.eq(text, { 0x401000, 0x47d000, 496 * KB, "r-xp", 0x1000, "fe:00", 10953012, "/tmp/memhelper",
+    496 * KB }, "mapping 401000")
+  T.eq(query(capture, "return proc.smaps(1848)[11].offset"), 0x1000, "offset of the data file mapping")
+end)
+
+T.test("captured helper: VmFlags is a set of the printed codes, trailing space dropped", function()
+  local f = query(capture, [[
+    local m = proc.smaps(1848)
+    return { text = tostring(m[2].VmFlags), rd = m[2].VmFlags.rd, ex = m[2].VmFlags.ex,
+             wr = m[2].VmFlags.wr, codes = codes(m[2].VmFlags),
+             madvised = tostring(m[19].VmFlags), stack = tostring(m[34].VmFlags),
+             vvar = codes(m[31].VmFlags), vsyscall = tostring(m[35].VmFlags) }
+  ]])
+  T.eq(f, { text = "rd ex mr mw me", rd = true, ex = true,
+    codes = { "ex", "me", "mr", "mw", "rd" },
+    madvised = "rd wr mr mw me rr ac dd", stack = "rd wr mr mw me gd ac",
+    vvar = { "dd", "de", "io", "mr", "pf", "rd" }, vsyscall = "ex" }, "VmFlags")
+end)
+
+T.test("captured helper: identical VmFlags strings share one read-only set", function()
+  local r = query(capture, [[
+    local m = proc.smaps(1848)
+    -- 8, 10 and 12 are ---p separators ("mr mw me"); 9 is anon_half ("rd wr mr mw me ac")
+    local shared = rawequal(m[8].VmFlags, m[10].VmFlags) and rawequal(m[10].VmFlags, m[12].VmFlags)
+    local distinct = not rawequal(m[8].VmFlags, m[9].VmFlags)
+    local ok = pcall(function() m[10].VmFlags.zz = true end)
+    return { shared = shared, distinct = distinct, assigned = ok, zz = m[12].VmFlags.zz }
+  ]])
+  T.eq(r, { shared = true, distinct = true, assigned = false }, "shared sets")
+end)
+
+T.test("the iterator of pairs(VmFlags) checks its argument like next does", function()
+  local r = query(capture, [[
+    local iter, set = pairs(proc.smaps(1848)[2].VmFlags)
+    local n = 0
+    for _ in iter, set do n = n + 1 end
+    local ok, err = pcall(iter, 42, nil)
+    return { n = n, ok = ok, err = err }
+  ]])
+  T.eq(r, { n = 5, ok = false, err = "bad argument #1 to '?' (table expected, got number)" }, "result")
+end)
+
+T.test("captured helper: smaps_rollup, every key in bytes", function()
+  T.eq(query(capture, "return proc.smaps_rollup(1848)"), {
+    Rss = 1036 * KB, Pss = 1032 * KB, Pss_Dirty = 1032 * KB, Pss_Anon = 248 * KB, Pss_File = 732 * KB,
+    Pss_Shmem = 52 * KB, Shared_Clean = 4 * KB, Shared_Dirty = 0, Private_Clean = 0,
+    Private_Dirty = 1032 * KB, Referenced = 1036 * KB, Anonymous = 248 * KB, KSM = 0, LazyFree = 0,
+    AnonHugePages = 0, ShmemPmdMapped = 0, FilePmdMapped = 0, Shared_Hugetlb = 0, Private_Hugetlb = 0,
+    Swap = 0, SwapPss = 0, Locked = 32 * KB,
+  }, "smaps_rollup 1848")
+end)
+
+T.test("captured helper: statm pages times the page size; status kB fields in bytes, an unprinted field nil", function()
+  T.eq(query(capture, "return proc.statm(1848)"), { size = 414 * page_size, resident = 259 * page_size,
+    shared = 197 * page_size, text = 124 * page_size, lib = 0, data = 165 * page_size, dt = 0 }, "statm")
+  local s = query(capture, [[
+    local s = assert(proc.status(1848))
+    return { s.Name, s.VmPMD == nil, s.VmLck, s.VmSwap, s.Threads, s.Uid, s.Groups,
+             s.voluntary_ctxt_switches, s.Mems_allowed_list, s.THP_enabled, s.untag_mask, s.NSpid }
+  ]])
+  T.eq(s, { "memhelper", true, 32 * KB, 0, 1, "0\t0\t0\t0", "", 2, "0", 1, "0xffffffffffffffff", "1848" },
+    "status 1848 (NSpid a list, text even with one value)")
+end)
+
+T.test("captured helper: meminfo keys as spelled, kB in bytes, HugePages counts as integers", function()
+  local mi = query(capture, [[
+    local mi = proc.meminfo()
+    local n = 0
+    for _ in pairs(mi) do n = n + 1 end
+    return { count = n, active_anon = mi["Active(anon)"], inactive_file = mi["Inactive(file)"],
+             total = mi.MemTotal, huge_total = mi.HugePages_Total, huge_free = mi.HugePages_Free,
+             hugepagesize = mi.Hugepagesize, vmalloc = mi.VmallocTotal,
+             direct2m = mi.DirectMap2M, huge_type = math.type(mi.HugePages_Total) }
+  ]])
+  T.eq(mi, { count = 53, active_anon = 80 * KB, inactive_file = 55016 * KB,
+    total = 24683748 * KB, huge_total = 0, huge_free = 0, hugepagesize = 2048 * KB,
+    vmalloc = 34359738367 * KB, direct2m = 25135104 * KB, huge_type = "integer" }, "meminfo")
+end)
+
+T.test("captured helper: cmdline and comm; a zombie's empty maps, smaps and cmdline", function()
+  T.eq(query(capture, "return { proc.cmdline(1848), proc.comm(1848), proc.pids() }"),
+    { { "./memhelper" }, "memhelper", { 1848, 1850 } }, "cmdline, comm, pids")
+  T.eq(query(capture, "return { proc.maps(1850), proc.smaps(1850), proc.cmdline(1850), proc.status(1850).State }"),
+    { {}, {}, {}, "Z (zombie)" }, "zombie 1850")
+end)
+
+T.test("captured helper: a pid given as a numeric string reads the same files", function()
+  T.eq(query(capture, "return { #proc.smaps('1848'), proc.status('1848').VmRSS }"), { 35, 1036 * KB },
+    "numeric string pid")
+end)
+
+T.test("captured helper: a pid with no directory, or a file not captured, fails with ENOENT naming it", function()
+  T.eq(query(capture, "return table.pack(proc.status(4242))"),
+    failure(capture .. "/4242/status: No such file or directory", 2), "status 4242")
+  T.eq(query(capture, "return table.pack(proc.smaps_rollup(1850))"),
+    failure(capture .. "/1850/smaps_rollup: No such file or directory", 2), "smaps_rollup of the zombie")
+end)
+
+-- procfs: real captures from prometheus/procfs, read in place from ../shared/fixtures -------------
 
 T.test("smaps 26231: twelve mappings in address order", function()
-  local starts = query(procfs, [[
+  local starts = query(procfs(), [[
     local list = {}
     for i, m in ipairs(proc.smaps(26231)) do list[i] = string.format("%x", m.vm_start) end
     return list
@@ -88,7 +228,7 @@ T.test("smaps 26231: twelve mappings in address order", function()
 end)
 
 T.test("smaps 26231: the Go heap arena at c000000000, every field in bytes", function()
-  local heap = query(procfs, "return plain(proc.smaps(26231)[5])")
+  local heap = query(procfs(), "return plain(proc.smaps(26231)[5])")
   T.eq(heap, {
     vm_start = 0xc000000000, vm_end = 0xc000400000, size = 4096 * KB,
     perms = "rw-p", offset = 0, dev = "00:00", inode = 0, path = "",
@@ -103,17 +243,17 @@ T.test("smaps 26231: the Go heap arena at c000000000, every field in bytes", fun
 end)
 
 T.test("smaps 26231: the file-backed text segment keeps its path, device and inode", function()
-  local text = query(procfs, [[
+  local text = query(procfs(), [[
     local m = proc.smaps(26231)[1]
     return { m.vm_start, m.vm_end, m.size, m.perms, m.offset, m.dev, m.inode, m.path, m.Rss }
   ]])
   T.eq(text, { 0x400000, 0xcb1000, 8900 * KB, "r-xp", 0, "fd:01", 952273, "/bin/alertmanager",
     2952 * KB }, "mapping 400000")
-  T.eq(query(procfs, "return proc.smaps(26231)[2].offset"), 0x8b1000, "offset of the r--p segment")
+  T.eq(query(procfs(), "return proc.smaps(26231)[2].offset"), 0x8b1000, "offset of the r--p segment")
 end)
 
 T.test("smaps 26231: [vsyscall] keeps its full 64-bit address", function()
-  local v = query(procfs, [[
+  local v = query(procfs(), [[
     local m = proc.smaps(26231)[12]
     return { start = string.format("%x", m.vm_start), stop = string.format("%x", m.vm_end),
              literal = m.vm_start == 0xffffffffff600000, size = m.size, path = m.path,
@@ -124,7 +264,7 @@ T.test("smaps 26231: [vsyscall] keeps its full 64-bit address", function()
 end)
 
 T.test("smaps 26231: VmFlags is a set of the printed codes, trailing space dropped", function()
-  local f = query(procfs, [[
+  local f = query(procfs(), [[
     local m = proc.smaps(26231)
     return { text = tostring(m[1].VmFlags), rd = m[1].VmFlags.rd, ex = m[1].VmFlags.ex,
              wr = m[1].VmFlags.wr, codes = codes(m[1].VmFlags),
@@ -138,7 +278,7 @@ T.test("smaps 26231: VmFlags is a set of the printed codes, trailing space dropp
 end)
 
 T.test("smaps 26231: identical VmFlags strings share one read-only set", function()
-  local r = query(procfs, [[
+  local r = query(procfs(), [[
     local m = proc.smaps(26231)
     local shared = rawequal(m[4].VmFlags, m[5].VmFlags) and rawequal(m[5].VmFlags, m[8].VmFlags)
     local distinct = not rawequal(m[5].VmFlags, m[6].VmFlags)
@@ -148,8 +288,8 @@ T.test("smaps 26231: identical VmFlags strings share one read-only set", functio
   T.eq(r, { shared = true, distinct = true, assigned = false }, "shared sets")
 end)
 
-T.test("the iterator of pairs(VmFlags) checks its argument like next does", function()
-  local r = query(procfs, [[
+T.test("procfs 26231: the iterator of pairs(VmFlags) checks its argument like next does", function()
+  local r = query(procfs(), [[
     local iter, set = pairs(proc.smaps(26231)[1].VmFlags)
     local n = 0
     for _ in iter, set do n = n + 1 end
@@ -160,7 +300,7 @@ T.test("the iterator of pairs(VmFlags) checks its argument like next does", func
 end)
 
 T.test("smaps_rollup 26231: every key in bytes", function()
-  T.eq(query(procfs, "return proc.smaps_rollup(26231)"), {
+  T.eq(query(procfs(), "return proc.smaps_rollup(26231)"), {
     Rss = 29948 * KB, Pss = 29944 * KB, Shared_Clean = 4 * KB, Shared_Dirty = 0,
     Private_Clean = 15548 * KB, Private_Dirty = 14396 * KB, Referenced = 24752 * KB,
     Anonymous = 20756 * KB, LazyFree = 5848 * KB, AnonHugePages = 0, ShmemPmdMapped = 0,
@@ -169,7 +309,7 @@ T.test("smaps_rollup 26231: every key in bytes", function()
 end)
 
 T.test("statm 26231: pages times page size; the unsigned maximum comes back as a float", function()
-  local s = query(procfs, "return proc.statm(26231)")
+  local s = query(procfs(), "return proc.statm(26231)")
   T.eq(math.type(s.shared), "float", "math.type(shared)")
   T.eq(s.shared, 18446744073709551615.0 * page_size, "shared")
   s.shared = nil
@@ -178,7 +318,7 @@ T.test("statm 26231: pages times page size; the unsigned maximum comes back as a
 end)
 
 T.test("status 26231 (its first line is blank): kB fields in bytes, an unprinted field is nil", function()
-  local s = query(procfs, [[
+  local s = query(procfs(), [[
     local s = assert(proc.status(26231))
     return { s.Name, s.VmPMD, s.VmSwap, s.Threads, s.Uid, s.Groups,
              s.voluntary_ctxt_switches, s.Mems_allowed, s.THP_enabled == nil, s.CoreDumping == nil }
@@ -188,7 +328,7 @@ T.test("status 26231 (its first line is blank): kB fields in bytes, an unprinted
 end)
 
 T.test("status 26235: NSpid string, VmRSS bytes, Threads integer, Umask string", function()
-  local s = query(procfs, [[
+  local s = query(procfs(), [[
     local s = proc.status(26235)
     return { NSpid = s.NSpid, VmRSS = s.VmRSS, Threads = s.Threads, Umask = s.Umask,
              Name = s.Name, State = s.State, Uid = s.Uid, SigPnd = s.SigPnd, SigQ = s.SigQ,
@@ -201,8 +341,8 @@ T.test("status 26235: NSpid string, VmRSS bytes, Threads integer, Umask string",
     RssAnon = 24852 * KB, Cpus_allowed = "ff", Cpus_allowed_list = "0-7" }, "status 26235")
 end)
 
-T.test("meminfo: keys as spelled, kB in bytes, HugePages counts as integers", function()
-  local mi = query(procfs, [[
+T.test("procfs meminfo: keys as spelled, kB in bytes, HugePages counts as integers", function()
+  local mi = query(procfs(), [[
     local mi = proc.meminfo()
     local n = 0
     for _ in pairs(mi) do n = n + 1 end
@@ -217,7 +357,7 @@ T.test("meminfo: keys as spelled, kB in bytes, HugePages counts as integers", fu
 end)
 
 T.test("maps 26232: nine mappings, the rwxs mapping, [heap] and [vsyscall] --xp", function()
-  local m = query(procfs, [[
+  local m = query(procfs(), [[
     local m = proc.maps(26232)
     return { n = #m, rwxs = m[2], heap = m[3], vsyscall = { m[9].perms, m[9].path, m[9].size },
              locale = m[4].path, rss = m[3].Rss }
@@ -234,7 +374,7 @@ T.test("maps 26232: nine mappings, the rwxs mapping, [heap] and [vsyscall] --xp"
 end)
 
 T.test("maps 26234: 32-bit addresses with single spaces", function()
-  T.eq(query(procfs, "return proc.maps(26234)"), {
+  T.eq(query(procfs(), "return proc.maps(26234)"), {
     { vm_start = 0x08048000, vm_end = 0x08089000, size = 0x41000, perms = "r-xp", offset = 0,
       dev = "03:01", inode = 104219, path = "/bin/tcsh" },
     { vm_start = 0x08089000, vm_end = 0x0808c000, size = 0x3000, perms = "rw-p", offset = 0x41000,
@@ -247,14 +387,14 @@ T.test("maps 26234: 32-bit addresses with single spaces", function()
 end)
 
 T.test("cmdline and comm 26231", function()
-  T.eq(query(procfs, "return proc.cmdline(26231)"), { "vim", "test.go", "+10" }, "cmdline")
-  T.eq(query(procfs, "return proc.comm(26231)"), "vim", "comm 26231")
-  T.eq(query(procfs, "return proc.comm(26232)"), "ata_sff", "comm 26232")
+  T.eq(query(procfs(), "return proc.cmdline(26231)"), { "vim", "test.go", "+10" }, "cmdline")
+  T.eq(query(procfs(), "return proc.comm(26231)"), "vim", "comm 26231")
+  T.eq(query(procfs(), "return proc.comm(26232)"), "ata_sff", "comm 26232")
 end)
 
 T.test("cmdline 26233: every NUL ends an argument, so trailing NULs give empty strings", function()
   -- 99 bytes: "com.github.uiautomator" and 77 NULs, the first ending that name.
-  local r = query(procfs, [[
+  local r = query(procfs(), [[
     local c = proc.cmdline(26233)
     local empty = 0
     for i = 2, #c do if c[i] == "" then empty = empty + 1 end end
@@ -263,16 +403,16 @@ T.test("cmdline 26233: every NUL ends an argument, so trailing NULs give empty s
   T.eq(r, { 77, "com.github.uiautomator", 76 }, "cmdline 26233")
 end)
 
-T.test("a pid given as a numeric string reads the same files", function()
-  T.eq(query(procfs, "return { #proc.smaps('26231'), proc.status('26235').Threads }"), { 12, 51 },
+T.test("procfs: a pid given as a numeric string reads the same files", function()
+  T.eq(query(procfs(), "return { #proc.smaps('26231'), proc.status('26235').Threads }"), { 12, 51 },
     "numeric string pid")
 end)
 
-T.test("a pid with no directory under the proc root fails with ENOENT naming the file", function()
-  T.eq(query(procfs, "return table.pack(proc.status(4242))"),
-    failure(procfs .. "/4242/status: No such file or directory", 2), "status 4242")
-  T.eq(query(procfs, "return table.pack(proc.smaps(26235))"),
-    failure(procfs .. "/26235/smaps: No such file or directory", 2), "smaps 26235")
+T.test("procfs: a pid with no directory under the proc root fails with ENOENT naming the file", function()
+  T.eq(query(procfs(), "return table.pack(proc.status(4242))"),
+    failure(procfs() .. "/4242/status: No such file or directory", 2), "status 4242")
+  T.eq(query(procfs(), "return table.pack(proc.smaps(26235))"),
+    failure(procfs() .. "/26235/smaps: No such file or directory", 2), "smaps 26235")
 end)
 
 -- seed: the lines of /proc/1 shown in the seed note ----------------------------------------------
@@ -321,7 +461,7 @@ T.test("seed statm 1: 47791 1051 646 352 0 37223 0 in bytes", function()
 end)
 
 T.test("seed: statm agrees with status at 4 KiB pages", function()
-  if page_size ~= 4096 then T.skip("page size is not 4096") end
+  if page_size ~= 4096 then T.skip("page size is not 4096", "anywhere") end
   local r = query(seed, [[
     local m, s = proc.statm(1), proc.status(1)
     return { m.size == s.VmSize, m.resident == s.VmRSS, m.shared == s.RssFile + s.RssShmem,
@@ -404,7 +544,7 @@ T.test("edge 107: maps and status with no trailing newline keep their last line"
 end)
 
 T.test("edge 108: statm bytes beyond a signed 64-bit integer are floats, never wrapped", function()
-  if page_size ~= 4096 then T.skip("the fixture's boundaries assume 4096-byte pages") end
+  if page_size ~= 4096 then T.skip("the fixture's boundaries assume 4096-byte pages", "anywhere") end
   local s = query(edge, "return proc.statm(108)")
   T.eq(s, {
     size = 9223372036854771712,                     -- (2^51 - 1) * 4096 = 2^63 - 4096 fits
@@ -425,6 +565,39 @@ T.test("edge 109: a kernel thread has empty maps, smaps and cmdline", function()
   T.eq(r, { {}, {}, {}, "kthreadd",
     { size = 0, resident = 0, shared = 0, text = 0, lib = 0, data = 0, dt = 0 },
     "kthreadd", 1, true, true, 1 }, "kernel thread")
+end)
+
+T.test("edge 114: status with VmPMD (kernels before 4.15), statm's shared the unsigned maximum", function()
+  local r = query(edge, [[
+    local s, m = proc.status(114), proc.statm(114)
+    return { s.VmPMD, s.VmPTE, s.VmSwap, math.type(m.shared), m.shared, m.size, m.resident }
+  ]])
+  T.eq(r, { 12 * KB, 40 * KB, 0, "float", 18446744073709551615.0 * page_size, 414 * page_size,
+    259 * page_size }, "status and statm 114")
+end)
+
+T.test("edge 115: 32-bit addresses with single spaces, an anonymous line ending at its inode", function()
+  T.eq(query(edge, "return proc.maps(115)"), {
+    { vm_start = 0x08048000, vm_end = 0x08052000, size = 0xa000, perms = "r-xp", offset = 0,
+      dev = "08:01", inode = 131077, path = "/usr/bin/edgecap32" },
+    { vm_start = 0x08052000, vm_end = 0x08053000, size = 0x1000, perms = "rw-p", offset = 0xa000,
+      dev = "08:01", inode = 131077, path = "/usr/bin/edgecap32" },
+    { vm_start = 0x09a5e000, vm_end = 0x09a7f000, size = 0x21000, perms = "rw-p", offset = 0,
+      dev = "00:00", inode = 0, path = "[heap]" },
+    { vm_start = 0xb7e00000, vm_end = 0xb7e01000, size = 0x1000, perms = "rw-p", offset = 0,
+      dev = "00:00", inode = 0, path = "" },
+    { vm_start = 0xbfb4d000, vm_end = 0xbfb6e000, size = 0x21000, perms = "rw-p", offset = 0,
+      dev = "00:00", inode = 0, path = "[stack]" },
+  }, "maps 115")
+end)
+
+T.test("edge 116: NSpid with several values stays a string; trailing NULs in cmdline give empty strings", function()
+  local r = query(edge, [[
+    local s = proc.status(116)
+    return { s.NSpid, s.NStgid, s.NSpgid, s.NSsid, s.Pid, proc.cmdline(116) }
+  ]])
+  T.eq(r, { "1848\t12\t1", "1848\t12\t1", "1848\t12\t1", "1848\t12\t1", 1848,
+    { "edgecap", "--flag", "", "" } }, "status and cmdline 116")
 end)
 
 -- Malformed content: nil, "PATH:LINE: reason", EINVAL (22).

@@ -6,7 +6,8 @@ local cjson = require "cjson"
 local format, concat = string.format, table.concat
 
 local KB = 1024
-local procfs = T.fixtures .. "/procfs/proc"
+-- The helper program captured by capture.lua (tests/fixtures/helper-capture): process 1848.
+local capture = T.fixtures .. "/helper-capture/proc"
 local edge = T.fixtures .. "/edge/proc"
 
 local run = T.memscript
@@ -25,8 +26,8 @@ T.test("--help exits 0; usage errors exit 3 with the usage on stderr", function(
   local out, _, status = run(nil, "query.lua --help")
   T.eq(status, 0, "--help status")
   T.ok(out:find("^usage: memscript query%.lua PID EXPR\n"), out)
-  for _, args in ipairs({"", "26231", "26231 'Rss > 0' extra", "-z 26231 'Rss > 0'", "abc 'Rss > 0'"}) do
-    local o, err, s = run(procfs, "query.lua " .. args)
+  for _, args in ipairs({"", "1848", "1848 'Rss > 0' extra", "-z 1848 'Rss > 0'", "abc 'Rss > 0'"}) do
+    local o, err, s = run(capture, "query.lua " .. args)
     T.eq({o, s}, {"", 3}, "stdout and status for " .. args)
     T.contains(err, "usage: memscript query.lua PID EXPR", "stderr for " .. args)
   end
@@ -39,45 +40,43 @@ T.test("a syntax error in EXPR: the where message after 'memscript: ', exit 3", 
     {"Rss >", "memscript: where: column 6: expected a value at end of expression\n"},
   }
   for _, case in ipairs(cases) do
-    local out, err, status = run(procfs, "query.lua 26231 " .. T.q(case[1]))
+    local out, err, status = run(capture, "query.lua 1848 " .. T.q(case[1]))
     T.eq({out, err, status}, {"", case[2], 3}, case[1])
   end
   -- The expression is compiled first: its error is reported even for a process that does not exist.
-  local _, err, status = run(procfs, "query.lua 999999 " .. T.q("Rss >"))
+  local _, err, status = run(capture, "query.lua 999999 " .. T.q("Rss >"))
   T.eq({err, status}, {cases[3][2], 3}, "before reading the process")
 end)
 
 T.test("a process that cannot be read: the reader's message, exit 3", function()
-  local out, err, status = run(procfs, "query.lua 999999 'Rss > 0'")
-  T.eq({out, err, status}, {"", "memscript: " .. procfs .. "/999999/smaps: No such file or directory\n", 3},
+  local out, err, status = run(capture, "query.lua 999999 'Rss > 0'")
+  T.eq({out, err, status}, {"", "memscript: " .. capture .. "/999999/smaps: No such file or directory\n", 3},
     "result")
 end)
 
-T.test("26231 'Rss > 1M': pmap-like columns, exact bytes off a terminal", function()
-  local out, err, status = run(procfs, "query.lua 26231 'Rss > 1M'")
+T.test("the captured helper, 'Rss > 100K': pmap-like columns, exact bytes off a terminal", function()
+  local out, err, status = run(capture, "query.lua 1848 'Rss > 100K'")
   T.eq(status, 0, "exit status (stderr: " .. err .. ")")
   T.same_text(out, concat({
-    "Address               Size       Rss       Pss     Dirty  Mode  Mapping",
-    "0000000000400000   9113600   3022848   3022848         0  r-xp  /bin/alertmanager",
-    "0000000000cb1000  10481664   6299648   6299648         0  r--p  /bin/alertmanager",
-    "000000c000000000   4194304   2625536   2625536   2605056  rw-p  ",
-    "000000c000400000  18874368  16408576  16408576  10403840  rw-p  ",
-    "00007f0ab95ca000  39522304   2039808   2039808   1552384  rw-p  ",
+    "Address             Size     Rss     Pss   Dirty  Mode  Mapping",
+    "0000000000401000  507904  507904  507904  507904  r-xp  /tmp/memhelper",
+    "000000000047d000  163840  143360  143360  143360  r--p  /tmp/memhelper",
+    "00007f9c739be000  262144  131072  131072  131072  rw-p  ",
     ""}, "\n"), "table")
 end)
 
-T.test("26231 JSON: VmFlags codes, derived names and addresses above 2^63 in expressions", function()
-  local doc = decode(run(procfs, "-f json query.lua 26231 'VmFlags.gd'"))
-  T.eq(doc, {{address = "00007ffc07ecf000", size = 132 * KB, Rss = 8 * KB, Pss = 8 * KB, dirty = 8 * KB,
+T.test("the captured helper in JSON: VmFlags codes, derived names and addresses above 2^63 in expressions", function()
+  local doc = decode(run(capture, "-f json query.lua 1848 'VmFlags.gd'"))
+  T.eq(doc, {{address = "00007ffdff023000", size = 132 * KB, Rss = 20 * KB, Pss = 20 * KB, dirty = 20 * KB,
     mode = "rw-p", path = "[stack]"}}, "VmFlags.gd")
-  doc = decode(run(procfs, "-f json query.lua 26231 'executable and not anon'"))
+  doc = decode(run(capture, "-f json query.lua 1848 'executable and not anon'"))
   local paths = {}
   for i, m in ipairs(doc) do paths[i] = m.path end
-  T.eq(paths, {"/bin/alertmanager", "[vdso]", "[vsyscall]"}, "executable and not anon")
-  doc = decode(run(procfs, "-f json query.lua 26231 'vm_start >= 0xffffffffff600000'"))
+  T.eq(paths, {"/tmp/memhelper", "[vdso]", "[vsyscall]"}, "executable and not anon")
+  doc = decode(run(capture, "-f json query.lua 1848 'vm_start >= 0xffffffffff600000'"))
   T.eq(#doc, 1, "one mapping at or above [vsyscall]")
   T.eq({doc[1].address, doc[1].path}, {"ffffffffff600000", "[vsyscall]"}, "[vsyscall]")
-  T.eq(run(procfs, "-f json query.lua 26231 'Rss > 1G'"), "[]\n", "no match: an empty array")
+  T.eq(run(capture, "-f json query.lua 1848 'Rss > 1G'"), "[]\n", "no match: an empty array")
 end)
 
 T.test("CSV: a path with a comma and quotes is quoted, quotes doubled", function()

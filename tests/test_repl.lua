@@ -10,7 +10,8 @@ local T = require "testing"
 local format, concat = string.format, table.concat
 
 local ptydrive = T.build .. "/tests/ptydrive"
-local procfs = T.fixtures .. "/procfs/proc"
+-- The helper program captured by capture.lua (tests/fixtures/helper-capture): process 1848.
+local capture = T.fixtures .. "/helper-capture/proc"
 
 local tmp, tmp_cleanup <close> = T.tempdir()
 
@@ -24,7 +25,7 @@ local function expect(text) return "expect " .. text end
 local function session(steps, state_dir, args)
   state_dir = state_dir or (tmp .. "/state-default")
   local cmd = format("%s -t 10 -s 80x24 -- env TERM=xterm HOME=%s XDG_STATE_HOME=%s %s %s",
-    T.q(ptydrive), T.q(tmp), T.q(state_dir), T.q(T.bin), args or "")
+    T.q(ptydrive), T.q(tmp), T.q(state_dir), T.memscript_command(), args or "")
   return T.run(cmd, concat(steps, "\n") .. "\n")
 end
 
@@ -173,7 +174,7 @@ end)
 
 -- Runs a chunk with -e and returns its stdout; stderr must be empty and the status 0.
 local function run(code, args)
-  local out, err, status = T.run(format("%s %s -e %s", T.q(T.bin), args or "", T.q(code)))
+  local out, err, status = T.run(format("%s %s -e %s", T.memscript_command(), args or "", T.q(code)))
   if err ~= "" or status ~= 0 then error(format("status %s: %s", tostring(status), err), 2) end
   return out
 end
@@ -231,34 +232,34 @@ end)
 
 T.test("pretty-printer: a mapping's VmFlags print as text and addresses in hex", function()
   local out = run([[
-local m = proc.smaps(26231)[1]
+local m = proc.smaps(1848)[2]
 print(require("memscript.pretty").format({ VmFlags = m.VmFlags, vm_start = m.vm_start, vm_end = m.vm_end }))]],
-    "--proc-root " .. T.q(procfs))
-  T.eq(out, "{ VmFlags = rd ex mr mw me dw sd, vm_end = 0xcb1000, vm_start = 0x400000 }\n", "mapping fields")
+    "--proc-root " .. T.q(capture))
+  T.eq(out, "{ VmFlags = rd ex mr mw me, vm_end = 0x47d000, vm_start = 0x401000 }\n", "mapping fields")
 end)
 
 T.test("pretty-printer: an array of mappings is an aligned table with human sizes, cut with a note", function()
-  local out = run('require("memscript.pretty").print(proc.smaps(26231), { lines = 6 })',
-    "--proc-root " .. T.q(procfs))
+  local out = run('require("memscript.pretty").print(proc.smaps(1848), { lines = 6 })',
+    "--proc-root " .. T.q(capture))
   T.same_text(out, [[
-12 mappings
+35 mappings
 Address           Size   Rss   Pss  Swap  Perms  Path
-0000000000400000  8.7M  2.9M  2.9M    0B  r-xp   /bin/alertmanager
-0000000000cb1000   10M  6.0M  6.0M    0B  r--p   /bin/alertmanager
-00000000016b0000  424K  176K  176K   12K  rw-p   /bin/alertmanager
-... 9 more lines
-]], "smaps of fixture 26231, 6 lines")
+0000000000400000  4.0K  4.0K  4.0K    0B  r--p   /tmp/memhelper
+0000000000401000  496K  496K  496K    0B  r-xp   /tmp/memhelper
+000000000047d000  160K  140K  140K    0B  r--p   /tmp/memhelper
+... 32 more lines
+]], "smaps of the captured helper, 6 lines")
   -- the whole table: a line per mapping after the count and the header, the last one [vsyscall]
   out = run([[
-local bare = proc.smaps(26231):map(function(m)
+local bare = proc.smaps(1848):map(function(m)
   return { vm_start = m.vm_start, vm_end = m.vm_end, size = m.size, perms = m.perms, path = m.path }
 end)
-require("memscript.pretty").print(bare)]], "--proc-root " .. T.q(procfs))
+require("memscript.pretty").print(bare)]], "--proc-root " .. T.q(capture))
   local rows = {}
   for l in out:gmatch("[^\n]+") do rows[#rows + 1] = l end
-  T.eq(#rows, 14, "count, header and 12 mappings")
+  T.eq(#rows, 37, "count, header and 35 mappings")
   T.eq(rows[2], "Address           Size  Perms  Path", "no Rss column without Rss fields")
-  T.eq(rows[14], "ffffffffff600000  4.0K  r-xp   [vsyscall]", "last row")
+  T.eq(rows[37], "ffffffffff600000  4.0K  --xp   [vsyscall]", "last row")
 end)
 
 T.test("the session pretty-prints proc.smaps(\"self\") as a table cut to the terminal", function()
@@ -277,7 +278,7 @@ T.test("the session pretty-prints proc.smaps(\"self\") as a table cut to the ter
 end)
 
 T.test("with stdin not a terminal, -i reads lines with prompts and no editing", function()
-  local out, err, status = T.run(T.q(T.bin) .. " -i", "=1 + 1\nfunction f()\nreturn 5 end\n=f()\n")
+  local out, err, status = T.run(T.memscript_command() .. " -i", "=1 + 1\nfunction f()\nreturn 5 end\n=f()\n")
   T.eq(status, 0, "exit status")
   T.eq(err, "", "stderr")
   T.contains(out, "> 2\n> >> > 5\n> \n", "prompts and results")

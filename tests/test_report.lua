@@ -16,7 +16,7 @@ local cleanup <close> = setmetatable({}, {__close = function() live.stop(h) end}
 local function both(options, targets, locale)
   local env = "env LC_ALL=" .. locale .. " "
   local pmap_cmd = env .. "pmap " .. options .. " " .. targets
-  local report_cmd = env .. T.q(T.bin) .. " report.lua " .. options .. " " .. targets
+  local report_cmd = env .. T.memscript_command() .. " report.lua " .. options .. " " .. targets
   for _ = 1, 5 do
     local before, _, pmap_status = T.run(pmap_cmd)
     local report, report_err, report_status = T.run(report_cmd)
@@ -46,7 +46,7 @@ end
 
 T.test("without options report.lua prints what pmap -x prints", function()
   need_pmap()
-  local report = T.run("env LC_ALL=C " .. T.q(T.bin) .. " report.lua " .. h.pid)
+  local report = T.run("env LC_ALL=C " .. T.memscript_command() .. " report.lua " .. h.pid)
   local _, expected = both("-x", tostring(h.pid), "C")
   T.same_text(report, expected, "report.lua without options")
 end)
@@ -149,13 +149,13 @@ local function frozen_both(options, targets, locale)
   local expected, pmap_err, pmap_status = T.run(pmap_cmd)
   T.eq(pmap_status, 0, "pmap's exit status (stderr: " .. pmap_err .. ")")
   local report, err, status = T.run(format("env LC_ALL=%s %s --proc-root %s report.lua %s %s", locale,
-                                           T.q(T.bin), T.q(frozen), options, targets))
+                                           T.memscript_command(), T.q(frozen), options, targets))
   T.eq(status, 0, "report.lua's exit status (stderr: " .. err .. ")")
   return report, expected
 end
 
 local function frozen_report(memscript_options, options, targets)
-  local out, err, status = T.run(format("%s --proc-root %s %s report.lua %s %s", T.q(T.bin), T.q(frozen),
+  local out, err, status = T.run(format("%s --proc-root %s %s report.lua %s %s", T.memscript_command(), T.q(frozen),
                                         memscript_options, options, targets or h.pid))
   T.eq(status, 0, "exit status (stderr: " .. err .. ")")
   T.eq(err, "", "stderr")
@@ -326,7 +326,7 @@ T.test("-f csv: a line of field names, then one CRLF line per mapping", function
 end)
 
 T.test("-f prom: report.lua says which formats it prints, exit status 3", function()
-  local out, err, status = T.run(T.q(T.bin) .. " -f prom report.lua " .. h.pid)
+  local out, err, status = T.run(T.memscript_command() .. " -f prom report.lua " .. h.pid)
   T.eq({out, status}, {"", 3}, "stdout and exit status")
   T.ok(err:find("^memscript: report.lua prints a table, JSON or CSV, not 'prom'\n") ~= nil, "stderr: " .. err)
 end)
@@ -335,7 +335,7 @@ T.test("report.lua's first line says what it is; --help prints the usage its spe
   local f = assert(io.open(T.source .. "/scripts/report.lua", "r"))
   T.eq(f:read("l"), "-- report.lua: pmap-style memory map of a process", "first line")
   f:close()
-  local out, err, status = T.run(T.q(T.bin) .. " report.lua --help")
+  local out, err, status = T.run(T.memscript_command() .. " report.lua --help")
   T.eq(status, 0, "exit status")
   T.eq(err, "", "stderr")
   T.eq(out:match("^[^\n]*"), "usage: memscript report.lua [-x | -d | -X | -XX] [-p] [-q] PID...", "usage line")
@@ -343,7 +343,7 @@ end)
 
 T.test("bad arguments: a message and the usage on stderr, exit status 3", function()
   for _, args in ipairs({"", "-z 1", "-x -d 1", "-X -x 1", "-Xd 1", "abc", "0", "--extended"}) do
-    local out, err, status = T.run(T.q(T.bin) .. " report.lua " .. args)
+    local out, err, status = T.run(T.memscript_command() .. " report.lua " .. args)
     T.eq(status, 3, "exit status for '" .. args .. "'")
     T.eq(out, "", "stdout for '" .. args .. "'")
     T.ok(err:find("^memscript: ") and err:find("usage: memscript report.lua", 1, true),
@@ -353,7 +353,7 @@ end)
 
 T.test("a process that is gone: 'memscript: ' and the reason on stderr, exit status 3", function()
   local none = 0x7ffffffe   -- above any pid_max the kernel allows
-  local out, err, status = T.run(T.q(T.bin) .. " report.lua " .. none)
+  local out, err, status = T.run(T.memscript_command() .. " report.lua " .. none)
   T.eq({out, err, status}, {"", format("memscript: /proc/%d/status: No such file or directory\n", none), 3},
     "output")
 end)
@@ -366,7 +366,7 @@ T.test("unreadable smaps: 'memscript: ' and proc.smaps's message, exit status 3"
   for _, name in ipairs({"status", "cmdline", "comm"}) do
     T.write(format("%s/%d/%s", root, h.pid, name), T.read(format("/proc/%d/%s", h.pid, name)))
   end
-  local out, err, status = T.run(format("%s --proc-root %s report.lua %d", T.q(T.bin), T.q(root), h.pid))
+  local out, err, status = T.run(format("%s --proc-root %s report.lua %d", T.memscript_command(), T.q(root), h.pid))
   for _, name in ipairs({"status", "cmdline", "comm"}) do os.remove(format("%s/%d/%s", root, h.pid, name)) end
   os.remove(root .. "/" .. h.pid)
   os.remove(root)

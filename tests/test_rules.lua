@@ -5,11 +5,10 @@ local live = require "livehelper"
 local rules = require "memscript.rules"
 local cjson = require "cjson"
 
-local root = T.fixtures .. "/procfs/proc"
 local tmp, tmp_cleanup <close> = T.tempdir()
 
 local function memscript(args)
-  return T.run(T.q(T.bin) .. " " .. args)
+  return T.run(T.memscript_command() .. " " .. args)
 end
 
 local function write(name, text)
@@ -126,7 +125,7 @@ T.test("rules.lua all as a user without permission counts the unreadable process
   -- a rule that reads smaps_rollup and never matches
   local path = write("never.lua", 'return { { scope = "process", when = "Rss < 0", severity = "warning", message = "m" } }')
   T.run("chmod 755 " .. T.q(tmp) .. " && chmod 644 " .. T.q(path))
-  local out, err, status = T.run("setpriv --reuid=65534 --regid=65534 --clear-groups " .. T.q(T.bin) ..
+  local out, err, status = T.run("setpriv --reuid=65534 --regid=65534 --clear-groups " .. T.memscript_command() ..
     " rules.lua -r " .. T.q(path) .. " all")
   T.eq(status, 0, "status (stderr " .. err .. ")")
   local checked, denied = out:match("^MEMSCRIPT OK %- 1 rule, (%d+) process[es]* checked, (%d+) unreadable %(permission denied%)")
@@ -142,14 +141,15 @@ T.test("a process given by number that cannot be read is UNKNOWN", function()
   T.contains(out, 'UNKNOWN: cannot read pid 999999999 (error="', "detail")
 end)
 
-T.test("a captured tree: the RSS of fixture 26231 against --rss", function()
-  local out, _, status = memscript("--proc-root " .. T.q(root) .. " rules.lua --rss 29M,30M 26231")
-  T.eq(status, 1, "status: 29948 kB is above 29M and not above 30M")
-  T.eq(first_line(out), "MEMSCRIPT WARNING - 1 RSS above 29M in pid 26231 | 'wx'=0;;;0 'exec_stack'=0;;;0 " ..
+T.test("a captured tree: the RSS of the live capture's process 4804 against --rss", function()
+  local root = T.fixtures .. "/live-capture/proc"
+  local out, _, status = memscript("--proc-root " .. T.q(root) .. " rules.lua --rss 1M,2M 4804")
+  T.eq(status, 1, "status: 1840 kB is above 1M and not above 2M")
+  T.eq(first_line(out), "MEMSCRIPT WARNING - 1 RSS above 1M in pid 4804 | 'wx'=0;;;0 'exec_stack'=0;;;0 " ..
     "'deleted_exec'=0;;;0 'memfd_exec'=0;;;0 'rss_warning'=1;;;0 'rss_critical'=0;;;0 'processes'=1;;;0 " ..
-    "'unreadable'=0;;;0 'rss'=30666752B;30408704;31457280;0 'swap'=1986560B;;;0", "status line")
-  T.eq(out:match("\n(.*)"), "WARNING: RSS above 29M in pid 26231 (comm=vim pid=26231 rss=30666752 " ..
-    "rule=rss_warning swap=1986560)\n", "detail")
+    "'unreadable'=0;;;0 'rss'=1884160B;1048576;2097152;0 'swap'=0B;;;0", "status line")
+  T.eq(out:match("\n(.*)"), "WARNING: RSS above 1M in pid 4804 (comm=sleep pid=4804 rss=1884160 " ..
+    "rule=rss_warning swap=0)\n", "detail")
 end)
 
 -- A capture tree in a new directory: 120 (tests/fixtures/edge 120's maps and smaps, with executable

@@ -9,7 +9,7 @@ local where = require "memscript.where"
 
 local format = string.format
 
-local procfs = T.fixtures .. "/procfs/proc"
+local tree = T.fixtures .. "/helper-capture/proc"
 local scripts_dir = T.source .. "/scripts"
 
 local tmp, tmp_cleanup <close> = T.tempdir()
@@ -258,7 +258,7 @@ T.test("usage errors: the message, then the usage line of the spec, exit 3, noth
   for _, case in ipairs(USAGE_ERRORS) do
     local name, args, message = case[1], case[2], case[3]
     seen[name] = true
-    local out, err, status = memscript(name .. " " .. args, procfs)
+    local out, err, status = memscript(name .. " " .. args, tree)
     local what = name .. " " .. args
     T.eq({ out, status }, { "", 3 }, what .. ": stdout and status")
     T.eq(err, "memscript: " .. name .. ": " .. message .. "\n" .. cli.usage(SPECS[name]), what .. ": stderr")

@@ -6,7 +6,6 @@ local cjson = require "cjson"
 local concat = table.concat
 
 local KB = 1024
-local procfs = T.fixtures .. "/procfs/proc"
 local edge = T.fixtures .. "/edge/proc"
 
 local run = T.memscript
@@ -68,7 +67,7 @@ T.test("--help exits 0; usage errors exit 3 with the usage on stderr", function(
   T.eq(status, 0, "--help status")
   T.ok(out:find("^usage: memscript status%.lua PID\n"), out)
   for _, args in ipairs({"", "1 2", "-q 1", "pid"}) do
-    local o, err, s = run(procfs, "status.lua " .. args)
+    local o, err, s = run(edge, "status.lua " .. args)
     T.eq({o, s}, {"", 3}, "stdout and status for '" .. args .. "'")
     T.contains(err, "usage: memscript status.lua PID", "stderr for '" .. args .. "'")
   end
@@ -84,28 +83,46 @@ T.test("live capture 4804: every field in bytes, in the kernel's order", functio
     VmPTE = 48, VmSwap = 0, HugetlbPages = 0}, {730, 460, 432, 5, 0, 89, 0}), "values")
 end)
 
-T.test("26231: VmPMD shown where the kernel printed it; statm's too-big shared stays a float", function()
-  local out, err, status = run(procfs, "-f json status.lua 26231")
-  T.eq(status, 0, "exit status (stderr: " .. err .. ")")
-  local values, order = values_of(out)
+-- The rows of a status file with VmPMD (kernels 4.0 to 4.14 print it after VmPTE).
+local function keys_with_vmpmd()
   local keys = {}
   for _, key in ipairs(STATUS_ORDER) do
     keys[#keys + 1] = key
     if key == "VmPTE" then keys[#keys + 1] = "VmPMD" end
   end
-  T.eq(order, names(keys), "rows")
-  local want = expected({VmPeak = 58472, VmSize = 58440, VmLck = 0, VmPin = 0, VmHWM = 8028, VmRSS = 6716,
-    RssAnon = 2092, RssFile = 4624, RssShmem = 0, VmData = 2580, VmStk = 136, VmExe = 948, VmLib = 6816,
-    VmPTE = 128, VmPMD = 12, VmSwap = 660, HugetlbPages = 0}, {149919, 12547, 0, 19864, 0, 14531, 0})
+  return keys
+end
+
+T.test("edge 114: VmPMD shown where the kernel printed it; statm's too-big shared stays a float", function()
+  local out, err, status = run(edge, "-f json status.lua 114")
+  T.eq(status, 0, "exit status (stderr: " .. err .. ")")
+  local values, order = values_of(out)
+  T.eq(order, names(keys_with_vmpmd()), "rows")
+  local want = expected({VmPeak = 1656, VmSize = 1656, VmLck = 32, VmPin = 0, VmHWM = 1036, VmRSS = 1036,
+    RssAnon = 248, RssFile = 736, RssShmem = 52, VmData = 528, VmStk = 132, VmExe = 496, VmLib = 8,
+    VmPTE = 40, VmPMD = 12, VmSwap = 0, HugetlbPages = 0}, {414, 259, 0, 124, 0, 165, 0})
   -- 18446744073709551615 pages: the file's number is 2^64 - 1, which as a float is 2^64.
   want["statm shared"] = 2.0^64 * PAGE
   T.eq(values, want, "values")
   if PAGE == 4096 then
     T.contains(out, '"field":"shared","bytes":7.5557863725914323e+22,', "the float in the JSON text")
-    local text = run(procfs, "status.lua 26231")
+    local text = run(edge, "status.lua 114")
     T.contains(text, "\nstatm   shared        7.5557863725914323e+22  resident shared pages", "table")
     T.contains(text, "\nstatus  VmPMD                          12288  second-level page tables", "table")
   end
+end)
+
+T.test("procfs 26231, a real status with VmPMD and a statm with the unsigned maximum", function()
+  local procfs = T.shared("procfs/proc")
+  local out, err, status = run(procfs, "-f json status.lua 26231")
+  T.eq(status, 0, "exit status (stderr: " .. err .. ")")
+  local values, order = values_of(out)
+  T.eq(order, names(keys_with_vmpmd()), "rows")
+  local want = expected({VmPeak = 58472, VmSize = 58440, VmLck = 0, VmPin = 0, VmHWM = 8028, VmRSS = 6716,
+    RssAnon = 2092, RssFile = 4624, RssShmem = 0, VmData = 2580, VmStk = 136, VmExe = 948, VmLib = 6816,
+    VmPTE = 128, VmPMD = 12, VmSwap = 660, HugetlbPages = 0}, {149919, 12547, 0, 19864, 0, 14531, 0})
+  want["statm shared"] = 2.0^64 * PAGE
+  T.eq(values, want, "values")
 end)
 
 T.test("edge 109, a kernel thread: every status field absent ('-'), statm all zeros", function()

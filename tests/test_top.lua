@@ -17,9 +17,10 @@ local top_script = T.source .. "/scripts/top.lua"
 --   4806   4804 with an empty command line, and a smaps_rollup without SwapPss, Swap 8 kB -> a row, [sleep]
 --   4807   a zombie: 4804's status with State Z, empty cmdline, nothing else            -> left out
 --   4808   4804 without smaps_rollup and smaps                                          -> unreadable
---   26231  from prometheus/procfs (vim, uid 1000, SwapPss 1940 kB)                      -> a row
---   26232  from prometheus/procfs: no status, no smaps_rollup: gone                     -> unreadable
---   26235  from prometheus/procfs: a status only, so smaps_rollup is missing             -> unreadable
+--   1848   the captured helper (tests/fixtures/helper-capture), with uid 1000            -> a row
+--   4810   the helper's maps alone: no status, no smaps_rollup: gone                     -> unreadable
+--   4811   the helper's status alone, so smaps_rollup is missing                         -> unreadable
+-- 4805's smaps has the same swap in its [stack] mapping as its smaps_rollup: Swap 100 kB, SwapPss 60 kB.
 
 local LONG_ARG = "print('tab\there') and a command line longer than forty characters"
 
@@ -28,15 +29,17 @@ local function build_tree()
   os.remove(dir)
   local root = dir .. "/proc"
   local capture = T.fixtures .. "/live-capture/proc/4804"
-  local procfs = T.fixtures .. "/procfs/proc"
+  local helper_capture = T.fixtures .. "/helper-capture/proc/1848"
   T.sh(format("mkdir -p %s && chmod 755 %s", T.q(root), T.q(dir)))
   for _, pid in ipairs({"4804", "4805", "4806", "4808"}) do
     T.sh(format("cp -r %s %s/%s", T.q(capture), T.q(root), pid))
   end
-  for _, pid in ipairs({"26231", "26232", "26235"}) do
-    T.sh(format("cp -r %s/%s %s/%s", T.q(procfs), pid, T.q(root), pid))
-  end
+  T.sh(format("cp -r %s %s/1848 && mkdir %s/4810 %s/4811 && cp %s/maps %s/4810/ && cp %s/status %s/4811/",
+    T.q(helper_capture), T.q(root), T.q(root), T.q(root), T.q(helper_capture), T.q(root), T.q(helper_capture),
+    T.q(root)))
   T.sh(format("chmod -R u+w,go+rX %s", T.q(dir)))
+  T.write(root .. "/1848/status",
+             (T.read(helper_capture .. "/status"):gsub("\nUid:[^\n]*", "\nUid:\t1000\t1000\t1000\t1000")))
   local status = T.read(capture .. "/status")
   T.write(root .. "/4805/status",
              (status:gsub("\nUid:[^\n]*", "\nUid:\t3999999\t3999999\t3999999\t3999999")))
@@ -49,6 +52,9 @@ local function build_tree()
     :gsub("\nSwapPss: +0 kB", "\nSwapPss:              60 kB")))
   T.write(root .. "/4806/smaps_rollup", (rollup:gsub("\nSwap: +0 kB", "\nSwap:                  8 kB")
     :gsub("\nSwapPss:[^\n]*", "")))
+  local before_stack, stack, after_stack = T.read(capture .. "/smaps"):match("^(.-%[stack%]\n)(.-)(VmFlags:.*)$")
+  stack = stack:gsub("\nSwap: +0 kB", "\nSwap:                100 kB"):gsub("\nSwapPss: +0 kB", "\nSwapPss:              60 kB")
+  T.write(root .. "/4805/smaps", before_stack .. stack .. after_stack)
   os.remove(root .. "/4808/smaps_rollup")
   os.remove(root .. "/4808/smaps")
   T.sh(format("mkdir %s/2 %s/4807", T.q(root), T.q(root)))
@@ -75,7 +81,7 @@ local integers = T.integers
 -- top.lua's stdout, stderr and exit status for a format ("table", "json", "csv") and arguments.
 local function top(fmt, args, proc_root)
   local root_opt = proc_root and ("--proc-root " .. T.q(proc_root) .. " ") or ""
-  return T.run(format("%s %s-f %s %s %s", T.q(T.bin), root_opt, fmt, T.q(top_script), args or ""))
+  return T.run(format("%s %s-f %s %s %s", T.memscript_command(), root_opt, fmt, T.q(top_script), args or ""))
 end
 
 local function top_json(args, proc_root)
@@ -100,7 +106,8 @@ local function passwd_name(uid)
 end
 
 local SLEEP = {uss = (36 + 112) * KB, pss = 410 * KB, rss = 1840 * KB, swap = 0}
-local VIM = {uss = (15548 + 14396) * KB, pss = 29944 * KB, rss = 29948 * KB, swap = 1940 * KB}
+-- The helper's smaps_rollup: Private_Clean 0, Private_Dirty 1032 kB, Pss 1032 kB, Rss 1036 kB, SwapPss 0.
+local HELPER = {uss = 1032 * KB, pss = 1032 * KB, rss = 1036 * KB, swap = 0}
 local SLEEP_4805 = {uss = SLEEP.uss + 2048 * KB, pss = SLEEP.pss, rss = SLEEP.rss, swap = 60 * KB}
 local SLEEP_4806 = {uss = SLEEP.uss, pss = SLEEP.pss, rss = SLEEP.rss, swap = 8 * KB}
 
@@ -110,7 +117,7 @@ local function process_row(pid, user, command, sizes)
 end
 
 local EXPECTED_ROWS = {
-  process_row(26231, passwd_name("1000"), "vim test.go +10", VIM),
+  process_row(1848, passwd_name("1000"), "./memhelper", HELPER),
   process_row(4804, "root", "sleep 100000", SLEEP),
   process_row(4805, "3999999", "python3 -c " .. LONG_ARG, SLEEP_4805),
   process_row(4806, "root", "[sleep]", SLEEP_4806),
@@ -122,7 +129,7 @@ local FOOTER = "3 processes unreadable: 1 gone, 2 other (" .. root ..
 T.test("each process read is a row: USS, PSS, RSS, SwapPss (else Swap) from smaps_rollup, by PSS", function()
   local rows, err = top_json("", root)
   T.eq(rows, EXPECTED_ROWS, "rows")
-  T.eq(rows[1].pid, 26231, "first row")
+  T.eq(rows[1].pid, 1848, "first row")
   T.eq(rows[4].pid, 4806, "equal PSS keeps pid order")
   T.eq(err, FOOTER, "stderr")
 end)
@@ -161,7 +168,7 @@ end)
 T.test("unreadable processes are neither rows nor part of the totals", function()
   local rows = top_json("", root)
   local pids = by_key(rows, "pid")
-  for _, pid in ipairs({4808, 26232, 26235}) do T.eq(pids[pid], nil, "row of unreadable " .. pid) end
+  for _, pid in ipairs({4808, 4810, 4811}) do T.eq(pids[pid], nil, "row of unreadable " .. pid) end
   local out, err, status = top("table", "", root)
   T.eq(status, 0, "exit status")
   T.eq(err, FOOTER, "footer on stderr")
@@ -189,8 +196,8 @@ T.test("the table ends with a rule and the totals over the processes read", func
   local out = top("table", "", root)
   local last, totals = totals_line(out)
   T.eq(totals, sums(rows), "totals line against the JSON rows")
-  T.eq(totals, {uss = VIM.uss + 3 * SLEEP.uss + 2048 * KB, pss = VIM.pss + 3 * SLEEP.pss,
-                rss = VIM.rss + 3 * SLEEP.rss, swap = VIM.swap + 68 * KB}, "totals")
+  T.eq(totals, {uss = HELPER.uss + 3 * SLEEP.uss + 2048 * KB, pss = HELPER.pss + 3 * SLEEP.pss,
+                rss = HELPER.rss + 3 * SLEEP.rss, swap = HELPER.swap + 68 * KB}, "totals")
   T.contains(last, "total: 4 processes", "totals line")
   local lines = {}
   for line in out:gmatch("([^\n]*)\n") do lines[#lines + 1] = line end
@@ -216,15 +223,15 @@ T.test("json and csv carry no totals", function()
   for line in out:gmatch("([^\r]*)\r\n") do lines[#lines + 1] = line end
   T.eq(lines[1], "pid,user,command,uss,pss,rss,swap", "CSV header")
   T.eq(#lines, 5, "header and four rows")
-  T.eq(lines[2], format("26231,%s,vim test.go +10,%d,%d,%d,%d", passwd_name("1000"),
-                        VIM.uss, VIM.pss, VIM.rss, VIM.swap), "first CSV row")
+  T.eq(lines[2], format("1848,%s,./memhelper,%d,%d,%d,%d", passwd_name("1000"),
+                        HELPER.uss, HELPER.pss, HELPER.rss, HELPER.swap), "first CSV row")
   T.eq(#top_json("", root), 4, "JSON rows")
 end)
 
 T.test("-u sums each user's processes", function()
   local rows = top_json("-u", root)
   T.eq(rows, {
-    {user = passwd_name("1000"), procs = 1, uss = VIM.uss, pss = VIM.pss, rss = VIM.rss, swap = VIM.swap},
+    {user = passwd_name("1000"), procs = 1, uss = HELPER.uss, pss = HELPER.pss, rss = HELPER.rss, swap = HELPER.swap},
     {user = "root", procs = 2, uss = 2 * SLEEP.uss, pss = 2 * SLEEP.pss, rss = 2 * SLEEP.rss, swap = 8 * KB},
     {user = "3999999", procs = 1, uss = SLEEP_4805.uss, pss = SLEEP.pss, rss = SLEEP.rss, swap = 60 * KB},
   }, "-u rows")
@@ -235,7 +242,7 @@ T.test("-u sums each user's processes", function()
   T.eq(err, FOOTER, "-u footer")
 end)
 
--- -m sums smaps records; values by hand from the fixtures' smaps (kB).
+-- -m sums smaps records; values from the fixtures' smaps, summed outside memscript (kB).
 local function map_row(name, procs, maps, uss, pss, rss, swap)
   return {map = name, procs = procs, maps = maps,
           uss = uss * KB, pss = pss * KB, rss = rss * KB, swap = swap * KB}
@@ -244,23 +251,22 @@ end
 T.test("-m sums every mapping of a name over the processes that map it", function()
   local rows = top_json("-m", root)
   local names = by_key(rows, "map")
-  T.eq(names["[anon]"],
-       map_row("[anon]", 4, 3 * 3 + 5, 3 * 32 + 6360 + 14296, 3 * 32 + 20656, 3 * 32 + 20656, 1924), "[anon]")
+  -- [anon]: three mappings without a path in each sleep (32 kB), seventeen in the helper (188 kB)
+  T.eq(names["[anon]"], map_row("[anon]", 4, 3 * 3 + 17, 3 * 32 + 188, 3 * 32 + 188, 3 * 32 + 188, 0), "[anon]")
   T.eq(names["/usr/lib/x86_64-linux-gnu/libc.so.6"],
        map_row("/usr/lib/x86_64-linux-gnu/libc.so.6", 3, 15, 3 * 24, 3 * 221, 3 * 1320, 0), "libc")
-  T.eq(names["[stack]"], map_row("[stack]", 4, 4, 3 * 16 + 8, 3 * 16 + 8, 3 * 16 + 8, 4), "[stack]")
-  T.eq(names["/bin/alertmanager"],
-       map_row("/bin/alertmanager", 1, 3, 9188 + 92, 9280, 9280, 12), "alertmanager")
-  T.eq(rows[1].map, "[anon]", "largest PSS first")
-  T.eq(rows[2].map, "/bin/alertmanager", "second")
+  T.eq(names["[stack]"], map_row("[stack]", 4, 4, 3 * 16 + 20, 3 * 16 + 20, 3 * 16 + 20, 60), "[stack]")
+  T.eq(names["/tmp/memhelper"], map_row("/tmp/memhelper", 1, 5, 668, 668, 668, 0), "the helper's executable")
+  T.eq(rows[1].map, "/tmp/memhelper", "largest PSS first")
+  T.eq(rows[2].map, "/usr/lib/x86_64-linux-gnu/libc.so.6", "second")
   local out, err = top("table", "-m", root)
   local last, totals = totals_line(out)
   T.eq(totals, sums(rows), "-m totals against its rows")
   -- smaps' Pss lines of 4804 add up to 400 kB; smaps_rollup says 410 kB (the kernel rounds once there).
-  T.eq(totals, {uss = (3 * 148 + 29944) * KB, pss = (3 * 400 + 29944) * KB, rss = (3 * 1840 + 29948) * KB,
-                swap = 1940 * KB}, "-m totals")
-  T.ok(last:match("^total: %d+ names%s+4%s+123%s") ~= nil,
-       "-m totals line (4 processes, 123 mappings): " .. last)
+  T.eq(totals, {uss = (3 * 148 + 1032) * KB, pss = (3 * 400 + 1032) * KB, rss = (3 * 1840 + 1036) * KB,
+                swap = 60 * KB}, "-m totals")
+  T.ok(last:match("^total: 31 names%s+4%s+146%s") ~= nil,
+       "-m totals line (31 names, 4 processes, 146 mappings): " .. last)
   T.eq(err, "3 processes unreadable: 1 gone, 2 other (" .. root ..
             "/4808/smaps: No such file or directory)\n", "-m footer")
 end)
@@ -270,7 +276,7 @@ T.test("-n shows the first rows, the totals still sum every process read", funct
   T.eq(rows, {EXPECTED_ROWS[1], EXPECTED_ROWS[2]}, "-n 2")
   T.eq(top_json("-n1", root), {EXPECTED_ROWS[1]}, "-n1")
   local _, totals = totals_line((top("table", "-n 1", root)))
-  T.eq(totals.rss, VIM.rss + 3 * SLEEP.rss, "totals with -n 1")
+  T.eq(totals.rss, HELPER.rss + 3 * SLEEP.rss, "totals with -n 1")
 end)
 
 T.test("-s sorts by another column: numbers largest first, text in byte order", function()
@@ -279,18 +285,18 @@ T.test("-s sorts by another column: numbers largest first, text in byte order", 
     for i, row in ipairs(rows) do out[i] = row.pid end
     return out
   end
-  T.eq(pids(top_json("-s rss", root)), {26231, 4804, 4805, 4806}, "-s rss")
-  T.eq(pids(top_json("-s pid", root)), {26231, 4806, 4805, 4804}, "-s pid")
-  T.eq(pids(top_json("--sort command", root)), {4806, 4805, 4804, 26231}, "--sort command")
-  T.eq(pids(top_json("-s swap", root)), {26231, 4805, 4806, 4804}, "-s swap")
-  T.eq(pids(top_json("-s uss", root)), {26231, 4805, 4804, 4806}, "-s uss, ties in pid order")
+  T.eq(pids(top_json("-s rss", root)), {4804, 4805, 4806, 1848}, "-s rss, ties in pid order")
+  T.eq(pids(top_json("-s pid", root)), {4806, 4805, 4804, 1848}, "-s pid")
+  T.eq(pids(top_json("--sort command", root)), {1848, 4806, 4805, 4804}, "--sort command")
+  T.eq(pids(top_json("-s swap", root)), {4805, 4806, 1848, 4804}, "-s swap")
+  T.eq(pids(top_json("-s uss", root)), {4805, 1848, 4804, 4806}, "-s uss, ties in pid order")
   local users = {}
   for i, row in ipairs(top_json("-u -s procs", root)) do users[i] = row.user end
   T.eq(users[1], "root", "-u -s procs")
 end)
 
 T.test("-p restricts the scan; a pid that does not exist is counted gone", function()
-  T.eq(top_json("-p 4806,26231", root), {EXPECTED_ROWS[1], EXPECTED_ROWS[4]}, "-p 4806,26231")
+  T.eq(top_json("-p 4806,1848", root), {EXPECTED_ROWS[1], EXPECTED_ROWS[4]}, "-p 4806,1848")
   T.eq(top_json("-p 4804 -p 4804", root), {EXPECTED_ROWS[2]}, "repeated pid")
   local out, err, status = top("json", "-p 999999", root)
   T.eq({out, err, status}, {"[]\n", "1 process unreadable: 1 gone\n", 3}, "only a missing pid")
@@ -311,7 +317,7 @@ T.test("usage errors exit 3 with the usage on stderr; --help exits 0", function(
 end)
 
 T.test("memscript --list shows top.lua's description", function()
-  local out = T.sh(T.q(T.bin) .. " --list")
+  local out = T.sh(T.memscript_command() .. " --list")
   T.contains(out, "top.lua", "--list")
   T.contains(out, "memory of every process on the system", "--list description")
 end)
@@ -320,12 +326,14 @@ end)
 
 T.test("on a terminal, a scan longer than a second shows its progress on stderr and clears it", function()
   if select(3, T.run("command -v script")) ~= 0 then T.skip("script (util-linux) is not installed") end
-  -- Opening 4804 takes 1.5 s (a wrapper set by -e before the script runs): the scan waits there.
+  -- Opening 1848 takes 1.5 s (a wrapper set by -e before the script runs): the scan of 1848, the
+  -- first of the two processes, lasts at least that long however busy the machine is. (A FIFO in
+  -- the tree, which would have done it too, is refused: only regular files are read there.)
   local slow = [[local open = proc.open
-proc.open = function(pid, ...) if pid == 4804 then require("memscript.sys").sleep(1.5) end return open(pid, ...) end]]
+proc.open = function(pid, ...) if pid == 1848 then require("memscript.sys").sleep(1.5) end return open(pid, ...) end]]
   local tree, cleanup <close> = T.tempdir()
-  T.sh(format("mkdir %s/proc && cp -r %s/4804 %s/26231 %s/proc/", T.q(tree), T.q(root), T.q(root), T.q(tree)))
-  local inner = format("%s --proc-root %s/proc -e %s %s >/dev/null", T.q(T.bin), T.q(tree), T.q(slow),
+  T.sh(format("mkdir %s/proc && cp -r %s/1848 %s/4804 %s/proc/", T.q(tree), T.q(root), T.q(root), T.q(tree)))
+  local inner = format("%s --proc-root %s/proc -e %s %s >/dev/null", T.memscript_command(), T.q(tree), T.q(slow),
                        T.q(top_script))
   local out, _, status = T.run(format("script -qec %s /dev/null", T.q(inner)))
   T.eq(status, 0, "exit status")
@@ -371,7 +379,7 @@ end]], helper.pid, check_path)
   local last
   for _ = 1, 5 do
     local out, err, status = T.run(format("%s -f json -e %s %s %s",
-                                          T.q(T.bin), T.q(prelude), T.q(top_script), args))
+                                          T.memscript_command(), T.q(prelude), T.q(top_script), args))
     T.eq(status, 0, "exit status of top.lua " .. args .. " (stderr: " .. err .. ")")
     local check = integers(cjson.decode(T.read(check_path)))
     local rows = integers(cjson.decode(out))
@@ -455,7 +463,7 @@ end
 local function as_nobody(args, proc_root, fmt)
   local root_opt = proc_root and ("--proc-root " .. T.q(proc_root) .. " ") or ""
   return T.run(format("setpriv --reuid=65534 --regid=65534 --clear-groups %s %s-f %s %s %s",
-                      T.q(T.bin), root_opt, fmt or "json", T.q(top_script), args or ""))
+                      T.memscript_command(), root_opt, fmt or "json", T.q(top_script), args or ""))
 end
 
 T.test("live, as uid 65534: root's processes are counted as permission denied, never shown", function()

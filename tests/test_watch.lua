@@ -3,7 +3,7 @@
 local T = require "testing"
 
 local function memscript(args, stdin)
-  return T.run(T.q(T.bin) .. " " .. args, stdin)
+  return T.run(T.memscript_command() .. " " .. args, stdin)
 end
 
 local tmp, tmp_cleanup <close> = T.tempdir()
@@ -21,15 +21,20 @@ T.test("--count without --interval is a usage error, not a single run", function
   T.ok(err:find("^memscript: %-%-count counts the runs of watch mode: give %-%-interval too\nusage: "), err)
 end)
 
-T.test("--interval spaces the runs from one start to the next", function()
+T.test("--interval: no run starts before its place in the schedule", function()
+  -- Run n starts no earlier than (n - 1) intervals after the first run's start, which is after the
+  -- moment this test takes before starting memscript (CLOCK_MONOTONIC in both processes). How much
+  -- later a busy machine makes it is not a property of memscript: tests/bench/timing.lua measures it.
+  local before = require("memscript.sys").monotonic()
   local out = memscript("--interval 0.2 --count 3 -e " ..
-    T.q('print(string.format("%.3f", require("memscript.sys").monotonic()))'))
+    T.q('print(string.format("%.9f", require("memscript.sys").monotonic()))'))
   local times = {}
   for t in out:gmatch("[%d.]+") do times[#times + 1] = tonumber(t) end
   T.eq(#times, 3, "runs")
-  for i = 2, 3 do
-    local gap = times[i] - times[i - 1]
-    T.ok(gap >= 0.19 and gap < 0.35, "gap between runs " .. gap)
+  for i = 1, 3 do
+    T.ok(times[i] - before >= (i - 1) * 0.2, string.format("run %d started %.6f s after the test's mark", i,
+      times[i] - before))
+    if i > 1 then T.ok(times[i] >= times[i - 1], "runs in order") end
   end
 end)
 
@@ -39,12 +44,17 @@ T.test("globals persist between watch runs, so a script can compare with before"
 end)
 
 T.test("Ctrl-C ends watching between runs with status 0", function()
-  local cmd = "(" .. T.q(T.bin) .. " --interval 0.1 -e 'print(\"run\") io.stdout:flush()' > " .. T.q(tmp .. "/ctrlc.out") ..
-    " & pid=$!; sleep 0.35; kill -INT $pid; wait $pid; echo status $?)"
+  -- SIGINT once three runs have printed (or memscript has ended, which fails below)
+  local out_path = tmp .. "/ctrlc.out"
+  local cmd = "(" .. T.memscript_command() .. " --interval 0.1 -e 'print(\"run\") io.stdout:flush()' > " ..
+    T.q(out_path) .. " & pid=$!; while [ \"$(cat " .. T.q(out_path) .. " 2>/dev/null | grep -c run)\" -lt 3 ] && kill -0 $pid " ..
+    "2>/dev/null; do sleep 0.02; done; kill -INT $pid; wait $pid; echo status $?)"
   local out = T.run(cmd)
   T.eq(out, "status 0\n", "exit status")
-  local runs = select(2, T.read_if(tmp .. "/ctrlc.out"):gsub("run\n", ""))
-  T.ok(runs >= 3 and runs <= 5, "runs before Ctrl-C: " .. runs)
+  local text = T.read(out_path)
+  local runs = select(2, text:gsub("run\n", ""))
+  T.ok(runs >= 3, "runs before Ctrl-C: " .. runs)
+  T.eq(text, ("run\n"):rep(runs), "whole runs only")
 end)
 
 T.test("--interval and --count refuse what is not a number", function()

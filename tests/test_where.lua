@@ -40,7 +40,8 @@ local function with_derived(stubs, fn)
   if not ok then error(err, 0) end
 end
 
-local fixture = proc.at(T.fixtures .. "/procfs/proc").smaps(26231)
+-- The helper program captured by capture.lua: 35 mappings of every kind (tests/fixtures/helper-capture).
+local fixture = assert(proc.at(T.fixtures .. "/helper-capture/proc").smaps(1848))
 
 ---------------------------------------------------------------------------------------------------
 -- The module
@@ -287,12 +288,12 @@ T.test("VmFlags.xx is true when the code is set", function()
 end)
 
 T.test("VmFlags on the real set objects of smaps", function()
-  local stack = fixture[9]
+  local stack = fixture[34]
   T.eq(stack.path, "[stack]", "fixture row")
   T.eq(holds("VmFlags.gd and VmFlags.ac and not VmFlags.sd", stack), true, "stack flags")
-  T.eq(count("VmFlags.wr", fixture), 7, "wr")
-  T.eq(count("VmFlags.ex", fixture), 3, "ex")
-  T.eq(count("VmFlags.wr and VmFlags.ex", fixture), 0, "wr and ex")
+  T.eq(count("VmFlags.wr", fixture), 12, "wr")
+  T.eq(count("VmFlags.ex", fixture), 4, "ex")
+  T.eq(count("VmFlags.wr and VmFlags.ex", fixture), 1, "wr and ex")
   T.eq(count("VmFlags.zz", fixture), 0, "unknown code")
 end)
 
@@ -353,13 +354,13 @@ T.test("derived names are computed from the whole mapping", function()
     executable = function(m) return m.perms:sub(3, 3) == "x" end,
   }, function()
     T.eq(count('kind == "stack"', fixture), 1, "stack")
-    T.eq(count('kind == "anon"', fixture), 5, "anon kind")
-    T.eq(count("anon", fixture), 9, "anon")
-    T.eq(count("not anon", fixture), 3, "not anon")
-    T.eq(count("shared", fixture), 0, "shared")
-    T.eq(count("writable and not executable", fixture), 7, "writable")
-    T.eq(count("executable and Rss > 0", fixture), 2, "executable with pages")
-    T.eq(count("anon and Rss > 1M", fixture), 3, "anonymous and large")
+    T.eq(count('kind == "anon"', fixture), 17, "anon kind")
+    T.eq(count("anon", fixture), 23, "anon")
+    T.eq(count("not anon", fixture), 12, "not anon")
+    T.eq(count("shared", fixture), 4, "shared")
+    T.eq(count("writable and not executable", fixture), 11, "writable")
+    T.eq(count("executable and Rss > 0", fixture), 3, "executable with pages")
+    T.eq(count("anon and Rss > 100K", fixture), 1, "anonymous and large")
   end)
 end)
 
@@ -381,17 +382,24 @@ T.test("derived names come from memscript.classify when it is built in", functio
   T.eq(where.derived.executable, classify.executable, "executable")
 end)
 
-T.test("the classifier's names on fixture 26231", function()
+T.test("the classifier's names on the captured helper", function()
   if not package.preload["memscript.classify"] then T.skip("memscript.classify is not built in") end
   T.eq(count('kind == "stack"', fixture), 1, "stack")
+  T.eq(count('kind == "heap"', fixture), 1, "heap")
   T.eq(count('kind == "vsyscall"', fixture), 1, "vsyscall")
-  T.eq(count('kind == "file"', fixture), 3, "file")
-  T.eq(count('kind == "anon"', fixture), 5, "anon kind")
-  T.eq(count("anon", fixture), 6, "anon: the five without a path and [stack]")
-  T.eq(count("anon and Swap", fixture), 4, "anonymous with swap")
-  T.eq(count("shared", fixture), 0, "shared")
-  T.eq(count("readable", fixture), 12, "readable")
-  T.eq(count("writable", fixture), 7, "writable")
+  T.eq(count('kind == "vdso"', fixture), 1, "vdso")
+  T.eq(count('kind == "vvar"', fixture), 2, "vvar: [vvar] and [vvar_vclock]")
+  T.eq(count('kind == "file"', fixture), 8, "file: five of the executable, data, with space.bin, the odd name")
+  T.eq(count('kind == "anon"', fixture), 5, "anon kind: the bss and four regions without a path")
+  T.eq(count('kind == "guard"', fixture), 12, "guard: the ---p separators")
+  T.eq(count('kind == "shm"', fixture), 2, "shm: shared anonymous (/dev/zero) and System V")
+  T.eq(count('kind == "deleted"', fixture), 1, "deleted")
+  T.eq(count('kind == "memfd"', fixture), 1, "memfd")
+  T.eq(count("anon", fixture), 19, "anon: the seventeen without a path, [heap] and [stack]")
+  T.eq(count("anon and Locked", fixture), 1, "anonymous and locked")
+  T.eq(count("shared", fixture), 4, "shared")
+  T.eq(count("readable", fixture), 22, "readable")
+  T.eq(count("writable", fixture), 12, "writable")
   T.eq(count("executable and not writable", fixture), 3, "executable")
 end)
 
@@ -476,26 +484,28 @@ end)
 ---------------------------------------------------------------------------------------------------
 -- Real mappings
 
-T.test("counts on the mappings of fixture 26231", function()
-  T.eq(#fixture, 12, "mappings")
+-- The expected counts were taken from the capture's smaps text, not from memscript.
+T.test("counts on the mappings of the captured helper", function()
+  T.eq(#fixture, 35, "mappings")
   local cases = {
-    { "Rss > 1M", 5 }, { "Rss > 2564K", 3 }, { "Rss >= 2564K", 4 }, { "Rss == 0", 3 },
-    { "Rss", 9 }, { "not Rss", 3 }, { "Swap > 0", 5 }, { "Swap >= 512k", 1 },
-    { "Size == 8900 kB", 1 }, { "size == 4K", 1 }, { "size == Size", 12 },
-    { "perms == 'rw-p'", 7 }, { "perms ~ 'x'", 3 }, { "perms ~= 'rw-p'", 5 },
-    { "dev == 'fd:01'", 3 }, { "inode == 952273", 3 }, { "offset > 0", 2 },
-    { "vm_start >= 0x7f0000000000", 5 }, { "vm_start < 0x7f0000000000", 7 },
+    { "Rss > 100K", 3 }, { "Rss > 128K", 2 }, { "Rss >= 128K", 3 }, { "Rss == 0", 15 },
+    { "Rss", 20 }, { "not Rss", 15 }, { "Locked", 1 }, { "Locked >= 32K", 1 }, { "Pss < Rss", 1 },
+    { "Swap > 0", 0 }, { "Size == 496 kB", 1 }, { "size == 4K", 13 }, { "size == Size", 35 },
+    { "perms == 'rw-p'", 8 }, { "perms ~ 'x'", 4 }, { "perms ~= 'rw-p'", 27 }, { "perms ~ 's'", 4 },
+    { "dev == 'fe:00'", 9 }, { "dev == '00:01'", 3 }, { "inode == 10953012", 5 }, { "offset > 0", 5 },
+    { "vm_start >= 0x7f0000000000", 28 }, { "vm_start < 0x7f0000000000", 7 },
     { "vm_start == 0xffffffffff600000", 1 }, { "vm_end > 0xffffffffff600000", 1 },
-    { "path == ''", 5 }, { "path ~ '['", 4 }, { "path ~ '.'", 0 },
-    { "THPeligible == 0", 0 }, { "THPeligible ~= 0", 0 }, { "not THPeligible", 12 },
-    { "not VmFlags.wr and Rss > 0", 3 }, { "not (VmFlags.wr and Rss > 0)", 6 },
+    { "path == ''", 17 }, { "path ~ '['", 6 }, { "path ~ '.'", 4 }, { "path ~ '(deleted)'", 4 },
+    { "THPeligible == 0", 35 }, { "THPeligible ~= 0", 0 }, { "not THPeligible", 35 },
+    { "not VmFlags.wr and Rss > 0", 8 }, { "not (VmFlags.wr and Rss > 0)", 23 },
+    { "VmFlags.lo", 1 }, { "VmFlags.dd", 3 }, { "VmFlags.sh", 4 },
   }
   for _, case in ipairs(cases) do
     T.eq(count(case[1], fixture), case[2], case[1])
   end
 end)
 
-T.test("every example of docs/where.md gives its count on fixture 26231", function()
+T.test("every example of docs/where.md gives its count on the captured helper", function()
   local text = T.read(T.source .. "/docs/where.md")
   local examples = 0
   for expr, n in text:gmatch("\n| `([^`]*)` | (%d+) |") do

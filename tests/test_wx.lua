@@ -5,7 +5,8 @@ local cjson = require "cjson"
 
 local format, concat = string.format, table.concat
 
-local procfs = T.fixtures .. "/procfs/proc"
+-- The helper program captured by capture.lua (tests/fixtures/helper-capture): 1848, its zombie 1850.
+local capture = T.fixtures .. "/helper-capture/proc"
 local edge = T.fixtures .. "/edge/proc"
 
 local run = T.memscript
@@ -67,7 +68,7 @@ T.test("--help exits 0; usage errors exit 3 with the usage on stderr", function(
   T.eq(status, 0, "--help status")
   T.ok(out:find("^usage: memscript wx%.lua PID%.%.%.|all\n"), out)
   for _, args in ipairs({"", "1 all", "--bogus", "one"}) do
-    local o, err, s = run(procfs, "wx.lua " .. args)
+    local o, err, s = run(edge, "wx.lua " .. args)
     T.eq(s, 3, "exit status for '" .. args .. "'")
     T.eq(o, "", "stdout for '" .. args .. "'")
     T.contains(err, "usage: memscript wx.lua", "stderr for '" .. args .. "'")
@@ -145,6 +146,31 @@ T.test("nothing found: exit 0 (OK) with an OK status line; an empty CSV", functi
 end)
 
 T.test("all: every pid of the tree; the unreadable counted on stderr, never silently", function()
+  -- 1848 and 1850: the captured helper (a wx region) and its zombie (no mappings); 1860: the helper's
+  -- maps alone (no comm, no smaps: the maps findings stand); 1861: its status alone (maps missing from
+  -- a process that was there: "other"); 1862 and 1863: its cmdline, its stat alone (no status: gone).
+  local tmp, cleanup <close> = T.tempdir()
+  T.sh(format("cp -r %s/1848 %s/1850 %s/ && cd %s && mkdir 1860 1861 1862 1863 && cp 1848/maps 1860/ && " ..
+    "cp 1848/status 1861/ && cp 1848/cmdline 1862/ && cp 1848/stat 1863/",
+    T.q(capture), T.q(capture), T.q(tmp), T.q(tmp)))
+  local out, err, status = run(tmp, "-f csv wx.lua all")
+  T.eq(status, 2, "exit status")
+  T.eq(err, "3 processes unreadable: 2 gone, 1 other (" .. tmp .. "/1861/maps: No such file or directory)\n",
+    "stderr")
+  T.eq(csv_rows(out), {
+    row(1848, "memhelper", "writable+executable", "00007f9c73a2a000", "rwxp", ""),
+    row(1848, "memhelper", "anonymous executable", "00007f9c73a2a000", "rwxp", ""),
+    row(1860, "?", "writable+executable", "00007f9c73a2a000", "rwxp", ""),
+    row(1860, "?", "anonymous executable", "00007f9c73a2a000", "rwxp", ""),
+  }, "findings")
+  local text = run(tmp, "wx.lua all")
+  T.ok(text:find("^MEMSCRIPT CRITICAL %- 1 writable%+executable mapping in pid 1848, "
+    .. "1 writable%+executable mapping in pid 1860 %(also 2 WARNING%) | 'findings'=4;;;0 'processes'=3;;;0 "
+    .. "'unreadable'=3;;;0\n"), text)
+end)
+
+T.test("procfs, a real tree of partial processes: the unreadable counted on stderr, never silently", function()
+  local procfs = T.shared("procfs/proc")
   local out, err, status = run(procfs, "-f csv wx.lua all")
   T.eq(status, 2, "exit status")
   -- 26231 (smaps only), 26233 (cmdline only), 26235 (status only), 27079 and 584 (stat only) have no maps.
@@ -217,13 +243,14 @@ T.test("all on a capture missing a process's smaps: maps is enough, its findings
 end)
 
 T.test("a PID that cannot be read: UNKNOWN (3) naming the file, the readable ones still checked", function()
-  local out, _, status = run(procfs, "wx.lua 26232 999999")
+  local out, _, status = run(capture, "wx.lua 1848 999999")
   T.eq(status, 3, "exit status")
   T.same_text(out, concat({
-    "MEMSCRIPT UNKNOWN - 1 " .. procfs .. "/999999/maps: No such file or directory (also 1 CRITICAL) "
-      .. "| 'findings'=1;;;0 'processes'=1;;;0 'unreadable'=0;;;0",
-    "UNKNOWN: " .. procfs .. "/999999/maps: No such file or directory",
-    "CRITICAL: writable+executable mapping in pid 26232 (address=55680ae29000 command=ata_sff path=/bin/cat perms=rwxs)",
+    "MEMSCRIPT UNKNOWN - 1 " .. capture .. "/999999/maps: No such file or directory (also 1 CRITICAL, 1 WARNING) "
+      .. "| 'findings'=2;;;0 'processes'=1;;;0 'unreadable'=0;;;0",
+    "UNKNOWN: " .. capture .. "/999999/maps: No such file or directory",
+    'CRITICAL: writable+executable mapping in pid 1848 (address=7f9c73a2a000 command=memhelper path="" perms=rwxp)',
+    'WARNING: anonymous executable mapping in pid 1848 (address=7f9c73a2a000 command=memhelper path="" perms=rwxp)',
     ""}, "\n"), "check output")
 end)
 

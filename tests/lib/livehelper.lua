@@ -65,8 +65,9 @@ function M.stop(h)
   if h.out_path then os.remove(h.out_path) end
 end
 
--- Runs memhelper in the background with `args` and waits (up to `timeout` seconds, default 10) until it
--- has stopped itself; raises an error (after cleaning up) if it does not.
+-- Runs memhelper in the background with `args` and waits until it has stopped itself; raises an error
+-- (after cleaning up) if it has not after `timeout` seconds (default 60: against a hang only, it
+-- stops within milliseconds).
 function M.start(args, timeout)
   if not T.helper then error("MEMSCRIPT_HELPER is not set", 2) end
   local words = {}
@@ -78,7 +79,7 @@ function M.start(args, timeout)
     os.remove(out_path)
     error("could not start " .. T.helper, 2)
   end
-  local deadline = os.time() + (timeout or 10)
+  local deadline = os.time() + (timeout or 60)
   while M.state(h.pid) ~= "T" do
     if os.time() > deadline or not M.state(h.pid) then
       M.stop(h)

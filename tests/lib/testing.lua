@@ -7,12 +7,23 @@
 --   end)
 --   T.done()
 --
+-- A test that cannot run here says why with T.skip(reason): it is reported as skipped, never as
+-- passed, and a file with skipped tests exits with SKIP_CODE, which CTest shows as "Skipped".
+-- T.skip(reason) is for what the CI machine has (root, pmap, promtool, a kernel feature): with
+-- MEMSCRIPT_TEST_STRICT=1 in the environment (.ci/run sets it) such a skip is a failure.
+-- T.skip(reason, "anywhere") is for what no machine is required to have, such as the other
+-- projects' captures in ../shared/fixtures (T.shared).
+--
 -- Environment set by tests/CMakeLists.txt:
---   MEMSCRIPT_BIN       the memscript binary under test
---   MEMSCRIPT_SOURCE    the source tree
---   MEMSCRIPT_FIXTURES  tests/fixtures in the source tree
---   MEMSCRIPT_HELPER    the live helper program (tests/helper)
---   MEMSCRIPT_BUILD     the build tree
+--   MEMSCRIPT_BIN               the memscript binary under test
+--   MEMSCRIPT_SOURCE            the source tree
+--   MEMSCRIPT_FIXTURES          tests/fixtures in the source tree
+--   MEMSCRIPT_SHARED_FIXTURES   ../shared/fixtures beside the source tree (may be absent)
+--   MEMSCRIPT_HELPER            the live helper program (tests/helper)
+--   MEMSCRIPT_BUILD             the build tree
+--   MEMSCRIPT_TEST_NAME         the CTest name of this test file
+--   MEMSCRIPT_TEST_RESULTS      a file to write each test's outcome to, for the summary that
+--                               tests/summary.lua prints (build.sh test)
 
 local format, concat = string.format, table.concat
 local sort, type, tostring, pairs = table.sort, type, tostring, pairs
@@ -24,8 +35,31 @@ M.source = os.getenv("MEMSCRIPT_SOURCE")
 M.fixtures = os.getenv("MEMSCRIPT_FIXTURES")
 M.helper = os.getenv("MEMSCRIPT_HELPER")
 M.build = os.getenv("MEMSCRIPT_BUILD")
+M.shared_fixtures = os.getenv("MEMSCRIPT_SHARED_FIXTURES")
+M.strict = os.getenv("MEMSCRIPT_TEST_STRICT") == "1"
+
+-- The exit status of a file in which nothing failed and something was skipped (SKIP_RETURN_CODE in
+-- tests/CMakeLists.txt); the automake convention.
+M.SKIP_CODE = 77
 
 local passed, failed, skipped = 0, 0, 0
+
+-- One line per test, tab-separated, for tests/summary.lua: "ok NAME", "FAILED NAME",
+-- "skip NAME REASON anywhere|ci", and at the end "done PASSED FAILED SKIPPED". A file without its
+-- "done" line did not finish.
+local results
+do
+  local path = os.getenv("MEMSCRIPT_TEST_RESULTS")
+  if path and path ~= "" then results = assert(io.open(path, "w")) end
+end
+
+local function record(...)
+  if not results then return end
+  local fields = table.pack(...)
+  for i = 1, fields.n do fields[i] = tostring(fields[i]):gsub("[\t\r\n]", " ") end
+  results:write(concat(fields, "\t"), "\n")
+  results:flush()
+end
 
 local function show(v, depth)
   depth = depth or 0
@@ -101,10 +135,25 @@ function M.raises(fn, needle, what)
   end
 end
 
--- A traceback for failures; a skip's message is kept as it is.
+-- What T.skip raises: the reason, and whether the skip is acceptable on every machine.
+local Skip = {}
+Skip.__index = Skip
+function Skip.__tostring(s) return "SKIP: " .. s.reason end
+
+local function is_skip(err)
+  return getmetatable(err) == Skip
+end
+
+-- A traceback for failures; a skip is kept as it is.
 local function handler(err)
-  if type(err) == "string" and err:find("^SKIP: ") then return err end
+  if is_skip(err) then return err end
   return debug.traceback(err, 2)
+end
+
+local function report_failure(name, message)
+  failed = failed + 1
+  io.write("FAILED  ", name, "\n    ", tostring(message):gsub("\n", "\n    "), "\n")
+  record("FAILED", name)
 end
 
 function M.test(name, fn)
@@ -112,18 +161,40 @@ function M.test(name, fn)
   if ok then
     passed = passed + 1
     io.write("ok      ", name, "\n")
-  elseif type(err) == "string" and err:find("^SKIP: ") then
+    record("ok", name)
+  elseif is_skip(err) and M.strict and not err.anywhere then
+    report_failure(name, "skipped, and MEMSCRIPT_TEST_STRICT=1 requires this test to run: " .. err.reason)
+  elseif is_skip(err) then
     skipped = skipped + 1
-    io.write("skip    ", name, " (", err:sub(7), ")\n")
+    io.write("skip    ", name, " (", err.reason, ")\n")
+    record("skip", name, err.reason, err.anywhere and "anywhere" or "ci")
   else
-    failed = failed + 1
-    io.write("FAILED  ", name, "\n    ", tostring(err):gsub("\n", "\n    "), "\n")
+    report_failure(name, err)
   end
 end
 
--- Skips the current test with a reason (a missing peer such as pmap).
-function M.skip(reason)
-  error("SKIP: " .. reason, 0)
+-- Skips the current test with a reason. Without `where`, the reason is something the CI machine
+-- has (root, an installed peer such as pmap, a kernel feature), and with MEMSCRIPT_TEST_STRICT=1
+-- the skip is a failure. With where = "anywhere" the skip is acceptable on every machine.
+function M.skip(reason, where)
+  if where ~= nil and where ~= "anywhere" then
+    error("T.skip: the second argument is nil or \"anywhere\", got " .. show(where), 2)
+  end
+  error(setmetatable({ reason = reason, anywhere = where == "anywhere" }, Skip), 0)
+end
+
+-- The path of a file or directory under ../shared/fixtures (other projects' captures, read in
+-- place, never copied here); skips the test, on any machine, when that folder is absent.
+function M.shared(path)
+  local root = M.shared_fixtures
+  local probe = root and io.open(root .. "/.", "rb")
+  if not probe then M.skip("no ../shared/fixtures", "anywhere") end
+  probe:close()
+  local full = root .. "/" .. path
+  local f = io.open(full, "rb")
+  if not f then error("../shared/fixtures has no " .. path, 2) end
+  f:close()
+  return full
 end
 
 -- A file's whole text; nil and the message when it cannot be opened.
@@ -179,11 +250,34 @@ function M.sh(cmd)
   return out
 end
 
--- Runs memscript with args (already quoted for the shell), with the environment variables that
--- change what it does cleared, reading root instead of /proc when given. Returns stdout, stderr, status.
-function M.memscript(root, args)
-  local root_option = root and ("--proc-root " .. M.q(root) .. " ") or ""
-  return M.run("env -u MEMSCRIPT_PATH -u MEMSCRIPT_PROC_ROOT " .. M.q(M.bin) .. " " .. root_option .. args)
+-- The shell command that runs memscript with args (already quoted for the shell), reading root
+-- instead of /proc when given, with the environment variables that change what it does
+-- (MEMSCRIPT_PATH, MEMSCRIPT_PROC_ROOT) cleared. Every run of memscript in the suite goes through
+-- here. opts, all optional:
+--   env      variable assignments for memscript, already quoted ("HOME=/tmp/x TERM=xterm"); they
+--            are set after the clearing, so a test may set MEMSCRIPT_PATH itself
+--   dir      the directory to run in
+--   prefix   a command memscript runs under, already quoted ("setpriv --reuid=65534 ...", "timeout 60")
+--   bin      another memscript binary to run (an installed copy) instead of the one under test
+-- The result is one shell command: it can be put in the background, in a pipeline, or given to
+-- script(1) or ptydrive.
+function M.memscript_command(root, args, opts)
+  opts = opts or {}
+  local parts = {}
+  if opts.dir then parts[#parts + 1] = "cd " .. M.q(opts.dir) .. " &&" end
+  if opts.prefix then parts[#parts + 1] = opts.prefix end
+  parts[#parts + 1] = "env -u MEMSCRIPT_PATH -u MEMSCRIPT_PROC_ROOT"
+  if opts.env and opts.env ~= "" then parts[#parts + 1] = opts.env end
+  parts[#parts + 1] = M.q(opts.bin or M.bin)
+  if root then parts[#parts + 1] = "--proc-root " .. M.q(root) end
+  if args and args ~= "" then parts[#parts + 1] = args end
+  return concat(parts, " ")
+end
+
+-- Runs memscript (see memscript_command; opts.stdin is its standard input). Returns stdout,
+-- stderr and the exit status.
+function M.memscript(root, args, opts)
+  return M.run(M.memscript_command(root, args, opts), opts and opts.stdin)
 end
 
 -- lua-cjson decodes every number as a float; integral ones are made integers again, in place, so
@@ -249,11 +343,20 @@ function M.q(s)
   return "'" .. tostring(s):gsub("'", "'\\''") .. "'"
 end
 
--- Prints the closing line and exits non-zero when anything failed.
+-- Prints the closing line and exits: 1 when anything failed or no test ran at all, SKIP_CODE when
+-- something was skipped, 0 when every test passed.
 function M.done()
   io.write(format("%d passed, %d failed, %d skipped\n", passed, failed, skipped))
+  record("done", passed, failed, skipped)
+  if results then results:close() end
+  local status = 0
+  if failed > 0 or passed + skipped == 0 then
+    status = 1
+  elseif skipped > 0 then
+    status = M.SKIP_CODE
+  end
   -- closing the state runs the test file's <close> cleanups (helper processes, temporary files)
-  os.exit(failed == 0 and passed > 0 and 0 or 1, true)
+  os.exit(status, true)
 end
 
 return M
