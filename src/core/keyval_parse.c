@@ -32,15 +32,15 @@ const char *kv_parse_line(const char *line, size_t len, struct kv_field *field)
 	while (value_end > value && is_blank(value_end[-1]))
 		value_end--;
 	/*
-	 * Other control characters are kept: status's Name is the command name, which a process
-	 * sets itself and the kernel prints with only some of them escaped, so rejecting them would
-	 * let a process hide its status from memscript. No kernel file holds NUL or CR.
+	 * Control characters are kept, a carriage return too: status's Name is the command name, which
+	 * a process sets itself and the kernel prints with only '\n' and '\\' escaped, so rejecting any
+	 * other would let a process hide its status from memscript (and make every check of all
+	 * processes UNKNOWN). A value that ends in one is no number: "4 kB\r" stays text. No kernel file
+	 * holds NUL.
 	 */
 	for (p = value; p < end; p++) {
 		if (*p == '\0')
 			return "NUL byte in the value";
-		if (*p == '\r')
-			return "carriage return in the line (CRLF line ends?)";
 	}
 
 	field->key = line;
