@@ -95,7 +95,8 @@ end)
 T.test("the metadata file: what the capture was taken on, which pids, which files the kernel refused", function()
   local keys, meta = metadata(root .. "/memscript-capture")
   T.eq(keys, {"kernel_release", "page_size", "time", "time_epoch", "hostname", "boot_id", "memscript_version",
-              "pids_captured", "pids_unreadable", "pids_gone", "pids_denied", "pids_failed", "files_absent"}, "keys")
+              "pids_captured", "pids_unreadable", "pids_gone", "pids_denied", "pids_changed", "pids_failed",
+              "files_absent"}, "keys")
   T.eq(meta.kernel_release, T.read("/proc/sys/kernel/osrelease"):match("^(.-)\n"), "kernel_release")
   T.eq(meta.hostname, T.read("/proc/sys/kernel/hostname"):match("^(.-)\n"), "hostname")
   T.eq(meta.boot_id, T.read("/proc/sys/kernel/random/boot_id"):match("^(.-)\n"), "boot_id")
@@ -105,7 +106,7 @@ T.test("the metadata file: what the capture was taken on, which pids, which file
   T.eq(meta.time, os.date("!%Y-%m-%dT%H:%M:%SZ", epoch), "time is time_epoch in UTC, ISO 8601")
   T.eq(meta.memscript_version, (memscript("-v")):match("^memscript (%S+)"), "memscript_version")
   T.eq(meta.pids_captured, h.pid .. " " .. h.zombie, "pids_captured")
-  for _, key in ipairs({"pids_unreadable", "pids_gone", "pids_denied", "pids_failed"}) do
+  for _, key in ipairs({"pids_unreadable", "pids_gone", "pids_denied", "pids_changed", "pids_failed"}) do
     T.eq(meta[key], "", key)
   end
   T.eq(meta.files_absent, h.zombie .. "/smaps_rollup", "files_absent")
@@ -207,18 +208,19 @@ T.test("capturing every process as root: the counts on stderr, in the metadata a
   for pid in meta.pids_captured:gmatch("%d+") do captured[#captured + 1] = pid end
   for pid in meta.pids_unreadable:gmatch("%d+") do unreadable[#unreadable + 1] = pid end
   local reasons, counted = {}, 0
-  for _, key in ipairs({"gone", "denied", "failed"}) do
+  for _, key in ipairs({"gone", "denied", "changed", "failed"}) do
     local n = 0
     for _ in meta["pids_" .. key]:gmatch("%d+") do n = n + 1 end
     reasons[key] = n
     counted = counted + n
   end
-  T.eq(counted, #unreadable, "pids_unreadable is gone + denied + failed")
+  T.eq(counted, #unreadable, "pids_unreadable is gone + denied + changed + failed")
   local summary = format("memscript: captured %d processes into %s/proc", #captured, d)
   if #unreadable > 0 then
     local parts = {}
     if reasons.gone > 0 then parts[#parts + 1] = reasons.gone .. " gone" end
     if reasons.denied > 0 then parts[#parts + 1] = reasons.denied .. " permission denied" end
+    if reasons.changed > 0 then parts[#parts + 1] = reasons.changed .. " changed while read" end
     if reasons.failed > 0 then parts[#parts + 1] = reasons.failed .. " failed" end
     summary = summary .. format("; %d left out: %s", #unreadable, concat(parts, ", "))
   end
@@ -266,10 +268,10 @@ T.test("usage: --help prints it, a missing directory or a bad pid is an error", 
   T.eq(err, "", "--help stderr")
   out, err, status = capture("")
   T.eq(status, 3, "no DIR: status")
-  T.contains(err, "memscript: no directory given\nusage:", "no DIR: stderr")
+  T.contains(err, "memscript: capture.lua: DIR is needed\nusage:", "no DIR: stderr")
   out, err, status = capture(T.q(work .. "/bad") .. " 12x")
   T.eq(status, 3, "bad pid: status")
-  T.contains(err, "memscript: bad process id '12x'\n", "bad pid: stderr")
+  T.contains(err, "memscript: capture.lua: bad process id '12x'\n", "bad pid: stderr")
   T.ok(not T.read_if(work .. "/bad"), "nothing written on a usage error")
 end)
 

@@ -16,7 +16,7 @@
 static struct capture_writer **check_writer(lua_State *L)
 {
 	struct capture_writer **w = luaL_checkudata(L, 1, WRITER);
-	luaL_argcheck(L, *w != NULL, 1, "the capture is finished");
+	luaL_argcheck(L, *w != NULL, 1, "the capture writer is closed");
 	return w;
 }
 
@@ -122,22 +122,24 @@ static int writer_pack(lua_State *L)
 	return 1;
 }
 
-/* w:finish(): ends the capture (removes the staging directory). */
+/* w:finish(): no more processes: removes the staging directory. Files and packing stay possible. */
 static int writer_finish(lua_State *L)
 {
 	struct capture_writer **w = check_writer(L);
 	char err[PATH_MAX + 256];
 	int e = capture_finish(*w, err, sizeof(err));
 
-	*w = NULL;
 	if (e != 0)
 		return failure(L, err, e);
 	lua_pushboolean(L, 1);
 	return 1;
 }
 
-/* Collected unfinished: the descriptors are closed, the staging directory left (an interrupted capture). */
-static int writer_gc(lua_State *L)
+/*
+ * w:close() (also <close> and the collector): the descriptors are closed; an unfinished capture
+ * keeps its staging directory, as an interrupted capture does.
+ */
+static int writer_close(lua_State *L)
 {
 	struct capture_writer **w = luaL_checkudata(L, 1, WRITER);
 
@@ -148,6 +150,7 @@ static int writer_gc(lua_State *L)
 }
 
 static const luaL_Reg writer_methods[] = {
+	{"close", writer_close},
 	{"file", writer_file},
 	{"finish", writer_finish},
 	{"pack", writer_pack},
@@ -177,8 +180,10 @@ int luaopen_memscript_capture(lua_State *L)
 	if (luaL_newmetatable(L, WRITER)) {
 		luaL_newlib(L, writer_methods);
 		lua_setfield(L, -2, "__index");
-		lua_pushcfunction(L, writer_gc);
+		lua_pushcfunction(L, writer_close);
 		lua_setfield(L, -2, "__gc");
+		lua_pushcfunction(L, writer_close);
+		lua_setfield(L, -2, "__close");
 	}
 	lua_pop(L, 1);
 	luaL_newlib(L, capture_functions);

@@ -64,5 +64,8 @@ int luaopen_memscript_sys(lua_State *L)
 	luaL_newlib(L, sys_functions);
 	lua_newtable(L);
 	lua_setfield(L, -2, "options");
+	/* the version memscript -v prints, for what scripts record (a capture's metadata) */
+	lua_pushliteral(L, MEMSCRIPT_VERSION);
+	lua_setfield(L, -2, "version");
 	return 1;
 }

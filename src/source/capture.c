@@ -238,6 +238,9 @@ int capture_write_process(struct capture_writer *w, const char *pid, size_t nfil
 	size_t i;
 	int fd, e = 0;
 
+	if (w->partial_fd < 0)
+		return fail_at(err, errlen, w->dir, "proc/.partial", EBADF);
+
 	snprintf(rel, sizeof(rel), "proc/.partial/%s", pid);
 	fd = make_private_dir(w->partial_fd, pid);
 	if (fd < 0)
@@ -350,12 +353,11 @@ void capture_abandon(struct capture_writer *w)
 
 int capture_finish(struct capture_writer *w, char *err, size_t errlen)
 {
-	int e = 0;
-
-	if (w == NULL)
+	if (w->partial_fd < 0)
 		return 0;
+	close(w->partial_fd);
+	w->partial_fd = -1;
 	if (unlinkat(w->proc_fd, ".partial", AT_REMOVEDIR) != 0)
-		e = fail_at(err, errlen, w->dir, "proc/.partial", errno);
-	capture_abandon(w);
-	return e;
+		return fail_at(err, errlen, w->dir, "proc/.partial", errno);
+	return 0;
 }

@@ -56,10 +56,13 @@ int capture_write_file(struct capture_writer *w, int sys, const char *relpath, c
 /* The directory descriptor of the capture's top, for packing it (capture_pack). */
 int capture_top_fd(const struct capture_writer *w);
 
-/* Frees w, leaving what was written as it is (an interrupted capture keeps proc/.partial). */
-void capture_abandon(struct capture_writer *w);
-
-/* Ends the capture (removes proc/.partial) and frees w; returns 0 or an errno value. */
+/*
+ * Ends the writing of processes: removes proc/.partial. Files of the tree's top and packing stay
+ * possible. Returns 0 or an errno value.
+ */
 int capture_finish(struct capture_writer *w, char *err, size_t errlen);
+
+/* Frees w, leaving what was written as it is (an unfinished capture keeps proc/.partial). */
+void capture_abandon(struct capture_writer *w);
 
 #endif
