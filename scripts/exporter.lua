@@ -94,22 +94,12 @@ local function export_processes(processes)
   end
 end
 
--- Which /proc/meminfo lines carry no unit: those do not become bytes.
-local function unitless_keys()
-  local text = proc.read("meminfo")
-  local keys = {}
-  if text then
-    for key, rest in text:gmatch("([^:\n]+):([^\n]*)") do
-      if not find(rest, "kB%s*$") then keys[key] = true end
-    end
-  end
-  return keys
-end
-
 local function export_meminfo()
   local mi, msg = proc.meminfo()
   if not mi then return nil, msg end
-  local unitless = unitless_keys()
+  -- Lines printed without a unit do not become bytes (proc.unit says which were in kB).
+  local unitless = {}
+  for key in pairs(mi) do unitless[key] = proc.unit(mi, key) ~= "kB" end
   local keys = {}
   for key in pairs(mi) do keys[#keys + 1] = key end
   sort(keys)

@@ -142,39 +142,19 @@ local MEANINGS = {
 
 local NOT_DESCRIBED = "(printed by this kernel, not described here)"
 
--- The keys of meminfo text in the order the kernel printed them, and which of them carry a kB unit.
-local function kernel_order(text)
-  local keys, in_kb = {}, {}
-  for line in text:gmatch("[^\n]+") do
-    local key, rest = line:match("^([^:]+):(.*)$")
-    if key then
-      keys[#keys + 1] = key
-      in_kb[key] = find(rest, "kB%s*$") ~= nil
-    end
-  end
-  return keys, in_kb
-end
-
--- The rows of the keys ROWS does not show, in the kernel's order (from `text`, the file read again after
--- `mi`); a key of `mi` that `text` lacks (the file changed between the reads) comes last, by name.
-local function other_rows(mi, text)
+-- The rows of the keys ROWS does not show, in the order the kernel printed them (proc.keys), each
+-- value's unit as it printed it (proc.unit: kB is bytes here).
+local function other_rows(mi)
   local shown = {}
   for _, spec in ipairs(ROWS) do shown[spec[1]] = true end
-  local keys, in_kb = kernel_order(text)
-  local rest = {}
-  for key in pairs(mi) do
-    if in_kb[key] == nil then rest[#rest + 1] = key end
-  end
-  sort(rest)
-  for _, key in ipairs(rest) do keys[#keys + 1] = key end
   local rows = {}
-  for _, key in ipairs(keys) do
+  for _, key in ipairs(proc.keys(mi)) do
     local value = mi[key]
-    if value ~= nil and not shown[key] then
+    if not shown[key] then
       shown[key] = true
       local unit
       if type(value) ~= "number" then unit = "text"
-      elseif in_kb[key] then unit = "bytes"
+      elseif proc.unit(mi, key) == "kB" then unit = "bytes"
       elseif find(key, "^HugePages_") then unit = "pages"
       else unit = "count" end
       rows[#rows + 1] = {key = key, value = value, unit = unit, meaning = MEANINGS[key] or NOT_DESCRIBED}
@@ -186,9 +166,7 @@ end
 local function main()
   output.check_format(SPEC.name, cli.usage(SPEC))
   local mi, msg = proc.meminfo()
-  local text
-  if mi then text, msg = proc.read("meminfo") end
-  if not mi or not text then
+  if not mi then
     io.stderr:write("memscript: ", msg, "\n")
     return 3
   end
@@ -198,7 +176,7 @@ local function main()
     if spec.value then value = spec.value(mi) else value = mi[spec[1]] end
     rows[i] = {key = spec[1], value = value, unit = spec.unit or "bytes", meaning = spec[2]}
   end
-  for _, row in ipairs(other_rows(mi, text)) do rows[#rows + 1] = row end
+  for _, row in ipairs(other_rows(mi)) do rows[#rows + 1] = row end
   if output.format() == "table" then
     -- Counts and sizes share the Value column, so sizes are formatted here: human units on a terminal.
     local human = sys.isatty(1)

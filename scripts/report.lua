@@ -219,52 +219,54 @@ end
 
 -- The smaps lines pmap -X makes columns of: after the first mapping's header line, each line its
 -- sscanf("%31[^:]: %20[0-9] kB %c") reads as exactly two items, up to the first it does not (on
--- today's kernels VmFlags). kb: the value has the unit kB, so proc.smaps gives it in bytes.
--- vmflags: that first other line is a VmFlags line.
-local function smaps_layout(text)
+-- today's kernels VmFlags): the keys of the first mapping in the kernel's order (proc.keys), up to
+-- the first whose value is not a number. kb: the value has the unit kB (proc.unit), so proc.smaps
+-- gives it in bytes. vmflags: that first other line is a VmFlags line with flags.
+local function smaps_layout(first)
   local layout = {fields = {}, vmflags = false}
-  local header = true
-  for line in gmatch(text, "([^\n]*)\n") do
-    if header then
-      header = false
-    else
-      local key, rest = match(line, "^([^:]+):%s*%d+(.*)$")
-      if not key or #key > 31 or find(rest, "^%s*kB%s*%S") then
-        layout.vmflags = find(line, "^VmFlags:%s*[a-z]") ~= nil
-        break
-      end
-      layout.fields[#layout.fields + 1] = {key = key, kb = find(rest, "^%s*kB") ~= nil}
+  for _, key in ipairs(first and proc.keys(first) or {}) do
+    local value = first[key]
+    if #key > 31 or math.type(value) ~= "integer" then
+      layout.vmflags = key == "VmFlags" and find(tostring(value), "^[a-z]") ~= nil
+      break
     end
+    layout.fields[#layout.fields + 1] = {key = key, kb = proc.unit(first, key) == "kB"}
   end
   return layout
 end
 
--- Everything one report needs, or nil and the message of the first read that failed.
+-- Everything one report needs, or nil and the message of the first read that failed. The files
+-- come through one handle on the process (proc.open), so from one process even if its pid is reused.
 local function gather(pid, mode)
-  local status, err = proc.status(pid)
+  local handle <close>, err = proc.open(pid, "status")
+  if not handle then return nil, err end
+  local status
+  status, err = handle:status()
   if not status then return nil, err end
   -- pmap reports the thread group of a thread's pid; a status without Tgid (not one the kernel
   -- wrote) is reported under the pid given
   local tgid = status.Tgid or pid
-  local args, comm, maps, text
-  args, err = proc.cmdline(tgid)
+  local opened
+  if tgid ~= handle.pid then
+    opened, err = proc.open(tgid, "cmdline")
+    if not opened then return nil, err end
+  end
+  local group <close> = opened
+  local h = group or handle
+  local args, comm, maps
+  args, err = h:cmdline()
   if not args then return nil, err end
-  comm, err = proc.comm(tgid)
+  comm, err = h:comm()
   if not comm then return nil, err end
   if mode == "d" then
-    maps, err = proc.maps(tgid)
+    maps, err = h:maps()
   else
-    maps, err = proc.smaps(tgid)
+    maps, err = h:smaps()
   end
   if not maps then return nil, err end
   local p = {tgid = tgid, args = args, comm = comm, maps = maps,
              zombie = type(status.State) == "string" and sub(status.State, 1, 1) == "Z"}
-  if mode == "X" then
-    -- The key order is in the text only; proc.smaps's tables are unordered.
-    text, err = proc.read(format("%d/smaps", tgid))
-    if not text then return nil, err end
-    p.layout = smaps_layout(text)
-  end
+  if mode == "X" then p.layout = smaps_layout(maps[1]) end
   return p
 end
 
