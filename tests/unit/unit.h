@@ -230,6 +230,36 @@ static inline char *unit_read_file(const char *path, size_t *len)
 }
 
 /*
+ * Reads path into buf[0..size - 1), NUL-terminated, without allocating: for reading a process's
+ * own maps or statm twice with nothing in between that maps or touches memory (the buffer should
+ * have been written once before). Returns 1 and *len, or 0 when the file cannot be read or does
+ * not fit.
+ */
+static inline int unit_read_into(const char *path, char *buf, size_t size, size_t *len)
+{
+	size_t n = 0;
+	ssize_t got = 0;
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+
+	if (fd < 0)
+		return 0;
+	while (n < size - 1) {
+		got = read(fd, buf + n, size - 1 - n);
+		if (got < 0 && errno == EINTR)
+			continue;
+		if (got <= 0)
+			break;
+		n += (size_t)got;
+	}
+	close(fd);
+	if (got < 0 || n == size - 1)
+		return 0;
+	buf[n] = '\0';
+	*len = n;
+	return 1;
+}
+
+/*
  * The path of a file under the folder named by the environment variable var (set by CMake:
  * MEMSCRIPT_SHARED_FIXTURES for ../shared/fixtures, MEMSCRIPT_FIXTURES for tests/fixtures),
  * written to buf; NULL when var is unset or the file is absent.
