@@ -18,6 +18,7 @@ static void classify_token(const char *token, size_t len, struct numa_token *out
 		out->kind = NUMA_WORD;
 		out->key = NULL;
 		out->key_len = 0;
+		/* A word is text as a whole, never a number: the address "10000000" is hex. */
 		value_token_classify(token, 0, &out->value);
 		out->value.text_len = len;
 		return;
