@@ -8,7 +8,9 @@
 #include <lauxlib.h>
 
 #include "bind/bind.h"
-#include "core/numparse.h"
+#include "core/cmdline_parse.h"
+#include "core/pidstat_parse.h"
+#include "core/statm_parse.h"
 
 struct file_ctx {
 	const char *path;
@@ -21,54 +23,44 @@ static void file_cleanup(void *arg)
 	procfile_free(&((struct file_ctx *)arg)->file);
 }
 
+/* The "PATH:LINE: FIELD: REASON" (or without FIELD) of a parser's refusal. */
+static int field_error(lua_State *L, const char *path, long line, const char *field, const char *reason)
+{
+	if (field == NULL)
+		return bind_format_error(L, path, line, reason);
+	return bind_format_error(L, path, line, lua_pushfstring(L, "%s: %s", field, reason));
+}
+
+/* proc(5): size resident shared text lib data dt, in pages, as bytes. */
 static int statm_build(lua_State *L, void *arg)
 {
-	/* proc(5): size resident shared text lib data dt, in pages */
-	static const char *const names[] = {"size", "resident", "shared", "text", "lib", "data", "dt"};
 	struct file_ctx *c = arg;
-	const char *p = c->file.data, *end = p + c->file.len;
+	struct statm statm;
+	const char *reason = statm_parse(c->file.data, c->file.len, &statm);
 	size_t i;
 
-	if (end > p && end[-1] == '\n')
-		end--;
-	lua_createtable(L, 0, 7);
-	for (i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
-		const char *digits;
-		uint64_t pages;
-		enum num_status st;
-		if (i > 0) {
-			if (p >= end || *p != ' ')
-				return bind_format_error(L, c->path, 1, lua_pushfstring(L,
-					"%s: space expected before the field", names[i]));
-			p++;
-		}
-		digits = p;
-		st = num_parse_dec(&p, end, &pages);
-		if (st == NUM_NONE)
-			return bind_format_error(L, c->path, 1, lua_pushfstring(L,
-				"%s: decimal number of pages expected", names[i]));
-		bind_push_scaled(L, pages, st == NUM_OVERFLOW, digits, (size_t)(p - digits),
-			    (uint64_t)c->page_size);
-		lua_setfield(L, -2, names[i]);
+	if (reason != NULL)
+		return field_error(L, c->path, 1, statm.error_field, reason);
+	lua_createtable(L, 0, STATM_FIELDS);
+	for (i = 0; i < STATM_FIELDS; i++) {
+		const struct statm_field *f = &statm.fields[i];
+		bind_push_scaled(L, f->pages, f->overflowed, f->digits, f->digits_len, (uint64_t)c->page_size);
+		lua_setfield(L, -2, statm_field_names[i]);
 	}
-	if (p != end)
-		return bind_format_error(L, c->path, 1, "unexpected text after the seventh field");
 	return 1;
 }
 
 static int cmdline_build(lua_State *L, void *arg)
 {
 	struct file_ctx *c = arg;
-	const char *p = c->file.data, *end = p + c->file.len;
+	const char *p = c->file.data, *end = p + c->file.len, *word;
+	size_t len;
 	lua_Integer n = 0;
 
-	lua_newtable(L);
-	while (p < end) {
-		const char *nul = memchr(p, '\0', (size_t)(end - p));
-		const char *arg_end = nul ? nul : end;
-		lua_pushlstring(L, p, (size_t)(arg_end - p));
+	lua_createtable(L, (int)cmdline_count(c->file.data, c->file.len), 0);
+	while (cmdline_next(&p, end, &word, &len)) {
+		lua_pushlstring(L, word, len);
 		lua_rawseti(L, -2, ++n);
-		p = nul ? nul + 1 : end;
 	}
 	return 1;
 }
@@ -106,90 +98,45 @@ static int read_pid_file(lua_State *L, const char *file, int (*build)(lua_State 
 	return n;
 }
 
-/* proc(5) names of /proc/PID/stat fields 3 on (after "pid (comm)"); rss (pages) becomes bytes. */
-static const char *const stat_fields[] = {
-	"state", "ppid", "pgrp", "session", "tty_nr", "tpgid", "flags", "minflt", "cminflt",
-	"majflt", "cmajflt", "utime", "stime", "cutime", "cstime", "priority", "nice",
-	"num_threads", "itrealvalue", "starttime", "vsize", "rss", "rsslim", "startcode",
-	"endcode", "startstack", "kstkesp", "kstkeip", "signal", "blocked", "sigignore",
-	"sigcatch", "wchan", "nswap", "cnswap", "exit_signal", "processor", "rt_priority",
-	"policy", "delayacct_blkio_ticks", "guest_time", "cguest_time", "start_data",
-	"end_data", "start_brk", "arg_start", "arg_end", "env_start", "env_end", "exit_code",
-};
+/* A stat field's value: state as text, the others integers (rss as bytes); past 64 bits a float. */
+static void push_stat_field(lua_State *L, const struct pidstat_field *f, uint64_t unit)
+{
+	if (!f->negative) {
+		bind_push_scaled(L, f->magnitude, f->overflowed, f->text, f->text_len, unit);
+	} else if (!f->overflowed && f->magnitude <= (uint64_t)LUA_MAXINTEGER) {
+		lua_pushinteger(L, -(lua_Integer)f->magnitude);
+	} else if (!f->overflowed && f->magnitude == (uint64_t)LUA_MAXINTEGER + 1) {
+		lua_pushinteger(L, LUA_MININTEGER);
+	} else {
+		/* past 64 bits: a float, as bind_push_scaled does for large positive values */
+		char digits[512];
+		snprintf(digits, sizeof(digits), "%.*s", (int)(f->text_len < 400 ? f->text_len : 400), f->text);
+		lua_pushnumber(L, -strtod(digits + (digits[0] == '-'), NULL));
+	}
+}
 
+/* /proc/PID/stat by the field names of proc(5); comm taken up to the last ')'. */
 static int stat_build(lua_State *L, void *arg)
 {
 	struct file_ctx *c = arg;
-	const char *p = c->file.data, *end = p + c->file.len;
-	const char *open_paren = memchr(p, '(', c->file.len), *close_paren = NULL, *newline, *q;
+	struct pidstat *stat = lua_newuserdatauv(L, sizeof(*stat), 0); /* large: off the C stack */
+	const char *reason = pidstat_parse(c->file.data, c->file.len, stat);
 	size_t i;
 
-	/*
-	 * comm is printed as the process set it: spaces, parentheses and newlines included. It ends
-	 * at the last ')'; the one line the kernel prints ends at the first newline after that.
-	 */
-	for (q = end; q > p; q--) {
-		if (q[-1] == ')') {
-			close_paren = q - 1;
-			break;
-		}
-	}
-	if (open_paren == NULL || close_paren == NULL || close_paren < open_paren)
-		return bind_format_error(L, c->path, 1, "comm in parentheses expected after the pid");
-	newline = memchr(close_paren, '\n', (size_t)(end - close_paren));
-	if (newline != NULL) {
-		if (newline + 1 < end) {
-			long line = 2;
-			for (q = p; q < newline; q++)
-				line += *q == '\n';
-			return bind_format_error(L, c->path, line, "unexpected text after the first line");
-		}
-		end = newline;
-	}
-	lua_createtable(L, 0, 52);
-	{
-		uint64_t pid;
-		const char *digits = p;
-		if (num_parse_dec(&p, open_paren, &pid) != NUM_OK)
-			return bind_format_error(L, c->path, 1, "pid expected");
-		bind_push_scaled(L, pid, 0, digits, (size_t)(p - digits), 1);
-		lua_setfield(L, -2, "pid");
-	}
-	lua_pushlstring(L, open_paren + 1, (size_t)(close_paren - open_paren - 1));
+	if (reason != NULL)
+		return field_error(L, c->path, stat->error_line, stat->error_field, reason);
+	lua_createtable(L, 0, 2 + (int)stat->nfields);
+	bind_push_scaled(L, stat->pid, 0, stat->pid_digits, stat->pid_len, 1);
+	lua_setfield(L, -2, "pid");
+	lua_pushlstring(L, stat->comm, stat->comm_len);
 	lua_setfield(L, -2, "comm");
-	p = close_paren + 1;
-	for (i = 0; i < sizeof(stat_fields) / sizeof(stat_fields[0]) && p < end; i++) {
-		const char *field;
-		if (*p != ' ')
-			return bind_format_error(L, c->path, 1, lua_pushfstring(L,
-				"%s: space expected before the field", stat_fields[i]));
-		p++;
-		field = p;
-		while (p < end && *p != ' ')
-			p++;
-		if (i == 0) {
-			lua_pushlstring(L, field, (size_t)(p - field));
-		} else {
-			const char *digits = field;
-			uint64_t value;
-			int negative = *digits == '-';
-			const char *num = field + negative;
-			enum num_status st = num_parse_dec(&num, p, &value);
-			if (st == NUM_NONE || num != p)
-				return bind_format_error(L, c->path, 1, lua_pushfstring(L,
-					"%s: decimal number expected", stat_fields[i]));
-			if (negative && st == NUM_OK && value <= (uint64_t)LUA_MAXINTEGER)
-				lua_pushinteger(L, -(lua_Integer)value);
-			else if (negative && st == NUM_OK && value == (uint64_t)LUA_MAXINTEGER + 1)
-				lua_pushinteger(L, LUA_MININTEGER);
-			else if (negative)
-				/* past 64 bits: a float, as bind_push_scaled does for large positive values */
-				lua_pushnumber(L, -strtod(field + 1, NULL));
-			else
-				bind_push_scaled(L, value, st == NUM_OVERFLOW, field, (size_t)(p - field),
-					    strcmp(stat_fields[i], "rss") == 0 ? (uint64_t)c->page_size : 1);
-		}
-		lua_setfield(L, -2, stat_fields[i]);
+	for (i = 0; i < stat->nfields; i++) {
+		const struct pidstat_field *f = &stat->fields[i];
+		if (i == 0)
+			lua_pushlstring(L, f->text, f->text_len);
+		else
+			push_stat_field(L, f, strcmp(pidstat_field_names[i], "rss") == 0 ? (uint64_t)c->page_size : 1);
+		lua_setfield(L, -2, pidstat_field_names[i]);
 	}
 	return 1;
 }
