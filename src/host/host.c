@@ -3,11 +3,14 @@
 
 #include <dirent.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <limits.h>
+#include <math.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/statvfs.h>
 #include <unistd.h>
 
 #include <lauxlib.h>
@@ -241,7 +244,10 @@ static const char *check_format(const char *value)
 	return NULL;
 }
 
-/* Parses the options before the script; returns 0, or -1 after printing what is wrong. */
+/* parse_options' result when it printed the help: the run ends there, with status 0. */
+#define OPTIONS_HELP 1
+
+/* Parses the options before the script; returns 0, OPTIONS_HELP, or -1 after printing what is wrong. */
 static int parse_options(int argc, char **argv, struct options *o)
 {
 	int i;
@@ -265,7 +271,7 @@ static int parse_options(int argc, char **argv, struct options *o)
 		}
 		if (strcmp(a, "-h") == 0 || strcmp(a, "--help") == 0) {
 			fputs(usage_text, stdout);
-			exit(STATUS_OK);
+			return OPTIONS_HELP;
 		} else if (strcmp(a, "-i") == 0) {
 			o->interactive = 1;
 			o->version = 1;
@@ -532,48 +538,109 @@ static void set_iteration(lua_State *L, long iteration)
 
 static int begin_output(const struct options *o)
 {
-	int err;
+	char why[PATH_MAX + 300];
 
 	if (o->output == NULL)
 		return 1;
-	err = outfile_begin(o->output);
-	if (err != 0) {
-		fprintf(stderr, "%s: %s: %s\n", progname, o->output, err == OUTFILE_NOT_REGULAR ?
-			"not a regular file (-o replaces a file with a new one, renamed over it)" : strerror(err));
+	if (outfile_begin(o->output, why, sizeof(why)) != 0) {
+		host_message(why);
 		return 0;
 	}
 	return 1;
 }
 
 /* Replaces -o's file when the run succeeded, else leaves it as it was. Returns 0 on a write error. */
-static int end_output(const struct options *o, int succeeded)
+static int end_output(int succeeded)
 {
-	int err;
+	char why[PATH_MAX + 300];
 
-	if (o->output == NULL)
+	if (!outfile_active())
 		return 1;
 	if (!succeeded) {
 		outfile_abort();
 		return 1;
 	}
-	err = outfile_commit();
-	if (err != 0) {
-		fprintf(stderr, "%s: %s: %s\n", progname, o->output, strerror(err));
+	if (outfile_commit(why, sizeof(why)) != 0) {
+		host_message(why);
 		return 0;
 	}
 	return 1;
 }
 
+/* Set when standard output was closed as memscript started (>&-): the reason its writes fail. */
+static int stdout_closed_at_start;
+
 /*
- * Runs the script once, or in watch mode every interval seconds (from one start to the next)
- * until count runs or Ctrl-C. Each run's output replaces -o's file on its own.
+ * Descriptors 0, 1 and 2 closed by the caller are opened on /dev/null, read-only: a file
+ * memscript opens later cannot become standard output (and receive what the script prints), and
+ * writes to a closed standard output fail, so the loss is reported rather than silent.
  */
+static void reserve_standard_fds(void)
+{
+	int fd;
+
+	for (fd = 0; fd <= 2; fd++) {
+		int got;
+		if (fcntl(fd, F_GETFD) != -1 || errno != EBADF)
+			continue;
+		if (fd == STDOUT_FILENO)
+			stdout_closed_at_start = 1;
+		got = open("/dev/null", O_RDONLY);
+		if (got < 0)
+			got = open("/", O_RDONLY | O_DIRECTORY);
+		if (got >= 0 && got != fd) {
+			/* a lower descriptor was free after all: not ours to keep */
+			close(got);
+		}
+	}
+}
+
+/*
+ * The last check on every way out (the end of the run, os.exit, the end of watching, an error):
+ * output that did not reach standard output (a full disk, a closed descriptor, an I/O error on
+ * close) turns the status into 3, with a message. Standard error's own failure cannot be
+ * reported anywhere: the message is lost with it, and the status is the only sign left.
+ */
+static int finish_standard_output(int status)
+{
+	const char *reason = NULL;
+	int err;
+
+	errno = 0;
+	if (fflush(stdout) != 0 || ferror(stdout)) {
+		struct statvfs fs;
+		err = errno;
+		/* stdio keeps no errno of an earlier failed write; an empty write asks the descriptor
+		 * again (a device, a closed or read-only descriptor), a full file system says why itself */
+		if (err == 0 && write(STDOUT_FILENO, "", 0) < 0)
+			err = errno;
+		if (err == 0 && fstatvfs(STDOUT_FILENO, &fs) == 0 && fs.f_bavail == 0)
+			err = ENOSPC;
+		if (stdout_closed_at_start)
+			reason = "it was closed when memscript started";
+		else
+			reason = err != 0 ? strerror(err) : "a write failed";
+	}
+	if (fclose(stdout) != 0 && reason == NULL)
+		reason = strerror(errno);
+	if (reason != NULL) {
+		char msg[200];
+		snprintf(msg, sizeof(msg), "standard output: %s: output was lost", reason);
+		host_message(msg);
+		status = STATUS_UNKNOWN;
+	}
+	return status;
+}
+
 /* Everything that runs inside the Lua state, itself under lua_pcall so nothing escapes as a panic. */
 struct host_run {
 	int argc;
 	char **argv;
 	struct options opts;
 	int status;
+	int succeeded;     /* the run ended well: -o's single file may replace the old one */
+	long runs;         /* watch mode: the runs started */
+	long lost_outputs; /* watch mode with -o: runs whose file could not be written */
 };
 
 /* One run of what is watched: the script on top of the stack, or with no script the -e chunks. */
@@ -589,38 +656,66 @@ static int run_once(lua_State *L, const struct watched *w)
 	return run_early_options(L, w->run->argv, w->run->argc) ? LUA_OK : LUA_ERRRUN;
 }
 
+/*
+ * Waits for the start of watch run number `iteration` (from 2) on the grid start + k * interval.
+ * A run that ended past one or more ticks does not make the next ones start back to back: the
+ * ticks missed are skipped, and the next run starts at the first tick still to come. *tick is
+ * the grid index of the next run. Returns 0 when the deadline or Ctrl-C cut the wait short.
+ */
+static int wait_for_tick(double start, double interval, long *tick)
+{
+	double now = guard_now();
+	double due = start + (double)*tick * interval;
+
+	if (due < now) {
+		*tick = (long)floor((now - start) / interval) + 1;
+		due = start + (double)*tick * interval;
+	}
+	(*tick)++;
+	return guard_sleep(due - now);
+}
+
+/*
+ * Runs the script once, or in watch mode every interval seconds (from one start to the next)
+ * until count runs or Ctrl-C. Each run's output replaces -o's file on its own; a run whose file
+ * cannot be written (a full disk) is reported, the old file kept, and the next run tries again.
+ */
 static int run_iterations(lua_State *L, const struct watched *w, int output_per_run)
 {
-	const struct options *o = &w->run->opts;
-	long iteration;
-	double next = 0;
+	struct host_run *run = w->run;
+	const struct options *o = &run->opts;
+	long iteration, tick = 1;
+	double start = guard_now();
 
 	for (iteration = 1; o->count == 0 || iteration <= o->count; iteration++) {
 		int ok;
-		if (o->interval > 0) {
-			double now = guard_now();
-			if (iteration > 1 && next > now && !guard_sleep(next - now)) {
-				if (guard_timed_out()) {
-					char msg[120];
-					snprintf(msg, sizeof(msg), "timeout: the script ran longer than %.14g seconds "
-						 "(--timeout), between two runs", o->timeout);
-					host_message(msg);
-					return LUA_ERRRUN;
-				}
-				return LUA_OK; /* Ctrl-C between runs ends watching */
+		if (o->interval > 0 && iteration > 1 && !wait_for_tick(start, o->interval, &tick)) {
+			if (guard_timed_out()) {
+				char msg[120];
+				snprintf(msg, sizeof(msg), "timeout: the script ran longer than %.14g seconds "
+					 "(--timeout), between two runs", o->timeout);
+				host_message(msg);
+				return LUA_ERRRUN;
 			}
-			next = (iteration > 1 ? next : now) + o->interval;
+			return LUA_OK; /* Ctrl-C between runs ends watching */
 		}
 		set_iteration(L, iteration);
-		if (output_per_run && !begin_output(o))
-			return LUA_ERRFILE;
+		run->runs = iteration;
+		if (output_per_run && !begin_output(o)) {
+			/* no file to write this run into: the run is skipped, the next tries again */
+			run->lost_outputs++;
+			continue;
+		}
 		ok = run_once(L, w) == LUA_OK && call_run_hook(L, "iteration_end", NULL) == LUA_OK;
-		if (output_per_run && !end_output(o, ok))
-			return LUA_ERRFILE;
+		if (output_per_run && !end_output(ok))
+			run->lost_outputs++;
 		if (!ok)
 			return guard_interrupted() && o->interval > 0 ? LUA_OK : LUA_ERRRUN;
 		if (o->interval <= 0)
 			break;
+		/* without -o, a standard output that fails (a full disk) ends watching: nothing is kept */
+		if (o->output == NULL && (fflush(stdout) != 0 || ferror(stdout)))
+			return LUA_OK;
 	}
 	return LUA_OK;
 }
@@ -750,18 +845,67 @@ static int run_user_code(lua_State *L, struct host_run *run, int whole_output)
 	return call_run_hook(L, "finish", &run->status) == LUA_OK;
 }
 
-/* The options of this run, for os.exit, which ends the run from inside a script. */
-static const struct options *current_options;
+/* This run, for os.exit, which ends it from inside a script. */
+static struct host_run *current_run;
 
 /*
- * os.exit([code [, close]]) ends the run as its end would: the finish hooks print (alerts), -o's
- * file is put in place unless the code is UNKNOWN, and the state is closed, so no memory is left
- * behind. `code` true/false means 0/1 as in Lua; no code means the status the run has raised.
+ * Closes the state, under the guard (guard_close): the deadline and Ctrl-C still reach its
+ * finalizers, and nothing they do changes the status. What they print goes where standard output
+ * points then: into -o's file when it is not yet committed (closing is part of the run), into
+ * nothing when -o's files are already complete (watch mode), else to standard output.
+ */
+static void close_state(lua_State *L, const struct options *o)
+{
+	int saved = -1;
+
+	if (o->output != NULL && !outfile_active()) {
+		int null_fd = open("/dev/null", O_WRONLY | O_CLOEXEC);
+		fflush(stdout);
+		saved = fcntl(STDOUT_FILENO, F_DUPFD_CLOEXEC, 3);
+		if (null_fd >= 0 && saved >= 0)
+			dup2(null_fd, STDOUT_FILENO);
+		if (null_fd >= 0)
+			close(null_fd);
+	}
+	guard_close(L);
+	guard_stop_timer();
+	if (saved >= 0) {
+		fflush(stdout);
+		clearerr(stdout);
+		dup2(saved, STDOUT_FILENO);
+		close(saved);
+	}
+}
+
+/* What ends every run after the state is closed: -o's file, watch mode's lost files, standard output. */
+static int end_run(const struct host_run *run, int status)
+{
+	if (!end_output(status != STATUS_UNKNOWN && run->succeeded))
+		status = STATUS_UNKNOWN;
+	if (run->lost_outputs > 0) {
+		char msg[PATH_MAX + 200];
+		snprintf(msg, sizeof(msg), "%s: the output of %ld of %ld runs could not be written (see above)",
+			 run->opts.output, run->lost_outputs, run->runs);
+		host_message(msg);
+		status = STATUS_UNKNOWN;
+	}
+	return finish_standard_output(status);
+}
+
+/*
+ * os.exit([code [, close]]) ends the run as its end would: the finish hooks print (alerts), the
+ * state is closed (its finalizers run, bounded as at the end of a run), -o's file is put in place
+ * unless the code is UNKNOWN, and standard output is checked. `code` true/false means 0/1 as in
+ * Lua; no code means the status the run has raised. Called by a finalizer while the state closes,
+ * it is an error (reported nowhere, as finalizer errors are): the run's status stands.
  */
 static int host_os_exit(lua_State *L)
 {
+	struct host_run *run = current_run;
 	int status = STATUS_OK, explicit_status = 0;
 
+	if (guard_closing())
+		return luaL_error(L, "os.exit: ignored while the state closes; the run's status stands");
 	if (lua_isboolean(L, 1)) {
 		status = lua_toboolean(L, 1) ? 0 : 1;
 		explicit_status = 1;
@@ -775,12 +919,10 @@ static int host_os_exit(lua_State *L)
 		if (!explicit_status)
 			status = hooks_ok && !memory_cap_caught() ? raised : STATUS_UNKNOWN;
 	}
-	if (current_options != NULL && current_options->output != NULL &&
-	    !end_output(current_options, status != STATUS_UNKNOWN) && status != STATUS_UNKNOWN)
-		status = STATUS_UNKNOWN;
-	fflush(stdout);
-	lua_close(L);
-	exit(status);
+	run->succeeded = status != STATUS_UNKNOWN;
+	/* lua_close from inside the running state, as Lua's own os.exit(code, true) does */
+	close_state(L, &run->opts);
+	exit(end_run(run, status));
 }
 
 static int host_protected_main(lua_State *L)
@@ -797,7 +939,7 @@ static int host_protected_main(lua_State *L)
 	guard_patrol_coroutines(L);
 	lua_getglobal(L, "require");
 	lua_setfield(L, LUA_REGISTRYINDEX, REQUIRE_KEY);
-	current_options = o;
+	current_run = run;
 	lua_getglobal(L, "os");
 	lua_pushcfunction(L, host_os_exit);
 	lua_setfield(L, -2, "exit");
@@ -815,6 +957,7 @@ static int host_protected_main(lua_State *L)
 	if (o->list) {
 		list_scripts();
 		run->status = STATUS_OK;
+		run->succeeded = 1;
 		return 0;
 	}
 	create_arg_table(L, run->argc, run->argv, o->script);
@@ -828,8 +971,7 @@ static int host_protected_main(lua_State *L)
 		ok = 0;
 	if (!ok)
 		run->status = STATUS_UNKNOWN;
-	if (whole_output && !end_output(o, ok))
-		run->status = STATUS_UNKNOWN;
+	run->succeeded = ok;
 	return 0;
 }
 
@@ -839,10 +981,15 @@ int host_main(int argc, char **argv)
 	lua_State *L;
 	int status;
 
+	reserve_standard_fds();
+	memset(&run, 0, sizeof(run));
 	run.argc = argc;
 	run.argv = argv;
 	run.status = STATUS_UNKNOWN;
-	if (parse_options(argc, argv, &run.opts) != 0)
+	status = parse_options(argc, argv, &run.opts);
+	if (status == OPTIONS_HELP)
+		return finish_standard_output(STATUS_OK);
+	if (status != 0)
 		return STATUS_UNKNOWN;
 	if (run.opts.count > 0 && run.opts.interval <= 0) {
 		fprintf(stderr, "%s: --count counts the runs of watch mode: give --interval too\n%s", progname, usage_text);
@@ -860,13 +1007,10 @@ int host_main(int argc, char **argv)
 	lua_pushlightuserdata(L, &run);
 	status = lua_pcall(L, 1, 0, 0);
 	if (status != LUA_OK) {
-		outfile_abort();
 		host_report(L, status);
 		run.status = STATUS_UNKNOWN;
+		run.succeeded = 0;
 	}
-	fflush(stdout);
-	lua_close(L);
-	if (ferror(stdout))
-		return STATUS_UNKNOWN;
-	return run.status;
+	close_state(L, &run.opts);
+	return end_run(&run, run.status);
 }
