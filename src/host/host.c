@@ -16,11 +16,13 @@
 #include <lauxlib.h>
 #include <lualib.h>
 
+#include "host/cjson_guard.h"
 #include "host/guard.h"
 #include "bind/lproc.h"
 #include "host/outfile.h"
 #include "bind/preload.h"
 #include "host/repl.h"
+#include "source/archive_tree.h"
 
 static const char progname[] = "memscript";
 
@@ -62,7 +64,7 @@ int host_report(lua_State *L, int status)
 {
 	if (status == LUA_ERRMEM && guard_memory_refused()) {
 		char msg[160];
-		snprintf(msg, sizeof(msg), "not enough memory: the Lua heap reached the --max-memory limit of %zu bytes",
+		snprintf(msg, sizeof(msg), "not enough memory: the run reached its --max-memory limit of %zu bytes",
 			 guard_memory_cap());
 		host_message(msg);
 		memory_cap_reported = 1;
@@ -87,7 +89,7 @@ static int memory_cap_caught(void)
 
 	if (!guard_memory_refused() || memory_cap_reported)
 		return 0;
-	snprintf(msg, sizeof(msg), "not enough memory: the Lua heap reached the --max-memory limit of %zu bytes "
+	snprintf(msg, sizeof(msg), "not enough memory: the run reached its --max-memory limit of %zu bytes "
 		 "(the script caught the error; its results may be incomplete)", guard_memory_cap());
 	host_message(msg);
 	memory_cap_reported = 1;
@@ -720,6 +722,41 @@ static int run_iterations(lua_State *L, const struct watched *w, int output_per_
 	return LUA_OK;
 }
 
+/* An archive given as --proc-root (or to proc.at) is read whole into memory by C code before the
+ * script can do anything: its bytes count against --max-memory, and the deadline and Ctrl-C stop it. */
+static int charge_archive(void *arg, size_t bytes)
+{
+	(void)arg;
+	return guard_charge(bytes);
+}
+
+static void release_archive(void *arg, size_t bytes)
+{
+	(void)arg;
+	guard_release(bytes);
+}
+
+static const char *archive_should_stop(void *arg)
+{
+	(void)arg;
+	return guard_should_stop();
+}
+
+/* Without --max-memory an archive may take ARCHIVE_TREE_DEFAULT_BUDGET; with it, what the cap leaves. */
+static void limit_archives(const struct options *o)
+{
+	struct archive_limits limits;
+
+	memset(&limits, 0, sizeof(limits));
+	limits.max_bytes = o->max_memory;
+	limits.budget_name = o->max_memory != 0 ? "--max-memory"
+		: "the memory an archive may take without --max-memory";
+	limits.charge = charge_archive;
+	limits.release = release_archive;
+	limits.should_stop = archive_should_stop;
+	archive_tree_set_default_limits(&limits);
+}
+
 /* where(expr): the where-language compiler, loaded on first use (upvalue 1 is `require`). */
 static int lazy_where(lua_State *L)
 {
@@ -869,6 +906,8 @@ static void close_state(lua_State *L, const struct options *o)
 	}
 	guard_close(L);
 	guard_stop_timer();
+	/* every lua-cjson instance was freed with the state: what is left has no owner */
+	cjson_guard_release_all();
 	if (saved >= 0) {
 		fflush(stdout);
 		clearerr(stdout);
@@ -944,7 +983,13 @@ static int host_protected_main(lua_State *L)
 	lua_pushcfunction(L, host_os_exit);
 	lua_setfield(L, -2, "exit");
 	lua_pop(L, 1);
+	limit_archives(o);
 	preload_register(L);
+	/* lua-cjson with its buffers under --max-memory, in place of the plain opener */
+	luaL_getsubtable(L, LUA_REGISTRYINDEX, LUA_PRELOAD_TABLE);
+	lua_pushcfunction(L, cjson_guard_open);
+	lua_setfield(L, -2, "cjson");
+	lua_pop(L, 1);
 	open_memscript(L, o);
 	if (o->sandbox) {
 		host_require(L, "memscript.sandbox");

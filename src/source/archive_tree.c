@@ -5,6 +5,7 @@
 #include <archive_entry.h>
 #include <dlfcn.h>
 #include <errno.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -27,6 +28,8 @@ static struct {
 	const char *(*entry_pathname)(struct archive_entry *);
 	const char *(*entry_pathname_utf8)(struct archive_entry *);
 	__LA_MODE_T (*entry_filetype)(struct archive_entry *);
+	la_int64_t (*entry_size)(struct archive_entry *);
+	int (*entry_size_is_set)(struct archive_entry *);
 } la;
 
 /* Loads libarchive once; returns 0, or -1 with the reason in err. */
@@ -65,6 +68,8 @@ static int load_libarchive(char *err, size_t errlen)
 	LOAD(entry_pathname, "archive_entry_pathname");
 	LOAD(entry_pathname_utf8, "archive_entry_pathname_utf8");
 	LOAD(entry_filetype, "archive_entry_filetype");
+	LOAD(entry_size, "archive_entry_size");
+	LOAD(entry_size_is_set, "archive_entry_size_is_set");
 #undef LOAD
 	handle = h;
 	return 0;
@@ -79,7 +84,68 @@ struct tree_file {
 struct archive_tree {
 	struct tree_file *files;
 	size_t count, cap;
+	struct archive_limits limits; /* max_bytes set */
+	size_t held;                  /* bytes counted against limits (and charged) */
 };
+
+/* Bytes a file's data is read in at most, so that should_stop is asked often enough. */
+#define READ_CHUNK ((size_t)1 << 20)
+
+static struct archive_limits default_limits;
+
+void archive_tree_set_default_limits(const struct archive_limits *limits)
+{
+	if (limits != NULL)
+		default_limits = *limits;
+	else
+		memset(&default_limits, 0, sizeof(default_limits));
+}
+
+/* How messages name the budget. */
+static const char *budget_name(const struct archive_tree *tree)
+{
+	return tree->limits.budget_name != NULL ? tree->limits.budget_name : "the budget of an archive in memory";
+}
+
+/*
+ * Counts bytes more against the budget and the caller's charge before they are allocated.
+ * Returns 0, or ENOMEM with err naming the archive, the entry and the budget.
+ */
+static int take(struct archive_tree *tree, size_t bytes, const char *archive_path, const char *name,
+		char *err, size_t errlen)
+{
+	if (bytes > tree->limits.max_bytes - tree->held ||
+	    (tree->limits.charge != NULL && !tree->limits.charge(tree->limits.arg, bytes))) {
+		snprintf(err, errlen, "%s: %s: does not fit in %s (%zu bytes): the archive takes more memory "
+			 "uncompressed than that", archive_path, name, budget_name(tree), tree->limits.max_bytes);
+		return ENOMEM;
+	}
+	tree->held += bytes;
+	return 0;
+}
+
+/* Gives back bytes taken for something freed. */
+static void give_back(struct archive_tree *tree, size_t bytes)
+{
+	tree->held -= bytes;
+	if (tree->limits.release != NULL)
+		tree->limits.release(tree->limits.arg, bytes);
+}
+
+/* 0 to go on, or ECANCELED with err saying why loading stops. */
+static int check_stop(const struct archive_tree *tree, const char *archive_path, const char *name,
+		      char *err, size_t errlen)
+{
+	const char *why = tree->limits.should_stop != NULL ? tree->limits.should_stop(tree->limits.arg) : NULL;
+
+	if (why == NULL)
+		return 0;
+	if (name != NULL)
+		snprintf(err, errlen, "%s: reading stopped at %s: %s", archive_path, name, why);
+	else
+		snprintf(err, errlen, "%s: reading stopped: %s", archive_path, why);
+	return ECANCELED;
+}
 
 /* "capture/proc/42/smaps" -> "42/smaps"; "./meminfo" -> "meminfo". */
 static const char *relative_path(const char *path)
@@ -134,66 +200,121 @@ void archive_tree_free(struct archive_tree *tree)
 		free(tree->files[i].data);
 	}
 	free(tree->files);
+	if (tree->held > 0)
+		give_back(tree, tree->held);
 	free(tree);
 }
 
-/* Appends the data of the entry named name as a file; returns 0, or an errno value with err set. */
-static int add_entry(struct archive_tree *tree, struct archive *a, const char *name,
-		     const char *archive_path, char *err, size_t errlen)
+/*
+ * Appends the data of the entry named name as a file; returns 0, or an errno value with err set.
+ * The entry's declared size is checked against the budget before anything is allocated for it,
+ * and what is read against it as it grows (a size may be missing, or wrong).
+ */
+static int add_entry(struct archive_tree *tree, struct archive *a, struct archive_entry *entry,
+		     const char *name, const char *archive_path, char *err, size_t errlen)
 {
 	struct tree_file *f;
-	size_t cap = 4096, len = 0;
-	char *data = malloc(cap);
+	const char *relpath = relative_path(name);
+	size_t path_bytes = strlen(relpath) + 1;
+	size_t cap = 4096, len = 0, taken = 0;
+	char *data, *path_copy;
+	int e;
 
-	if (data == NULL) {
-		snprintf(err, errlen, "%s: out of memory", archive_path);
-		return ENOMEM;
-	}
-	for (;;) {
-		la_ssize_t n;
-		if (cap - len < 4096) {
-			char *grown = realloc(data, cap * 2);
-			if (grown == NULL) {
-				free(data);
-				snprintf(err, errlen, "%s: out of memory", archive_path);
-				return ENOMEM;
-			}
-			data = grown;
-			cap *= 2;
+	if (la.entry_size_is_set(entry) && la.entry_size(entry) >= 0) {
+		uint64_t declared = (uint64_t)la.entry_size(entry);
+		if (declared >= tree->limits.max_bytes - tree->held) {
+			snprintf(err, errlen, "%s: %s: %llu bytes uncompressed do not fit in %s (%zu bytes)",
+				 archive_path, name, (unsigned long long)declared, budget_name(tree),
+				 tree->limits.max_bytes);
+			return ENOMEM;
 		}
-		n = la.read_data(a, data + len, cap - len - 1);
-		if (n < 0) {
-			snprintf(err, errlen, "%s: %s: %s", archive_path, name, la.error_string(a));
-			free(data);
-			return EINVAL;
-		}
-		if (n == 0)
-			break;
-		len += (size_t)n;
+		/* the declared size, and the terminating NUL; a size that lies is grown past below */
+		cap = (size_t)declared + 1;
 	}
-	data[len] = '\0';
 	if (tree->count == tree->cap) {
 		size_t ncap = tree->cap ? tree->cap * 2 : 64;
-		struct tree_file *grown = realloc(tree->files, ncap * sizeof(*grown));
+		struct tree_file *grown;
+		if ((e = take(tree, (ncap - tree->cap) * sizeof(*grown), archive_path, name, err, errlen)) != 0)
+			return e;
+		grown = realloc(tree->files, ncap * sizeof(*grown));
 		if (grown == NULL) {
-			free(data);
+			give_back(tree, (ncap - tree->cap) * sizeof(*grown));
 			snprintf(err, errlen, "%s: out of memory", archive_path);
 			return ENOMEM;
 		}
 		tree->files = grown;
 		tree->cap = ncap;
 	}
-	f = &tree->files[tree->count];
-	f->relpath = strdup(relative_path(name));
-	if (f->relpath == NULL) {
-		free(data);
+	if ((e = take(tree, path_bytes + cap, archive_path, name, err, errlen)) != 0)
+		return e;
+	taken = path_bytes + cap;
+	data = malloc(cap);
+	path_copy = malloc(path_bytes);
+	if (data == NULL || path_copy == NULL) {
+		e = ENOMEM;
 		snprintf(err, errlen, "%s: out of memory", archive_path);
-		return ENOMEM;
+		goto fail;
 	}
+	memcpy(path_copy, relpath, path_bytes);
+	for (;;) {
+		char overflow[4096];
+		la_ssize_t n;
+		size_t room = cap - len - 1;
+		if ((e = check_stop(tree, archive_path, name, err, errlen)) != 0)
+			goto fail;
+		/* a full buffer reads into overflow: the end of the data needs no room */
+		if (room > 0)
+			n = la.read_data(a, data + len, room < READ_CHUNK ? room : READ_CHUNK);
+		else
+			n = la.read_data(a, overflow, sizeof(overflow));
+		if (n < 0) {
+			snprintf(err, errlen, "%s: %s: %s", archive_path, name, la.error_string(a));
+			e = EINVAL;
+			goto fail;
+		}
+		if (n == 0)
+			break;
+		if (room == 0) {
+			/* more than declared, or no size declared: grow by half again, counted */
+			size_t more = cap / 2 > sizeof(overflow) ? cap / 2 : sizeof(overflow);
+			char *grown;
+			if ((e = take(tree, more, archive_path, name, err, errlen)) != 0)
+				goto fail;
+			taken += more;
+			grown = realloc(data, cap + more);
+			if (grown == NULL) {
+				e = ENOMEM;
+				snprintf(err, errlen, "%s: out of memory", archive_path);
+				goto fail;
+			}
+			data = grown;
+			cap += more;
+			memcpy(data + len, overflow, (size_t)n);
+		}
+		len += (size_t)n;
+	}
+	data[len] = '\0';
+	if (cap - (len + 1) > (size_t)4096) {
+		/* a declared size larger than the data: the rest is given back */
+		char *fitted = realloc(data, len + 1);
+		if (fitted != NULL) {
+			give_back(tree, cap - (len + 1));
+			taken -= cap - (len + 1);
+			data = fitted;
+			cap = len + 1;
+		}
+	}
+	f = &tree->files[tree->count];
+	f->relpath = path_copy;
 	f->data = data;
 	f->len = len;
 	tree->count++;
 	return 0;
+fail:
+	free(data);
+	free(path_copy);
+	give_back(tree, taken);
+	return e;
 }
 
 /*
@@ -209,6 +330,12 @@ static int archive_failure(struct archive *a)
 }
 
 struct archive_tree *archive_tree_load(const char *path, char *err, size_t errlen, int *errnum)
+{
+	return archive_tree_load_limited(path, &default_limits, err, errlen, errnum);
+}
+
+struct archive_tree *archive_tree_load_limited(const char *path, const struct archive_limits *limits,
+					       char *err, size_t errlen, int *errnum)
 {
 	struct archive_tree *tree;
 	struct archive *a;
@@ -231,6 +358,10 @@ struct archive_tree *archive_tree_load(const char *path, char *err, size_t errle
 			la.read_free(a);
 		return NULL;
 	}
+	if (limits != NULL)
+		tree->limits = *limits;
+	if (tree->limits.max_bytes == 0)
+		tree->limits.max_bytes = ARCHIVE_TREE_DEFAULT_BUDGET;
 	la.read_support_filter_all(a);
 	la.read_support_format_all(a);
 	if (la.read_open_filename(a, path, 65536) != ARCHIVE_OK) {
@@ -243,9 +374,11 @@ struct archive_tree *archive_tree_load(const char *path, char *err, size_t errle
 		const char *name = la.entry_pathname(entry);
 		if (name == NULL)
 			name = la.entry_pathname_utf8(entry);
+		if ((*errnum = check_stop(tree, path, name, err, errlen)) != 0)
+			goto fail;
 		if (name == NULL || la.entry_filetype(entry) != AE_IFREG)
 			continue;
-		if ((*errnum = add_entry(tree, a, name, path, err, errlen)) != 0)
+		if ((*errnum = add_entry(tree, a, entry, name, path, err, errlen)) != 0)
 			goto fail;
 	}
 	if (r != ARCHIVE_EOF) {
