@@ -142,4 +142,58 @@ T.test("os.exit(3) (UNKNOWN) leaves -o's old file in place", function()
   T.eq({ status, T.read_if(path) }, { 3, "old\n" }, "status and file")
 end)
 
+T.test("--interval after a stall skips the missed ticks: later runs start on the grid, not back to back", function()
+  -- run 2 sleeps 2.5 intervals: runs 3 and 4 start at ticks 4 and 5 (old: both at once, at 3.5)
+  local code = 'local sys = require "memscript.sys" print(string.format("%.3f", sys.monotonic())) ' ..
+    'io.stdout:flush() if sys.iteration == 2 then sys.sleep(2.5) end'
+  local out, err, status = memscript("--interval 1 --count 4 -e " .. T.q(code))
+  T.eq({ err, status }, { "", 0 }, "stderr, status")
+  local starts = {}
+  for t in out:gmatch("[%d.]+") do starts[#starts + 1] = tonumber(t) end
+  T.eq(#starts, 4, "runs")
+  local ticks = {}
+  for i = 1, 4 do
+    local offset = starts[i] - starts[1]
+    ticks[i] = math.floor(offset + 0.5)
+    T.ok(math.abs(offset - ticks[i]) < 0.4, "run " .. i .. " starts on the grid: " .. offset .. " s after the first")
+  end
+  T.eq(ticks, { 0, 1, 4, 5 }, "the ticks the runs started at")
+end)
+
+T.test("-o in watch mode on a full disk reports the run, keeps the old file, and writes again once there is room", function()
+  local dir = tmp .. "/full"
+  T.run("mkdir -p " .. T.q(dir))
+  local _, _, mounted = T.run("mount -t tmpfs -o size=64k tmpfs " .. T.q(dir))
+  if mounted ~= 0 then T.skip("cannot mount a small tmpfs here (needs root)") end
+  local path, filler = dir .. "/metrics.prom", dir .. "/filler"
+  -- run 2 fills the file system before printing; run 3 reports what the file held, frees the space
+  local code = string.format([[
+    local sys = require "memscript.sys"
+    if sys.iteration == 2 then
+      local f = assert(io.open(%q, "w"))
+      f:setvbuf("no")
+      while f:write(string.rep("x", 4096)) do end
+      f:close()
+    elseif sys.iteration == 3 then
+      local f = assert(io.open(%q)) io.stderr:write("before run 3: ", f:read("a")) f:close()
+      os.remove(%q)
+    end
+    print("run " .. sys.iteration)]], filler, path, filler)
+  local out, err, status = memscript("--interval 0.1 --count 3 -o " .. T.q(path) .. " -e " .. T.q(code))
+  local files = T.run("ls " .. T.q(dir))
+  local final = T.read_if(path)
+  T.run("umount " .. T.q(dir))
+  T.eq({ out, status }, { "", 3 }, "stdout, and status 3: one run's output was lost")
+  T.eq(err, "memscript: " .. path .. ": No space left on device\nbefore run 3: run 1\n" ..
+    "memscript: " .. path .. ": the output of 1 of 3 runs could not be written (see above)\n", "stderr")
+  T.eq({ final, files }, { "run 3\n", "metrics.prom\n" }, "the last run written, no temporary file left")
+end)
+
+T.test("watch mode without -o ends once standard output fails, with status 3", function()
+  local t0 = os.time()
+  local _, err, status = T.run(T.q(T.bin) .. " --interval 0.05 --count 100 -e 'print(\"run\")' > /dev/full")
+  T.eq({ err, status }, { "memscript: standard output: No space left on device: output was lost\n", 3 }, "stderr, status")
+  T.ok(os.time() - t0 <= 3, "ended at the first failure, not at Ctrl-C")
+end)
+
 T.done()

@@ -108,18 +108,32 @@ static const char *budget_name(const struct archive_tree *tree)
 }
 
 /*
+ * Says that bytes more (uncompressed: an entry's declared size) do not fit in the budget, naming
+ * the archive, the entry, the budget, and what the archive's files already take. Returns ENOMEM.
+ */
+static int refuse(const struct archive_tree *tree, const char *archive_path, const char *name,
+		  unsigned long long bytes, const char *what, char *err, size_t errlen)
+{
+	if (tree->held > 0)
+		snprintf(err, errlen, "%s: %s: %llu bytes %s do not fit in %s (%zu bytes; the archive's files before "
+			 "it take %zu)", archive_path, name, bytes, what, budget_name(tree), tree->limits.max_bytes,
+			 tree->held);
+	else
+		snprintf(err, errlen, "%s: %s: %llu bytes %s do not fit in %s (%zu bytes)", archive_path, name,
+			 bytes, what, budget_name(tree), tree->limits.max_bytes);
+	return ENOMEM;
+}
+
+/*
  * Counts bytes more against the budget and the caller's charge before they are allocated.
- * Returns 0, or ENOMEM with err naming the archive, the entry and the budget.
+ * Returns 0, or ENOMEM with err set.
  */
 static int take(struct archive_tree *tree, size_t bytes, const char *archive_path, const char *name,
 		char *err, size_t errlen)
 {
 	if (bytes > tree->limits.max_bytes - tree->held ||
-	    (tree->limits.charge != NULL && !tree->limits.charge(tree->limits.arg, bytes))) {
-		snprintf(err, errlen, "%s: %s: does not fit in %s (%zu bytes): the archive takes more memory "
-			 "uncompressed than that", archive_path, name, budget_name(tree), tree->limits.max_bytes);
-		return ENOMEM;
-	}
+	    (tree->limits.charge != NULL && !tree->limits.charge(tree->limits.arg, bytes)))
+		return refuse(tree, archive_path, name, bytes, "more", err, errlen);
 	tree->held += bytes;
 	return 0;
 }
@@ -222,12 +236,8 @@ static int add_entry(struct archive_tree *tree, struct archive *a, struct archiv
 
 	if (la.entry_size_is_set(entry) && la.entry_size(entry) >= 0) {
 		uint64_t declared = (uint64_t)la.entry_size(entry);
-		if (declared >= tree->limits.max_bytes - tree->held) {
-			snprintf(err, errlen, "%s: %s: %llu bytes uncompressed do not fit in %s (%zu bytes)",
-				 archive_path, name, (unsigned long long)declared, budget_name(tree),
-				 tree->limits.max_bytes);
-			return ENOMEM;
-		}
+		if (declared >= tree->limits.max_bytes - tree->held)
+			return refuse(tree, archive_path, name, declared, "uncompressed", err, errlen);
 		/* the declared size, and the terminating NUL; a size that lies is grown past below */
 		cap = (size_t)declared + 1;
 	}
