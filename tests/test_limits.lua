@@ -145,10 +145,12 @@ end)
 
 -- Archives ----------------------------------------------------------------------------------------
 
--- A small .tar.gz holding an 8 GiB sparse file as proc/meminfo.
+-- A small .tar.gz holding an 8 GiB sparse file as proc/meminfo: a hole, then one line. libarchive
+-- gives the hole as 8 GiB of zeros before the line (a file that ends in a hole gives nothing).
 local function sparse_bomb()
   local dir = tmp .. "/bomb"
-  T.sh("mkdir -p " .. T.q(dir .. "/proc") .. " && truncate -s 8G " .. T.q(dir .. "/proc/meminfo") ..
+  local file = T.q(dir .. "/proc/meminfo")
+  T.sh("mkdir -p " .. T.q(dir .. "/proc") .. " && truncate -s 8G " .. file .. " && echo 'MemTotal: 1 kB' >> " .. file ..
     " && tar --sparse -czf " .. T.q(dir .. ".tar.gz") .. " -C " .. T.q(dir) .. " proc && rm -r " .. T.q(dir))
   return dir .. ".tar.gz"
 end
@@ -160,15 +162,15 @@ T.test("an archive holding an 8 GiB sparse file is refused before anything is al
   local code = 'print(proc.meminfo())'
   local t0 = os.time()
   local out, err, status = memscript("--max-memory 64M --proc-root " .. T.q(bomb) .. " -e " .. T.q(code))
-  T.eq({ out, err, status }, { "", "memscript: " .. bomb .. ": proc/meminfo: 8589934592 bytes uncompressed do not " ..
+  T.eq({ out, err, status }, { "", "memscript: " .. bomb .. ": proc/meminfo: 8589934607 bytes uncompressed do not " ..
     "fit in --max-memory (67108864 bytes)\n", 3 }, "with --max-memory: stdout, stderr, status")
   out, err, status = memscript("--proc-root " .. T.q(bomb) .. " -e " .. T.q(code))
-  T.eq({ out, err, status }, { "", "memscript: " .. bomb .. ": proc/meminfo: 8589934592 bytes uncompressed do not " ..
+  T.eq({ out, err, status }, { "", "memscript: " .. bomb .. ": proc/meminfo: 8589934607 bytes uncompressed do not " ..
     "fit in the memory an archive may take without --max-memory (1073741824 bytes)\n", 3 },
     "without: the default budget, 1 GiB")
   T.ok(os.time() - t0 <= 2, "refused at once")
   out, err, status = memscript("-e " .. T.q('print(proc.at(' .. string.format("%q", bomb) .. '))'))
-  T.eq({ out, err, status }, { "nil\t" .. bomb .. ": proc/meminfo: 8589934592 bytes uncompressed do not fit in " ..
+  T.eq({ out, err, status }, { "nil\t" .. bomb .. ": proc/meminfo: 8589934607 bytes uncompressed do not fit in " ..
     "the memory an archive may take without --max-memory (1073741824 bytes)\t12\n", "", 0 },
     "proc.at returns nil, the message and ENOMEM")
 end)
