@@ -21,6 +21,9 @@ static volatile sig_atomic_t memory_refused;
 static double timeout_seconds;
 static volatile sig_atomic_t interrupted;
 static volatile sig_atomic_t ever_interrupted;
+/* A Ctrl-C caught outside user code (catch_idle): kept until the watch loop sees it, which
+ * guard_enter's reset of ever_interrupted must not hide. */
+static volatile sig_atomic_t idle_interrupted;
 static int catch_idle;
 static volatile sig_atomic_t timed_out;
 static lua_State *volatile guarded_state;
@@ -206,8 +209,10 @@ static void on_sigint(int sig)
 		/* Finalizers run with hooks off (lua_close), so nothing but ending here stops one. */
 		end_now(closing_interrupted, sizeof(closing_interrupted) - 1);
 	}
-	if (guarded_state == NULL && catch_idle)
+	if (guarded_state == NULL && catch_idle) {
+		idle_interrupted = 1;
 		return;
+	}
 	if (guarded_state == NULL) {
 		/* Not in user code: end as the default action would, leaving no temporary file. */
 		outfile_discard_from_signal();
@@ -294,7 +299,7 @@ void guard_catch_idle_interrupts(int catch_them)
 
 int guard_interrupted(void)
 {
-	return ever_interrupted;
+	return ever_interrupted || idle_interrupted;
 }
 
 double guard_now(void)
@@ -308,11 +313,11 @@ int guard_sleep(double seconds)
 {
 	struct timespec ts;
 
-	if (ever_interrupted || timed_out)
+	if (guard_interrupted() || timed_out)
 		return 0;
 	ts.tv_sec = (time_t)seconds;
 	ts.tv_nsec = (long)((seconds - (double)ts.tv_sec) * 1e9);
-	return nanosleep(&ts, NULL) == 0 && !ever_interrupted && !timed_out;
+	return nanosleep(&ts, NULL) == 0 && !guard_interrupted() && !timed_out;
 }
 
 /*

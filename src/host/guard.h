@@ -68,7 +68,11 @@ int guard_closing(void);
  */
 void guard_catch_idle_interrupts(int catch_them);
 
-/* True after a Ctrl-C that ended user code or a sleep, until the next guard_enter. */
+/*
+ * True after a Ctrl-C that ended user code or a sleep, until the next guard_enter; and for good
+ * after one caught outside user code (guard_catch_idle_interrupts), so that one between two watch
+ * runs is not lost.
+ */
 int guard_interrupted(void);
 
 /* Seconds on a monotonic clock. */

@@ -702,6 +702,8 @@ static int run_iterations(lua_State *L, const struct watched *w, int output_per_
 			}
 			return LUA_OK; /* Ctrl-C between runs ends watching */
 		}
+		if (o->interval > 0 && iteration > 1 && guard_interrupted())
+			return LUA_OK; /* Ctrl-C came after the wait: no run starts after it */
 		set_iteration(L, iteration);
 		run->runs = iteration;
 		if (output_per_run && !begin_output(o)) {
