@@ -39,9 +39,10 @@ T.test("globals persist between watch runs, so a script can compare with before"
 end)
 
 T.test("Ctrl-C ends watching between runs with status 0", function()
-  -- Ctrl-C once three runs have printed (a loaded machine skips ticks: no fixed sleep is enough)
+  -- Ctrl-C once three runs have printed (a loaded machine skips ticks: no fixed sleep is enough);
+  -- --count bounds the run should the Ctrl-C be lost
   local file = T.q(tmp .. "/ctrlc.out")
-  local cmd = "(" .. T.q(T.bin) .. " --interval 0.1 -e 'print(\"run\") io.stdout:flush()' > " .. file ..
+  local cmd = "(" .. T.q(T.bin) .. " --interval 0.1 --count 200 -e 'print(\"run\") io.stdout:flush()' > " .. file ..
     " & pid=$!; i=0; while [ $i -lt 200 ] && [ \"$(grep -c run " .. file .. ")\" -lt 3 ]; do sleep 0.05; i=$((i+1)); done; " ..
     "kill -INT $pid; wait $pid; echo status $?)"
   local out = T.run(cmd)
