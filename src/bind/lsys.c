@@ -50,7 +50,7 @@ static const char *file_kind(mode_t mode)
 		return "a pipe";
 	if (S_ISSOCK(mode))
 		return "a socket";
-	return "not a regular file";
+	return "of an unknown kind";
 }
 
 /*

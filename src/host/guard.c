@@ -378,7 +378,7 @@ const char *guard_should_stop(void)
 {
 	if (timed_out)
 		return timeout_reason;
-	if (interrupted || (ever_interrupted && guarded_state == NULL))
+	if (interrupted || idle_interrupted)
 		return "interrupted";
 	return NULL;
 }

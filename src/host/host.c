@@ -660,7 +660,7 @@ static int run_once(lua_State *L, const struct watched *w)
 }
 
 /*
- * Waits for the start of watch run number `iteration` (from 2) on the grid start + k * interval.
+ * Waits for the start of the next watch run, on the grid start + k * interval (k = *tick).
  * A run that ended past one or more ticks does not make the next ones start back to back: the
  * ticks missed are skipped, and the next run starts at the first tick still to come. *tick is
  * the grid index of the next run. Returns 0 when the deadline or Ctrl-C cut the wait short.
@@ -912,8 +912,8 @@ static void close_state(lua_State *L, const struct options *o)
 	/* every lua-cjson instance was freed with the state: what is left has no owner */
 	cjson_guard_release_all();
 	if (saved >= 0) {
+		/* /dev/null takes every byte: no error of its own, one from before is kept */
 		fflush(stdout);
-		clearerr(stdout);
 		dup2(saved, STDOUT_FILENO);
 		close(saved);
 	}
