@@ -184,8 +184,8 @@ T.test("proc.read of a file larger than --max-memory allows fails cleanly, again
   local pid = tree({ big = ("x"):rep(4 << 20) })
   local code = format("for i = 1, 3 do print(pcall(proc.read, %q)) end", pid .. "/big")
   local out, err, status = T.memscript(nil, format("--max-memory 2M --proc-root %s -e %s", T.q(tmp), T.q(code)))
-  T.eq({ out, err, status }, { ("false\tnot enough memory\n"):rep(3), "memscript: not enough memory: the Lua heap " ..
-    "reached the --max-memory limit of 2097152 bytes (the script caught the error; its results may be incomplete)\n", 3 },
+  T.eq({ out, err, status }, { ("false\tnot enough memory\n"):rep(3), "memscript: not enough memory: the run " ..
+    "reached its --max-memory limit of 2097152 bytes (the script caught the error; its results may be incomplete)\n", 3 },
     "three refusals, then UNKNOWN")
 end)
 

@@ -101,14 +101,14 @@ T.test("--max-memory caps the Lua heap with a clear message and status 3", funct
   local code = 'local t = {} for i = 1, 1e8 do t[i] = ("x"):rep(100) .. i end'
   local _, err, status = memscript("--max-memory 8M -e " .. T.q(code))
   T.eq(status, 3, "exit status")
-  T.eq(err, "memscript: not enough memory: the Lua heap reached the --max-memory limit of 8388608 bytes\n", "stderr")
+  T.eq(err, "memscript: not enough memory: the run reached its --max-memory limit of 8388608 bytes\n", "stderr")
 end)
 
 T.test("--max-memory reached but caught by the script still ends the run UNKNOWN (3)", function()
   local code = 'print(pcall(function() local t = {} for i = 1, 1e8 do t[i] = ("x"):rep(100) .. i end end))'
   local out, err, status = memscript("--max-memory 8M -e " .. T.q(code))
-  T.eq({ out, err, status }, { "false\tnot enough memory\n", "memscript: not enough memory: the Lua heap reached " ..
-    "the --max-memory limit of 8388608 bytes (the script caught the error; its results may be incomplete)\n", 3 },
+  T.eq({ out, err, status }, { "false\tnot enough memory\n", "memscript: not enough memory: the run reached its " ..
+    "--max-memory limit of 8388608 bytes (the script caught the error; its results may be incomplete)\n", 3 },
     "stdout, stderr, status")
   local ok_out, ok_err, ok_status = memscript("--max-memory 8M -e " .. T.q('print(pcall(error, "not memory"))'))
   T.eq({ ok_out, ok_err, ok_status }, { "false\tnot memory\n", "", 0 }, "another caught error changes nothing")

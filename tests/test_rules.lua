@@ -282,6 +282,20 @@ T.test("an invalid rule is named by its index and field", function()
   for _, case in ipairs(cases) do T.eq(load_error(case[1]), case[2], case[1]) end
 end)
 
+T.test("rules.lua -r reads only a regular file: a device, a pipe or a directory is refused at once", function()
+  local fifo = tmp .. "/rules-fifo"
+  T.sh("mkfifo " .. T.q(fifo))
+  for _, case in ipairs({ { "/dev/zero", "a character device" }, { fifo, "a pipe" }, { tmp, "a directory" } }) do
+    -- timeout: before, /dev/zero was read for ever and a pipe waited for a writer
+    local out, err, status = T.run("timeout 20 " .. T.q(T.bin) .. " rules.lua -r " .. T.q(case[1]) .. " self")
+    T.eq({ out, err, status }, { "", "memscript: " .. case[1] .. ": " .. case[2] ..
+      ", not a regular file (only regular files are read)\n", 3 }, case[1])
+  end
+  local set, msg = rules.load("/dev/null")
+  T.eq({ set, msg }, { nil, "/dev/null: a character device, not a regular file (only regular files are read)" },
+    "rules.load")
+end)
+
 T.test("a rules file with a syntax or run-time error is reported with its file and line", function()
   T.eq(load_error("return {\n  { when = 'Rss > 0' severity = 'warning' }\n}"),
     "FILE:2: '}' expected near 'severity'", "syntax error")

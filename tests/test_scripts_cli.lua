@@ -365,7 +365,7 @@ T.test("--max-memory: the size table (0 bytes is no cap, and is refused as one)"
     local what = format("--max-memory %q", text)
     if bytes and bytes >= MiB and bytes <= 64 * MiB then
       local _, err, status = memscript("--max-memory " .. T.q(text) .. " -e " .. grow)
-      T.eq({ err, status }, { format("memscript: not enough memory: the Lua heap reached the --max-memory "
+      T.eq({ err, status }, { format("memscript: not enough memory: the run reached its --max-memory "
         .. "limit of %d bytes\n", bytes), 3 }, what)
     elseif bytes and bytes > 0 then
       local _, err = memscript("--max-memory " .. T.q(text) .. " -e ''")

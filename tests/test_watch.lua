@@ -44,11 +44,13 @@ T.test("globals persist between watch runs, so a script can compare with before"
 end)
 
 T.test("Ctrl-C ends watching between runs with status 0", function()
-  -- SIGINT once three runs have printed (or memscript has ended, which fails below)
+  -- Ctrl-C once three runs have printed (a loaded machine skips ticks: no fixed sleep is enough);
+  -- --count bounds the run should the Ctrl-C be lost
   local out_path = tmp .. "/ctrlc.out"
-  local cmd = "(" .. T.memscript_command() .. " --interval 0.1 -e 'print(\"run\") io.stdout:flush()' > " ..
-    T.q(out_path) .. " & pid=$!; while [ \"$(cat " .. T.q(out_path) .. " 2>/dev/null | grep -c run)\" -lt 3 ] && kill -0 $pid " ..
-    "2>/dev/null; do sleep 0.02; done; kill -INT $pid; wait $pid; echo status $?)"
+  local file = T.q(out_path)
+  local cmd = "(" .. T.memscript_command() .. " --interval 0.1 --count 200 -e 'print(\"run\") io.stdout:flush()' > " .. file ..
+    " & pid=$!; i=0; while [ $i -lt 200 ] && [ \"$(grep -c run " .. file .. ")\" -lt 3 ]; do sleep 0.05; i=$((i+1)); done; " ..
+    "kill -INT $pid; wait $pid; echo status $?)"
   local out = T.run(cmd)
   T.eq(out, "status 0\n", "exit status")
   local text = T.read(out_path)
@@ -150,6 +152,63 @@ T.test("os.exit(3) (UNKNOWN) leaves -o's old file in place", function()
   T.write(path, "old\n")
   local _, _, status = memscript("-o " .. T.q(path) .. " -e 'print(\"new\") os.exit(3)'")
   T.eq({ status, T.read_if(path) }, { 3, "old\n" }, "status and file")
+end)
+
+T.test("--interval after a stall skips the missed ticks: later runs start on the grid, not back to back", function()
+  -- run 2 sleeps 2.5 intervals: runs 3 and 4 start at ticks 4 and 5 (old: both at once, at 3.5)
+  local code = 'local sys = require "memscript.sys" print(string.format("%.3f", sys.monotonic())) ' ..
+    'io.stdout:flush() if sys.iteration == 2 then sys.sleep(2.5) end'
+  local out, err, status = memscript("--interval 1 --count 4 -e " .. T.q(code))
+  T.eq({ err, status }, { "", 0 }, "stderr, status")
+  local starts = {}
+  for t in out:gmatch("[%d.]+") do starts[#starts + 1] = tonumber(t) end
+  T.eq(#starts, 4, "runs")
+  -- A run starts at its tick or later (a busy machine may start it late), never earlier: so the tick
+  -- interval each run starts in is what can be checked whatever the load. Catching up would start
+  -- runs 3 and 4 back to back right after the stall, in the interval of tick 3.
+  local ticks = {}
+  for i = 1, 4 do ticks[i] = math.floor(starts[i] - starts[1] + 0.005) end
+  for i = 2, 4 do
+    T.ok(ticks[i] > ticks[i - 1], "run " .. i .. " starts in a later tick interval than run " .. (i - 1) ..
+      ": " .. T.show(ticks))
+  end
+  T.ok(ticks[3] >= 4, "run 3 waits for the first tick after the stall (tick 4): " .. T.show(ticks))
+end)
+
+T.test("-o in watch mode on a full disk reports the run, keeps the old file, and writes again once there is room", function()
+  local dir = tmp .. "/full"
+  T.run("mkdir -p " .. T.q(dir))
+  local _, _, mounted = T.run("mount -t tmpfs -o size=64k tmpfs " .. T.q(dir))
+  if mounted ~= 0 then T.skip("cannot mount a small tmpfs here (needs root)") end
+  local path, filler = dir .. "/metrics.prom", dir .. "/filler"
+  -- run 2 fills the file system before printing; run 3 reports what the file held, frees the space
+  local code = string.format([[
+    local sys = require "memscript.sys"
+    if sys.iteration == 2 then
+      local f = assert(io.open(%q, "w"))
+      f:setvbuf("no")
+      while f:write(string.rep("x", 4096)) do end
+      f:close()
+    elseif sys.iteration == 3 then
+      local f = assert(io.open(%q)) io.stderr:write("before run 3: ", f:read("a")) f:close()
+      os.remove(%q)
+    end
+    print("run " .. sys.iteration)]], filler, path, filler)
+  local out, err, status = memscript("--interval 0.1 --count 3 -o " .. T.q(path) .. " -e " .. T.q(code))
+  local files = T.run("ls " .. T.q(dir))
+  local final = T.read_if(path)
+  T.run("umount " .. T.q(dir))
+  T.eq({ out, status }, { "", 3 }, "stdout, and status 3: one run's output was lost")
+  T.eq(err, "memscript: " .. path .. ": No space left on device\nbefore run 3: run 1\n" ..
+    "memscript: " .. path .. ": the output of 1 of 3 runs could not be written (see above)\n", "stderr")
+  T.eq({ final, files }, { "run 3\n", "metrics.prom\n" }, "the last run written, no temporary file left")
+end)
+
+T.test("watch mode without -o ends once standard output fails, with status 3", function()
+  local code = 'print("run") io.stderr:write("run ", require("memscript.sys").iteration, "\\n")'
+  local _, err, status = T.run(T.memscript_command(nil, "--interval 0.05 --count 100 -e " .. T.q(code)) .. " > /dev/full")
+  T.eq({ err, status }, { "run 1\nmemscript: standard output: No space left on device: output was lost\n", 3 },
+    "stderr (one run only), status")
 end)
 
 T.done()

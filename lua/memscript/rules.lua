@@ -13,11 +13,12 @@
 
 local proc = require "memscript"
 local where = require "memscript.where"
+local read_file = require("memscript.sys").read_file
 
 local type, pairs, ipairs, pcall, load, tostring, tonumber, setmetatable, math_type =
   type, pairs, ipairs, pcall, load, tostring, tonumber, setmetatable, math.type
 local format, find, sort = string.format, string.find, table.sort
-local io, math, string, table, utf8 = io, math, string, table, utf8
+local math, string, table, utf8 = math, string, table, utf8
 
 local M = {}
 
@@ -130,13 +131,11 @@ function M.compile(list, source)
 end
 
 -- Runs a rules file: read as text, run in its own environment (no io, os, require, load, print).
--- Returns what it returned, unchecked; nil, message when it cannot be read or does not run.
+-- Returns what it returned, unchecked; nil, message when it cannot be read or does not run. Only a
+-- regular file is read: a device (/dev/zero) or a pipe named by mistake would never end.
 function M.read(path)
-  local f, msg = io.open(path, "r")
-  if not f then return nil, msg end
-  local text = f:read("a")
-  f:close()
-  if not text then return nil, path .. ": cannot be read" end
+  local text, msg = read_file(path)
+  if not text then return nil, msg end
   local chunk, err = load(text, "@" .. path, "t", environment())
   if not chunk then return nil, err end
   local ok, list = pcall(chunk)

@@ -1,6 +1,7 @@
 /* guard.c: the capped allocator and the hook that interrupts user code on Ctrl-C or a deadline. */
 #include "host/guard.h"
 
+#include <errno.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -11,6 +12,8 @@
 
 #include <lauxlib.h>
 
+#include "host/outfile.h"
+
 /* One state per process, so the guard's state is process-wide, as a signal handler needs. */
 static size_t memory_cap;
 static size_t memory_used;
@@ -18,9 +21,16 @@ static volatile sig_atomic_t memory_refused;
 static double timeout_seconds;
 static volatile sig_atomic_t interrupted;
 static volatile sig_atomic_t ever_interrupted;
+/* A Ctrl-C caught outside user code (catch_idle): kept until the watch loop sees it, which
+ * guard_enter's reset of ever_interrupted must not hide. */
+static volatile sig_atomic_t idle_interrupted;
 static int catch_idle;
 static volatile sig_atomic_t timed_out;
 static lua_State *volatile guarded_state;
+/* Set while the state is being closed (guard_close): no hook may be armed on it any more. */
+static volatile sig_atomic_t closing;
+/* While set, the cap is not enforced: a repair after a refusal must not itself be refused. */
+static int overdraft;
 
 /*
  * A signal handler can arm the hook of the main thread only, and hooks belong to each Lua thread:
@@ -36,9 +46,48 @@ static lua_State *volatile guarded_state;
  */
 #define GRACE_SECONDS 1
 
-/* Written by the alarm handler when the grace is over: made when the timeout is set. */
-static char stuck_message[200];
-static size_t stuck_message_len;
+/*
+ * Written by the alarm handler when the grace is over, by what was running then: user code, the
+ * finalizers of the closing state, or anything else (loading an archive, say). Made when the
+ * timeout is set.
+ */
+static char stuck_message[200], closing_message[200], busy_message[200];
+/* What guard_should_stop says after the deadline. */
+static char timeout_reason[100] = "timeout: the run took longer than the --timeout";
+static size_t stuck_message_len, closing_message_len, busy_message_len;
+
+/* A request this large is refused without asking malloc: no machine has it, and it is how
+ * guard_raise_memory_error makes Lua raise its own memory error. */
+#define IMPOSSIBLE_SIZE ((size_t)1 << 62)
+
+int guard_charge(size_t bytes)
+{
+	if (bytes >= IMPOSSIBLE_SIZE)
+		return 0;
+	if (memory_cap != 0 && !overdraft && (bytes > memory_cap || memory_used > memory_cap - bytes)) {
+		memory_refused = 1;
+		return 0;
+	}
+	memory_used += bytes;
+	return 1;
+}
+
+void guard_release(size_t bytes)
+{
+	memory_used -= bytes < memory_used ? bytes : memory_used;
+}
+
+void guard_overdraft(int allow)
+{
+	overdraft = allow;
+}
+
+void guard_raise_memory_error(lua_State *L)
+{
+	/* Refused by capped_alloc, so Lua raises LUA_ERRMEM with its own preallocated message. */
+	lua_newuserdatauv(L, IMPOSSIBLE_SIZE, 0);
+	luaL_error(L, "not enough memory"); /* not reached */
+}
 
 /* lua_Alloc: frees and shrinks always succeed; growth past the cap is refused, so Lua raises a
  * memory error the script sees like any allocation failure. */
@@ -50,16 +99,19 @@ static void *capped_alloc(void *ud, void *ptr, size_t osize, size_t nsize)
 	(void)ud;
 	if (nsize == 0) {
 		free(ptr);
-		memory_used -= old;
+		guard_release(old);
 		return NULL;
 	}
-	if (memory_cap != 0 && nsize > old && memory_used + (nsize - old) > memory_cap) {
-		memory_refused = 1;
+	if (nsize > old && !guard_charge(nsize - old))
 		return NULL;
-	}
 	grown = realloc(ptr, nsize);
-	if (grown != NULL)
-		memory_used = memory_used - old + nsize;
+	if (grown == NULL) {
+		if (nsize > old)
+			guard_release(nsize - old);
+		return NULL;
+	}
+	if (nsize < old)
+		guard_release(old - nsize);
 	return grown;
 }
 
@@ -123,21 +175,47 @@ static void stop_hook(lua_State *L, lua_Debug *ar)
 		lua_sethook(L, stop_hook, LUA_MASKCOUNT, PATROL_COUNT);
 }
 
-/* Signal handlers only set a flag and arm the hook (lua_sethook is safe in one, as lua.c does). */
+/*
+ * Signal handlers only set a flag and arm the hook (lua_sethook is safe in one, as lua.c does).
+ * Never on a state being closed: it may already be freed.
+ */
 static void arm(void)
 {
-	if (guarded_state != NULL)
+	if (guarded_state != NULL && !closing)
 		lua_sethook(guarded_state, stop_hook, LUA_MASKCALL | LUA_MASKRET | LUA_MASKLINE | LUA_MASKCOUNT, 1);
+}
+
+/* Ends the process at once from a signal handler: -o's temporary file removed, the message written. */
+static void end_now(const char *message, size_t len)
+{
+	int saved_errno = errno;
+
+	outfile_discard_from_signal();
+	if (write(STDERR_FILENO, message, len) < 0) {
+		/* nothing more can be done about it */
+	}
+	errno = saved_errno;
+	_exit(3);
 }
 
 static void on_sigint(int sig)
 {
+	static const char closing_interrupted[] =
+		"memscript: interrupted while closing the Lua state (its __gc finalizers): ended at once\n";
+
 	(void)sig;
 	ever_interrupted = 1;
-	if (guarded_state == NULL && catch_idle)
+	if (closing) {
+		/* Finalizers run with hooks off (lua_close), so nothing but ending here stops one. */
+		end_now(closing_interrupted, sizeof(closing_interrupted) - 1);
+	}
+	if (guarded_state == NULL && catch_idle) {
+		idle_interrupted = 1;
 		return;
+	}
 	if (guarded_state == NULL) {
-		/* Not in user code: end as the default action would. */
+		/* Not in user code: end as the default action would, leaving no temporary file. */
+		outfile_discard_from_signal();
 		signal(SIGINT, SIG_DFL);
 		raise(SIGINT);
 		return;
@@ -149,12 +227,13 @@ static void on_sigint(int sig)
 static void on_alarm(int sig)
 {
 	(void)sig;
-	if (timed_out && guarded_state != NULL) {
-		/* The grace is over and user code still runs: it is stuck where no hook reaches it. */
-		if (write(STDERR_FILENO, stuck_message, stuck_message_len) < 0) {
-			/* nothing more can be done about it */
-		}
-		_exit(3);
+	if (timed_out) {
+		/* The grace is over and memscript still runs: stuck where no hook reaches it. */
+		if (closing)
+			end_now(closing_message, closing_message_len);
+		if (guarded_state != NULL)
+			end_now(stuck_message, stuck_message_len);
+		end_now(busy_message, busy_message_len);
 	}
 	if (!timed_out) {
 		struct itimerval grace;
@@ -179,6 +258,16 @@ void guard_set_timeout(double seconds)
 		 "inside one call into C %d s later: ended at once, output not yet written is lost\n",
 		 seconds, GRACE_SECONDS);
 	stuck_message_len = strlen(stuck_message);
+	snprintf(closing_message, sizeof(closing_message),
+		 "memscript: timeout: the script ran longer than %.14g seconds (--timeout) and its __gc "
+		 "finalizers were still running %d s later: ended at once\n", seconds, GRACE_SECONDS);
+	closing_message_len = strlen(closing_message);
+	snprintf(busy_message, sizeof(busy_message),
+		 "memscript: timeout: the run took longer than %.14g seconds (--timeout) and had not ended "
+		 "%d s later: ended at once, output not yet written is lost\n", seconds, GRACE_SECONDS);
+	busy_message_len = strlen(busy_message);
+	snprintf(timeout_reason, sizeof(timeout_reason),
+		 "timeout: the run took longer than %.14g seconds (--timeout)", seconds);
 	memset(&sa, 0, sizeof(sa));
 	sa.sa_handler = on_alarm;
 	sigemptyset(&sa.sa_mask);
@@ -210,7 +299,7 @@ void guard_catch_idle_interrupts(int catch_them)
 
 int guard_interrupted(void)
 {
-	return ever_interrupted;
+	return ever_interrupted || idle_interrupted;
 }
 
 double guard_now(void)
@@ -224,11 +313,11 @@ int guard_sleep(double seconds)
 {
 	struct timespec ts;
 
-	if (ever_interrupted || timed_out)
+	if (guard_interrupted() || timed_out)
 		return 0;
 	ts.tv_sec = (time_t)seconds;
 	ts.tv_nsec = (long)((seconds - (double)ts.tv_sec) * 1e9);
-	return nanosleep(&ts, NULL) == 0 && !ever_interrupted && !timed_out;
+	return nanosleep(&ts, NULL) == 0 && !guard_interrupted() && !timed_out;
 }
 
 /*
@@ -275,6 +364,38 @@ void guard_patrol_coroutines(lua_State *L)
 		lua_setfield(L, -2, names[i]);
 	}
 	lua_pop(L, 1);
+}
+
+void guard_stop_timer(void)
+{
+	struct itimerval off;
+
+	memset(&off, 0, sizeof(off));
+	setitimer(ITIMER_REAL, &off, NULL);
+}
+
+const char *guard_should_stop(void)
+{
+	if (timed_out)
+		return timeout_reason;
+	if (interrupted || idle_interrupted)
+		return "interrupted";
+	return NULL;
+}
+
+void guard_close(lua_State *L)
+{
+	closing = 1;
+	guarded_state = L;
+	install_sigint();
+	lua_close(L);
+	guarded_state = NULL;
+	closing = 0;
+}
+
+int guard_closing(void)
+{
+	return closing;
 }
 
 void guard_enter(lua_State *L)

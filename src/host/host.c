@@ -3,23 +3,28 @@
 
 #include <dirent.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <limits.h>
+#include <math.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/statvfs.h>
 #include <unistd.h>
 
 #include <lauxlib.h>
 #include <lualib.h>
 
 #include "core/size_parse.h"
+#include "host/cjson_guard.h"
 #include "host/guard.h"
 #include "bind/lproc.h"
 #include "host/outfile.h"
 #include "bind/preload.h"
 #include "bind/runtime.h"
 #include "host/repl.h"
+#include "source/archive_tree.h"
 
 static const char progname[] = "memscript";
 
@@ -43,7 +48,8 @@ static const char usage_text[] =
 	"  --sandbox        run without os.execute, io.popen, file writes, binary chunks,\n"
 	"                   C modules or the debug library (for shared rule files)\n"
 	"  --timeout SECS   stop the script after SECS seconds (exit status 3)\n"
-	"  --max-memory SIZE  cap the Lua heap at SIZE bytes (a size: 64M, 1.5G, 512 kB)\n"
+	"  --max-memory SIZE  cap the memory of the run (Lua heap, lua-cjson, archives)\n"
+	"                   at SIZE bytes (a size: 64M, 1.5G, 512 kB)\n"
 	"  -h, --help       show this help\n"
 	"  --               stop handling options\n"
 	"  -                stop handling options and execute stdin\n"
@@ -64,7 +70,7 @@ int host_report(lua_State *L, int status)
 {
 	if (status == LUA_ERRMEM && guard_memory_refused()) {
 		char msg[160];
-		snprintf(msg, sizeof(msg), "not enough memory: the Lua heap reached the --max-memory limit of %zu bytes",
+		snprintf(msg, sizeof(msg), "not enough memory: the run reached its --max-memory limit of %zu bytes",
 			 guard_memory_cap());
 		host_message(msg);
 		memory_cap_reported = 1;
@@ -89,7 +95,7 @@ static int memory_cap_caught(void)
 
 	if (!guard_memory_refused() || memory_cap_reported)
 		return 0;
-	snprintf(msg, sizeof(msg), "not enough memory: the Lua heap reached the --max-memory limit of %zu bytes "
+	snprintf(msg, sizeof(msg), "not enough memory: the run reached its --max-memory limit of %zu bytes "
 		 "(the script caught the error; its results may be incomplete)", guard_memory_cap());
 	host_message(msg);
 	memory_cap_reported = 1;
@@ -244,7 +250,10 @@ static const char *check_format(const char *value)
 	return NULL;
 }
 
-/* Parses the options before the script; returns 0, or -1 after printing what is wrong. */
+/* parse_options' result when it printed the help: the run ends there, with status 0. */
+#define OPTIONS_HELP 1
+
+/* Parses the options before the script; returns 0, OPTIONS_HELP, or -1 after printing what is wrong. */
 static int parse_options(int argc, char **argv, struct options *o)
 {
 	int i;
@@ -268,7 +277,7 @@ static int parse_options(int argc, char **argv, struct options *o)
 		}
 		if (strcmp(a, "-h") == 0 || strcmp(a, "--help") == 0) {
 			fputs(usage_text, stdout);
-			exit(STATUS_OK);
+			return OPTIONS_HELP;
 		} else if (strcmp(a, "-i") == 0) {
 			o->interactive = 1;
 			o->version = 1;
@@ -545,48 +554,109 @@ static void set_iteration(lua_State *L, long iteration)
 
 static int begin_output(const struct options *o)
 {
-	int err;
+	char why[PATH_MAX + 300];
 
 	if (o->output == NULL)
 		return 1;
-	err = outfile_begin(o->output);
-	if (err != 0) {
-		fprintf(stderr, "%s: %s: %s\n", progname, o->output, err == OUTFILE_NOT_REGULAR ?
-			"not a regular file (-o replaces a file with a new one, renamed over it)" : strerror(err));
+	if (outfile_begin(o->output, why, sizeof(why)) != 0) {
+		host_message(why);
 		return 0;
 	}
 	return 1;
 }
 
 /* Replaces -o's file when the run succeeded, else leaves it as it was. Returns 0 on a write error. */
-static int end_output(const struct options *o, int succeeded)
+static int end_output(int succeeded)
 {
-	int err;
+	char why[PATH_MAX + 300];
 
-	if (o->output == NULL)
+	if (!outfile_active())
 		return 1;
 	if (!succeeded) {
 		outfile_abort();
 		return 1;
 	}
-	err = outfile_commit();
-	if (err != 0) {
-		fprintf(stderr, "%s: %s: %s\n", progname, o->output, strerror(err));
+	if (outfile_commit(why, sizeof(why)) != 0) {
+		host_message(why);
 		return 0;
 	}
 	return 1;
 }
 
+/* Set when standard output was closed as memscript started (>&-): the reason its writes fail. */
+static int stdout_closed_at_start;
+
 /*
- * Runs the script once, or in watch mode every interval seconds (from one start to the next)
- * until count runs or Ctrl-C. Each run's output replaces -o's file on its own.
+ * Descriptors 0, 1 and 2 closed by the caller are opened on /dev/null, read-only: a file
+ * memscript opens later cannot become standard output (and receive what the script prints), and
+ * writes to a closed standard output fail, so the loss is reported rather than silent.
  */
+static void reserve_standard_fds(void)
+{
+	int fd;
+
+	for (fd = 0; fd <= 2; fd++) {
+		int got;
+		if (fcntl(fd, F_GETFD) != -1 || errno != EBADF)
+			continue;
+		if (fd == STDOUT_FILENO)
+			stdout_closed_at_start = 1;
+		got = open("/dev/null", O_RDONLY);
+		if (got < 0)
+			got = open("/", O_RDONLY | O_DIRECTORY);
+		if (got >= 0 && got != fd) {
+			/* a lower descriptor was free after all: not ours to keep */
+			close(got);
+		}
+	}
+}
+
+/*
+ * The last check on every way out (the end of the run, os.exit, the end of watching, an error):
+ * output that did not reach standard output (a full disk, a closed descriptor, an I/O error on
+ * close) turns the status into 3, with a message. Standard error's own failure cannot be
+ * reported anywhere: the message is lost with it, and the status is the only sign left.
+ */
+static int finish_standard_output(int status)
+{
+	const char *reason = NULL;
+	int err;
+
+	errno = 0;
+	if (fflush(stdout) != 0 || ferror(stdout)) {
+		struct statvfs fs;
+		err = errno;
+		/* stdio keeps no errno of an earlier failed write; an empty write asks the descriptor
+		 * again (a device, a closed or read-only descriptor), a full file system says why itself */
+		if (err == 0 && write(STDOUT_FILENO, "", 0) < 0)
+			err = errno;
+		if (err == 0 && fstatvfs(STDOUT_FILENO, &fs) == 0 && fs.f_bavail == 0)
+			err = ENOSPC;
+		if (stdout_closed_at_start)
+			reason = "it was closed when memscript started";
+		else
+			reason = err != 0 ? strerror(err) : "a write failed";
+	}
+	if (fclose(stdout) != 0 && reason == NULL)
+		reason = strerror(errno);
+	if (reason != NULL) {
+		char msg[200];
+		snprintf(msg, sizeof(msg), "standard output: %s: output was lost", reason);
+		host_message(msg);
+		status = STATUS_UNKNOWN;
+	}
+	return status;
+}
+
 /* Everything that runs inside the Lua state, itself under lua_pcall so nothing escapes as a panic. */
 struct host_run {
 	int argc;
 	char **argv;
 	struct options opts;
 	int status;
+	int succeeded;     /* the run ended well: -o's single file may replace the old one */
+	long runs;         /* watch mode: the runs started */
+	long lost_outputs; /* watch mode with -o: runs whose file could not be written */
 };
 
 /* One run of what is watched: the script on top of the stack, or with no script the -e chunks. */
@@ -602,40 +672,105 @@ static int run_once(lua_State *L, const struct watched *w)
 	return run_early_options(L, w->run->argv, w->run->argc) ? LUA_OK : LUA_ERRRUN;
 }
 
+/*
+ * Waits for the start of the next watch run, on the grid start + k * interval (k = *tick).
+ * A run that ended past one or more ticks does not make the next ones start back to back: the
+ * ticks missed are skipped, and the next run starts at the first tick still to come. *tick is
+ * the grid index of the next run. Returns 0 when the deadline or Ctrl-C cut the wait short.
+ */
+static int wait_for_tick(double start, double interval, long *tick)
+{
+	double now = guard_now();
+	double due = start + (double)*tick * interval;
+
+	if (due < now) {
+		*tick = (long)floor((now - start) / interval) + 1;
+		due = start + (double)*tick * interval;
+	}
+	(*tick)++;
+	return guard_sleep(due - now);
+}
+
+/*
+ * Runs the script once, or in watch mode every interval seconds (from one start to the next)
+ * until count runs or Ctrl-C. Each run's output replaces -o's file on its own; a run whose file
+ * cannot be written (a full disk) is reported, the old file kept, and the next run tries again.
+ */
 static int run_iterations(lua_State *L, const struct watched *w, int output_per_run)
 {
-	const struct options *o = &w->run->opts;
-	long iteration;
-	double next = 0;
+	struct host_run *run = w->run;
+	const struct options *o = &run->opts;
+	long iteration, tick = 1;
+	double start = guard_now();
 
 	for (iteration = 1; o->count == 0 || iteration <= o->count; iteration++) {
 		int ok;
-		if (o->interval > 0) {
-			double now = guard_now();
-			if (iteration > 1 && next > now && !guard_sleep(next - now)) {
-				if (guard_timed_out()) {
-					char msg[120];
-					snprintf(msg, sizeof(msg), "timeout: the script ran longer than %.14g seconds "
-						 "(--timeout), between two runs", o->timeout);
-					host_message(msg);
-					return LUA_ERRRUN;
-				}
-				return LUA_OK; /* Ctrl-C between runs ends watching */
+		if (o->interval > 0 && iteration > 1 && !wait_for_tick(start, o->interval, &tick)) {
+			if (guard_timed_out()) {
+				char msg[120];
+				snprintf(msg, sizeof(msg), "timeout: the script ran longer than %.14g seconds "
+					 "(--timeout), between two runs", o->timeout);
+				host_message(msg);
+				return LUA_ERRRUN;
 			}
-			next = (iteration > 1 ? next : now) + o->interval;
+			return LUA_OK; /* Ctrl-C between runs ends watching */
 		}
+		if (o->interval > 0 && iteration > 1 && guard_interrupted())
+			return LUA_OK; /* Ctrl-C came after the wait: no run starts after it */
 		set_iteration(L, iteration);
-		if (output_per_run && !begin_output(o))
-			return LUA_ERRFILE;
+		run->runs = iteration;
+		if (output_per_run && !begin_output(o)) {
+			/* no file to write this run into: the run is skipped, the next tries again */
+			run->lost_outputs++;
+			continue;
+		}
 		ok = run_once(L, w) == LUA_OK && call_run_hook(L, "iteration_end", NULL) == LUA_OK;
-		if (output_per_run && !end_output(o, ok))
-			return LUA_ERRFILE;
+		if (output_per_run && !end_output(ok))
+			run->lost_outputs++;
 		if (!ok)
 			return guard_interrupted() && o->interval > 0 ? LUA_OK : LUA_ERRRUN;
 		if (o->interval <= 0)
 			break;
+		/* without -o, a standard output that fails (a full disk) ends watching: nothing is kept */
+		if (o->output == NULL && (fflush(stdout) != 0 || ferror(stdout)))
+			return LUA_OK;
 	}
 	return LUA_OK;
+}
+
+/* An archive given as --proc-root (or to proc.at) is read whole into memory by C code before the
+ * script can do anything: its bytes count against --max-memory, and the deadline and Ctrl-C stop it. */
+static int charge_archive(void *arg, size_t bytes)
+{
+	(void)arg;
+	return guard_charge(bytes);
+}
+
+static void release_archive(void *arg, size_t bytes)
+{
+	(void)arg;
+	guard_release(bytes);
+}
+
+static const char *archive_should_stop(void *arg)
+{
+	(void)arg;
+	return guard_should_stop();
+}
+
+/* Without --max-memory an archive may take ARCHIVE_TREE_DEFAULT_BUDGET; with it, what the cap leaves. */
+static void limit_archives(const struct options *o)
+{
+	struct archive_limits limits;
+
+	memset(&limits, 0, sizeof(limits));
+	limits.max_bytes = o->max_memory;
+	limits.budget_name = o->max_memory != 0 ? "--max-memory"
+		: "the memory an archive may take without --max-memory";
+	limits.charge = charge_archive;
+	limits.release = release_archive;
+	limits.should_stop = archive_should_stop;
+	archive_tree_set_default_limits(&limits);
 }
 
 /* where(expr): the where-language compiler, through the runtime. */
@@ -786,18 +921,69 @@ static int run_user_code(lua_State *L, struct host_run *run, int whole_output)
 	return call_run_hook(L, "finish", &run->status) == LUA_OK;
 }
 
-/* The options of this run, for os.exit, which ends the run from inside a script. */
-static const struct options *current_options;
+/* This run, for os.exit, which ends it from inside a script. */
+static struct host_run *current_run;
 
 /*
- * os.exit([code [, close]]) ends the run as its end would: the finish hooks print (alerts), -o's
- * file is put in place unless the code is UNKNOWN, and the state is closed, so no memory is left
- * behind. `code` true/false means 0/1 as in Lua; no code means the status the run has raised.
+ * Closes the state, under the guard (guard_close): the deadline and Ctrl-C still reach its
+ * finalizers, and nothing they do changes the status. What they print goes where standard output
+ * points then: into -o's file when it is not yet committed (closing is part of the run), into
+ * nothing when -o's files are already complete (watch mode), else to standard output.
+ */
+static void close_state(lua_State *L, const struct options *o)
+{
+	int saved = -1;
+
+	if (o->output != NULL && !outfile_active()) {
+		int null_fd = open("/dev/null", O_WRONLY | O_CLOEXEC);
+		fflush(stdout);
+		saved = fcntl(STDOUT_FILENO, F_DUPFD_CLOEXEC, 3);
+		if (null_fd >= 0 && saved >= 0)
+			dup2(null_fd, STDOUT_FILENO);
+		if (null_fd >= 0)
+			close(null_fd);
+	}
+	guard_close(L);
+	guard_stop_timer();
+	/* every lua-cjson instance was freed with the state: what is left has no owner */
+	cjson_guard_release_all();
+	if (saved >= 0) {
+		/* /dev/null takes every byte: no error of its own, one from before is kept */
+		fflush(stdout);
+		dup2(saved, STDOUT_FILENO);
+		close(saved);
+	}
+}
+
+/* What ends every run after the state is closed: -o's file, watch mode's lost files, standard output. */
+static int end_run(const struct host_run *run, int status)
+{
+	if (!end_output(status != STATUS_UNKNOWN && run->succeeded))
+		status = STATUS_UNKNOWN;
+	if (run->lost_outputs > 0) {
+		char msg[PATH_MAX + 200];
+		snprintf(msg, sizeof(msg), "%s: the output of %ld of %ld runs could not be written (see above)",
+			 run->opts.output, run->lost_outputs, run->runs);
+		host_message(msg);
+		status = STATUS_UNKNOWN;
+	}
+	return finish_standard_output(status);
+}
+
+/*
+ * os.exit([code [, close]]) ends the run as its end would: the finish hooks print (alerts), the
+ * state is closed (its finalizers run, bounded as at the end of a run), -o's file is put in place
+ * unless the code is UNKNOWN, and standard output is checked. `code` true/false means 0/1 as in
+ * Lua; no code means the status the run has raised. Called by a finalizer while the state closes,
+ * it is an error (reported nowhere, as finalizer errors are): the run's status stands.
  */
 static int host_os_exit(lua_State *L)
 {
+	struct host_run *run = current_run;
 	int status = STATUS_OK, explicit_status = 0;
 
+	if (guard_closing())
+		return luaL_error(L, "os.exit: ignored while the state closes; the run's status stands");
 	if (lua_isboolean(L, 1)) {
 		status = lua_toboolean(L, 1) ? 0 : 1;
 		explicit_status = 1;
@@ -811,12 +997,10 @@ static int host_os_exit(lua_State *L)
 		if (!explicit_status)
 			status = hooks_ok && !memory_cap_caught() ? raised : STATUS_UNKNOWN;
 	}
-	if (current_options != NULL && current_options->output != NULL &&
-	    !end_output(current_options, status != STATUS_UNKNOWN) && status != STATUS_UNKNOWN)
-		status = STATUS_UNKNOWN;
-	fflush(stdout);
-	lua_close(L);
-	exit(status);
+	run->succeeded = status != STATUS_UNKNOWN;
+	/* lua_close from inside the running state, as Lua's own os.exit(code, true) does */
+	close_state(L, &run->opts);
+	exit(end_run(run, status));
 }
 
 static int host_protected_main(lua_State *L)
@@ -833,12 +1017,18 @@ static int host_protected_main(lua_State *L)
 	guard_patrol_coroutines(L);
 	lua_getglobal(L, "require");
 	lua_setfield(L, LUA_REGISTRYINDEX, REQUIRE_KEY);
-	current_options = o;
+	current_run = run;
 	lua_getglobal(L, "os");
 	lua_pushcfunction(L, host_os_exit);
 	lua_setfield(L, -2, "exit");
 	lua_pop(L, 1);
+	limit_archives(o);
 	preload_register(L);
+	/* lua-cjson with its buffers under --max-memory, in place of the plain opener */
+	luaL_getsubtable(L, LUA_REGISTRYINDEX, LUA_PRELOAD_TABLE);
+	lua_pushcfunction(L, cjson_guard_open);
+	lua_setfield(L, -2, "cjson");
+	lua_pop(L, 1);
 	/* Before any user code: the runtime keeps Lua's own require, whatever a script does later. */
 	runtime_load(L);
 	open_memscript(L, o);
@@ -850,10 +1040,12 @@ static int host_protected_main(lua_State *L)
 	}
 	if (o->list) {
 		run->status = list_scripts(L) ? STATUS_OK : STATUS_UNKNOWN;
+		run->succeeded = run->status == STATUS_OK;
 		return 0;
 	}
 	if (o->complete != NULL) {
 		run->status = complete_script(L, o->complete) ? STATUS_OK : STATUS_UNKNOWN;
+		run->succeeded = run->status == STATUS_OK;
 		return 0;
 	}
 	create_arg_table(L, run->argc, run->argv, o->script);
@@ -867,8 +1059,7 @@ static int host_protected_main(lua_State *L)
 		ok = 0;
 	if (!ok)
 		run->status = STATUS_UNKNOWN;
-	if (whole_output && !end_output(o, ok))
-		run->status = STATUS_UNKNOWN;
+	run->succeeded = ok;
 	return 0;
 }
 
@@ -878,10 +1069,15 @@ int host_main(int argc, char **argv)
 	lua_State *L;
 	int status;
 
+	reserve_standard_fds();
+	memset(&run, 0, sizeof(run));
 	run.argc = argc;
 	run.argv = argv;
 	run.status = STATUS_UNKNOWN;
-	if (parse_options(argc, argv, &run.opts) != 0)
+	status = parse_options(argc, argv, &run.opts);
+	if (status == OPTIONS_HELP)
+		return finish_standard_output(STATUS_OK);
+	if (status != 0)
 		return STATUS_UNKNOWN;
 	if (run.opts.count > 0 && run.opts.interval <= 0) {
 		fprintf(stderr, "%s: --count counts the runs of watch mode: give --interval too\n%s", progname, usage_text);
@@ -899,13 +1095,10 @@ int host_main(int argc, char **argv)
 	lua_pushlightuserdata(L, &run);
 	status = lua_pcall(L, 1, 0, 0);
 	if (status != LUA_OK) {
-		outfile_abort();
 		host_report(L, status);
 		run.status = STATUS_UNKNOWN;
+		run.succeeded = 0;
 	}
-	fflush(stdout);
-	lua_close(L);
-	if (ferror(stdout))
-		return STATUS_UNKNOWN;
-	return run.status;
+	close_state(L, &run.opts);
+	return end_run(&run, run.status);
 }

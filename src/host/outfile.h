@@ -4,24 +4,39 @@
 
 #include <stddef.h>
 
-/* outfile_begin's refusal of a path that names something other than a regular file. */
-#define OUTFILE_NOT_REGULAR (-1)
-
 /*
- * Sends standard output to a new temporary file beside path (beside the file it links to, when
- * path is a symbolic link), with the mode of the file it will replace, or 0666 less the umask.
- * Returns 0, an errno value, or OUTFILE_NOT_REGULAR when path exists and is not a regular file
- * (a device, a pipe, a directory), with nothing changed.
+ * Sends standard output to a new temporary file in the directory of path, to replace path when
+ * committed. path is reached without writing through anything another user could have planted:
+ * each directory is opened relative to the one before, and a symbolic link (on the way or the
+ * file itself) is followed only when it is owned by the caller or by root; the file a link of
+ * theirs names is replaced, beside itself, and the link kept. An existing path that is not a
+ * regular file (a device, a pipe, a directory) is refused.
+ *
+ * The new file's mode: 0666 less the umask for a new file; an existing file's permission bits
+ * without execute, setuid, setgid or sticky bits when the caller owns it (its group kept when
+ * allowed); and when another user owns it, 0600 with at most its group and other read bits.
+ *
+ * Returns 0, or -1 with "PATH: reason" in why, nothing changed.
  */
-int outfile_begin(const char *path);
+int outfile_begin(const char *path, char *why, size_t whylen);
+
+/* Whether a temporary file is open (between outfile_begin and outfile_commit or outfile_abort). */
+int outfile_active(void);
 
 /*
  * Flushes, syncs and renames the temporary file over path, then restores standard output.
- * Returns 0, or an errno value after removing the temporary file (path is left as it was).
+ * Returns 0, or -1 with "PATH: reason" in why after removing the temporary file (path is left as
+ * it was).
  */
-int outfile_commit(void);
+int outfile_commit(char *why, size_t whylen);
 
 /* Discards the temporary file and restores standard output. */
 void outfile_abort(void);
+
+/*
+ * Removes the temporary file, if any. Async-signal-safe: for handlers about to end the process
+ * (a fatal signal, the --timeout grace), so that no FILE.tmpXXXXXX is left behind.
+ */
+void outfile_discard_from_signal(void);
 
 #endif
