@@ -16,8 +16,10 @@
 #include <lauxlib.h>
 #include <lualib.h>
 
-#include "core/size_parse.h"
+#include "host/call.h"
 #include "host/cjson_guard.h"
+#include "host/options.h"
+#include "host/scripts.h"
 #include "host/guard.h"
 #include "bind/lproc.h"
 #include "host/outfile.h"
@@ -25,110 +27,6 @@
 #include "bind/runtime.h"
 #include "host/repl.h"
 #include "source/archive_tree.h"
-
-static const char progname[] = "memscript";
-
-static const char usage_text[] =
-	"usage: memscript [options] [script [args]]\n"
-	"Available options are:\n"
-	"  -e CODE          execute string CODE\n"
-	"  -l MOD           require library MOD into global MOD\n"
-	"  -l G=MOD         require library MOD into global G\n"
-	"  -i               enter interactive mode after executing script\n"
-	"  -v               show version information\n"
-	"  -f, --format F   output format of the bundled scripts: table, json, csv or prom\n"
-	"  -o FILE          write standard output to FILE, replacing it only when complete\n"
-	"  --interval SECS  run the script again every SECS seconds (watch mode)\n"
-	"  --count N        with --interval: stop after N runs (0, the default: until Ctrl-C)\n"
-	"  --root DIR       read a captured machine: DIR/proc and DIR/sys (DIR may be an archive)\n"
-	"  --proc-root DIR  read /proc files under DIR instead of /proc (a proc tree, a capture\n"
-	"                   or an archive of one)\n"
-	"  --list           list the bundled scripts with their usage lines\n"
-	"  --complete SCRIPT  print SCRIPT's options and operands for shell completion\n"
-	"  --sandbox        run without os.execute, io.popen, file writes, binary chunks,\n"
-	"                   C modules or the debug library (for shared rule files)\n"
-	"  --timeout SECS   stop the script after SECS seconds (exit status 3)\n"
-	"  --max-memory SIZE  cap the memory of the run (Lua heap, lua-cjson, archives)\n"
-	"                   at SIZE bytes (a size: 64M, 1.5G, 512 kB)\n"
-	"  -h, --help       show this help\n"
-	"  --               stop handling options\n"
-	"  -                stop handling options and execute stdin\n"
-	"A bare script name is looked up in the current directory, then in each directory\n"
-	"of MEMSCRIPT_PATH, then among the bundled scripts.\n"
-	"Exit status: 0 OK, 1 WARNING, 2 CRITICAL, 3 UNKNOWN (script error).\n";
-
-void host_message(const char *msg)
-{
-	fprintf(stderr, "%s: %s\n", progname, msg);
-	fflush(stderr);
-}
-
-/* Whether the --max-memory message has been printed. */
-static int memory_cap_reported;
-
-int host_report(lua_State *L, int status)
-{
-	if (status == LUA_ERRMEM && guard_memory_refused()) {
-		char msg[160];
-		snprintf(msg, sizeof(msg), "not enough memory: the run reached its --max-memory limit of %zu bytes",
-			 guard_memory_cap());
-		host_message(msg);
-		memory_cap_reported = 1;
-		lua_pop(L, 1);
-		return status;
-	}
-	if (status != LUA_OK) {
-		const char *msg = lua_tostring(L, -1);
-		host_message(msg != NULL ? msg : "(error object is not a string)");
-		lua_pop(L, 1);
-	}
-	return status;
-}
-
-/*
- * True, after saying so, when the heap reached --max-memory and the script caught the error: what
- * it went on to print may lack what it could not build, so the run cannot end OK.
- */
-static int memory_cap_caught(void)
-{
-	char msg[200];
-
-	if (!guard_memory_refused() || memory_cap_reported)
-		return 0;
-	snprintf(msg, sizeof(msg), "not enough memory: the run reached its --max-memory limit of %zu bytes "
-		 "(the script caught the error; its results may be incomplete)", guard_memory_cap());
-	host_message(msg);
-	memory_cap_reported = 1;
-	return 1;
-}
-
-/* Message handler: turns any error object into a string with a traceback (lua.c's msghandler). */
-static int msghandler(lua_State *L)
-{
-	const char *msg = lua_tostring(L, 1);
-
-	if (msg == NULL) {
-		if (luaL_callmeta(L, 1, "__tostring") && lua_type(L, -1) == LUA_TSTRING)
-			return 1;
-		msg = lua_pushfstring(L, "(error object is a %s value)", luaL_typename(L, 1));
-	}
-	luaL_traceback(L, L, msg, 1);
-	return 1;
-}
-
-int host_docall(lua_State *L, int narg, int nres)
-{
-	int status;
-	int base = lua_gettop(L) - narg;
-
-	lua_pushcfunction(L, msghandler);
-	lua_insert(L, base);
-	guard_enter(L);
-	status = lua_pcall(L, narg, nres, base);
-	guard_leave(L);
-	lua_remove(L, base);
-	return status;
-}
 
 static int dochunk(lua_State *L, int status)
 {
@@ -145,16 +43,8 @@ static int dostring(lua_State *L, const char *code, const char *name)
 	return dochunk(L, luaL_loadbufferx(L, code, strlen(code), name, chunk_mode));
 }
 
-/* Registry keys of what the host keeps for itself before user code runs. */
-#define REQUIRE_KEY "memscript.host.require"
+/* The registry key of memscript.sys, which the host fills (options, iteration, script_path). */
 #define SYS_KEY "memscript.host.sys"
-
-void host_require(lua_State *L, const char *name)
-{
-	lua_getfield(L, LUA_REGISTRYINDEX, REQUIRE_KEY);
-	lua_pushstring(L, name);
-	lua_call(L, 1, 1);
-}
 
 /* Sets memscript.sys[key] to the value on top of the stack (popped), with no metamethod run. */
 static void set_sys_field(lua_State *L, const char *key)
@@ -192,186 +82,6 @@ static int dolibrary(lua_State *L, const char *spec)
 	lua_pushcfunction(L, load_library);
 	lua_pushstring(L, spec);
 	return host_report(L, host_docall(L, 1, 0));
-}
-
-/* ---- options ---- */
-
-struct options {
-	int script;        /* index in argv of the script, 0 when none */
-	int interactive;   /* -i */
-	int version;       /* -v */
-	int has_e;         /* some -e */
-	int stdin_script;  /* "-" */
-	int list;          /* --list */
-	const char *complete; /* --complete SCRIPT */
-	int sandbox;       /* --sandbox */
-	double timeout;    /* --timeout, seconds; 0 for none */
-	size_t max_memory; /* --max-memory, bytes; 0 for none */
-	double interval;   /* --interval, seconds; 0: run once */
-	long count;        /* --count: runs in watch mode, 0 for no end */
-	const char *output; /* -o FILE */
-	const char *root;   /* --root or --proc-root */
-	int proc_root;      /* root came from --proc-root */
-	const char *format;
-};
-
-/*
- * --max-memory's value in bytes, through the one size grammar (src/core/size_parse.h): "64M",
- * "1.5G", "512 kB". Returns 0, after printing why, for anything else, 0 bytes included.
- */
-static size_t parse_max_memory(const char *text)
-{
-	uint64_t bytes = 0;
-	enum size_status status = size_parse(text, strlen(text), &bytes);
-
-	if (status == SIZE_TOO_LARGE || (status == SIZE_OK && bytes > SIZE_MAX))
-		fprintf(stderr, "%s: --max-memory needs a size below 2^63 bytes (8E), got '%s'\n", progname, text);
-	else if (status != SIZE_OK)
-		fprintf(stderr, "%s: --max-memory needs a size such as 64M, got '%s'\n", progname, text);
-	else if (bytes == 0)
-		fprintf(stderr, "%s: --max-memory needs a size above 0, got '%s'\n", progname, text);
-	else
-		return (size_t)bytes;
-	return 0;
-}
-
-static const char *const output_formats[] = {"table", "json", "csv", "prom", NULL};
-
-/* Returns value when it is one of the output formats, else NULL after printing why. */
-static const char *check_format(const char *value)
-{
-	int i;
-
-	for (i = 0; output_formats[i] != NULL; i++) {
-		if (strcmp(value, output_formats[i]) == 0)
-			return value;
-	}
-	fprintf(stderr, "%s: unknown format '%s' (table, json, csv or prom)\n", progname, value);
-	return NULL;
-}
-
-/* parse_options' result when it printed the help: the run ends there, with status 0. */
-#define OPTIONS_HELP 1
-
-/* Parses the options before the script; returns 0, OPTIONS_HELP, or -1 after printing what is wrong. */
-static int parse_options(int argc, char **argv, struct options *o)
-{
-	int i;
-
-	memset(o, 0, sizeof(*o));
-	for (i = 1; i < argc; i++) {
-		const char *a = argv[i];
-		if (a[0] != '-') {
-			o->script = i;
-			return 0;
-		}
-		if (strcmp(a, "-") == 0) {
-			o->stdin_script = 1;
-			o->script = i;
-			return 0;
-		}
-		if (strcmp(a, "--") == 0) {
-			if (i + 1 < argc)
-				o->script = i + 1;
-			return 0;
-		}
-		if (strcmp(a, "-h") == 0 || strcmp(a, "--help") == 0) {
-			fputs(usage_text, stdout);
-			return OPTIONS_HELP;
-		} else if (strcmp(a, "-i") == 0) {
-			o->interactive = 1;
-			o->version = 1;
-		} else if (strcmp(a, "-v") == 0) {
-			o->version = 1;
-		} else if (strcmp(a, "-e") == 0 || strcmp(a, "-l") == 0) {
-			if (strcmp(a, "-e") == 0)
-				o->has_e = 1;
-			if (++i >= argc) {
-				fprintf(stderr, "%s: '%s' needs an argument\n%s", progname, a, usage_text);
-				return -1;
-			}
-		} else if (strncmp(a, "-e", 2) == 0) {
-			o->has_e = 1;
-		} else if (strncmp(a, "-l", 2) == 0) {
-			/* -lMOD */
-		} else if (strcmp(a, "--proc-root") == 0 || strcmp(a, "--root") == 0) {
-			if (++i >= argc) {
-				fprintf(stderr, "%s: '%s' needs a directory\n%s", progname, a, usage_text);
-				return -1;
-			}
-			o->root = argv[i];
-			o->proc_root = a[2] == 'p';
-		} else if (strncmp(a, "--proc-root=", 12) == 0) {
-			o->root = a + 12;
-			o->proc_root = 1;
-		} else if (strncmp(a, "--root=", 7) == 0) {
-			o->root = a + 7;
-			o->proc_root = 0;
-		} else if (strcmp(a, "-f") == 0 || strcmp(a, "--format") == 0) {
-			if (++i >= argc) {
-				fprintf(stderr, "%s: '%s' needs a format\n%s", progname, a, usage_text);
-				return -1;
-			}
-			if ((o->format = check_format(argv[i])) == NULL)
-				return -1;
-		} else if (strncmp(a, "--format=", 9) == 0) {
-			if ((o->format = check_format(a + 9)) == NULL)
-				return -1;
-		} else if (strcmp(a, "--list") == 0) {
-			o->list = 1;
-		} else if (strcmp(a, "--complete") == 0) {
-			if (++i >= argc) {
-				fprintf(stderr, "%s: '--complete' needs a script\n%s", progname, usage_text);
-				return -1;
-			}
-			o->complete = argv[i];
-		} else if (strcmp(a, "--sandbox") == 0) {
-			o->sandbox = 1;
-		} else if (strcmp(a, "-o") == 0) {
-			if (++i >= argc) {
-				fprintf(stderr, "%s: '-o' needs a file\n%s", progname, usage_text);
-				return -1;
-			}
-			o->output = argv[i];
-		} else if (strcmp(a, "--interval") == 0 || strcmp(a, "--count") == 0) {
-			char *end = NULL;
-			double value;
-			if (++i >= argc) {
-				fprintf(stderr, "%s: '%s' needs a number\n%s", progname, a, usage_text);
-				return -1;
-			}
-			value = strtod(argv[i], &end);
-			if (end == argv[i] || *end != '\0' || !(value >= 0 && value < 1e9) ||
-			    (a[2] == 'c' && value != (double)(long)value) || (a[2] == 'i' && value <= 0)) {
-				fprintf(stderr, "%s: %s needs a %s, got '%s'\n", progname, a,
-					a[2] == 'c' ? "whole number of runs" : "number of seconds above 0", argv[i]);
-				return -1;
-			}
-			if (a[2] == 'c')
-				o->count = (long)value;
-			else
-				o->interval = value;
-		} else if (strcmp(a, "--timeout") == 0 || strcmp(a, "--max-memory") == 0) {
-			char *end = NULL;
-			if (++i >= argc) {
-				fprintf(stderr, "%s: '%s' needs a value\n%s", progname, a, usage_text);
-				return -1;
-			}
-			if (strcmp(a, "--timeout") == 0) {
-				o->timeout = strtod(argv[i], &end);
-				if (end == argv[i] || *end != '\0' || !(o->timeout > 0 && o->timeout < 1e9)) {
-					fprintf(stderr, "%s: --timeout needs a number of seconds, got '%s'\n", progname, argv[i]);
-					return -1;
-				}
-			} else if ((o->max_memory = parse_max_memory(argv[i])) == 0) {
-				return -1;
-			}
-		} else {
-			fprintf(stderr, "%s: unrecognized option '%s'\n%s", progname, a, usage_text);
-			return -1;
-		}
-	}
-	return 0;
 }
 
 /* Runs -e and -l in the order given (lua.c's runargs). */
@@ -419,73 +129,6 @@ static void create_arg_table(lua_State *L, int argc, char **argv, int script)
 	lua_setglobal(L, "arg");
 }
 
-/* ---- finding scripts ---- */
-
-static int readable_file(const char *path)
-{
-	return access(path, R_OK) == 0;
-}
-
-/* The bundled scripts: installed beside the binary's prefix, else the source tree's scripts/. */
-static const char *bundled_scripts_dir(void)
-{
-	static char dir[PATH_MAX];
-	char exe[PATH_MAX];
-	ssize_t n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
-
-	if (n > 0) {
-		char *slash;
-		exe[n] = '\0';
-		slash = strrchr(exe, '/');
-		if (slash != NULL) {
-			*slash = '\0';
-			if (snprintf(dir, sizeof(dir), "%s/../share/memscript/scripts", exe) < (int)sizeof(dir) &&
-			    access(dir, X_OK) == 0)
-				return dir;
-		}
-	}
-	if (access(MEMSCRIPT_INSTALL_SCRIPTS_DIR, X_OK) == 0 && access(MEMSCRIPT_BUILD_SCRIPTS_DIR, X_OK) != 0)
-		return MEMSCRIPT_INSTALL_SCRIPTS_DIR;
-	return MEMSCRIPT_BUILD_SCRIPTS_DIR;
-}
-
-/*
- * Resolves a script argument into path: a name with a '/' is used as given; a bare name is looked
- * up in the current directory, MEMSCRIPT_PATH, then the bundled scripts. Returns 0 when not found.
- */
-static int find_script(const char *name, char *path, size_t size)
-{
-	const char *search;
-
-	if (strchr(name, '/') != NULL || readable_file(name)) {
-		snprintf(path, size, "%s", name);
-		return 1;
-	}
-	search = getenv("MEMSCRIPT_PATH");
-	while (search != NULL && *search != '\0') {
-		const char *colon = strchr(search, ':');
-		size_t len = colon ? (size_t)(colon - search) : strlen(search);
-		if (len > 0 && snprintf(path, size, "%.*s/%s", (int)len, search, name) < (int)size &&
-		    readable_file(path))
-			return 1;
-		search = colon ? colon + 1 : NULL;
-	}
-	if (snprintf(path, size, "%s/%s", bundled_scripts_dir(), name) < (int)size && readable_file(path))
-		return 1;
-	snprintf(path, size, "%s", name);
-	return 0;
-}
-
-/* The message for a script name find_script did not find. */
-static void say_script_not_found(const char *name)
-{
-	char msg[PATH_MAX + 200];
-
-	snprintf(msg, sizeof(msg), "cannot find script '%s' (looked in the current directory, MEMSCRIPT_PATH and %s)",
-		 name, bundled_scripts_dir());
-	host_message(msg);
-}
-
 static int push_script_args(lua_State *L)
 {
 	int i, n;
@@ -507,8 +150,8 @@ static int load_script(lua_State *L, const char *name, int from_stdin)
 
 	if (from_stdin)
 		return host_report(L, luaL_loadfilex(L, NULL, chunk_mode));
-	if (!find_script(name, path, sizeof(path))) {
-		say_script_not_found(name);
+	if (!host_find_script(name, path, sizeof(path))) {
+		host_say_script_not_found(name);
 		return LUA_ERRFILE;
 	}
 	status = luaL_loadfilex(L, path, chunk_mode);
@@ -821,66 +464,6 @@ static void open_memscript(lua_State *L, const struct options *o)
 	lua_pop(L, 2);
 }
 
-static int is_lua_script(const struct dirent *e)
-{
-	size_t len = strlen(e->d_name);
-	return len > 4 && strcmp(e->d_name + len - 4, ".lua") == 0;
-}
-
-/*
- * Writes what the runtime's describe(form, path) returns: the library describes a script from the
- * command line it declares (memscript.cli). Returns a lua status, reported.
- */
-static int describe_script(lua_State *L, const char *form, const char *path)
-{
-	int status;
-
-	runtime_push(L, "describe");
-	lua_pushstring(L, form);
-	lua_pushstring(L, path);
-	status = host_docall(L, 2, 1);
-	if (status == LUA_OK) {
-		const char *text = lua_tostring(L, -1);
-		if (text != NULL)
-			fputs(text, stdout);
-		lua_pop(L, 1);
-	}
-	return host_report(L, status);
-}
-
-/* --list: each bundled script, in name order, with its summary and usage line. Returns success. */
-static int list_scripts(lua_State *L)
-{
-	const char *dir = bundled_scripts_dir();
-	struct dirent **entries;
-	int i, ok = 1, n = scandir(dir, &entries, is_lua_script, alphasort);
-
-	if (n < 0) {
-		fprintf(stderr, "%s: %s: %s\n", progname, dir, strerror(errno));
-		return 0;
-	}
-	for (i = 0; i < n; i++) {
-		char path[PATH_MAX];
-		if (ok && snprintf(path, sizeof(path), "%s/%s", dir, entries[i]->d_name) < (int)sizeof(path))
-			ok = describe_script(L, "list", path) == LUA_OK;
-		free(entries[i]);
-	}
-	free(entries);
-	return ok;
-}
-
-/* --complete SCRIPT: the completion data of the script that running SCRIPT would run. Returns success. */
-static int complete_script(lua_State *L, const char *name)
-{
-	char path[PATH_MAX];
-
-	if (!find_script(name, path, sizeof(path))) {
-		say_script_not_found(name);
-		return 0;
-	}
-	return describe_script(L, "complete", path) == LUA_OK;
-}
-
 static void print_version(void)
 {
 	printf("memscript %s (%s, LPeg)\n", MEMSCRIPT_VERSION, LUA_RELEASE);
@@ -995,7 +578,7 @@ static int host_os_exit(lua_State *L)
 		int raised = STATUS_OK;
 		int hooks_ok = call_run_hook(L, "finish", &raised) == LUA_OK;
 		if (!explicit_status)
-			status = hooks_ok && !memory_cap_caught() ? raised : STATUS_UNKNOWN;
+			status = hooks_ok && !host_memory_cap_caught() ? raised : STATUS_UNKNOWN;
 	}
 	run->succeeded = status != STATUS_UNKNOWN;
 	/* lua_close from inside the running state, as Lua's own os.exit(code, true) does */
@@ -1015,8 +598,7 @@ static int host_protected_main(lua_State *L)
 	guard_catch_idle_interrupts(o->interval > 0);
 	luaL_openlibs(L);
 	guard_patrol_coroutines(L);
-	lua_getglobal(L, "require");
-	lua_setfield(L, LUA_REGISTRYINDEX, REQUIRE_KEY);
+	host_keep_require(L);
 	current_run = run;
 	lua_getglobal(L, "os");
 	lua_pushcfunction(L, host_os_exit);
@@ -1039,12 +621,12 @@ static int host_protected_main(lua_State *L)
 		chunk_mode = "t";
 	}
 	if (o->list) {
-		run->status = list_scripts(L) ? STATUS_OK : STATUS_UNKNOWN;
+		run->status = host_list_scripts(L) ? STATUS_OK : STATUS_UNKNOWN;
 		run->succeeded = run->status == STATUS_OK;
 		return 0;
 	}
 	if (o->complete != NULL) {
-		run->status = complete_script(L, o->complete) ? STATUS_OK : STATUS_UNKNOWN;
+		run->status = host_complete_script(L, o->complete) ? STATUS_OK : STATUS_UNKNOWN;
 		run->succeeded = run->status == STATUS_OK;
 		return 0;
 	}
@@ -1055,7 +637,7 @@ static int host_protected_main(lua_State *L)
 		return 0;
 	run->status = STATUS_OK;
 	ok = run_user_code(L, run, whole_output);
-	if (memory_cap_caught())
+	if (host_memory_cap_caught())
 		ok = 0;
 	if (!ok)
 		run->status = STATUS_UNKNOWN;
@@ -1074,13 +656,13 @@ int host_main(int argc, char **argv)
 	run.argc = argc;
 	run.argv = argv;
 	run.status = STATUS_UNKNOWN;
-	status = parse_options(argc, argv, &run.opts);
+	status = host_parse_options(argc, argv, &run.opts);
 	if (status == OPTIONS_HELP)
 		return finish_standard_output(STATUS_OK);
 	if (status != 0)
 		return STATUS_UNKNOWN;
 	if (run.opts.count > 0 && run.opts.interval <= 0) {
-		fprintf(stderr, "%s: --count counts the runs of watch mode: give --interval too\n%s", progname, usage_text);
+		fprintf(stderr, "memscript: --count counts the runs of watch mode: give --interval too\n%s", host_usage_text);
 		return STATUS_UNKNOWN;
 	}
 	/* Whatever the parent set, a closed pipe on stdout ends memscript quietly, as it does cat. */

@@ -17,7 +17,7 @@
 
 #include "bind/runtime.h"
 #include "host/guard.h"
-#include "host/host.h"
+#include "host/call.h"
 
 #define PROMPT "> "
 #define PROMPT_MORE ">> "

@@ -1,0 +1,138 @@
+/* scripts.c: finding a script by name (current directory, MEMSCRIPT_PATH, the bundled ones), --list and --complete. */
+#include "host/scripts.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "bind/runtime.h"
+#include "host/call.h"
+
+static int readable_file(const char *path)
+{
+	return access(path, R_OK) == 0;
+}
+
+/* The bundled scripts: installed beside the binary's prefix, else the source tree's scripts/. */
+static const char *bundled_scripts_dir(void)
+{
+	static char dir[PATH_MAX];
+	char exe[PATH_MAX];
+	ssize_t n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
+
+	if (n > 0) {
+		char *slash;
+		exe[n] = '\0';
+		slash = strrchr(exe, '/');
+		if (slash != NULL) {
+			*slash = '\0';
+			if (snprintf(dir, sizeof(dir), "%s/../share/memscript/scripts", exe) < (int)sizeof(dir) &&
+			    access(dir, X_OK) == 0)
+				return dir;
+		}
+	}
+	if (access(MEMSCRIPT_INSTALL_SCRIPTS_DIR, X_OK) == 0 && access(MEMSCRIPT_BUILD_SCRIPTS_DIR, X_OK) != 0)
+		return MEMSCRIPT_INSTALL_SCRIPTS_DIR;
+	return MEMSCRIPT_BUILD_SCRIPTS_DIR;
+}
+
+/*
+ * Resolves a script argument into path: a name with a '/' is used as given; a bare name is looked
+ * up in the current directory, MEMSCRIPT_PATH, then the bundled scripts. Returns 0 when not found.
+ */
+int host_find_script(const char *name, char *path, size_t size)
+{
+	const char *search;
+
+	if (strchr(name, '/') != NULL || readable_file(name)) {
+		snprintf(path, size, "%s", name);
+		return 1;
+	}
+	search = getenv("MEMSCRIPT_PATH");
+	while (search != NULL && *search != '\0') {
+		const char *colon = strchr(search, ':');
+		size_t len = colon ? (size_t)(colon - search) : strlen(search);
+		if (len > 0 && snprintf(path, size, "%.*s/%s", (int)len, search, name) < (int)size &&
+		    readable_file(path))
+			return 1;
+		search = colon ? colon + 1 : NULL;
+	}
+	if (snprintf(path, size, "%s/%s", bundled_scripts_dir(), name) < (int)size && readable_file(path))
+		return 1;
+	snprintf(path, size, "%s", name);
+	return 0;
+}
+
+/* The message for a script name find_script did not find. */
+void host_say_script_not_found(const char *name)
+{
+	char msg[PATH_MAX + 200];
+
+	snprintf(msg, sizeof(msg), "cannot find script '%s' (looked in the current directory, MEMSCRIPT_PATH and %s)",
+		 name, bundled_scripts_dir());
+	host_message(msg);
+}
+
+static int is_lua_script(const struct dirent *e)
+{
+	size_t len = strlen(e->d_name);
+	return len > 4 && strcmp(e->d_name + len - 4, ".lua") == 0;
+}
+
+/*
+ * Writes what the runtime's describe(form, path) returns: the library describes a script from the
+ * command line it declares (memscript.cli). Returns a lua status, reported.
+ */
+static int describe_script(lua_State *L, const char *form, const char *path)
+{
+	int status;
+
+	runtime_push(L, "describe");
+	lua_pushstring(L, form);
+	lua_pushstring(L, path);
+	status = host_docall(L, 2, 1);
+	if (status == LUA_OK) {
+		const char *text = lua_tostring(L, -1);
+		if (text != NULL)
+			fputs(text, stdout);
+		lua_pop(L, 1);
+	}
+	return host_report(L, status);
+}
+
+/* --list: each bundled script, in name order, with its summary and usage line. Returns success. */
+int host_list_scripts(lua_State *L)
+{
+	const char *dir = bundled_scripts_dir();
+	struct dirent **entries;
+	int i, ok = 1, n = scandir(dir, &entries, is_lua_script, alphasort);
+
+	if (n < 0) {
+		fprintf(stderr, "memscript: %s: %s\n", dir, strerror(errno));
+		return 0;
+	}
+	for (i = 0; i < n; i++) {
+		char path[PATH_MAX];
+		if (ok && snprintf(path, sizeof(path), "%s/%s", dir, entries[i]->d_name) < (int)sizeof(path))
+			ok = describe_script(L, "list", path) == LUA_OK;
+		free(entries[i]);
+	}
+	free(entries);
+	return ok;
+}
+
+/* --complete SCRIPT: the completion data of the script that running SCRIPT would run. Returns success. */
+int host_complete_script(lua_State *L, const char *name)
+{
+	char path[PATH_MAX];
+
+	if (!host_find_script(name, path, sizeof(path))) {
+		host_say_script_not_found(name);
+		return 0;
+	}
+	return describe_script(L, "complete", path) == LUA_OK;
+}
