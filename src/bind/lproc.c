@@ -565,6 +565,12 @@ static int open_source(lua_State *L, const char *root, enum source_root_kind how
 	}
 	source_set_max_file(*slot, max_file);
 	{
+		/* A capture's page counts are in the pages of the machine it was taken on. */
+		long page_size = source_page_size(*slot);
+		capture_page_size(source_tree(*slot, SOURCE_PROC), &page_size);
+		source_set_page_size(*slot, page_size);
+	}
+	{
 		const luaL_Reg *const lists[] = {proc_functions, bind_keyval_functions, bind_maps_functions,
 						 bind_pidfile_functions};
 		size_t i;

@@ -16,7 +16,6 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
-#include "source/capture.h"
 
 /* A name that would leave its tree: "..", or an absolute path. */
 #define SOURCE_EOUTSIDE (SOURCE_ENOTREG + 1)
@@ -341,7 +340,6 @@ int source_open(const char *root, enum source_root_kind how, struct source **out
 	/* proc.root() names the proc tree, as every message about its files does. */
 	if (src->kind != SOURCE_ARCHIVE)
 		snprintf(src->name, sizeof(src->name), "%s", src->tree_path[SOURCE_PROC]);
-	capture_page_size(&src->top[SOURCE_PROC], &src->page_size);
 	*out = src;
 	return 0;
 fail:
@@ -376,6 +374,11 @@ const char *source_name(const struct source *src)
 long source_page_size(const struct source *src)
 {
 	return src->page_size;
+}
+
+void source_set_page_size(struct source *src, long page_size)
+{
+	src->page_size = page_size;
 }
 
 void source_set_max_file(struct source *src, size_t bytes)

@@ -61,8 +61,12 @@ enum source_kind source_kind(const struct source *src);
 /* The name given (or "/proc" for the running system), for messages and proc.root(). */
 const char *source_name(const struct source *src);
 
-/* The page size the tree's page counts are in: a capture's own, else this machine's. */
+/*
+ * The page size the tree's page counts are in: this machine's, unless set (a capture records the
+ * page size of the machine it was taken on: capture_page_size).
+ */
 long source_page_size(const struct source *src);
+void source_set_page_size(struct source *src, long page_size);
 
 /*
  * Largest file read whole (bytes; 0: no limit). A bigger one fails with EFBIG: the --max-memory
