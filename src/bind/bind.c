@@ -103,6 +103,20 @@ void bind_done_process(struct source_dir **opened)
 	}
 }
 
+int bind_process_file(lua_State *L, const char *file,
+		      int (*read)(lua_State *L, const struct source_dir *dir, const char *file, void *arg), void *arg)
+{
+	struct source_dir **opened, *dir;
+	int n;
+
+	dir = bind_process_dir(L, 1, file, &opened, &n);
+	if (dir == NULL)
+		return n;
+	n = read(L, dir, file, arg);
+	bind_done_process(opened);
+	return n;
+}
+
 int bind_os_error(lua_State *L, const struct source_dir *dir, const char *file, int err)
 {
 	char path[PATH_MAX];
@@ -150,6 +164,41 @@ void bind_push_scaled(lua_State *L, uint64_t count, int overflowed, const char *
 		lua_pushnumber(L, (lua_Number)strtod(buf, NULL) * (lua_Number)unit);
 	} else {
 		lua_pushnumber(L, (lua_Number)count * (lua_Number)unit);
+	}
+}
+
+void bind_push_negative(lua_State *L, uint64_t magnitude, int overflowed, const char *digits, size_t ndigits)
+{
+	if (!overflowed && magnitude <= (uint64_t)LUA_MAXINTEGER) {
+		lua_pushinteger(L, -(lua_Integer)magnitude);
+	} else if (!overflowed && magnitude == (uint64_t)LUA_MAXINTEGER + 1) {
+		lua_pushinteger(L, LUA_MININTEGER);
+	} else {
+		/* past 64 bits: a float, as bind_push_scaled does for large positive values */
+		char buf[512];
+		snprintf(buf, sizeof(buf), "%.*s", (int)(ndigits < 400 ? ndigits : 400), digits);
+		lua_pushnumber(L, -strtod(buf, NULL));
+	}
+}
+
+void bind_push_value(lua_State *L, const struct value_token *v)
+{
+	char buf[512];
+
+	switch (v->kind) {
+	case VALUE_UINT:
+		bind_push_scaled(L, v->number, v->overflowed, v->digits, v->digits_len, 1);
+		break;
+	case VALUE_NEGATIVE:
+		bind_push_negative(L, v->number, v->overflowed, v->digits, v->digits_len);
+		break;
+	case VALUE_FIXED:
+		snprintf(buf, sizeof(buf), "%.*s", (int)(v->text_len < 400 ? v->text_len : 400), v->text);
+		lua_pushnumber(L, (lua_Number)strtod(buf, NULL));
+		break;
+	case VALUE_TEXT:
+		lua_pushlstring(L, v->text, v->text_len);
+		break;
 	}
 }
 

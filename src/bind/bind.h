@@ -9,6 +9,7 @@
 #include <lua.h>
 
 #include "core/keyval_parse.h"
+#include "core/value_token.h"
 #include "source/source.h"
 
 /*
@@ -34,6 +35,14 @@ struct source_dir *bind_process_dir(lua_State *L, int arg, const char *file, str
 /* Closes what bind_process_dir opened for one call (NULL: nothing). */
 void bind_done_process(struct source_dir **opened);
 
+/*
+ * The one way a function of one process reads its file: read(L, dir, file, arg) on the directory
+ * of the process at argument 1 (bind_process_dir), closing what was opened for the call. Returns
+ * read's results, or the error results when there is no such process.
+ */
+int bind_process_file(lua_State *L, const char *file,
+		      int (*read)(lua_State *L, const struct source_dir *dir, const char *file, void *arg), void *arg);
+
 /* Checks a pid argument (integer, numeric string or "self"), writing its directory name. */
 void bind_check_pid(lua_State *L, int arg, char *name, size_t size);
 
@@ -54,6 +63,15 @@ int bind_format_error(lua_State *L, const char *path, long line, const char *rea
 void bind_push_scaled(lua_State *L, uint64_t count, int overflowed, const char *digits, size_t ndigits,
 		      uint64_t unit);
 
+/*
+ * Pushes -magnitude: an integer down to LUA_MININTEGER, a float past it (from the printed digits,
+ * as bind_push_scaled does past LUA_MAXINTEGER).
+ */
+void bind_push_negative(lua_State *L, uint64_t magnitude, int overflowed, const char *digits, size_t ndigits);
+
+/* Pushes a classified value (value_token.h): an integer (a float past 64 bits), a float for "12.34", or the text. */
+void bind_push_value(lua_State *L, const struct value_token *v);
+
 /* Pushes a "Key: value" field's value: bytes for "N kB", an integer, or the text. */
 void bind_push_kv_value(lua_State *L, const struct kv_field *f);
 
@@ -72,12 +90,19 @@ int bind_call(lua_State *L, int (*build)(lua_State *L, void *ctx), void *ctx, vo
 extern const struct luaL_Reg bind_keyval_functions[];  /* smaps_rollup, status */
 extern const struct luaL_Reg bind_maps_functions[];    /* maps, smaps */
 extern const struct luaL_Reg bind_pidfile_functions[]; /* cmdline, comm, stat, statm */
+extern const struct luaL_Reg bind_flat_functions[];    /* ksm_stat */
 
 /* proc.meminfo(): /proc/meminfo as a table. */
 int bind_meminfo(lua_State *L);
 
 /* Any "Key: value" file under dir as a table (a capture's metadata); or nil, message, errno. */
 int bind_kv_file(lua_State *L, const struct source_dir *dir, const char *file);
+
+/* Any "key value" file under dir as a table (vmstat, ksm_stat, cgroup memory.stat); or nil, message, errno. */
+int bind_flat_file(lua_State *L, const struct source_dir *dir, const char *file);
+
+/* proc.vmstat(): /proc/vmstat as a table. */
+int bind_vmstat(lua_State *L);
 
 /* Gives the array on top of the stack the methods of a list of mappings (filter, sort, ...). */
 void bind_set_mapping_list(lua_State *L);

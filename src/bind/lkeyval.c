@@ -104,27 +104,23 @@ static int read_kv_file(lua_State *L, const struct source_dir *dir, const char *
 	return bind_call(L, kv_build, &c, kv_cleanup);
 }
 
-static int read_process_kv(lua_State *L, const char *file, int rollup, int status)
+/* The flags of a "Key: value" file of one process: 1 rollup, 2 status. */
+static int read_process_kv(lua_State *L, const struct source_dir *dir, const char *file, void *arg)
 {
-	struct source_dir **opened, *dir;
-	int n;
-
-	dir = bind_process_dir(L, 1, file, &opened, &n);
-	if (dir == NULL)
-		return n;
-	n = read_kv_file(L, dir, file, rollup, status);
-	bind_done_process(opened);
-	return n;
+	int flags = *(const int *)arg;
+	return read_kv_file(L, dir, file, flags & 1, flags & 2);
 }
 
 static int kv_status(lua_State *L)
 {
-	return read_process_kv(L, "status", 0, 1);
+	int flags = 2;
+	return bind_process_file(L, "status", read_process_kv, &flags);
 }
 
 static int kv_smaps_rollup(lua_State *L)
 {
-	return read_process_kv(L, "smaps_rollup", 1, 0);
+	int flags = 1;
+	return bind_process_file(L, "smaps_rollup", read_process_kv, &flags);
 }
 
 int bind_meminfo(lua_State *L)

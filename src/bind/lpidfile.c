@@ -76,43 +76,34 @@ static int comm_build(lua_State *L, void *arg)
 	return 1;
 }
 
-static int read_pid_file(lua_State *L, const char *file, int (*build)(lua_State *, void *))
+static int read_pid_file_at(lua_State *L, const struct source_dir *dir, const char *file, void *arg)
 {
+	int (*build)(lua_State *, void *) = *(int (**)(lua_State *, void *))arg;
 	char path[PATH_MAX];
-	struct source_dir **opened, *dir;
 	struct file_ctx c;
-	int err, n;
+	int err;
 
-	dir = bind_process_dir(L, 1, file, &opened, &n);
-	if (dir == NULL)
-		return n;
 	source_dir_path(dir, file, path, sizeof(path));
 	c.path = path;
 	c.page_size = source_page_size(source_dir_source(dir));
 	err = source_dir_read(dir, file, &c.file);
 	if (err != 0)
-		n = bind_os_error(L, dir, file, err);
-	else
-		n = bind_call(L, build, &c, file_cleanup);
-	bind_done_process(opened);
-	return n;
+		return bind_os_error(L, dir, file, err);
+	return bind_call(L, build, &c, file_cleanup);
 }
 
-/* A stat field's value: state as text, the others integers (rss as bytes); past 64 bits a float. */
+static int read_pid_file(lua_State *L, const char *file, int (*build)(lua_State *, void *))
+{
+	return bind_process_file(L, file, read_pid_file_at, &build);
+}
+
+/* A stat field's value: the others than state are integers (rss as bytes); past 64 bits a float. */
 static void push_stat_field(lua_State *L, const struct pidstat_field *f, uint64_t unit)
 {
-	if (!f->negative) {
+	if (f->negative)
+		bind_push_negative(L, f->magnitude, f->overflowed, f->text + 1, f->text_len - 1);
+	else
 		bind_push_scaled(L, f->magnitude, f->overflowed, f->text, f->text_len, unit);
-	} else if (!f->overflowed && f->magnitude <= (uint64_t)LUA_MAXINTEGER) {
-		lua_pushinteger(L, -(lua_Integer)f->magnitude);
-	} else if (!f->overflowed && f->magnitude == (uint64_t)LUA_MAXINTEGER + 1) {
-		lua_pushinteger(L, LUA_MININTEGER);
-	} else {
-		/* past 64 bits: a float, as bind_push_scaled does for large positive values */
-		char digits[512];
-		snprintf(digits, sizeof(digits), "%.*s", (int)(f->text_len < 400 ? f->text_len : 400), f->text);
-		lua_pushnumber(L, -strtod(digits + (digits[0] == '-'), NULL));
-	}
 }
 
 /* /proc/PID/stat by the field names of proc(5); comm taken up to the last ')'. */

@@ -221,6 +221,8 @@ static void ensure_process_metatable(lua_State *L)
 	luaL_setfuncs(L, bind_maps_functions, 1);
 	lua_pushnil(L);
 	luaL_setfuncs(L, bind_pidfile_functions, 1);
+	lua_pushnil(L);
+	luaL_setfuncs(L, bind_flat_functions, 1);
 	luaL_setfuncs(L, process_methods, 0);
 	lua_pushcclosure(L, process_index, 1);
 	lua_setfield(L, -2, "__index");
@@ -523,6 +525,7 @@ static const luaL_Reg proc_functions[] = {
 	{"read", proc_read},
 	{"root", proc_root},
 	{"unit", layout_unit},
+	{"vmstat", bind_vmstat},
 	{NULL, NULL},
 };
 
@@ -572,7 +575,7 @@ static int open_source(lua_State *L, const char *root, enum source_root_kind how
 	}
 	{
 		const luaL_Reg *const lists[] = {proc_functions, bind_keyval_functions, bind_maps_functions,
-						 bind_pidfile_functions};
+						 bind_pidfile_functions, bind_flat_functions};
 		size_t i;
 		for (i = 0; i < sizeof(lists) / sizeof(lists[0]); i++) {
 			lua_pushvalue(L, -2); /* the table, then the source as the functions' upvalue */

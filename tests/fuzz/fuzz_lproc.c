@@ -27,7 +27,10 @@
  * input (a captured tree holds regular files only: memscript follows no link there).
  */
 static const char *const pid_files[] = {
-	"cmdline", "comm", "maps", "smaps", "smaps_rollup", "stat", "statm", "status"};
+	"cmdline", "comm", "ksm_stat", "maps", "smaps", "smaps_rollup", "stat", "statm", "status"};
+/* The files of the tree's top; also hard links to the one file. */
+static const char *const top_files[] = {"meminfo", "vmstat"};
+#define NTOP (sizeof(top_files) / sizeof(top_files[0]))
 #define NFILES (sizeof(pid_files) / sizeof(pid_files[0]))
 
 static struct fuzz_file mem = {-1, ""};
@@ -48,8 +51,10 @@ static void remove_tree_at(const char *dir)
 	}
 	snprintf(path, sizeof(path), "%s/1", dir);
 	rmdir(path);
-	snprintf(path, sizeof(path), "%s/meminfo", dir);
-	unlink(path);
+	for (i = 0; i < NTOP; i++) {
+		snprintf(path, sizeof(path), "%s/%s", dir, top_files[i]);
+		unlink(path);
+	}
 	snprintf(path, sizeof(path), "%s/data", dir);
 	unlink(path);
 	rmdir(dir);
@@ -108,8 +113,10 @@ static void make_tree(void)
 		snprintf(path, sizeof(path), "%s/1/%s", root, pid_files[i]);
 		FUZZ_CHECK(link(mem.path, path) == 0);
 	}
-	snprintf(path, sizeof(path), "%s/meminfo", root);
-	FUZZ_CHECK(link(mem.path, path) == 0);
+	for (i = 0; i < NTOP; i++) {
+		snprintf(path, sizeof(path), "%s/%s", root, top_files[i]);
+		FUZZ_CHECK(link(mem.path, path) == 0);
+	}
 }
 
 /* ---- an allocator that fails every allocation from a chosen one on ---- */
@@ -375,9 +382,9 @@ struct call {
 };
 
 static const struct call calls[] = {
-	{"cmdline", "cmdline"}, {"comm", "comm"}, {"maps", "maps"}, {"meminfo", NULL},
-	{"smaps", "smaps"}, {"smaps_rollup", "smaps_rollup"}, {"stat", "stat"}, {"statm", "statm"},
-	{"status", "status"},
+	{"cmdline", "cmdline"}, {"comm", "comm"}, {"ksm_stat", "ksm_stat"}, {"maps", "maps"},
+	{"meminfo", NULL}, {"smaps", "smaps"}, {"smaps_rollup", "smaps_rollup"}, {"stat", "stat"},
+	{"statm", "statm"}, {"status", "status"}, {"vmstat", NULL},
 };
 
 /* Whether name is in the comma-separated MEMSCRIPT_FUZZ_SKIP. */
@@ -416,7 +423,7 @@ static void check_result(lua_State *L, const struct call *c, int nres, const cha
 	if (c->file != NULL)
 		snprintf(path, sizeof(path), "%s/1/%s", root, c->file);
 	else
-		snprintf(path, sizeof(path), "%s/meminfo", root);
+		snprintf(path, sizeof(path), "%s/%s", root, c->name);
 
 	if (strcmp(c->name, "comm") == 0) {
 		size_t comm_len;
@@ -444,6 +451,9 @@ static void check_result(lua_State *L, const struct call *c, int nres, const cha
 		check_statm(L, t);
 	} else if (strcmp(c->name, "stat") == 0) {
 		check_keyvals(L, t, table_size(L, t));
+	} else if (strcmp(c->name, "vmstat") == 0 || strcmp(c->name, "ksm_stat") == 0) {
+		/* "key value": every line a key, none empty */
+		check_keyvals(L, t, count_lines(bytes, len));
 	} else {
 		long keys = count_nonempty_lines(bytes, len);
 		if (strcmp(c->name, "smaps_rollup") == 0 && len > 0) {

@@ -1,0 +1,93 @@
+/* lflat.c: "key value" files as tables: /proc/vmstat, /proc/PID/ksm_stat (and cgroup memory.stat next). */
+#include <limits.h>
+#include <string.h>
+
+#include <lauxlib.h>
+
+#include "bind/bind.h"
+#include "bind/layout.h"
+#include "core/flatkeyed_parse.h"
+
+struct flat_ctx {
+	const char *path;
+	struct procfile file;
+};
+
+/* Stack: the layout at 1, the table at 2. Every key as printed, its value as value_token classifies it. */
+static int flat_build(lua_State *L, void *arg)
+{
+	struct flat_ctx *c = arg;
+	const char *p = c->file.data, *end = p + c->file.len;
+	long lineno = 0;
+
+	layout_new(L);
+	lua_newtable(L);
+	while (p < end) {
+		const char *nl = memchr(p, '\n', (size_t)(end - p));
+		const char *line_end = nl ? nl : end;
+		struct flatkeyed_field f;
+		const char *reason;
+
+		lineno++;
+		reason = flatkeyed_parse_line(p, (size_t)(line_end - p), &f);
+		if (reason != NULL)
+			return bind_format_error(L, c->path, lineno, reason);
+		lua_pushlstring(L, f.key, f.key_len);
+		lua_pushvalue(L, -1);
+		if (lua_rawget(L, -3) != LUA_TNIL) {
+			lua_pop(L, 1);
+			return bind_format_error(L, c->path, lineno,
+						 lua_pushfstring(L, "duplicate key '%s'", lua_tostring(L, -1)));
+		}
+		lua_pop(L, 1);
+		layout_append(L, 1, -1, 0);
+		bind_push_value(L, &f.value);
+		lua_rawset(L, -3);
+		p = nl ? nl + 1 : end;
+	}
+	lua_pushvalue(L, 1);
+	lua_setmetatable(L, -2);
+	return 1;
+}
+
+static void flat_cleanup(void *arg)
+{
+	procfile_free(&((struct flat_ctx *)arg)->file);
+}
+
+int bind_flat_file(lua_State *L, const struct source_dir *dir, const char *file)
+{
+	char path[PATH_MAX];
+	struct flat_ctx c;
+	int err;
+
+	source_dir_path(dir, file, path, sizeof(path));
+	c.path = path;
+	err = source_dir_read(dir, file, &c.file);
+	if (err != 0)
+		return bind_os_error(L, dir, file, err);
+	return bind_call(L, flat_build, &c, flat_cleanup);
+}
+
+/* proc.vmstat(): /proc/vmstat, every counter as the kernel printed it (nr_* in pages). */
+int bind_vmstat(lua_State *L)
+{
+	return bind_flat_file(L, source_tree(bind_source(L), SOURCE_PROC), "vmstat");
+}
+
+static int read_flat(lua_State *L, const struct source_dir *dir, const char *file, void *arg)
+{
+	(void)arg;
+	return bind_flat_file(L, dir, file);
+}
+
+/* proc.ksm_stat(pid): /proc/PID/ksm_stat (Linux 6.1+), as printed. */
+static int flat_ksm_stat(lua_State *L)
+{
+	return bind_process_file(L, "ksm_stat", read_flat, NULL);
+}
+
+const luaL_Reg bind_flat_functions[] = {
+	{"ksm_stat", flat_ksm_stat},
+	{NULL, NULL},
+};
