@@ -16,6 +16,7 @@
 local proc = proc or require "memscript"
 local metric = require "memscript.metric"
 local output = require "memscript.output"
+local escape = require("memscript.text").escape
 local unreadable_module = require "memscript.unreadable"
 
 local format, find, sort = string.format, string.find, table.sort
@@ -181,7 +182,7 @@ local function main(words)
     for _, word in ipairs(opts.pids) do
       local p, msg = read_process(word)
       if p == nil then
-        io.stderr:write("memscript: ", msg, "\n")
+        io.stderr:write("memscript: ", escape(msg), "\n")
         return 3
       end
       if p then processes[#processes + 1] = p end
@@ -204,7 +205,7 @@ local function main(words)
     "Processes whose memory could not be read (permission denied or another error; not those gone)")
   local ok, msg = export_meminfo()
   if not ok then
-    io.stderr:write("memscript: ", msg, "\n")
+    io.stderr:write("memscript: ", escape(msg), "\n")
     return 3
   end
   local fmt = output.format()

@@ -10,6 +10,7 @@
 
 local proc = proc or require "memscript"
 local output = require "memscript.output"
+local escape = require("memscript.text").escape
 local units = require "memscript.units"
 local sys = require "memscript.sys"
 
@@ -195,7 +196,7 @@ local function main(words)
   local text
   if mi then text, msg = proc.read("meminfo") end
   if not mi or not text then
-    io.stderr:write("memscript: ", msg, "\n")
+    io.stderr:write("memscript: ", escape(msg), "\n")
     return 3
   end
   local rows = {}

@@ -8,6 +8,7 @@
 
 local proc = proc or require "memscript"
 local output = require "memscript.output"
+local escape = require("memscript.text").escape
 
 local format, find, sort = string.format, string.find, table.sort
 local io, os, ipairs, pairs = io, os, ipairs, pairs
@@ -96,7 +97,7 @@ local function main(words)
   local statm
   if status then statm, msg = proc.statm(pid) end
   if not status or not statm then
-    io.stderr:write("memscript: ", msg, "\n")
+    io.stderr:write("memscript: ", escape(msg), "\n")
     return 3
   end
   local rows = {}
