@@ -38,8 +38,7 @@ end
 -- pass as they are, so a scraper reads the comm or path exactly; on a terminal the value is first
 -- escaped by memscript.text (a reader then gets those escapes as text, but the terminal stays safe).
 local function escape_label(s, terminal)
-  s = valid_utf8(s)
-  if terminal then s = escape(s) end
+  if terminal then s = escape(s) else s = valid_utf8(s) end
   return (gsub(s, '[\\\n"]', { ["\\"] = "\\\\", ["\n"] = "\\n", ['"'] = '\\"' }))
 end
 

@@ -235,8 +235,7 @@ end
 -- records end with CRLF. Invalid UTF-8 becomes U+FFFD, as in JSON; on a terminal the text is
 -- escaped as a table's is (memscript.text).
 local function csv_field(text, terminal)
-  text = valid_utf8(text)
-  if terminal then text = escape(text) end
+  if terminal then text = escape(text) else text = valid_utf8(text) end
   if find(text, '[,"\r\n]') then
     return '"' .. gsub(text, '"', '""') .. '"'
   end
