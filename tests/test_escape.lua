@@ -189,7 +189,7 @@ local SCRIPTS = {
     want = { " " .. escape(FILE_PATH, "\\") .. "\n", " " .. escape(MEMFD_PATH, "\\") .. "\n" },
     lines = { "^%d+:   ", "^ ", "^%x+ " } },
   { "top.lua -p", "top.lua -p " .. PID,
-    want = { escape(sub(CMDLINE, 1, 20)), "  PID  " },
+    want = { escape(sub(CMDLINE, 1, 20)), "PID  User  Command" },
     lines = { "^ *PID ", "^ *%d+ ", "^%-+$", "^ +total: " } },
   { "top.lua -m -p", "top.lua -m -p " .. PID,
     want = { escape("/memfd:\27[2K\rOK: nothing to see\a|"), escape(h.dir .. "/evil\27]0;title\a\r"), hostile_bin },

@@ -118,7 +118,10 @@ local function render_table(rows, columns, opts)
   for r, row in ipairs(rows) do
     local line = {}
     for c, col in ipairs(columns) do
-      local text = escape(cell_text(cell_value(row, col), col, human))
+      local value = cell_value(row, col)
+      local text = cell_text(value, col, human)
+      -- a number's text is made here and needs no escaping
+      if type(value) ~= "number" then text = escape(text) end
       line[c] = text
       if #text > widths[c] then widths[c] = #text end
     end
@@ -233,8 +236,9 @@ end
 
 -- RFC 4180: a field with a comma, a double quote or a line break is quoted, quotes doubled;
 -- records end with CRLF. Invalid UTF-8 becomes U+FFFD, as in JSON; on a terminal the text is
--- escaped as a table's is (memscript.text).
-local function csv_field(text, terminal)
+-- escaped as a table's is (memscript.text). made_here: the text of a number, which needs neither.
+local function csv_field(text, terminal, made_here)
+  if made_here then return text end
   if terminal then text = escape(text) else text = valid_utf8(text) end
   if find(text, '[,"\r\n]') then
     return '"' .. gsub(text, '"', '""') .. '"'
@@ -253,7 +257,7 @@ local function render_csv(rows, columns, opts)
     local fields = {}
     for c, col in ipairs(columns) do
       local value = cell_value(row, col)
-      fields[c] = value == nil and "" or csv_field(cell_text(value, col, false), terminal)
+      fields[c] = value == nil and "" or csv_field(cell_text(value, col, false), terminal, type(value) == "number")
     end
     out[#out + 1] = concat(fields, ",")
   end

@@ -30,8 +30,8 @@ local utf8len = utf8.len
 
 local M = {}
 
--- Printable ASCII but the backslash (0x20-0x5b and 0x5d-0x7e; a ']' first in a set is literal): text
--- made of these alone is returned as it is, after one find.
+-- Printable ASCII but the backslash (0x20-0x5b and 0x5d-0x7e; a ']' first in a set is literal): the
+-- bytes escape_bytes copies without a look.
 local PLAIN = "]-~ -["
 
 local NAMED = { [0x09] = "\\t", [0x0a] = "\\n", [0x0d] = "\\r", [0x5c] = "\\\\" }
@@ -40,7 +40,8 @@ local NAMED = { [0x09] = "\\t", [0x0a] = "\\n", [0x0d] = "\\r", [0x5c] = "\\\\" 
 -- that must stay as another program prints it.
 local KEEPABLE = { ["\t"] = true, ["\n"] = true, ["\\"] = true }
 
--- keep string -> { pattern of a byte to look at, set of kept bytes }
+-- keep string -> { pattern: a byte to look at; kept: set of kept bytes; outside: a byte outside
+-- printable ASCII and the kept characters; backslash: whether a backslash is escaped }
 local configs = {}
 
 local function config(keep)
@@ -49,7 +50,7 @@ local function config(keep)
   if type(keep) ~= "string" then
     error(format("bad argument #2 to 'escape' (string or nil expected, got %s)", type(keep)), 3)
   end
-  local kept, extra = {}, {}
+  local kept, layout = {}, {}
   for i = 1, #keep do
     local ch = sub(keep, i, i)
     if not KEEPABLE[ch] then
@@ -57,10 +58,12 @@ local function config(keep)
     end
     if not kept[byte(ch)] then
       kept[byte(ch)] = true
-      extra[#extra + 1] = ch == "\\" and "\\" or ch
+      if ch ~= "\\" then layout[#layout + 1] = ch end
     end
   end
-  c = { pattern = "[^" .. PLAIN .. concat(extra) .. "]", kept = kept }
+  local backslash = not kept[0x5c]
+  c = { pattern = "[^" .. PLAIN .. concat(layout) .. (backslash and "" or "\\") .. "]", kept = kept,
+        outside = "[^ -~" .. concat(layout) .. "]", backslash = backslash }
   configs[keep] = c
   return c
 end
@@ -90,9 +93,10 @@ local function decode(s, i)
   return 4, ((b1 & 0x07) << 18) | ((b2 & 0x3f) << 12) | ((b3 & 0x3f) << 6) | (b4 & 0x3f)
 end
 
-local function escape_bytes(s, c)
-  local out, n = {}, 0
-  local i, len = 1, #s
+-- s escaped from byte i on, which is the first one to look at.
+local function escape_bytes(s, c, i)
+  local out, n = { sub(s, 1, i - 1) }, 1
+  local len = #s
   local pattern, kept = c.pattern, c.kept
   while i <= len do
     local at = find(s, pattern, i)
@@ -129,22 +133,30 @@ function M.escape(s, keep)
     error(format("bad argument #1 to 'escape' (string expected, got %s)", type(s)), 2)
   end
   local c = configs[keep or ""] or config(keep)
-  if not find(s, c.pattern) then return s end
-  -- text that is valid UTF-8 with no control, backslash or unsafe character in it: kept whole
-  if not find(s, "[%z\1-\31\127\\]") and utf8len(s) then
+  -- the common case, plain ASCII: one find of a one-range set, and memchr for the backslash
+  local outside = find(s, c.outside)
+  local backslash = c.backslash and find(s, "\\", 1, true)
+  if not outside and not backslash then return s end
+  if backslash and (not outside or backslash < outside) then return escape_bytes(s, c, backslash) end
+  if byte(s, outside) >= 0x80 and not find(s, "[%z\1-\31\127]", outside) and not backslash
+      and utf8len(s, outside) then
+    -- valid UTF-8 from the first byte above ASCII on, no control after it: kept whole unless it holds
+    -- an unsafe character (its lead byte is one of these three)
+    if not find(s, "[\194\216\226]", outside) then return s end
     local unsafe = false
     for _, form in ipairs(UNSAFE_FORMS) do
-      if find(s, form) then unsafe = true; break end
+      if find(s, form, outside) then unsafe = true; break end
     end
     if not unsafe then return s end
   end
-  return escape_bytes(s, c)
+  return escape_bytes(s, c, outside)
 end
 
 -- s with each byte that does not belong to a valid UTF-8 sequence replaced by U+FFFD; valid UTF-8
 -- is returned unchanged. JSON (RFC 8259) and the Prometheus text format both require UTF-8, and a
 -- path, a command line or a comm cut at 15 bytes can hold any bytes.
 function M.valid_utf8(s)
+  if not find(s, "[\128-\255]") then return s end
   local parts, from = {}, 1
   while true do
     local _, bad = utf8len(s, from)
