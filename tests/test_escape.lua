@@ -17,7 +17,7 @@ local ptydrive = T.build .. "/tests/ptydrive"
 
 -- The names. The comm holds no carriage return: memscript's status parser takes a line holding one
 -- for CRLF line ends and refuses it, so a process so named cannot be read by the scripts at all.
-local ARGV0 = "\27]0;pwned\ahostile"                                -- OSC: retitles the window
+local ARGV0 = "\27]0;pwned\a\nhost\tile"                          -- OSC retitles the window; LF, TAB
 local COMM = "\27[2K\a\xe2\x80\xae\xc2\x9b\"\\\x9b\xff"               -- 14 bytes: the kernel keeps 15
 local MEMFD = "\27[2K\rOK: nothing to see\a|\x9b\xc2\x9b\xff\xe2\x80\xae\t\n\\x"
 local FILE = "evil\27]0;title\a\r\x9b\xc2\x9b\xff\xc0\xaf\xed\xa0\x80\xe2\x80\xae\\\t\xe2\x80\x8f.bin"
@@ -213,7 +213,8 @@ local SCRIPTS = {
     line_count = count_names(function(m) return m.path ~= "" and m.path or "[" .. classify.kind(m) .. "]" end) + 1 },
   -- diff.lua's table cuts a command to 40 bytes when it is not valid UTF-8
   { "diff.lua -a live live", "diff.lua -a live live",
-    want = { " " .. PID .. " ", escape(sub(CMDLINE, 1, 40)) .. "\n" } },
+    want = { " " .. PID .. " ", escape(sub(CMDLINE, 1, 40)) .. "\n" },
+    lines = { "^Change ", "^ +%d+ ", "^new ", "^gone ", "^memscript: " } },
   { "flags.lua", "flags.lua " .. PID,
     want = { format("%08x-%08x %s %s\n", file_mapping.vm_start, file_mapping.vm_end, file_mapping.perms,
                     escape(FILE_PATH)),

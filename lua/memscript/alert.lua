@@ -134,7 +134,7 @@ local function perf_text(label, p)
   end
   local last = #parts
   while last > 1 and parts[last] == "" do last = last - 1 end
-  return "'" .. label .. "'=" .. concat(parts, ";", 1, last)
+  return "'" .. escape(label) .. "'=" .. concat(parts, ";", 1, last)
 end
 
 ---------------------------------------------------------------------------------------------------
