@@ -297,7 +297,8 @@ local function print_summary(state, stopped)
     return
   end
   io.stdout:write(format("pid %s (%s): %d samples over %.1f s, every %g s%s\n", tostring(state.number),
-    escape(state.comm), state.samples, total.seconds, state.interval, stopped and ("; " .. escape(stopped)) or ""))
+    escape(state.comm), state.samples, total.seconds, state.interval,
+    stopped and ("; " .. escape(stopped)) or ""))
   output.print(classes, class_columns)
   if #mappings > 0 then
     io.stdout:write("\nGrowing fastest:\n")

@@ -1,4 +1,4 @@
--- Text a process chose (its comm, command line, memfd and file names) never reaches a terminal or a line of text raw.
+-- Text a process chose (comm, command line, memfd and file names) never reaches a terminal or a line raw.
 --
 -- tests/helper/hostile names itself and its memory with escape sequences and stops. Every bundled
 -- script that prints such text runs on it on a pseudo-terminal (tests/helper/ptydrive -r, which keeps

@@ -257,7 +257,8 @@ local function render_csv(rows, columns, opts)
     local fields = {}
     for c, col in ipairs(columns) do
       local value = cell_value(row, col)
-      fields[c] = value == nil and "" or csv_field(cell_text(value, col, false), terminal, type(value) == "number")
+      fields[c] = value == nil and "" or
+        csv_field(cell_text(value, col, false), terminal, type(value) == "number")
     end
     out[#out + 1] = concat(fields, ",")
   end

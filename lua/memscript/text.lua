@@ -1,4 +1,4 @@
--- text.lua: text that came from a process made safe to print: controls, invalid UTF-8 and bidi controls become visible escapes.
+-- text.lua: process text made safe to print: controls, invalid UTF-8 and bidi controls as visible escapes.
 --
 --   local text = require "memscript.text"
 --   text.escape("\27[2K\rOK")        --> "\x1b[2K\rOK" (as the backslash sequences, not the bytes)

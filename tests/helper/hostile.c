@@ -1,4 +1,4 @@
-/* hostile: a process that names itself and its memory with escape sequences, then stops, for the escaping tests. */
+/* hostile: names itself and its memory with escape sequences, then stops itself, for test_escape. */
 
 /*
  * usage: hostile COMM MEMFD_NAME FILE_NAME ANON_NAME [ARGS...]
