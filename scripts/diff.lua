@@ -13,6 +13,7 @@
 
 local proc = proc or require "memscript"
 local output = require "memscript.output"
+local escape = require("memscript.text").escape
 local classify = require "memscript.classify"
 local cli = require "memscript.cli"
 
@@ -72,7 +73,7 @@ local SUMMED = {"Rss", "Pss", "Anonymous", "Swap"}
 local COMMAND_WIDTH = 40
 
 local function fail(msg)
-  io.stderr:write("memscript: ", msg, "\n")
+  io.stderr:write("memscript: ", escape(msg), "\n")
   os.exit(3)
 end
 

@@ -15,6 +15,7 @@
 local proc = proc or require "memscript"
 local metric = require "memscript.metric"
 local output = require "memscript.output"
+local escape = require("memscript.text").escape
 local unreadable_module = require "memscript.unreadable"
 local cli = require "memscript.cli"
 
@@ -133,7 +134,7 @@ local function main()
       if p then
         processes[#processes + 1] = p
       elseif reason ~= "none" then
-        io.stderr:write("memscript: ", msg, "\n")
+        io.stderr:write("memscript: ", escape(msg), "\n")
         return 3
       end
     end
@@ -155,7 +156,7 @@ local function main()
     "Processes whose memory could not be read (permission denied or another error; not those gone)")
   local ok, msg = export_meminfo()
   if not ok then
-    io.stderr:write("memscript: ", msg, "\n")
+    io.stderr:write("memscript: ", escape(msg), "\n")
     return 3
   end
   local fmt = output.format()

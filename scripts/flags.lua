@@ -7,6 +7,7 @@
 
 local proc = proc or require "memscript"
 local output = require "memscript.output"
+local escape = require("memscript.text").escape
 local vmflags = require "memscript.vmflags"
 local collection = require "memscript.collection"
 local cli = require "memscript.cli"
@@ -82,7 +83,7 @@ local SUMMARY_COLUMNS = {
 
 -- The mapping's header line as the kernel prints the range ("%08lx-%08lx"), then one line per code.
 local function mapping_block(m, out)
-  local path = m.path ~= "" and (" " .. gsub(m.path, "[%c\127]", "?")) or ""
+  local path = m.path ~= "" and (" " .. escape(m.path)) or ""
   out[#out + 1] = format("%08x-%08x %s%s\n", m.vm_start, m.vm_end, m.perms, path)
   if m.VmFlags == nil then
     out[#out + 1] = "  (no VmFlags line)\n"
@@ -97,7 +98,7 @@ local function main()
   output.check_format(SPEC.name, cli.usage(SPEC))
   local smaps, msg = proc.smaps(opts.pid)
   if not smaps then
-    io.stderr:write("memscript: ", msg, "\n")
+    io.stderr:write("memscript: ", escape(msg), "\n")
     return 3
   end
   local summary = summarize(smaps)

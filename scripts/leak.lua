@@ -20,6 +20,7 @@ local watch = require "memscript.watch"
 local alert = require "memscript.alert"
 local units = require "memscript.units"
 local output = require "memscript.output"
+local escape = require("memscript.text").escape
 local classify = require "memscript.classify"
 local cli = require "memscript.cli"
 
@@ -255,7 +256,8 @@ local function print_summary(state, stopped)
     return
   end
   io.stdout:write(format("pid %s (%s): %d samples over %.1f s, every %g s%s\n", tostring(state.number),
-    state.comm, state.samples, total.seconds, state.interval, stopped and ("; " .. stopped) or ""))
+    escape(state.comm), state.samples, total.seconds, state.interval,
+    stopped and ("; " .. escape(stopped)) or ""))
   output.print(classes, class_columns)
   if #mappings > 0 then
     io.stdout:write("\nGrowing fastest:\n")
@@ -303,7 +305,7 @@ local function main()
   if not opts.threshold then output.check_format(SPEC.name, cli.usage(SPEC)) end
   local stat, msg = proc.stat(opts.pid)
   if not stat then
-    io.stderr:write("memscript: ", tostring(msg), "\n")
+    io.stderr:write("memscript: ", escape(tostring(msg)), "\n")
     return 3
   end
   local state = { pid = opts.pid, number = stat.pid, comm = proc.comm(opts.pid) or stat.comm, samples = 0,
@@ -316,7 +318,7 @@ local function main()
   end
   if state.tty then io.stdout:write("\r\27[K") end
   if state.samples == 0 then
-    io.stderr:write("memscript: ", tostring(stopped), "\n")
+    io.stderr:write("memscript: ", escape(tostring(stopped)), "\n")
     return 3
   end
   if opts.threshold then

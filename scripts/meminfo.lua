@@ -9,6 +9,7 @@
 
 local proc = proc or require "memscript"
 local output = require "memscript.output"
+local escape = require("memscript.text").escape
 local units = require "memscript.units"
 local sys = require "memscript.sys"
 local cli = require "memscript.cli"
@@ -167,7 +168,7 @@ local function main()
   output.check_format(SPEC.name, cli.usage(SPEC))
   local mi, msg = proc.meminfo()
   if not mi then
-    io.stderr:write("memscript: ", msg, "\n")
+    io.stderr:write("memscript: ", escape(msg), "\n")
     return 3
   end
   local rows = {}

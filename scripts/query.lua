@@ -7,6 +7,7 @@
 
 local proc = proc or require "memscript"
 local output = require "memscript.output"
+local escape = require("memscript.text").escape
 local where = require "memscript.where"
 local cli = require "memscript.cli"
 
@@ -61,19 +62,11 @@ local function main()
   end
   local smaps, msg = proc.smaps(pid)
   if not smaps then
-    io.stderr:write("memscript: ", msg, "\n")
+    io.stderr:write("memscript: ", escape(msg), "\n")
     return 3
   end
-  local rows = smaps:filter(matches)
-  if output.format() == "table" then
-    -- A path with a newline or a tab would break the table's lines.
-    local columns = {}
-    for i, col in ipairs(COLUMNS) do columns[i] = col end
-    columns[#columns] = {"Mapping", function(m) return (gsub(m.path, "[%c\127]", "?")) end, align = "left"}
-    output.print(rows, columns)
-  else
-    output.print(rows, COLUMNS)
-  end
+  -- a table escapes what would break its lines or drive the terminal (memscript.text)
+  output.print(smaps:filter(matches), COLUMNS)
   io.stdout:flush()
   return 0
 end

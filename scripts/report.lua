@@ -13,7 +13,11 @@
 --   empty. How bytes are replaced depends on whether LC_CTYPE's codeset is UTF-8.
 -- * Mapping names: bytes that are not printable ASCII become '?' (pmap tests isprint(); the same
 --   in the C, POSIX and UTF-8 locales; 8-bit locales such as Latin-1 would keep more bytes).
---   -X and -XX print the name's bytes unchanged, cut to 127 bytes, as pmap does.
+--   -X and -XX print the name cut to 127 bytes, as pmap does; where pmap then prints the bytes
+--   unchanged, control characters, invalid UTF-8, C1 and bidirectional controls are escaped here
+--   (memscript.text, a backslash kept as pmap prints it), so a name cannot drive the terminal.
+-- * The first line: libproc2's escaping (below) keeps valid UTF-8 whole in a UTF-8 locale, C1 controls
+--   (U+009B is CSI) and bidirectional controls included; those are escaped here as \u{HHHH}.
 -- * "[ stack ]": pmap marks the anonymous mapping holding the start of the stack (from
 --   /proc/PID/stat); the kernel names that same mapping "[stack]" by the same test, so that
 --   name is used.
@@ -26,6 +30,7 @@
 
 local proc = proc or require "memscript"
 local output = require "memscript.output"
+local escape = require("memscript.text").escape
 local cli = require "memscript.cli"
 
 local format, concat, rep = string.format, table.concat, string.rep
@@ -94,7 +99,7 @@ local HIDDEN_BY_X = {AnonHugePages = true, KernelPageSize = true, MMUPageSize = 
 local FIELDS_NAME_LIMIT = 127
 
 local function fail(msg)
-  io.stderr:write("memscript: ", msg, "\n")
+  io.stderr:write("memscript: ", escape(msg), "\n")
 end
 -- True when LC_CTYPE from the environment names a UTF-8 codeset, as pmap's setlocale(LC_ALL, "")
 -- would find; a locale that is not installed leaves pmap in "C", and os.setlocale returns nil.
@@ -324,7 +329,8 @@ local function field_columns(state, layout, opts)
     local fields = {}
     for _, f in ipairs(layout.fields) do
       if opts.all or not HIDDEN_BY_X[f.key] then
-        fields[#fields + 1] = {key = f.key, kb = f.kb, width = opts.quiet and 0 or #f.key, total = 0}
+        local width = opts.quiet and 0 or #escape(f.key, "\\")
+        fields[#fields + 1] = {key = f.key, kb = f.kb, width = width, total = 0}
       end
     end
     state.fields = fields
@@ -367,7 +373,7 @@ local function report_fields(p, opts, out, state)
     local flags = show_flags and (m.VmFlags and tostring(m.VmFlags) or "") or nil
     if flags and #flags > flags_width then flags_width = #flags end
     lines[i] = {cells = cells, values = values, flags = flags,
-                name = fields_mapping_name(m, opts.showpath, FIELDS_NAME_LIMIT)}
+                name = escape(fields_mapping_name(m, opts.showpath, FIELDS_NAME_LIMIT), "\\")}
   end
   for _, line in ipairs(lines) do
     for j, f in ipairs(fields) do
@@ -386,7 +392,7 @@ local function report_fields(p, opts, out, state)
       if #title > widths[c] then widths[c] = #title end
       titles[#titles + 1] = pad_left(title, widths[c]) .. " "
     end
-    for _, f in ipairs(fields) do titles[#titles + 1] = pad_left(f.key, f.width) .. " " end
+    for _, f in ipairs(fields) do titles[#titles + 1] = pad_left(escape(f.key, "\\"), f.width) .. " " end
     if show_flags then
       if flags_width < 7 then flags_width = 7 end
       titles[#titles + 1] = pad_left("VmFlags", flags_width) .. " "
@@ -504,7 +510,7 @@ for _, pid in ipairs(opts.pids) do
   local p, err = gather(pid, opts.mode)
   local done
   if p and fmt == "table" then
-    local out = {format("%d:   %s\n", p.tgid, command_text(p.args, p.comm, p.zombie, utf8))}
+    local out = {format("%d:   %s\n", p.tgid, escape(command_text(p.args, p.comm, p.zombie, utf8), "\\"))}
     done, err = REPORTS[opts.mode](p, opts, out, state)
     if done then io.stdout:write(concat(out)) end
   elseif p then

@@ -8,6 +8,7 @@
 local output = require "memscript.output"
 local cli = require "memscript.cli"
 local unreadable = require "memscript.unreadable"
+local escape = require("memscript.text").escape
 
 local find, sort = string.find, table.sort
 local io, os, ipairs, pairs = io, os, ipairs, pairs
@@ -83,7 +84,7 @@ local function main()
   output.check_format(SPEC.name, cli.usage(SPEC))
   local process, _, msg = unreadable.read_process(opts.pid, { "status", "statm" })
   if not process then
-    io.stderr:write("memscript: ", msg, "\n")
+    io.stderr:write("memscript: ", escape(msg), "\n")
     return 3
   end
   local status, statm = process.status, process.statm

@@ -225,9 +225,9 @@ local function columns_with(first)
   return columns
 end
 
--- Control characters (a tab or newline in an argument) would break the table's lines.
+-- text cut to width characters, "..." ending a cut one; the table then escapes what would break its
+-- lines or drive the terminal (memscript.text), so an escaped cell can be wider.
 local function table_text(text, width)
-  text = gsub(text, "[%c\127]", "?")
   local chars = utf8_len(text)
   if chars then
     if chars > width then text = sub(text, 1, utf8_offset(text, width - 2) - 1) .. "..." end

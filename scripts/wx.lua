@@ -36,6 +36,7 @@
 
 local proc = proc or require "memscript"
 local output = require "memscript.output"
+local escape = require("memscript.text").escape
 local classify = require "memscript.classify"
 local alert = require "memscript.alert"
 local run = require "memscript.run"
@@ -208,7 +209,7 @@ local function main()
   if output.format() == "csv" then
     -- CSV is data, not a check's output: the rows, and the exit status alone says what was found.
     output.print(rows, COLUMNS)
-    for _, msg in ipairs(unknown) do io.stderr:write("memscript: ", msg, "\n") end
+    for _, msg in ipairs(unknown) do io.stderr:write("memscript: ", escape(msg), "\n") end
     if #unknown > 0 then run.raise(run.UNKNOWN) end
     for _, r in ipairs(rows) do run.raise(SEVERITY[r.finding] == "critical" and run.CRITICAL or run.WARNING) end
     return

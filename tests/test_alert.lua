@@ -76,10 +76,10 @@ T.test("detail lines stop at alert.max_details and count the rest", function()
   T.eq(out, "MEMSCRIPT WARNING - 5 same\nWARNING: same\nWARNING: same\n... and 3 more\n", "stdout")
 end)
 
-T.test("field values with blanks, quotes or parentheses are quoted; | and line breaks never appear", function()
+T.test("field values with blanks, quotes or parentheses are quoted; | never appears, line breaks are escaped", function()
   local out = with_alert([[alert.warning("a|b\nc", { path = "/x y/(z)", q = 'say "hi"', empty = "", flag = true, n = 1.5 })]])
-  T.same_text(out, "MEMSCRIPT WARNING - 1 a\194\166b c\n" ..
-    [[WARNING: a¦b c (empty="" flag=true n=1.5 path="/x y/(z)" q="say \"hi\"")]] .. "\n", "stdout")
+  T.same_text(out, "MEMSCRIPT WARNING - 1 a\194\166b\\nc\n" ..
+    [[WARNING: a¦b\nc (empty="" flag=true n=1.5 path="/x y/(z)" q="say \"hi\"")]] .. "\n", "stdout")
 end)
 
 T.test("perfdata: 'label'=value[UOM];warn;crit;min;max with trailing empty fields dropped", function()

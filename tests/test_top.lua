@@ -207,10 +207,10 @@ T.test("the table ends with a rule and the totals over the processes read", func
   T.eq(lines[1]:gsub("^%s+", ""):gsub("%s+", " "), "PID User Command USS PSS RSS Swap", "header")
 end)
 
-T.test("the table cuts commands to 40 characters, control characters as '?'; JSON keeps them", function()
+T.test("the table cuts commands to 40 characters, then escapes control characters (a tab as \\t); JSON keeps them", function()
   local out = top("table", "-p 4805", root)
-  local expected = ("python3 -c " .. LONG_ARG):gsub("\t", "?"):sub(1, 37) .. "..."
-  T.eq(#expected, 40, "cut length")
+  local expected = ("python3 -c " .. LONG_ARG):sub(1, 37):gsub("\t", "\\t") .. "..."
+  T.eq(#expected, 41, "cut length: 40 characters, the tab written as two")
   T.contains(out, "4805  3999999  " .. expected .. "  ", "row of 4805")
   local rows = top_json("-p 4805", root)
   T.eq(rows[1].command, "python3 -c " .. LONG_ARG, "JSON command")

@@ -17,6 +17,8 @@
 local run = require "memscript.run"
 local output = require "memscript.output"
 local units = require "memscript.units"
+local sys = require "memscript.sys"
+local escape = require("memscript.text").escape
 
 local type, tostring, tonumber, ipairs, pairs, error, setmetatable, getmetatable =
   type, tostring, tonumber, ipairs, pairs, error, setmetatable, getmetatable
@@ -132,7 +134,7 @@ local function perf_text(label, p)
   end
   local last = #parts
   while last > 1 and parts[last] == "" do last = last - 1 end
-  return "'" .. label .. "'=" .. concat(parts, ";", 1, last)
+  return "'" .. escape(label) .. "'=" .. concat(parts, ";", 1, last)
 end
 
 ---------------------------------------------------------------------------------------------------
@@ -228,17 +230,25 @@ end
 ---------------------------------------------------------------------------------------------------
 -- Rendering.
 
--- "|" starts perfdata in the plugin format and a line break ends the line, so neither may appear in text.
-local function clean(text)
-  return (gsub(gsub(text, "|", "\194\166"), "[\r\n]+", " "))
+-- "|" starts perfdata in the plugin format, so it may not appear in text; it is printed as a broken
+-- bar. Messages and values can quote what a process chose (a path, a comm): they are escaped
+-- (memscript.text), so no control character reaches the terminal or the monitoring system's line.
+local function no_bar(text)
+  return (gsub(text, "|", "\194\166"))
 end
 
+local function clean(text)
+  return no_bar(escape(text))
+end
+
+-- A field's value: as it is when plain, else quoted with its escapes (a backslash doubled, \" for a quote).
 local function value_text(v)
   if is_perf(v) then return (plain_number(v.value) or "U") .. v.uom end
   if type(v) == "number" then return plain_number(v) or tostring(v) end
   if type(v) == "boolean" then return tostring(v) end
-  if v ~= "" and not find(v, "[%s\"'\\()=]") then return v end
-  return '"' .. gsub(v, '[\\"]', "\\%0") .. '"'
+  local escaped = escape(v)
+  if v ~= "" and escaped == v and not find(v, "[%s\"'()=]") then return v end
+  return '"' .. gsub(escaped, '"', '\\"') .. '"'
 end
 
 local function sorted_keys(t)
@@ -249,14 +259,14 @@ local function sorted_keys(t)
 end
 
 local function detail_line(a)
-  local line = WORDS[a.status] .. ": " .. a.message
+  local line = WORDS[a.status] .. ": " .. escape(a.message)
   local keys = sorted_keys(a.fields)
   if #keys > 0 then
     local parts = {}
-    for i, k in ipairs(keys) do parts[i] = k .. "=" .. value_text(a.fields[k]) end
+    for i, k in ipairs(keys) do parts[i] = escape(k) .. "=" .. value_text(a.fields[k]) end
     line = line .. " (" .. concat(parts, " ") .. ")"
   end
-  return clean(line)
+  return no_bar(line)
 end
 
 -- "2 writable+executable mapping in pid 1234, 1 executable stack in pid 99 (also 3 WARNING)"
@@ -344,22 +354,25 @@ local function render_json(status, text)
 end
 
 -- CSV (RFC 4180, output.lua's): a header, then one row per alert in the order raised, or the OK
--- line as one row when none was raised. fields: "key=value ..." sorted by key, as in the text lines.
+-- line as one row when none was raised. fields: "key=value ..." sorted by key, as in the text lines
+-- (escaped as there). The message is exact, as output.lua writes CSV, but escaped on a terminal.
 local CSV_COLUMNS = { { "Status", "status" }, { "Message", "message" }, { "Fields", "fields" } }
 
 local function fields_text(fields)
   local parts = {}
-  for i, k in ipairs(sorted_keys(fields)) do parts[i] = k .. "=" .. value_text(fields[k]) end
+  for i, k in ipairs(sorted_keys(fields)) do parts[i] = escape(k) .. "=" .. value_text(fields[k]) end
   return concat(parts, " ")
 end
 
 local function render_csv(status, text)
+  local terminal = sys.isatty(1)
+  local function message(m) return terminal and escape(m) or m end
   local rows = {}
   for i, a in ipairs(alerts) do
-    rows[i] = { status = WORDS[a.status], message = a.message, fields = fields_text(a.fields) }
+    rows[i] = { status = WORDS[a.status], message = message(a.message), fields = fields_text(a.fields) }
   end
-  if #rows == 0 then rows[1] = { status = WORDS[status], message = text, fields = "" } end
-  return output.render(rows, CSV_COLUMNS, { format = "csv" })
+  if #rows == 0 then rows[1] = { status = WORDS[status], message = message(text), fields = "" } end
+  return output.render(rows, CSV_COLUMNS, { format = "csv", terminal = false })
 end
 
 -- The output for what was raised since the last flush, or nil when there is nothing to print.

@@ -10,6 +10,8 @@
 
 local run = require "memscript.run"
 local output = require "memscript.output"
+local sys = require "memscript.sys"
+local escape = require("memscript.text").escape
 
 local type, pairs, ipairs, error = type, pairs, ipairs, error
 local format, concat, sort, find, gsub = string.format, table.concat, table.sort, string.find, string.gsub
@@ -32,8 +34,22 @@ local function escape_help(s)
   return (gsub(valid_utf8(s), "[\\\n]", { ["\\"] = "\\\\", ["\n"] = "\\n" }))
 end
 
-local function escape_label(s)
-  return (gsub(valid_utf8(s), '[\\\n"]', { ["\\"] = "\\\\", ["\n"] = "\\n", ['"'] = '\\"' }))
+-- The exposition format's escapes in a label value: backslash, double quote, line feed. Other bytes
+-- pass as they are, so a scraper reads the comm or path exactly; on a terminal the value is first
+-- escaped by memscript.text (a reader then gets those escapes as text, but the terminal stays safe).
+local function escape_label(s, terminal)
+  if terminal then s = escape(s) else s = valid_utf8(s) end
+  return (gsub(s, '[\\\n"]', { ["\\"] = "\\\\", ["\n"] = "\\n", ['"'] = '\\"' }))
+end
+
+-- {name="value",...} of a sample's labels (names sorted), or "" without labels.
+local function labels_text(names, values, terminal)
+  if #names == 0 then return "" end
+  local pairs_text = {}
+  for i, key in ipairs(names) do
+    pairs_text[i] = key .. '="' .. escape_label(values[key], terminal) .. '"'
+  end
+  return "{" .. concat(pairs_text, ",") .. "}"
 end
 
 -- The shortest %g that reads back as x (Prometheus parses values as Go float64).
@@ -86,11 +102,9 @@ function M.gauge(name, value, labels, help)
     names[#names + 1] = key
   end
   sort(names)
-  local pairs_text = {}
-  for i, key in ipairs(names) do
-    pairs_text[i] = key .. '="' .. escape_label(label_value_text(labels[key])) .. '"'
-  end
-  local labels_text = #pairs_text > 0 and "{" .. concat(pairs_text, ",") .. "}" or ""
+  local values = {}
+  for _, key in ipairs(names) do values[key] = label_value_text(labels[key]) end
+  local identity = labels_text(names, values, false)
 
   local family = families[name]
   if not family then
@@ -99,26 +113,28 @@ function M.gauge(name, value, labels, help)
     order[#order + 1] = name
   end
   if family.help == nil then family.help = help end
-  local sample = family.by_labels[labels_text]
+  local sample = family.by_labels[identity]
   if not sample then
-    sample = { labels_text = labels_text, labels = {} }
-    family.by_labels[labels_text] = sample
+    sample = { names = names, labels = values }
+    family.by_labels[identity] = sample
     family.samples[#family.samples + 1] = sample
   end
-  for _, key in ipairs(names) do sample.labels[key] = label_value_text(labels[key]) end
   sample.value = value
 end
 
 -- The gauges set so far in the text exposition format (version 0.0.4): families in the order first
--- set, each with its HELP and TYPE lines once, samples in the order first set.
-function M.render()
+-- set, each with its HELP and TYPE lines once, samples in the order first set. Label values are
+-- escaped for a terminal (see escape_label) when standard output is one, or when terminal is true.
+function M.render(terminal)
+  if terminal == nil then terminal = sys.isatty(1) end
   local lines = {}
   for _, name in ipairs(order) do
     local family = families[name]
     if family.help then lines[#lines + 1] = "# HELP " .. name .. " " .. escape_help(family.help) end
     lines[#lines + 1] = "# TYPE " .. name .. " gauge"
     for _, sample in ipairs(family.samples) do
-      lines[#lines + 1] = name .. sample.labels_text .. " " .. value_text(sample.value)
+      lines[#lines + 1] = name .. labels_text(sample.names, sample.labels, terminal) .. " " ..
+        value_text(sample.value)
     end
   end
   if #lines == 0 then return "" end

@@ -10,15 +10,22 @@
 -- align = "left"|"right", json = "name in JSON/CSV" }. The format comes from memscript's
 -- -f/--format option (table, json, csv) unless opts.format says otherwise. In a table on a
 -- terminal, bytes print in human units (1.5M); otherwise numbers print exactly.
+--
+-- Text that came from a process (a path, a command line) can hold any byte. A table is text for
+-- people, on a terminal or in a file: every cell goes through memscript.text.escape, wherever it is
+-- written. JSON is exact and terminal-safe at once (lua-cjson's escapes, and text.json_safe). CSV is
+-- data for another program: exact (invalid UTF-8 as U+FFFD) into a file or a pipe, escaped as a
+-- table is when written to a terminal (opts.terminal overrides the test of standard output).
 
 local proc = require "memscript"
 local sys = require "memscript.sys"
 local units = require "memscript.units"
+local text_module = require "memscript.text"
 
 local type, tostring, tonumber, ipairs, pairs, error = type, tostring, tonumber, ipairs, pairs, error
 local format, rep, concat, gsub, find = string.format, string.rep, table.concat, string.gsub, string.find
 local mtype, write, huge = math.type, io.write, math.huge
-local utf8len = utf8.len
+local escape, json_safe = text_module.escape, text_module.json_safe
 
 local M = {}
 
@@ -53,22 +60,8 @@ local function flags_list(set)
   return codes
 end
 
--- s with each byte that does not belong to a valid UTF-8 sequence replaced by U+FFFD; valid UTF-8
--- is returned unchanged. JSON (RFC 8259) and the Prometheus text format both require UTF-8, and a
--- path, a command line or a comm cut at 15 bytes can hold any bytes.
-function M.valid_utf8(s)
-  local parts, from = {}, 1
-  while true do
-    local _, bad = utf8len(s, from)
-    if not bad then break end
-    parts[#parts + 1] = s:sub(from, bad - 1)
-    parts[#parts + 1] = "\239\191\189"
-    from = bad + 1
-  end
-  if from == 1 then return s end
-  parts[#parts + 1] = s:sub(from)
-  return concat(parts)
-end
+-- s with each byte that does not belong to a valid UTF-8 sequence replaced by U+FFFD (memscript.text).
+M.valid_utf8 = text_module.valid_utf8
 local valid_utf8 = M.valid_utf8
 
 -- The shortest "%.Ng" text of a float that reads back as the same float (N = 15, 16 or 17).
@@ -112,16 +105,23 @@ local function right_aligned(col)
   return col.kind == "bytes" or col.kind == "number"
 end
 
--- Aligned text: a header line, then one line per row, columns separated by two spaces.
+-- Aligned text: a header line, then one line per row, columns separated by two spaces; every cell
+-- and title escaped (memscript.text), so no byte of it moves the cursor or breaks a line or a column.
 local function render_table(rows, columns, opts)
   local human = opts.human
   if human == nil then human = sys.isatty(1) end
-  local widths, cells = {}, {}
-  for c, col in ipairs(columns) do widths[c] = #col[1] end
+  local widths, cells, titles = {}, {}, {}
+  for c, col in ipairs(columns) do
+    titles[c] = escape(tostring(col[1]))
+    widths[c] = #titles[c]
+  end
   for r, row in ipairs(rows) do
     local line = {}
     for c, col in ipairs(columns) do
-      local text = cell_text(cell_value(row, col), col, human)
+      local value = cell_value(row, col)
+      local text = cell_text(value, col, human)
+      -- a number's text is made here and needs no escaping
+      if type(value) ~= "number" then text = escape(text) end
       line[c] = text
       if #text > widths[c] then widths[c] = #text end
     end
@@ -142,11 +142,7 @@ local function render_table(rows, columns, opts)
     end
     out[#out + 1] = concat(parts, "  ")
   end
-  if not opts.no_header then
-    local titles = {}
-    for c, col in ipairs(columns) do titles[c] = col[1] end
-    emit(titles)
-  end
+  if not opts.no_header then emit(titles) end
   for _, line in ipairs(cells) do emit(line) end
   return concat(out, "\n") .. (#out > 0 and "\n" or "")
 end
@@ -166,9 +162,10 @@ local function new_marks()
 end
 
 -- Removes the marks, and the escaping of '/' that lua-cjson adds ("\/"): a '/' in its output is
--- always its own escape, so the plain slash decodes to the same string.
+-- always its own escape, so the plain slash decodes to the same string. The C1, bidirectional and
+-- separator characters lua-cjson leaves raw are written as \uHHHH (text.json_safe).
 local function unmark(text, marks)
-  text = gsub(text, "\\/", "/")
+  text = json_safe(gsub(text, "\\/", "/"))
   if not marks.used then return text end
   local pattern = '"' .. gsub(marks.prefix, "%p", "%%%0") .. '([-%d.e+]+)@"'
   return (gsub(text, pattern, "%1"))
@@ -238,24 +235,30 @@ local function render_json(rows, columns)
 end
 
 -- RFC 4180: a field with a comma, a double quote or a line break is quoted, quotes doubled;
--- records end with CRLF.
-local function csv_field(text)
+-- records end with CRLF. Invalid UTF-8 becomes U+FFFD, as in JSON; on a terminal the text is
+-- escaped as a table's is (memscript.text). made_here: the text of a number, which needs neither.
+local function csv_field(text, terminal, made_here)
+  if made_here then return text end
+  if terminal then text = escape(text) else text = valid_utf8(text) end
   if find(text, '[,"\r\n]') then
     return '"' .. gsub(text, '"', '""') .. '"'
   end
   return text
 end
 
-local function render_csv(rows, columns)
+local function render_csv(rows, columns, opts)
+  local terminal = opts.terminal
+  if terminal == nil then terminal = sys.isatty(1) end
   local out = {}
   local titles = {}
-  for c, col in ipairs(columns) do titles[c] = csv_field(json_name(col)) end
+  for c, col in ipairs(columns) do titles[c] = csv_field(tostring(json_name(col)), terminal) end
   out[1] = concat(titles, ",")
   for _, row in ipairs(rows) do
     local fields = {}
     for c, col in ipairs(columns) do
       local value = cell_value(row, col)
-      fields[c] = value == nil and "" or csv_field(cell_text(value, col, false))
+      fields[c] = value == nil and "" or
+        csv_field(cell_text(value, col, false), terminal, type(value) == "number")
     end
     out[#out + 1] = concat(fields, ",")
   end
@@ -268,7 +271,7 @@ function M.render(rows, columns, opts)
   local fmt = opts.format or M.format()
   if fmt == "table" then return render_table(rows, columns, opts) end
   if fmt == "json" then return render_json(rows, columns) end
-  if fmt == "csv" then return render_csv(rows, columns) end
+  if fmt == "csv" then return render_csv(rows, columns, opts) end
   error(format("unknown output format '%s' (table, json or csv)", tostring(fmt)), 2)
 end
 

@@ -10,12 +10,17 @@
 -- all), hint (text added to that last line), human (sizes of mapping tables in human units, default
 -- true). A table on the path being printed prints as <cycle>; a table with __tostring (a VmFlags
 -- set) prints as its text; vm_start and vm_end print in hex.
+--
+-- Strings can hold what a process chose (a path, a comm), so every text shown is escaped by
+-- memscript.text: a string inside a table prints as a Lua literal of its bytes ("\x1b[2K\r"); a
+-- string at the top prints as its lines, as print would, tabs kept and everything else escaped.
 
 local output = require "memscript.output"
+local escape = require("memscript.text").escape
 
 local type, tostring, pairs, ipairs, next, select, getmetatable, rawget, rawlen, pcall, error =
       type, tostring, pairs, ipairs, next, select, getmetatable, rawget, rawlen, pcall, error
-local format, concat, sort, mtype = string.format, table.concat, table.sort, math.type
+local format, concat, sort, gsub, mtype = string.format, table.concat, table.sort, string.gsub, math.type
 local write = io.write
 
 local M = {}
@@ -31,8 +36,9 @@ end
 -- Fields that hold addresses: shown in hex, the way /proc prints them (and still valid Lua).
 local address_fields = { vm_start = true, vm_end = true }
 
+-- A Lua string literal of s that a terminal shows as it is (memscript.text's escapes are Lua's).
 local function quote(s)
-  return (format("%q", s):gsub("\\\n", "\\n"))
+  return '"' .. gsub(escape(s), '"', '\\"') .. '"'
 end
 
 local function key_text(k)
@@ -41,7 +47,7 @@ local function key_text(k)
     return "[" .. quote(k) .. "]"
   end
   if mtype(k) == "integer" then return format("[%d]", k) end
-  return "[" .. tostring(k) .. "]"
+  return "[" .. escape(tostring(k)) .. "]"
 end
 
 -- The text of a value that is not shown as a table, or nil when it is a table to open.
@@ -52,11 +58,11 @@ local function scalar_text(v, key)
     if address_fields[key] then return format("0x%x", v) end
     return format("%d", v)
   end
-  if t ~= "table" then return tostring(v) end
+  if t ~= "table" then return escape(tostring(v)) end
   local mt = getmetatable(v)
   if type(mt) == "table" and rawget(mt, "__tostring") then
     local ok, text = pcall(tostring, v)
-    if ok and type(text) == "string" then return text end
+    if ok and type(text) == "string" then return escape(text) end
   end
   return nil
 end
@@ -212,11 +218,11 @@ local function options(opts)
   return o
 end
 
--- The lines of one value. A string at the top prints as itself, as print would.
+-- The lines of one value. A string at the top prints as its lines, as print would, escaped but for tabs.
 local function value_lines(v, opts)
   local out = {}
   if type(v) == "string" then
-    for line in (v .. "\n"):gmatch("([^\n]*)\n") do out[#out + 1] = line end
+    for line in (v .. "\n"):gmatch("([^\n]*)\n") do out[#out + 1] = escape(line, "\t") end
     return out
   end
   emit(out, v, "", "", "", opts, 0, {})

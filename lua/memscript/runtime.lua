@@ -47,6 +47,12 @@ function M.describe(form, path)
   error(format("describe: unknown form '%s' (list or complete)", tostring(form)), 2)
 end
 
+-- An error message made safe for the terminal: a message may quote a name a process chose (a key
+-- of a captured file, a script's error(comm)); its layout (newlines and tabs of a traceback) stays.
+function M.escape_message(msg)
+  return require("memscript.text").escape(msg, "\t\n\\")
+end
+
 -- The interactive session: how results are shown.
 function M.show(...)
   return require("memscript.pretty").show(...)

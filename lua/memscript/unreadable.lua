@@ -2,8 +2,10 @@
 -- and the tally a whole-system scan reports of the processes it left out ("3 processes unreadable: 2
 -- gone, 1 permission denied").
 
-local format, concat, setmetatable, ipairs, require, type = string.format, table.concat, setmetatable, ipairs,
-  require, type
+local escape = require("memscript.text").escape
+
+local format, concat, setmetatable, ipairs, require, type, tostring = string.format, table.concat, setmetatable,
+  ipairs, require, type, tostring
 
 local M = {}
 
@@ -132,7 +134,9 @@ function Tally:summary()
   if self.gone > 0 then parts[#parts + 1] = format("%d gone", self.gone) end
   if self.denied > 0 then parts[#parts + 1] = format("%d permission denied", self.denied) end
   if self.changed > 0 then parts[#parts + 1] = format("%d changed while read", self.changed) end
-  if self.other > 0 then parts[#parts + 1] = format("%d other (%s)", self.other, self.first_other) end
+  if self.other > 0 then
+    parts[#parts + 1] = format("%d other (%s)", self.other, escape(tostring(self.first_other)))
+  end
   return format("%d process%s unreadable: %s", count, count == 1 and "" or "es", concat(parts, ", "))
 end
 

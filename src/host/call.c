@@ -5,6 +5,7 @@
 
 #include <lauxlib.h>
 
+#include "bind/runtime.h"
 #include "host/guard.h"
 
 void host_message(const char *msg)
@@ -29,6 +30,24 @@ int host_report(lua_State *L, int status)
 	}
 	if (status != LUA_OK) {
 		const char *msg = lua_tostring(L, -1);
+		if (msg != NULL && status != LUA_ERRMEM && lua_checkstack(L, 3)) {
+			/*
+			 * Escaped (memscript.text) when the library can do it: no hook (the deadline's stays
+			 * armed after a timeout) may interrupt it; on any failure the message is printed as it is.
+			 */
+			lua_Hook hook = lua_gethook(L);
+			int mask = lua_gethookmask(L), count = lua_gethookcount(L);
+			lua_sethook(L, NULL, 0, 0);
+			if (runtime_push(L, "escape_message")) {
+				lua_pushvalue(L, -2);
+				if (lua_pcall(L, 1, 1, 0) == LUA_OK && lua_isstring(L, -1))
+					lua_replace(L, -2);
+				else
+					lua_pop(L, 1);
+				msg = lua_tostring(L, -1);
+			}
+			lua_sethook(L, hook, mask, count);
+		}
 		host_message(msg != NULL ? msg : "(error object is not a string)");
 		lua_pop(L, 1);
 	}

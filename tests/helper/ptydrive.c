@@ -1,7 +1,7 @@
 /* ptydrive: runs a command on a pseudo-terminal and drives it from a script, for the interactive tests. */
 
 /*
- * usage: ptydrive [-t SECONDS] [-s COLSxROWS] -- COMMAND [ARGS...]
+ * usage: ptydrive [-t SECONDS] [-s COLSxROWS] [-r] -- COMMAND [ARGS...]
  *
  * The script comes on standard input, one step a line:
  *   send TEXT     types TEXT (escapes: \r \n \t \e \\ \xHH; \x03 is Ctrl-C, \x04 Ctrl-D)
@@ -12,7 +12,8 @@
  *   wait          waits for the command to exit
  *   # ...         a comment; blank lines are skipped
  * Everything the command writes is copied to standard output with carriage returns removed (the
- * terminal turns "\n" into "\r\n"); expect matches against that same text.
+ * terminal turns "\n" into "\r\n"); expect matches against that same text. With -r every byte is
+ * kept as the terminal gave it, carriage returns included, for tests of what reaches a terminal.
  *
  * Exit status: the command's (128 + N when killed by signal N) after `wait`; 0 when the script ends
  * without `wait` (the command is then hung up on and killed); 124 when an expect or wait times out
@@ -46,6 +47,7 @@ struct drive {
 	size_t len, cap;
 	size_t mark;         /* where the next expect starts searching */
 	double timeout;
+	int keep_cr;         /* -r: the transcript keeps carriage returns */
 };
 
 static double now(void)
@@ -72,7 +74,7 @@ static void append_output(struct drive *d, const char *buf, size_t n)
 			die("realloc");
 	}
 	for (i = 0; i < n; i++) {
-		if (buf[i] != '\r')
+		if (buf[i] != '\r' || d->keep_cr)
 			d->out[d->len++] = buf[i];
 	}
 	d->out[d->len] = '\0';
@@ -282,11 +284,13 @@ int main(int argc, char **argv)
 			d.timeout = atof(argv[++i]);
 		else if (strcmp(argv[i], "-s") == 0 && i + 1 < argc && sscanf(argv[++i], "%ux%u", &cols, &rows) == 2)
 			continue;
+		else if (strcmp(argv[i], "-r") == 0)
+			d.keep_cr = 1;
 		else
 			break;
 	}
 	if (i >= argc || strcmp(argv[i], "--") != 0 || i + 1 >= argc) {
-		fprintf(stderr, "usage: ptydrive [-t SECONDS] [-s COLSxROWS] -- COMMAND [ARGS...] < script\n");
+		fprintf(stderr, "usage: ptydrive [-t SECONDS] [-s COLSxROWS] [-r] -- COMMAND [ARGS...] < script\n");
 		return EXIT_DRIVER;
 	}
 	signal(SIGPIPE, SIG_IGN);
