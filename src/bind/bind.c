@@ -9,6 +9,7 @@
 
 #include <lauxlib.h>
 
+#include "bind/layout.h"
 #include "core/numparse.h"
 
 struct source *bind_source(lua_State *L)
@@ -215,6 +216,20 @@ void bind_push_kv_value(lua_State *L, const struct kv_field *f)
 		lua_pushlstring(L, f->text, f->text_len);
 		break;
 	}
+}
+
+int bind_record_key(lua_State *L, int layout, const char *key, size_t len, int kb, const char *path, long lineno)
+{
+	layout = lua_absindex(L, layout);
+	lua_pushlstring(L, key, len);
+	lua_pushvalue(L, -1);
+	if (lua_rawget(L, -3) != LUA_TNIL) {
+		lua_pop(L, 1);
+		return bind_format_error(L, path, lineno, lua_pushfstring(L, "duplicate key '%s'", lua_tostring(L, -1)));
+	}
+	lua_pop(L, 1);
+	layout_append(L, layout, -1, kb);
+	return 0;
 }
 
 struct protected_build {

@@ -72,6 +72,14 @@ void bind_push_negative(lua_State *L, uint64_t magnitude, int overflowed, const 
 /* Pushes a classified value (value_token.h): an integer (a float past 64 bits), a float for "12.34", or the text. */
 void bind_push_value(lua_State *L, const struct value_token *v);
 
+/*
+ * The next key of a record being built from a file (the record's table on top, its layout at index
+ * layout): pushes the key and appends it to the layout (kb: printed in kB), returning 0 so that the
+ * caller pushes the value and rawsets; or, when the table has the key already, returns 3 with
+ * nil, "path:lineno: duplicate key 'KEY'", 22 pushed.
+ */
+int bind_record_key(lua_State *L, int layout, const char *key, size_t len, int kb, const char *path, long lineno);
+
 /* Pushes a "Key: value" field's value: bytes for "N kB", an integer, or the text. */
 void bind_push_kv_value(lua_State *L, const struct kv_field *f);
 

@@ -32,15 +32,8 @@ static int flat_build(lua_State *L, void *arg)
 		reason = flatkeyed_parse_line(p, (size_t)(line_end - p), &f);
 		if (reason != NULL)
 			return bind_format_error(L, c->path, lineno, reason);
-		lua_pushlstring(L, f.key, f.key_len);
-		lua_pushvalue(L, -1);
-		if (lua_rawget(L, -3) != LUA_TNIL) {
-			lua_pop(L, 1);
-			return bind_format_error(L, c->path, lineno,
-						 lua_pushfstring(L, "duplicate key '%s'", lua_tostring(L, -1)));
-		}
-		lua_pop(L, 1);
-		layout_append(L, 1, -1, 0);
+		if (bind_record_key(L, 1, f.key, f.key_len, 0, c->path, lineno) != 0)
+			return 3;
 		bind_push_value(L, &f.value);
 		lua_rawset(L, -3);
 		p = nl ? nl + 1 : end;

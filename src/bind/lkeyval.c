@@ -62,15 +62,8 @@ static int kv_build(lua_State *L, void *arg)
 		reason = kv_parse_line(p, (size_t)(line_end - p), &f);
 		if (reason != NULL)
 			return bind_format_error(L, c->path, lineno, reason);
-		lua_pushlstring(L, f.key, f.key_len);
-		lua_pushvalue(L, -1);
-		if (lua_rawget(L, -3) != LUA_TNIL) {
-			lua_pop(L, 1);
-			return bind_format_error(L, c->path, lineno,
-						 lua_pushfstring(L, "duplicate key '%s'", lua_tostring(L, -1)));
-		}
-		lua_pop(L, 1);
-		layout_append(L, 1, -1, f.kind == KV_KB);
+		if (bind_record_key(L, 1, f.key, f.key_len, f.kind == KV_KB, c->path, lineno) != 0)
+			return 3;
 		if (c->status && f.kind != KV_TEXT && is_status_text_key(f.key, f.key_len))
 			f.kind = KV_TEXT;
 		bind_push_kv_value(L, &f);

@@ -3,19 +3,8 @@
 
 #include <string.h>
 
-/* The reason a byte cannot be in a flat keyed line, or NULL; ' ' is the caller's to judge. */
-static const char *bad_byte_reason(unsigned char c)
-{
-	if (c >= 0x20 && c != 0x7f)
-		return NULL;
-	if (c == '\0')
-		return "NUL byte in the line";
-	if (c == '\r')
-		return "carriage return in the line (CRLF line ends?)";
-	if (c == '\t')
-		return "tab in the line: key and value are separated by one space";
-	return "control character in the line";
-}
+/* What a tab in the line is told. */
+#define TAB_REASON "tab in the line: key and value are separated by one space"
 
 const char *flatkeyed_parse_line(const char *line, size_t len, struct flatkeyed_field *field)
 {
@@ -29,7 +18,7 @@ const char *flatkeyed_parse_line(const char *line, size_t len, struct flatkeyed_
 			if (space != NULL)
 				return "a second space in the line: one key and one value expected";
 			space = p;
-		} else if ((reason = bad_byte_reason((unsigned char)*p)) != NULL) {
+		} else if ((reason = value_token_bad_byte((unsigned char)*p, TAB_REASON)) != NULL) {
 			return reason;
 		}
 	}

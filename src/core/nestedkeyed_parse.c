@@ -3,18 +3,8 @@
 
 #include <string.h>
 
-static const char *bad_byte_reason(unsigned char c)
-{
-	if (c >= 0x20 && c != 0x7f)
-		return NULL;
-	if (c == '\0')
-		return "NUL byte in the line";
-	if (c == '\r')
-		return "carriage return in the line (CRLF line ends?)";
-	if (c == '\t')
-		return "tab in the line: tokens are separated by one space";
-	return "control character in the line";
-}
+/* What a tab in the line is told. */
+#define TAB_REASON "tab in the line: tokens are separated by one space"
 
 const char *nestedkeyed_parse_line(const char *line, size_t len, struct nestedkeyed_record *record)
 {
@@ -27,7 +17,7 @@ const char *nestedkeyed_parse_line(const char *line, size_t len, struct nestedke
 	while (p < end && *p != ' ') {
 		if (*p == '=')
 			return "'=' in the record name: a name then key=value pairs expected";
-		if ((reason = bad_byte_reason((unsigned char)*p)) != NULL)
+		if ((reason = value_token_bad_byte((unsigned char)*p, TAB_REASON)) != NULL)
 			return reason;
 		p++;
 	}
@@ -46,7 +36,7 @@ const char *nestedkeyed_parse_line(const char *line, size_t len, struct nestedke
 		for (; p < end && *p != ' '; p++) {
 			if (*p == '=' && equals == NULL)
 				equals = p;
-			else if ((reason = bad_byte_reason((unsigned char)*p)) != NULL)
+			else if ((reason = value_token_bad_byte((unsigned char)*p, TAB_REASON)) != NULL)
 				return reason;
 		}
 		if (p == token)

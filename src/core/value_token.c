@@ -55,3 +55,16 @@ void value_token_classify(const char *text, size_t len, struct value_token *valu
 	value->digits = digits;
 	value->digits_len = ndigits;
 }
+
+const char *value_token_bad_byte(unsigned char c, const char *tab_reason)
+{
+	if (c >= 0x20 && c != 0x7f)
+		return NULL;
+	if (c == '\0')
+		return "NUL byte in the line";
+	if (c == '\r')
+		return "carriage return in the line (CRLF line ends?)";
+	if (c == '\t')
+		return tab_reason;
+	return "control character in the line";
+}

@@ -38,4 +38,11 @@ struct value_token {
  */
 void value_token_classify(const char *text, size_t len, struct value_token *value);
 
+/*
+ * The reason byte c cannot stand in a line of the files these values come from (a cgroup or
+ * vmstat line: printable bytes and single spaces), or NULL; tab_reason is the reason given for a
+ * tab, which says what separates the line's parts. ' ' is the caller's to judge.
+ */
+const char *value_token_bad_byte(unsigned char c, const char *tab_reason);
+
 #endif

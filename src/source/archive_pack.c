@@ -5,7 +5,6 @@
 #include <archive.h>
 #include <archive_entry.h>
 #include <dirent.h>
-#include <dlfcn.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
@@ -16,7 +15,9 @@
 #include <time.h>
 #include <unistd.h>
 
-/* libarchive's writing half, loaded when first needed (see archive_tree.c for why not at start-up). */
+#include "source/libarchive_load.h"
+
+/* libarchive's writing half, loaded when the first archive is written (libarchive_load.h says why). */
 static struct {
 	struct archive *(*write_new)(void);
 	int (*write_set_format_filter_by_ext)(struct archive *, const char *);
@@ -40,47 +41,33 @@ static struct {
 
 static int load_libarchive(char *err, size_t errlen)
 {
-	static void *handle;
-	void *h;
+	static int loaded;
+	const struct libarchive_symbol symbols[] = {
+		{(void **)&la.write_new, "archive_write_new"},
+		{(void **)&la.write_set_format_filter_by_ext, "archive_write_set_format_filter_by_ext"},
+		{(void **)&la.write_set_format_pax_restricted, "archive_write_set_format_pax_restricted"},
+		{(void **)&la.write_open_fd, "archive_write_open_fd"},
+		{(void **)&la.write_header, "archive_write_header"},
+		{(void **)&la.write_data, "archive_write_data"},
+		{(void **)&la.write_close, "archive_write_close"},
+		{(void **)&la.write_free, "archive_write_free"},
+		{(void **)&la.error_string, "archive_error_string"},
+		{(void **)&la.entry_new, "archive_entry_new"},
+		{(void **)&la.entry_free, "archive_entry_free"},
+		{(void **)&la.entry_set_pathname, "archive_entry_set_pathname"},
+		{(void **)&la.entry_set_size, "archive_entry_set_size"},
+		{(void **)&la.entry_set_filetype, "archive_entry_set_filetype"},
+		{(void **)&la.entry_set_perm, "archive_entry_set_perm"},
+		{(void **)&la.entry_set_mtime, "archive_entry_set_mtime"},
+		{(void **)&la.entry_set_uid, "archive_entry_set_uid"},
+		{(void **)&la.entry_set_gid, "archive_entry_set_gid"},
+	};
 
-	if (handle != NULL)
+	if (loaded)
 		return 0;
-	h = dlopen("libarchive.so.13", RTLD_NOW | RTLD_LOCAL);
-	if (h == NULL)
-		h = dlopen("libarchive.so", RTLD_NOW | RTLD_LOCAL);
-	if (h == NULL) {
-		snprintf(err, errlen, "cannot write archives: %s", dlerror());
+	if (libarchive_load(symbols, sizeof(symbols) / sizeof(symbols[0]), "write", err, errlen) != 0)
 		return -1;
-	}
-#define LOAD(field, symbol)                                                                          \
-	do {                                                                                         \
-		*(void **)&la.field = dlsym(h, symbol);                                              \
-		if (la.field == NULL) {                                                              \
-			snprintf(err, errlen, "cannot write archives: libarchive lacks %s", symbol); \
-			dlclose(h);                                                                  \
-			return -1;                                                                   \
-		}                                                                                    \
-	} while (0)
-	LOAD(write_new, "archive_write_new");
-	LOAD(write_set_format_filter_by_ext, "archive_write_set_format_filter_by_ext");
-	LOAD(write_set_format_pax_restricted, "archive_write_set_format_pax_restricted");
-	LOAD(write_open_fd, "archive_write_open_fd");
-	LOAD(write_header, "archive_write_header");
-	LOAD(write_data, "archive_write_data");
-	LOAD(write_close, "archive_write_close");
-	LOAD(write_free, "archive_write_free");
-	LOAD(error_string, "archive_error_string");
-	LOAD(entry_new, "archive_entry_new");
-	LOAD(entry_free, "archive_entry_free");
-	LOAD(entry_set_pathname, "archive_entry_set_pathname");
-	LOAD(entry_set_size, "archive_entry_set_size");
-	LOAD(entry_set_filetype, "archive_entry_set_filetype");
-	LOAD(entry_set_perm, "archive_entry_set_perm");
-	LOAD(entry_set_mtime, "archive_entry_set_mtime");
-	LOAD(entry_set_uid, "archive_entry_set_uid");
-	LOAD(entry_set_gid, "archive_entry_set_gid");
-#undef LOAD
-	handle = h;
+	loaded = 1;
 	return 0;
 }
 

@@ -3,7 +3,6 @@
 
 #include <archive.h>
 #include <archive_entry.h>
-#include <dlfcn.h>
 #include <errno.h>
 #include <limits.h>
 #include <stdint.h>
@@ -11,11 +10,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-/*
- * libarchive is loaded when the first archive is opened, not at start-up: with the libraries it
- * needs (libxml2, ICU, libstdc++, ...) it would more than triple the time `memscript -e ''` takes.
- * The calls go through this table, typed from archive.h's own prototypes.
- */
+#include "source/libarchive_load.h"
+
+/* libarchive's reading half, loaded when the first archive is opened (libarchive_load.h says why). */
 static struct {
 	struct archive *(*read_new)(void);
 	int (*read_support_filter_all)(struct archive *);
@@ -36,43 +33,29 @@ static struct {
 /* Loads libarchive once; returns 0, or -1 with the reason in err. */
 static int load_libarchive(char *err, size_t errlen)
 {
-	static void *handle;
-	void *h;
+	static int loaded;
+	const struct libarchive_symbol symbols[] = {
+		{(void **)&la.read_new, "archive_read_new"},
+		{(void **)&la.read_support_filter_all, "archive_read_support_filter_all"},
+		{(void **)&la.read_support_format_all, "archive_read_support_format_all"},
+		{(void **)&la.read_open_filename, "archive_read_open_filename"},
+		{(void **)&la.read_next_header, "archive_read_next_header"},
+		{(void **)&la.read_data, "archive_read_data"},
+		{(void **)&la.read_free, "archive_read_free"},
+		{(void **)&la.error_string, "archive_error_string"},
+		{(void **)&la.errno_of, "archive_errno"},
+		{(void **)&la.entry_pathname, "archive_entry_pathname"},
+		{(void **)&la.entry_pathname_utf8, "archive_entry_pathname_utf8"},
+		{(void **)&la.entry_filetype, "archive_entry_filetype"},
+		{(void **)&la.entry_size, "archive_entry_size"},
+		{(void **)&la.entry_size_is_set, "archive_entry_size_is_set"},
+	};
 
-	if (handle != NULL)
+	if (loaded)
 		return 0;
-	h = dlopen("libarchive.so.13", RTLD_NOW | RTLD_LOCAL);
-	if (h == NULL)
-		h = dlopen("libarchive.so", RTLD_NOW | RTLD_LOCAL);
-	if (h == NULL) {
-		snprintf(err, errlen, "cannot read archives: %s", dlerror());
+	if (libarchive_load(symbols, sizeof(symbols) / sizeof(symbols[0]), "read", err, errlen) != 0)
 		return -1;
-	}
-#define LOAD(field, symbol)                                                                         \
-	do {                                                                                        \
-		*(void **)&la.field = dlsym(h, symbol);                                             \
-		if (la.field == NULL) {                                                             \
-			snprintf(err, errlen, "cannot read archives: libarchive lacks %s", symbol); \
-			dlclose(h);                                                                 \
-			return -1;                                                                  \
-		}                                                                                   \
-	} while (0)
-	LOAD(read_new, "archive_read_new");
-	LOAD(read_support_filter_all, "archive_read_support_filter_all");
-	LOAD(read_support_format_all, "archive_read_support_format_all");
-	LOAD(read_open_filename, "archive_read_open_filename");
-	LOAD(read_next_header, "archive_read_next_header");
-	LOAD(read_data, "archive_read_data");
-	LOAD(read_free, "archive_read_free");
-	LOAD(error_string, "archive_error_string");
-	LOAD(errno_of, "archive_errno");
-	LOAD(entry_pathname, "archive_entry_pathname");
-	LOAD(entry_pathname_utf8, "archive_entry_pathname_utf8");
-	LOAD(entry_filetype, "archive_entry_filetype");
-	LOAD(entry_size, "archive_entry_size");
-	LOAD(entry_size_is_set, "archive_entry_size_is_set");
-#undef LOAD
-	handle = h;
+	loaded = 1;
 	return 0;
 }
 
