@@ -13,7 +13,13 @@ local format = string.format
 local function procfs() return T.shared("procfs/proc") end
 -- The helper program captured by capture.lua (tests/fixtures/helper-capture): 1848, its zombie 1850.
 local capture = T.fixtures .. "/helper-capture/proc"
-local seed = T.fixtures .. "/seed/proc"
+-- The seed note's lines, written into a tree when a seed test first runs (tests/lib/seed.lua).
+local seed_tmp, seed_cleanup <close> = T.tempdir()
+local seed_root
+local function seed_tree()
+  seed_root = seed_root or require("seed").tree(seed_tmp)
+  return seed_root
+end
 local edge = T.fixtures .. "/edge/proc"
 local live = T.fixtures .. "/live-capture/proc"
 
@@ -418,7 +424,7 @@ end)
 -- seed: the lines of /proc/1 shown in the seed note ----------------------------------------------
 
 T.test("seed maps 1: the five lines shown, sizes as pmap printed them", function()
-  local m = query(seed, "return proc.maps(1)")
+  local m = query(seed_tree(), "return proc.maps(1)")
   T.eq(#m, 5, "mappings")
   T.eq(m[1], { vm_start = 0x5578ffecb000, vm_end = 0x55790002b000, size = 1408 * KB,
     perms = "r-xp", offset = 0, dev = "fd:00", inode = 17643364,
@@ -434,7 +440,7 @@ T.test("seed maps 1: the five lines shown, sizes as pmap printed them", function
 end)
 
 T.test("seed smaps 1: the systemd text segment", function()
-  local m = query(seed, "return { #proc.smaps(1), plain(proc.smaps(1)[1]) }")
+  local m = query(seed_tree(), "return { #proc.smaps(1), plain(proc.smaps(1)[1]) }")
   T.eq(m, { 1, {
     vm_start = 0x5578ffecb000, vm_end = 0x55790002b000, size = 1408 * KB, perms = "r-xp",
     offset = 0, dev = "fd:00", inode = 17643364, path = "/usr/lib/systemd/systemd",
@@ -445,7 +451,7 @@ T.test("seed smaps 1: the systemd text segment", function()
 end)
 
 T.test("seed status 1: Umask 0000 stays a string, Groups with only a tab is empty", function()
-  local s = query(seed, [[
+  local s = query(seed_tree(), [[
     local s = proc.status(1)
     return { s.Name, s.Umask, s.Pid, s.PPid, s.Groups, s.VmPeak, s.VmSize, s.VmRSS, s.VmSwap,
              s.Threads == nil }
@@ -455,14 +461,14 @@ T.test("seed status 1: Umask 0000 stays a string, Groups with only a tab is empt
 end)
 
 T.test("seed statm 1: 47791 1051 646 352 0 37223 0 in bytes", function()
-  T.eq(query(seed, "return proc.statm(1)"), { size = 47791 * page_size,
+  T.eq(query(seed_tree(), "return proc.statm(1)"), { size = 47791 * page_size,
     resident = 1051 * page_size, shared = 646 * page_size, text = 352 * page_size, lib = 0,
     data = 37223 * page_size, dt = 0 }, "statm 1")
 end)
 
 T.test("seed: statm agrees with status at 4 KiB pages", function()
   if page_size ~= 4096 then T.skip("page size is not 4096", "anywhere") end
-  local r = query(seed, [[
+  local r = query(seed_tree(), [[
     local m, s = proc.statm(1), proc.status(1)
     return { m.size == s.VmSize, m.resident == s.VmRSS, m.shared == s.RssFile + s.RssShmem,
              m.text == s.VmExe }
@@ -471,7 +477,7 @@ T.test("seed: statm agrees with status at 4 KiB pages", function()
 end)
 
 T.test("seed meminfo: the six lines shown, Active = Active(anon) + Active(file)", function()
-  local mi = query(seed, "return proc.meminfo()")
+  local mi = query(seed_tree(), "return proc.meminfo()")
   T.eq(mi, { Active = 3357056 * KB, Inactive = 732448 * KB, ["Active(anon)"] = 2815280 * KB,
     ["Inactive(anon)"] = 11608 * KB, ["Active(file)"] = 541776 * KB,
     ["Inactive(file)"] = 720840 * KB }, "meminfo")
