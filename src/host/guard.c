@@ -11,6 +11,8 @@
 
 #include <lauxlib.h>
 
+#include "host/heap.h"
+
 /* One state per process, so the guard's state is process-wide, as a signal handler needs. */
 static size_t memory_cap;
 static size_t memory_used;
@@ -49,7 +51,7 @@ static void *capped_alloc(void *ud, void *ptr, size_t osize, size_t nsize)
 
 	(void)ud;
 	if (nsize == 0) {
-		free(ptr);
+		heap_free(ptr, old);
 		memory_used -= old;
 		return NULL;
 	}
@@ -57,7 +59,7 @@ static void *capped_alloc(void *ud, void *ptr, size_t osize, size_t nsize)
 		memory_refused = 1;
 		return NULL;
 	}
-	grown = realloc(ptr, nsize);
+	grown = heap_realloc(ptr, old, nsize);
 	if (grown != NULL)
 		memory_used = memory_used - old + nsize;
 	return grown;
