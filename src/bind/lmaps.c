@@ -1,5 +1,6 @@
 /* lmaps.c: /proc/PID/maps and /proc/PID/smaps as arrays of mapping tables, VmFlags as shared read-only sets. */
 #include <limits.h>
+#include <stdint.h>
 #include <string.h>
 
 #include <lauxlib.h>
@@ -21,7 +22,9 @@ enum {
 	SLOT_DEV,
 	SLOT_INODE,
 	SLOT_PATH,
-	SLOT_LAST_PATH,   /* the previous mapping's path string, reused when equal */
+	SLOT_PATHS,       /* path strings seen, by hash bucket (struct mapping_ctx's paths) */
+	SLOT_LAST_PERMS,  /* the previous mapping's perms string, reused when equal */
+	SLOT_LAST_DEV,    /* the previous mapping's dev string, reused when equal */
 	SLOT_LAST_FLAGS,  /* the previous mapping's VmFlags set, reused when equal */
 	SLOT_LAST_LAYOUT, /* the previous smaps mapping's layout, reused when its keys are the same */
 	SLOT_OWN_LAYOUT,  /* the layout of a mapping with keys past the cache, nil otherwise */
@@ -30,6 +33,10 @@ enum {
 
 #define HEADER_FIELDS 8
 #define KEY_CACHE_MAX 256
+/* Buckets of the path cache: a process maps a few dozen files, each often several times, in turn. */
+#define PATH_BUCKETS 64
+/* perms and dev are short; longer ones are pushed each time. */
+#define SHORT_TEXT 16
 
 /* An smaps key seen before: its Lua string lives at a stack slot. */
 struct cached_key {
@@ -59,8 +66,11 @@ struct mapping_ctx {
 	int has_last;
 	int fields_hint;
 
-	const char *last_path;
-	size_t last_path_len;
+	/* The path strings in SLOT_PATHS: bytes anchored there, NULL for an empty bucket. */
+	const char *paths[PATH_BUCKETS];
+	size_t path_lens[PATH_BUCKETS];
+	char last_perms[SHORT_TEXT], last_dev[SHORT_TEXT];
+	size_t last_perms_len, last_dev_len; /* 0: none yet */
 	const char *last_flags;
 	size_t last_flags_len;
 };
@@ -226,6 +236,49 @@ static void set_layout(lua_State *L, struct mapping_ctx *c)
 
 /* ---- mappings ---- */
 
+/* Pushes a short string, the one at slot when it is the same text as last time (kept in last). */
+static void push_short(lua_State *L, int slot, char *last, size_t *last_len, const char *text, size_t len)
+{
+	if (len == *last_len && len > 0 && memcmp(text, last, len) == 0) {
+		lua_pushvalue(L, slot);
+		return;
+	}
+	lua_pushlstring(L, text, len);
+	if (len > 0 && len < SHORT_TEXT) {
+		memcpy(last, text, len);
+		*last_len = len;
+		lua_pushvalue(L, -1);
+		lua_replace(L, slot);
+	}
+}
+
+/* Pushes the path string; a path seen before (by its hash bucket) is the same string, not a copy. */
+static void push_path(lua_State *L, struct mapping_ctx *c, const char *path, size_t len)
+{
+	uint32_t hash = 2166136261u;
+	size_t i;
+	int bucket;
+
+	if (len == 0) {
+		lua_pushliteral(L, "");
+		return;
+	}
+	/* The end of a path tells paths apart best (libraries differ in their names, not directories). */
+	for (i = len > 32 ? len - 32 : 0; i < len; i++)
+		hash = (hash ^ (unsigned char)path[i]) * 16777619u;
+	hash ^= (uint32_t)len;
+	bucket = (int)((hash ^ (hash >> 16)) % PATH_BUCKETS);
+	if (c->paths[bucket] != NULL && c->path_lens[bucket] == len && memcmp(c->paths[bucket], path, len) == 0) {
+		lua_rawgeti(L, SLOT_PATHS, bucket + 1);
+		return;
+	}
+	lua_pushlstring(L, path, len);
+	lua_pushvalue(L, -1);
+	lua_rawseti(L, SLOT_PATHS, bucket + 1);
+	c->paths[bucket] = lua_tostring(L, -1); /* anchored in SLOT_PATHS until replaced there */
+	c->path_lens[bucket] = len;
+}
+
 static void set_header_fields(lua_State *L, struct mapping_ctx *c, const struct maps_header *h)
 {
 	lua_pushvalue(L, SLOT_VM_START);
@@ -238,27 +291,19 @@ static void set_header_fields(lua_State *L, struct mapping_ctx *c, const struct 
 	lua_pushinteger(L, (lua_Integer)(h->vm_end - h->vm_start));
 	lua_rawset(L, -3);
 	lua_pushvalue(L, SLOT_PERMS);
-	lua_pushlstring(L, h->perms, h->perms_len);
+	push_short(L, SLOT_LAST_PERMS, c->last_perms, &c->last_perms_len, h->perms, h->perms_len);
 	lua_rawset(L, -3);
 	lua_pushvalue(L, SLOT_OFFSET);
 	lua_pushinteger(L, (lua_Integer)h->offset);
 	lua_rawset(L, -3);
 	lua_pushvalue(L, SLOT_DEV);
-	lua_pushlstring(L, h->dev, h->dev_len);
+	push_short(L, SLOT_LAST_DEV, c->last_dev, &c->last_dev_len, h->dev, h->dev_len);
 	lua_rawset(L, -3);
 	lua_pushvalue(L, SLOT_INODE);
 	lua_pushinteger(L, (lua_Integer)h->inode);
 	lua_rawset(L, -3);
 	lua_pushvalue(L, SLOT_PATH);
-	if (c->last_path != NULL && h->path_len == c->last_path_len &&
-	    memcmp(h->path, c->last_path, h->path_len) == 0) {
-		lua_pushvalue(L, SLOT_LAST_PATH);
-	} else {
-		lua_pushlstring(L, h->path, h->path_len);
-		lua_pushvalue(L, -1);
-		lua_replace(L, SLOT_LAST_PATH);
-		c->last_path = lua_tolstring(L, SLOT_LAST_PATH, &c->last_path_len);
-	}
+	push_path(L, c, h->path, h->path_len);
 	lua_rawset(L, -3);
 }
 
@@ -276,12 +321,21 @@ static int add_smaps_field(lua_State *L, struct mapping_ctx *c, const char *line
 {
 	struct kv_field f;
 	const char *reason;
-	int field_no = c->current.n, k;
+	int field_no = c->current.n, k = -1;
 
-	reason = kv_parse_line(line, len, &f);
-	if (reason != NULL)
-		return bind_format_error(L, c->path, linestream_lineno(c->stream), reason);
-	k = field_no < KEY_CACHE_MAX ? lookup_key(L, c, field_no, f.key, f.key_len) : -1;
+	/* Most lines are the key the previous mapping had at this place, and a number. */
+	if (c->has_last && field_no < c->last.n) {
+		const struct cached_key *expected = &c->keys[c->last.key[field_no]];
+		if (len > expected->len && memcmp(line, expected->text, expected->len) == 0 &&
+		    kv_parse_known_number(line, len, expected->len, &f))
+			k = c->last.key[field_no];
+	}
+	if (k < 0) {
+		reason = kv_parse_line(line, len, &f);
+		if (reason != NULL)
+			return bind_format_error(L, c->path, linestream_lineno(c->stream), reason);
+		k = field_no < KEY_CACHE_MAX ? lookup_key(L, c, field_no, f.key, f.key_len) : -1;
+	}
 	if (k >= 0) {
 		if (c->keys[k].record == record)
 			return bind_format_error(L, c->path, linestream_lineno(c->stream),
@@ -330,7 +384,9 @@ static int mapping_build(lua_State *L, void *arg)
 	lua_newtable(L);                /* SLOT_FLAGSETS */
 	for (i = 0; i < HEADER_FIELDS; i++)
 		lua_pushstring(L, header_keys[i]);
-	lua_pushnil(L);                 /* SLOT_LAST_PATH */
+	lua_createtable(L, PATH_BUCKETS, 0); /* SLOT_PATHS */
+	lua_pushnil(L);                 /* SLOT_LAST_PERMS */
+	lua_pushnil(L);                 /* SLOT_LAST_DEV */
 	lua_pushnil(L);                 /* SLOT_LAST_FLAGS */
 	lua_pushnil(L);                 /* SLOT_LAST_LAYOUT */
 	lua_pushnil(L);                 /* SLOT_OWN_LAYOUT */
