@@ -26,6 +26,38 @@ struct chunk {
 	size_t len;
 };
 
+/*
+ * Chunk buffers given back by closed streams, for the next stream: a scan opens one stream per
+ * process, and fresh buffers would cost new page faults each time. At most CHUNKS are kept.
+ */
+static pthread_mutex_t spare_lock = PTHREAD_MUTEX_INITIALIZER;
+static char *spare[CHUNKS];
+static int spare_count;
+
+static char *chunk_buffer(void)
+{
+	char *data = NULL;
+
+	pthread_mutex_lock(&spare_lock);
+	if (spare_count > 0)
+		data = spare[--spare_count];
+	pthread_mutex_unlock(&spare_lock);
+	return data != NULL ? data : malloc(CHUNK_SIZE);
+}
+
+static void chunk_release(char *data)
+{
+	if (data == NULL)
+		return;
+	pthread_mutex_lock(&spare_lock);
+	if (spare_count < CHUNKS) {
+		spare[spare_count++] = data;
+		data = NULL;
+	}
+	pthread_mutex_unlock(&spare_lock);
+	free(data);
+}
+
 struct linestream {
 	int fd;
 	struct chunk chunks[CHUNKS];
@@ -125,14 +157,12 @@ int linestream_open_fd(int fd, struct linestream **out)
 	pthread_mutex_init(&s->lock, NULL);
 	pthread_cond_init(&s->changed, NULL);
 	s->fd = fd;
-	for (i = 0; i < CHUNKS; i++) {
-		s->chunks[i].data = malloc(CHUNK_SIZE);
-		if (s->chunks[i].data == NULL) {
-			linestream_close(s);
-			return ENOMEM;
-		}
+	/* The first chunk is read here: a file that ends within it (most files) needs no thread, nor more chunks. */
+	s->chunks[0].data = chunk_buffer();
+	if (s->chunks[0].data == NULL) {
+		linestream_close(s);
+		return ENOMEM;
 	}
-	/* The first chunk is read here: a file that ends within it (most files) needs no thread. */
 	err = fill_chunk(s->fd, &s->chunks[0], &eof);
 	if (err != 0) {
 		linestream_close(s);
@@ -141,6 +171,13 @@ int linestream_open_fd(int fd, struct linestream **out)
 	s->filled = s->chunks[0].len > 0;
 	s->reader_done = eof;
 	if (!eof) {
+		for (i = 1; i < CHUNKS; i++) {
+			s->chunks[i].data = chunk_buffer();
+			if (s->chunks[i].data == NULL) {
+				linestream_close(s);
+				return ENOMEM;
+			}
+		}
 		/*
 		 * The reader starts with every signal blocked (a thread inherits its creator's mask), so
 		 * Ctrl-C and the --timeout alarm reach the thread that runs Lua, whose hook they arm.
@@ -301,8 +338,13 @@ void linestream_close(struct linestream *s)
 	pthread_cond_destroy(&s->changed);
 	if (s->fd >= 0)
 		close(s->fd);
-	for (i = 0; i < CHUNKS; i++)
-		free(s->chunks[i].data);
+	/* A memory stream's one chunk is of the file's size, not a chunk buffer. */
+	for (i = 0; i < CHUNKS; i++) {
+		if (s->fd >= 0)
+			chunk_release(s->chunks[i].data);
+		else
+			free(s->chunks[i].data);
+	}
 	free(s->carry);
 	free(s);
 }
