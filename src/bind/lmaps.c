@@ -426,6 +426,11 @@ static int mapping_build(lua_State *L, void *arg)
 	if (record > 0)
 		finish_mapping(L, c, &count);
 	lua_pushvalue(L, SLOT_RESULT);
+	/*
+	 * Here, while the collector is stopped: loading the collection module is the first allocation
+	 * after the build, and with the collector running it would start a cycle over every table.
+	 */
+	bind_set_mapping_list(L);
 	return 1;
 }
 
@@ -458,8 +463,6 @@ static int read_mappings(lua_State *L, const char *file, int smaps)
 	}
 	n = bind_call(L, mapping_build, c, mapping_cleanup);
 	bind_done_process(opened);
-	if (n == 1)
-		bind_set_mapping_list(L);
 	return n;
 }
 

@@ -31,7 +31,7 @@
 
 #define CHUNK_SIZE ((size_t)2 << 20)
 #define RESERVE_SIZE ((size_t)64 << 30)
-#define ARENA_AFTER ((size_t)4 << 20)
+#define ARENA_AFTER ((size_t)256 << 10)
 #define SMALL_MAX 4096
 #define FINE_MAX 1024 /* classes of 16 bytes up to here, of 128 bytes above */
 #define CLASSES (FINE_MAX / 16 + (SMALL_MAX - FINE_MAX) / 128)
