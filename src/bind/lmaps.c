@@ -45,6 +45,7 @@ struct cached_key {
 	int slot;
 	unsigned long record;  /* last mapping that had this key, to reject duplicates */
 	int is_vmflags;
+	int kept;              /* the mapping tables hold this key (all, unless fields were named) */
 };
 
 /* A mapping's keys in the order printed, as cached key numbers, and which were in kB. */
@@ -54,10 +55,20 @@ struct key_sequence {
 	unsigned char kb[KEY_CACHE_MAX];
 };
 
+/* Most fields a caller may name. */
+#define FIELDS_MAX 64
+
 struct mapping_ctx {
 	const char *path;
 	int smaps;
 	struct linestream *stream;
+
+	/* The fields named by the caller (strings anchored in its argument), or nfields -1 for all. */
+	int nfields;
+	const char *fields[FIELDS_MAX];
+	size_t field_lens[FIELDS_MAX];
+	unsigned header_kept;  /* bit i: header field i is set */
+	int kept;              /* fields set in the mapping being built */
 
 	struct cached_key keys[KEY_CACHE_MAX];
 	int nkeys;
@@ -162,6 +173,19 @@ static void push_vmflags(lua_State *L, struct mapping_ctx *c, const char *text, 
 
 /* ---- keys and layouts ---- */
 
+/* Whether the tables hold key: every key, unless the caller named some. */
+static int is_kept(const struct mapping_ctx *c, const char *key, size_t len)
+{
+	int i;
+
+	if (c->nfields < 0)
+		return 1;
+	for (i = 0; i < c->nfields; i++)
+		if (c->field_lens[i] == len && memcmp(c->fields[i], key, len) == 0)
+			return 1;
+	return 0;
+}
+
 /* Finds or adds the cached key for field number field_no; -1 when the cache is full. */
 static int lookup_key(lua_State *L, struct mapping_ctx *c, int field_no, const char *key, size_t len)
 {
@@ -186,6 +210,7 @@ static int lookup_key(lua_State *L, struct mapping_ctx *c, int field_no, const c
 	c->keys[i].len = len;
 	c->keys[i].record = 0;
 	c->keys[i].is_vmflags = len == 7 && memcmp(key, "VmFlags", 7) == 0;
+	c->keys[i].kept = is_kept(c, key, len);
 	c->nkeys++;
 	return i;
 }
@@ -202,7 +227,8 @@ static void start_own_layout(lua_State *L, struct mapping_ctx *c)
 		return;
 	layout_new(L);
 	for (i = 0; i < c->current.n; i++)
-		layout_append(L, -1, c->keys[c->current.key[i]].slot, c->current.kb[i]);
+		if (c->keys[c->current.key[i]].kept)
+			layout_append(L, -1, c->keys[c->current.key[i]].slot, c->current.kb[i]);
 	lua_replace(L, SLOT_OWN_LAYOUT);
 }
 
@@ -223,7 +249,8 @@ static void set_layout(lua_State *L, struct mapping_ctx *c)
 	    memcmp(c->current.kb, c->last.kb, (size_t)c->current.n) != 0) {
 		layout_new(L);
 		for (i = 0; i < c->current.n; i++)
-			layout_append(L, -1, c->keys[c->current.key[i]].slot, c->current.kb[i]);
+			if (c->keys[c->current.key[i]].kept)
+				layout_append(L, -1, c->keys[c->current.key[i]].slot, c->current.kb[i]);
 		lua_replace(L, SLOT_LAST_LAYOUT);
 		c->last.n = c->current.n;
 		memcpy(c->last.key, c->current.key, (size_t)c->current.n * sizeof(c->current.key[0]));
@@ -279,32 +306,64 @@ static void push_path(lua_State *L, struct mapping_ctx *c, const char *path, siz
 	c->path_lens[bucket] = len;
 }
 
+/* Sets header field i (slot SLOT_VM_START + i) to the value on top, when it is kept; pops the value. */
+static void set_header_field(lua_State *L, const struct mapping_ctx *c, int i)
+{
+	if (!(c->header_kept & (1u << i))) {
+		lua_pop(L, 1);
+		return;
+	}
+	lua_pushvalue(L, SLOT_VM_START + i);
+	lua_insert(L, -2);
+	lua_rawset(L, -3);
+}
+
 static void set_header_fields(lua_State *L, struct mapping_ctx *c, const struct maps_header *h)
 {
-	lua_pushvalue(L, SLOT_VM_START);
+	if (c->header_kept == (1u << HEADER_FIELDS) - 1) {
+		/* Every field: the common case, without the test per field. */
+		lua_pushvalue(L, SLOT_VM_START);
+		lua_pushinteger(L, (lua_Integer)h->vm_start);
+		lua_rawset(L, -3);
+		lua_pushvalue(L, SLOT_VM_END);
+		lua_pushinteger(L, (lua_Integer)h->vm_end);
+		lua_rawset(L, -3);
+		lua_pushvalue(L, SLOT_SIZE);
+		lua_pushinteger(L, (lua_Integer)(h->vm_end - h->vm_start));
+		lua_rawset(L, -3);
+		lua_pushvalue(L, SLOT_PERMS);
+		push_short(L, SLOT_LAST_PERMS, c->last_perms, &c->last_perms_len, h->perms, h->perms_len);
+		lua_rawset(L, -3);
+		lua_pushvalue(L, SLOT_OFFSET);
+		lua_pushinteger(L, (lua_Integer)h->offset);
+		lua_rawset(L, -3);
+		lua_pushvalue(L, SLOT_DEV);
+		push_short(L, SLOT_LAST_DEV, c->last_dev, &c->last_dev_len, h->dev, h->dev_len);
+		lua_rawset(L, -3);
+		lua_pushvalue(L, SLOT_INODE);
+		lua_pushinteger(L, (lua_Integer)h->inode);
+		lua_rawset(L, -3);
+		lua_pushvalue(L, SLOT_PATH);
+		push_path(L, c, h->path, h->path_len);
+		lua_rawset(L, -3);
+		return;
+	}
 	lua_pushinteger(L, (lua_Integer)h->vm_start);
-	lua_rawset(L, -3);
-	lua_pushvalue(L, SLOT_VM_END);
+	set_header_field(L, c, 0);
 	lua_pushinteger(L, (lua_Integer)h->vm_end);
-	lua_rawset(L, -3);
-	lua_pushvalue(L, SLOT_SIZE);
+	set_header_field(L, c, 1);
 	lua_pushinteger(L, (lua_Integer)(h->vm_end - h->vm_start));
-	lua_rawset(L, -3);
-	lua_pushvalue(L, SLOT_PERMS);
+	set_header_field(L, c, 2);
 	push_short(L, SLOT_LAST_PERMS, c->last_perms, &c->last_perms_len, h->perms, h->perms_len);
-	lua_rawset(L, -3);
-	lua_pushvalue(L, SLOT_OFFSET);
+	set_header_field(L, c, 3);
 	lua_pushinteger(L, (lua_Integer)h->offset);
-	lua_rawset(L, -3);
-	lua_pushvalue(L, SLOT_DEV);
+	set_header_field(L, c, 4);
 	push_short(L, SLOT_LAST_DEV, c->last_dev, &c->last_dev_len, h->dev, h->dev_len);
-	lua_rawset(L, -3);
-	lua_pushvalue(L, SLOT_INODE);
+	set_header_field(L, c, 5);
 	lua_pushinteger(L, (lua_Integer)h->inode);
-	lua_rawset(L, -3);
-	lua_pushvalue(L, SLOT_PATH);
+	set_header_field(L, c, 6);
 	push_path(L, c, h->path, h->path_len);
-	lua_rawset(L, -3);
+	set_header_field(L, c, 7);
 }
 
 /* Appends the mapping on top to the result, with its layout when it came from smaps. */
@@ -312,7 +371,7 @@ static void finish_mapping(lua_State *L, struct mapping_ctx *c, lua_Integer *cou
 {
 	if (c->smaps)
 		set_layout(L, c);
-	c->fields_hint = HEADER_FIELDS + c->current.n;
+	c->fields_hint = c->kept;
 	lua_rawseti(L, SLOT_RESULT, ++*count);
 }
 
@@ -341,12 +400,24 @@ static int add_smaps_field(lua_State *L, struct mapping_ctx *c, const char *line
 			return bind_format_error(L, c->path, linestream_lineno(c->stream),
 						 lua_pushfstring(L, "duplicate key '%s'", c->keys[k].text));
 		c->keys[k].record = record;
+		if (!c->keys[k].kept) {
+			/* Parsed all the same: a line the full tables would refuse is refused here too. */
+			c->current.key[field_no] = k;
+			c->current.kb[field_no] = f.kind == KV_KB;
+			c->current.n = field_no + 1;
+			return 0;
+		}
 		if (!lua_isnil(L, SLOT_OWN_LAYOUT))
 			layout_append(L, SLOT_OWN_LAYOUT, c->keys[k].slot, f.kind == KV_KB);
 		lua_pushvalue(L, c->keys[k].slot);
 	} else {
 		/* Past the cache: rare enough to pay for a lookup each time. */
 		start_own_layout(L, c);
+		if (!is_kept(c, f.key, f.key_len)) {
+			/* Not in the table, so its duplicates are not seen: as for the kept, none is allowed. */
+			c->current.n = field_no + 1 <= KEY_CACHE_MAX ? field_no + 1 : KEY_CACHE_MAX;
+			return 0;
+		}
 		lua_pushlstring(L, f.key, f.key_len);
 		lua_pushvalue(L, -1);
 		if (lua_rawget(L, -3) != LUA_TNIL)
@@ -360,6 +431,7 @@ static int add_smaps_field(lua_State *L, struct mapping_ctx *c, const char *line
 	else
 		bind_push_kv_value(L, &f);
 	lua_rawset(L, -3);
+	c->kept++;
 	if (field_no < KEY_CACHE_MAX && k >= 0) {
 		c->current.key[field_no] = k;
 		c->current.kb[field_no] = f.kind == KV_KB;
@@ -391,6 +463,10 @@ static int mapping_build(lua_State *L, void *arg)
 	lua_pushnil(L);                 /* SLOT_LAST_LAYOUT */
 	lua_pushnil(L);                 /* SLOT_OWN_LAYOUT */
 	c->fields_hint = HEADER_FIELDS;
+	c->header_kept = 0;
+	for (i = 0; i < HEADER_FIELDS; i++)
+		if (is_kept(c, header_keys[i], strlen(header_keys[i])))
+			c->header_kept |= 1u << i;
 
 	for (;;) {
 		const char *line;
@@ -411,6 +487,7 @@ static int mapping_build(lua_State *L, void *arg)
 				finish_mapping(L, c, &count);
 			record++;
 			c->current.n = 0;
+			c->kept = __builtin_popcount(c->header_kept);
 			lua_createtable(L, 0, c->fields_hint);
 			set_header_fields(L, c, &h);
 		} else if (c->smaps && record > 0) {
@@ -439,6 +516,29 @@ static void mapping_cleanup(void *arg)
 	linestream_close(((struct mapping_ctx *)arg)->stream);
 }
 
+/*
+ * The fields argument (arg 2): nil for every field, or an array of field names the tables are to
+ * hold; the strings stay anchored by the array, which stays on the stack for the whole call.
+ */
+static void check_fields(lua_State *L, struct mapping_ctx *c)
+{
+	lua_Integer i, n;
+
+	c->nfields = -1;
+	if (lua_isnoneornil(L, 2))
+		return;
+	luaL_checktype(L, 2, LUA_TTABLE);
+	n = (lua_Integer)lua_rawlen(L, 2);
+	luaL_argcheck(L, n <= FIELDS_MAX, 2, "too many field names");
+	c->nfields = (int)n;
+	for (i = 1; i <= n; i++) {
+		if (lua_rawgeti(L, 2, i) != LUA_TSTRING)
+			luaL_argerror(L, 2, lua_pushfstring(L, "field names expected, got %s at %d", luaL_typename(L, -1), (int)i));
+		c->fields[i - 1] = lua_tolstring(L, -1, &c->field_lens[i - 1]);
+		lua_pop(L, 1);
+	}
+}
+
 static int read_mappings(lua_State *L, const char *file, int smaps)
 {
 	char path[PATH_MAX];
@@ -446,16 +546,18 @@ static int read_mappings(lua_State *L, const char *file, int smaps)
 	struct mapping_ctx *c;
 	int err, n;
 
+	lua_settop(L, 2);
+	/* The context is large (the key cache); a userdata keeps it off the C stack and is collected. */
+	c = lua_newuserdatauv(L, sizeof(*c), 0);
+	memset(c, 0, sizeof(*c));
+	check_fields(L, c);
 	dir = bind_process_dir(L, 1, file, &opened, &n);
 	if (dir == NULL)
 		return n;
 	source_dir_path(dir, file, path, sizeof(path));
-	/* The context is large (the key cache); a userdata keeps it off the C stack and is collected. */
-	c = lua_newuserdatauv(L, sizeof(*c), 0);
-	memset(c, 0, sizeof(*c));
 	c->path = path;
 	c->smaps = smaps;
-	err = source_dir_lines(dir, file, &c->stream);
+	err = bind_process_lines(L, 1, dir, file, &c->stream);
 	if (err != 0) {
 		n = bind_os_error(L, dir, file, err);
 		bind_done_process(opened);
