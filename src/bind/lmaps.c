@@ -23,8 +23,7 @@ enum {
 	SLOT_INODE,
 	SLOT_PATH,
 	SLOT_PATHS,       /* path strings seen, by hash bucket (struct mapping_ctx's paths) */
-	SLOT_LAST_PERMS,  /* the previous mapping's perms string, reused when equal */
-	SLOT_LAST_DEV,    /* the previous mapping's dev string, reused when equal */
+	SLOT_SHORTS,      /* perms and dev strings seen (struct mapping_ctx's shorts) */
 	SLOT_LAST_FLAGS,  /* the previous mapping's VmFlags set, reused when equal */
 	SLOT_LAST_LAYOUT, /* the previous smaps mapping's layout, reused when its keys are the same */
 	SLOT_OWN_LAYOUT,  /* the layout of a mapping with keys past the cache, nil otherwise */
@@ -33,10 +32,11 @@ enum {
 
 #define HEADER_FIELDS 8
 #define KEY_CACHE_MAX 256
-/* Buckets of the path cache: a process maps a few dozen files, each often several times, in turn. */
-#define PATH_BUCKETS 64
-/* perms and dev are short; longer ones are pushed each time. */
+/* Buckets of the path cache: a process maps up to a few hundred files, each often several times, in turn. */
+#define PATH_BUCKETS 256
+/* perms and dev are short, and few differ in a process; longer ones are pushed each time. */
 #define SHORT_TEXT 16
+#define SHORT_CACHE 16
 
 /* An smaps key seen before: its Lua string lives at a stack slot. */
 struct cached_key {
@@ -80,8 +80,10 @@ struct mapping_ctx {
 	/* The path strings in SLOT_PATHS: bytes anchored there, NULL for an empty bucket. */
 	const char *paths[PATH_BUCKETS];
 	size_t path_lens[PATH_BUCKETS];
-	char last_perms[SHORT_TEXT], last_dev[SHORT_TEXT];
-	size_t last_perms_len, last_dev_len; /* 0: none yet */
+	/* The short strings in SLOT_SHORTS (index i + 1), replaced in turn when all are taken. */
+	char shorts[SHORT_CACHE][SHORT_TEXT];
+	size_t short_lens[SHORT_CACHE]; /* 0: empty */
+	int next_short;
 	const char *last_flags;
 	size_t last_flags_len;
 };
@@ -263,20 +265,28 @@ static void set_layout(lua_State *L, struct mapping_ctx *c)
 
 /* ---- mappings ---- */
 
-/* Pushes a short string, the one at slot when it is the same text as last time (kept in last). */
-static void push_short(lua_State *L, int slot, char *last, size_t *last_len, const char *text, size_t len)
+/* Pushes a short string (perms, dev): the same string as before for the same text. */
+static void push_short(lua_State *L, struct mapping_ctx *c, const char *text, size_t len)
 {
-	if (len == *last_len && len > 0 && memcmp(text, last, len) == 0) {
-		lua_pushvalue(L, slot);
+	int i;
+
+	if (len == 0 || len >= SHORT_TEXT) {
+		lua_pushlstring(L, text, len);
 		return;
 	}
-	lua_pushlstring(L, text, len);
-	if (len > 0 && len < SHORT_TEXT) {
-		memcpy(last, text, len);
-		*last_len = len;
-		lua_pushvalue(L, -1);
-		lua_replace(L, slot);
+	for (i = 0; i < SHORT_CACHE; i++) {
+		if (c->short_lens[i] == len && memcmp(c->shorts[i], text, len) == 0) {
+			lua_rawgeti(L, SLOT_SHORTS, i + 1);
+			return;
+		}
 	}
+	i = c->next_short;
+	c->next_short = (i + 1) % SHORT_CACHE;
+	lua_pushlstring(L, text, len);
+	lua_pushvalue(L, -1);
+	lua_rawseti(L, SLOT_SHORTS, i + 1);
+	memcpy(c->shorts[i], text, len);
+	c->short_lens[i] = len;
 }
 
 /* Pushes the path string; a path seen before (by its hash bucket) is the same string, not a copy. */
@@ -332,13 +342,13 @@ static void set_header_fields(lua_State *L, struct mapping_ctx *c, const struct 
 		lua_pushinteger(L, (lua_Integer)(h->vm_end - h->vm_start));
 		lua_rawset(L, -3);
 		lua_pushvalue(L, SLOT_PERMS);
-		push_short(L, SLOT_LAST_PERMS, c->last_perms, &c->last_perms_len, h->perms, h->perms_len);
+		push_short(L, c, h->perms, h->perms_len);
 		lua_rawset(L, -3);
 		lua_pushvalue(L, SLOT_OFFSET);
 		lua_pushinteger(L, (lua_Integer)h->offset);
 		lua_rawset(L, -3);
 		lua_pushvalue(L, SLOT_DEV);
-		push_short(L, SLOT_LAST_DEV, c->last_dev, &c->last_dev_len, h->dev, h->dev_len);
+		push_short(L, c, h->dev, h->dev_len);
 		lua_rawset(L, -3);
 		lua_pushvalue(L, SLOT_INODE);
 		lua_pushinteger(L, (lua_Integer)h->inode);
@@ -354,11 +364,11 @@ static void set_header_fields(lua_State *L, struct mapping_ctx *c, const struct 
 	set_header_field(L, c, 1);
 	lua_pushinteger(L, (lua_Integer)(h->vm_end - h->vm_start));
 	set_header_field(L, c, 2);
-	push_short(L, SLOT_LAST_PERMS, c->last_perms, &c->last_perms_len, h->perms, h->perms_len);
+	push_short(L, c, h->perms, h->perms_len);
 	set_header_field(L, c, 3);
 	lua_pushinteger(L, (lua_Integer)h->offset);
 	set_header_field(L, c, 4);
-	push_short(L, SLOT_LAST_DEV, c->last_dev, &c->last_dev_len, h->dev, h->dev_len);
+	push_short(L, c, h->dev, h->dev_len);
 	set_header_field(L, c, 5);
 	lua_pushinteger(L, (lua_Integer)h->inode);
 	set_header_field(L, c, 6);
@@ -457,8 +467,7 @@ static int mapping_build(lua_State *L, void *arg)
 	for (i = 0; i < HEADER_FIELDS; i++)
 		lua_pushstring(L, header_keys[i]);
 	lua_createtable(L, PATH_BUCKETS, 0); /* SLOT_PATHS */
-	lua_pushnil(L);                 /* SLOT_LAST_PERMS */
-	lua_pushnil(L);                 /* SLOT_LAST_DEV */
+	lua_createtable(L, SHORT_CACHE, 0); /* SLOT_SHORTS */
 	lua_pushnil(L);                 /* SLOT_LAST_FLAGS */
 	lua_pushnil(L);                 /* SLOT_LAST_LAYOUT */
 	lua_pushnil(L);                 /* SLOT_OWN_LAYOUT */

@@ -20,6 +20,11 @@
 #define CHUNK_SIZE (256 * 1024)
 #define CHUNK_SLACK (8 * 1024)
 #define CHUNKS 4
+/*
+ * The first chunk is filled to this much before the caller gets it, each next one to twice the
+ * last up to CHUNK_SIZE: the caller starts on the first lines soon, and hand-offs stay few.
+ */
+#define FIRST_FILL (32 * 1024)
 
 struct chunk {
 	char *data;
@@ -85,14 +90,14 @@ struct linestream {
 };
 
 /*
- * Reads into c until less than CHUNK_SLACK is free or the file ends. Returns 0, or an errno
- * value; *eof is set at end of file.
+ * Reads into c until it holds target bytes or less than CHUNK_SLACK is free, or the file ends.
+ * Returns 0, or an errno value; *eof is set at end of file.
  */
-static int fill_chunk(int fd, struct chunk *c, int *eof)
+static int fill_chunk(int fd, struct chunk *c, size_t target, int *eof)
 {
 	c->len = 0;
 	*eof = 0;
-	while (CHUNK_SIZE - c->len >= CHUNK_SLACK) {
+	while (c->len < target && CHUNK_SIZE - c->len >= CHUNK_SLACK) {
 		long n = procfile_read_some(fd, c->data + c->len, CHUNK_SIZE - c->len);
 		if (n < 0)
 			return errno;
@@ -109,6 +114,8 @@ static void *reader_main(void *arg)
 {
 	struct linestream *s = arg;
 
+	size_t target = FIRST_FILL;
+
 	pthread_mutex_lock(&s->lock);
 	for (;;) {
 		int slot, err, eof;
@@ -118,7 +125,8 @@ static void *reader_main(void *arg)
 			break;
 		slot = (s->head + s->filled) % CHUNKS;
 		pthread_mutex_unlock(&s->lock);
-		err = fill_chunk(s->fd, &s->chunks[slot], &eof);
+		target = target * 2 < CHUNK_SIZE ? target * 2 : CHUNK_SIZE;
+		err = fill_chunk(s->fd, &s->chunks[slot], target, &eof);
 		pthread_mutex_lock(&s->lock);
 		if (err == 0 && s->chunks[slot].len > 0)
 			s->filled++;
@@ -163,7 +171,7 @@ int linestream_open_fd(int fd, struct linestream **out)
 		linestream_close(s);
 		return ENOMEM;
 	}
-	err = fill_chunk(s->fd, &s->chunks[0], &eof);
+	err = fill_chunk(s->fd, &s->chunks[0], FIRST_FILL, &eof);
 	if (err != 0) {
 		linestream_close(s);
 		return err;
