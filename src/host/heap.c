@@ -30,7 +30,7 @@
  */
 
 #define CHUNK_SIZE ((size_t)2 << 20)
-#define RESERVE_SIZE ((size_t)64 << 30)
+#define RESERVE_SIZE ((size_t)1 << (sizeof(size_t) > 4 ? 36 : 30))
 #define ARENA_AFTER ((size_t)256 << 10)
 #define SMALL_MAX 4096
 #define FINE_MAX 1024 /* classes of 16 bytes up to here, of 128 bytes above */
@@ -49,7 +49,8 @@
 #endif
 #endif
 #ifndef ARENA_ALLOWED
-#define ARENA_ALLOWED 1
+/* The reservation needs a 64-bit address space. */
+#define ARENA_ALLOWED (UINTPTR_MAX > 0xffffffffu)
 #endif
 
 struct free_block {
