@@ -7,6 +7,9 @@ local escape = require("memscript.text").escape
 local format, concat, setmetatable, ipairs, require, type, tostring = string.format, table.concat, setmetatable,
   ipairs, require, type, tostring
 
+-- How many processes a scan opens ahead of the one it reads, their files read by other threads.
+local AHEAD = 3
+
 local M = {}
 
 -- errno values, the same on every Linux architecture.
@@ -44,6 +47,7 @@ end
 -- the reason by reason_for and the message, which names the file `reading` when there is no such
 -- process. p: the proc table (default: memscript's).
 function M.open(pid, p, reading)
+  if type(pid) == "userdata" then return pid end -- a handle already open (M.scan's read-ahead)
   p = p or require "memscript"
   local handle, msg, errno = p.open(pid, reading)
   if not handle then return nil, M.reason_for(pid, errno, p), msg end
@@ -53,11 +57,12 @@ end
 -- The one way the bundled scripts read a process: the files named in `files` ("status",
 -- "smaps_rollup", "smaps", "maps", "stat", "cmdline", "comm", "statm"), in that order, all through one
 -- handle on the process (pid, or a handle from M.open, which is left open), with p (default:
--- memscript's proc table). Returns the tables by name ({status = ..., smaps_rollup = ...}), or nil,
+-- memscript's proc table); fields, when given, names for some files the fields to read
+-- ({smaps = {"path", "Rss"}}: p:smaps(fields)). Returns the tables by name ({status = ..., smaps_rollup = ...}), or nil,
 -- the reason and the message of the first failed read: the reason by reason_for ("gone", "denied",
 -- "other", or "none" for a process without memory of its own), or "changed" when the process ran
 -- another program (an exec) while it was read, so that its files are never mixed from two images.
-function M.read_process(pid, files, p)
+function M.read_process(pid, files, p, fields)
   p = p or require "memscript"
   local handle, reason, msg = pid, nil, nil
   local opened = type(pid) ~= "userdata"
@@ -68,7 +73,7 @@ function M.read_process(pid, files, p)
   local tables = {}
   for _, name in ipairs(files) do
     local value, errno
-    value, msg, errno = handle[name](handle)
+    value, msg, errno = handle[name](handle, fields and fields[name])
     if value == nil then
       if opened then handle:close() end
       return nil, M.reason_for(handle.pid, errno, p), msg
@@ -89,10 +94,30 @@ end
 -- process it read, or nil, reason, message as read_process does. use(pid, value, extra) is called for
 -- each process read; one without memory of its own ("none") is left out uncounted, and the others
 -- are counted in a tally by reason. Returns the number of processes read and the tally.
-function M.scan(pids, read, use)
+-- With ahead = {p = proc table, files = {"status", "smaps"}}, the next few processes are opened
+-- and those files of theirs read by other threads (p:read_ahead) while read works on this one:
+-- read is then given the process's handle, open with its files being read, instead of the pid
+-- (still the pid when the open failed, so that read fails as it would have); the scan closes it.
+function M.scan(pids, read, use, ahead)
   local count, tally = 0, M.tally()
-  for _, pid in ipairs(pids) do
-    local value, extra, msg = read(pid)
+  local handles = {}
+  local function open_ahead(i)
+    local pid = pids[i]
+    if pid == nil or handles[i] ~= nil then return end
+    local handle = ahead.p.open(pid)
+    if handle then handle:read_ahead(ahead.files) end
+    handles[i] = handle or false
+  end
+  for i, pid in ipairs(pids) do
+    local target = pid
+    if ahead then
+      -- the first process is read as it would be without read-ahead: nothing was ahead of it
+      for j = i + 1, i + AHEAD do open_ahead(j) end
+      target = handles[i] or pid
+      handles[i] = nil
+    end
+    local value, extra, msg = read(target)
+    if target ~= pid then target:close() end
     if value then
       count = count + 1
       use(pid, value, extra)

@@ -11,6 +11,7 @@
 
 #include "bind/layout.h"
 #include "core/numparse.h"
+#include "source/readahead.h"
 
 struct source *bind_source(lua_State *L)
 {
@@ -116,6 +117,32 @@ int bind_process_file(lua_State *L, const char *file,
 	n = read(L, dir, file, arg);
 	bind_done_process(opened);
 	return n;
+}
+
+/* The read-ahead job of the process handle at arg, or NULL (a pid, or a handle without one). */
+static struct readahead_job *ahead_of(lua_State *L, int arg)
+{
+	struct bind_process *p = luaL_testudata(L, arg, BIND_PROCESS);
+	return p != NULL ? p->ahead : NULL;
+}
+
+int bind_process_read(lua_State *L, int arg, const struct source_dir *dir, const char *file, struct procfile *out)
+{
+	int err;
+
+	if (readahead_take_whole(ahead_of(L, arg), file, out, &err))
+		return err;
+	return source_dir_read(dir, file, out);
+}
+
+int bind_process_lines(lua_State *L, int arg, const struct source_dir *dir, const char *file,
+		       struct linestream **out)
+{
+	int err;
+
+	if (readahead_take_lines(ahead_of(L, arg), file, out, &err))
+		return err;
+	return source_dir_lines(dir, file, out);
 }
 
 int bind_os_error(lua_State *L, const struct source_dir *dir, const char *file, int err)

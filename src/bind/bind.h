@@ -21,6 +21,14 @@ struct source *bind_source(lua_State *L);
 /* The registry name of process handles' metatable ("memscript.process"). */
 #define BIND_PROCESS "memscript.process"
 
+struct readahead_job;
+
+/* What a process handle (struct process in lproc.c) begins with. */
+struct bind_process {
+	struct source_dir *dir;
+	struct readahead_job *ahead; /* its files being read ahead (p:read_ahead), or NULL */
+};
+
 /*
  * The directory of the process named by argument arg: a process handle's (which the handle owns),
  * or a pid's (integer, numeric string or "self"), opened here for this call. On success returns
@@ -42,6 +50,15 @@ void bind_done_process(struct source_dir **opened);
  */
 int bind_process_file(lua_State *L, const char *file,
 		      int (*read)(lua_State *L, const struct source_dir *dir, const char *file, void *arg), void *arg);
+
+/*
+ * Reads file of the process at argument arg (dir from bind_process_dir) whole, or opens it as lines:
+ * what a handle's read-ahead holds for it when there is some (taken once), else afresh. Returns 0
+ * or an error as source_dir_read and source_dir_lines do.
+ */
+int bind_process_read(lua_State *L, int arg, const struct source_dir *dir, const char *file, struct procfile *out);
+int bind_process_lines(lua_State *L, int arg, const struct source_dir *dir, const char *file,
+		       struct linestream **out);
 
 /* Checks a pid argument (integer, numeric string or "self"), writing its directory name. */
 void bind_check_pid(lua_State *L, int arg, char *name, size_t size);

@@ -80,8 +80,12 @@ static void kv_cleanup(void *arg)
 	procfile_free(&((struct kv_ctx *)arg)->file);
 }
 
-/* Reads file under dir as "Key: value" lines; returns the table, or nil, message, errno. */
-static int read_kv_file(lua_State *L, const struct source_dir *dir, const char *file, int rollup, int status)
+/*
+ * Reads file under dir as "Key: value" lines; returns the table, or nil, message, errno. process:
+ * the argument that named the process (its handle may have read the file ahead), 0 for none.
+ */
+static int read_kv_file(lua_State *L, int process, const struct source_dir *dir, const char *file, int rollup,
+			int status)
 {
 	char path[PATH_MAX];
 	struct kv_ctx c;
@@ -91,7 +95,7 @@ static int read_kv_file(lua_State *L, const struct source_dir *dir, const char *
 	c.path = path;
 	c.rollup = rollup;
 	c.status = status;
-	err = source_dir_read(dir, file, &c.file);
+	err = process != 0 ? bind_process_read(L, process, dir, file, &c.file) : source_dir_read(dir, file, &c.file);
 	if (err != 0)
 		return bind_os_error(L, dir, file, err);
 	return bind_call(L, kv_build, &c, kv_cleanup);
@@ -101,7 +105,7 @@ static int read_kv_file(lua_State *L, const struct source_dir *dir, const char *
 static int read_process_kv(lua_State *L, const struct source_dir *dir, const char *file, void *arg)
 {
 	int flags = *(const int *)arg;
-	return read_kv_file(L, dir, file, flags & 1, flags & 2);
+	return read_kv_file(L, 1, dir, file, flags & 1, flags & 2);
 }
 
 static int kv_status(lua_State *L)
@@ -118,12 +122,12 @@ static int kv_smaps_rollup(lua_State *L)
 
 int bind_meminfo(lua_State *L)
 {
-	return read_kv_file(L, source_tree(bind_source(L), SOURCE_PROC), "meminfo", 0, 0);
+	return read_kv_file(L, 0, source_tree(bind_source(L), SOURCE_PROC), "meminfo", 0, 0);
 }
 
 int bind_kv_file(lua_State *L, const struct source_dir *dir, const char *file)
 {
-	return read_kv_file(L, dir, file, 0, 0);
+	return read_kv_file(L, 0, dir, file, 0, 0);
 }
 
 const luaL_Reg bind_keyval_functions[] = {

@@ -1,5 +1,6 @@
 /* lmaps.c: /proc/PID/maps and /proc/PID/smaps as arrays of mapping tables, VmFlags as shared read-only sets. */
 #include <limits.h>
+#include <stdint.h>
 #include <string.h>
 
 #include <lauxlib.h>
@@ -21,7 +22,8 @@ enum {
 	SLOT_DEV,
 	SLOT_INODE,
 	SLOT_PATH,
-	SLOT_LAST_PATH,   /* the previous mapping's path string, reused when equal */
+	SLOT_PATHS,       /* path strings seen, by hash bucket (struct mapping_ctx's paths) */
+	SLOT_SHORTS,      /* perms and dev strings seen (struct mapping_ctx's shorts) */
 	SLOT_LAST_FLAGS,  /* the previous mapping's VmFlags set, reused when equal */
 	SLOT_LAST_LAYOUT, /* the previous smaps mapping's layout, reused when its keys are the same */
 	SLOT_OWN_LAYOUT,  /* the layout of a mapping with keys past the cache, nil otherwise */
@@ -30,6 +32,11 @@ enum {
 
 #define HEADER_FIELDS 8
 #define KEY_CACHE_MAX 256
+/* Buckets of the path cache: a process maps up to a few hundred files, each often several times, in turn. */
+#define PATH_BUCKETS 256
+/* perms and dev are short, and few differ in a process; longer ones are pushed each time. */
+#define SHORT_TEXT 16
+#define SHORT_CACHE 16
 
 /* An smaps key seen before: its Lua string lives at a stack slot. */
 struct cached_key {
@@ -38,6 +45,7 @@ struct cached_key {
 	int slot;
 	unsigned long record;  /* last mapping that had this key, to reject duplicates */
 	int is_vmflags;
+	int kept;              /* the mapping tables hold this key (all, unless fields were named) */
 };
 
 /* A mapping's keys in the order printed, as cached key numbers, and which were in kB. */
@@ -47,10 +55,20 @@ struct key_sequence {
 	unsigned char kb[KEY_CACHE_MAX];
 };
 
+/* Most fields a caller may name. */
+#define FIELDS_MAX 64
+
 struct mapping_ctx {
 	const char *path;
 	int smaps;
 	struct linestream *stream;
+
+	/* The fields named by the caller (strings anchored in its argument), or nfields -1 for all. */
+	int nfields;
+	const char *fields[FIELDS_MAX];
+	size_t field_lens[FIELDS_MAX];
+	unsigned header_kept;  /* bit i: header field i is set */
+	int kept;              /* fields set in the mapping being built */
 
 	struct cached_key keys[KEY_CACHE_MAX];
 	int nkeys;
@@ -59,8 +77,13 @@ struct mapping_ctx {
 	int has_last;
 	int fields_hint;
 
-	const char *last_path;
-	size_t last_path_len;
+	/* The path strings in SLOT_PATHS: bytes anchored there, NULL for an empty bucket. */
+	const char *paths[PATH_BUCKETS];
+	size_t path_lens[PATH_BUCKETS];
+	/* The short strings in SLOT_SHORTS (index i + 1), replaced in turn when all are taken. */
+	char shorts[SHORT_CACHE][SHORT_TEXT];
+	size_t short_lens[SHORT_CACHE]; /* 0: empty */
+	int next_short;
 	const char *last_flags;
 	size_t last_flags_len;
 };
@@ -152,6 +175,19 @@ static void push_vmflags(lua_State *L, struct mapping_ctx *c, const char *text, 
 
 /* ---- keys and layouts ---- */
 
+/* Whether the tables hold key: every key, unless the caller named some. */
+static int is_kept(const struct mapping_ctx *c, const char *key, size_t len)
+{
+	int i;
+
+	if (c->nfields < 0)
+		return 1;
+	for (i = 0; i < c->nfields; i++)
+		if (c->field_lens[i] == len && memcmp(c->fields[i], key, len) == 0)
+			return 1;
+	return 0;
+}
+
 /* Finds or adds the cached key for field number field_no; -1 when the cache is full. */
 static int lookup_key(lua_State *L, struct mapping_ctx *c, int field_no, const char *key, size_t len)
 {
@@ -176,6 +212,7 @@ static int lookup_key(lua_State *L, struct mapping_ctx *c, int field_no, const c
 	c->keys[i].len = len;
 	c->keys[i].record = 0;
 	c->keys[i].is_vmflags = len == 7 && memcmp(key, "VmFlags", 7) == 0;
+	c->keys[i].kept = is_kept(c, key, len);
 	c->nkeys++;
 	return i;
 }
@@ -192,7 +229,8 @@ static void start_own_layout(lua_State *L, struct mapping_ctx *c)
 		return;
 	layout_new(L);
 	for (i = 0; i < c->current.n; i++)
-		layout_append(L, -1, c->keys[c->current.key[i]].slot, c->current.kb[i]);
+		if (c->keys[c->current.key[i]].kept)
+			layout_append(L, -1, c->keys[c->current.key[i]].slot, c->current.kb[i]);
 	lua_replace(L, SLOT_OWN_LAYOUT);
 }
 
@@ -213,7 +251,8 @@ static void set_layout(lua_State *L, struct mapping_ctx *c)
 	    memcmp(c->current.kb, c->last.kb, (size_t)c->current.n) != 0) {
 		layout_new(L);
 		for (i = 0; i < c->current.n; i++)
-			layout_append(L, -1, c->keys[c->current.key[i]].slot, c->current.kb[i]);
+			if (c->keys[c->current.key[i]].kept)
+				layout_append(L, -1, c->keys[c->current.key[i]].slot, c->current.kb[i]);
 		lua_replace(L, SLOT_LAST_LAYOUT);
 		c->last.n = c->current.n;
 		memcpy(c->last.key, c->current.key, (size_t)c->current.n * sizeof(c->current.key[0]));
@@ -226,40 +265,115 @@ static void set_layout(lua_State *L, struct mapping_ctx *c)
 
 /* ---- mappings ---- */
 
+/* Pushes a short string (perms, dev): the same string as before for the same text. */
+static void push_short(lua_State *L, struct mapping_ctx *c, const char *text, size_t len)
+{
+	int i;
+
+	if (len == 0 || len >= SHORT_TEXT) {
+		lua_pushlstring(L, text, len);
+		return;
+	}
+	for (i = 0; i < SHORT_CACHE; i++) {
+		if (c->short_lens[i] == len && memcmp(c->shorts[i], text, len) == 0) {
+			lua_rawgeti(L, SLOT_SHORTS, i + 1);
+			return;
+		}
+	}
+	i = c->next_short;
+	c->next_short = (i + 1) % SHORT_CACHE;
+	lua_pushlstring(L, text, len);
+	lua_pushvalue(L, -1);
+	lua_rawseti(L, SLOT_SHORTS, i + 1);
+	memcpy(c->shorts[i], text, len);
+	c->short_lens[i] = len;
+}
+
+/* Pushes the path string; a path seen before (by its hash bucket) is the same string, not a copy. */
+static void push_path(lua_State *L, struct mapping_ctx *c, const char *path, size_t len)
+{
+	uint32_t hash = 2166136261u;
+	size_t i;
+	int bucket;
+
+	if (len == 0) {
+		lua_pushliteral(L, "");
+		return;
+	}
+	/* The end of a path tells paths apart best (libraries differ in their names, not directories). */
+	for (i = len > 32 ? len - 32 : 0; i < len; i++)
+		hash = (hash ^ (unsigned char)path[i]) * 16777619u;
+	hash ^= (uint32_t)len;
+	bucket = (int)((hash ^ (hash >> 16)) % PATH_BUCKETS);
+	if (c->paths[bucket] != NULL && c->path_lens[bucket] == len && memcmp(c->paths[bucket], path, len) == 0) {
+		lua_rawgeti(L, SLOT_PATHS, bucket + 1);
+		return;
+	}
+	lua_pushlstring(L, path, len);
+	lua_pushvalue(L, -1);
+	lua_rawseti(L, SLOT_PATHS, bucket + 1);
+	c->paths[bucket] = lua_tostring(L, -1); /* anchored in SLOT_PATHS until replaced there */
+	c->path_lens[bucket] = len;
+}
+
+/* Sets header field i (slot SLOT_VM_START + i) to the value on top, when it is kept; pops the value. */
+static void set_header_field(lua_State *L, const struct mapping_ctx *c, int i)
+{
+	if (!(c->header_kept & (1u << i))) {
+		lua_pop(L, 1);
+		return;
+	}
+	lua_pushvalue(L, SLOT_VM_START + i);
+	lua_insert(L, -2);
+	lua_rawset(L, -3);
+}
+
 static void set_header_fields(lua_State *L, struct mapping_ctx *c, const struct maps_header *h)
 {
-	lua_pushvalue(L, SLOT_VM_START);
-	lua_pushinteger(L, (lua_Integer)h->vm_start);
-	lua_rawset(L, -3);
-	lua_pushvalue(L, SLOT_VM_END);
-	lua_pushinteger(L, (lua_Integer)h->vm_end);
-	lua_rawset(L, -3);
-	lua_pushvalue(L, SLOT_SIZE);
-	lua_pushinteger(L, (lua_Integer)(h->vm_end - h->vm_start));
-	lua_rawset(L, -3);
-	lua_pushvalue(L, SLOT_PERMS);
-	lua_pushlstring(L, h->perms, h->perms_len);
-	lua_rawset(L, -3);
-	lua_pushvalue(L, SLOT_OFFSET);
-	lua_pushinteger(L, (lua_Integer)h->offset);
-	lua_rawset(L, -3);
-	lua_pushvalue(L, SLOT_DEV);
-	lua_pushlstring(L, h->dev, h->dev_len);
-	lua_rawset(L, -3);
-	lua_pushvalue(L, SLOT_INODE);
-	lua_pushinteger(L, (lua_Integer)h->inode);
-	lua_rawset(L, -3);
-	lua_pushvalue(L, SLOT_PATH);
-	if (c->last_path != NULL && h->path_len == c->last_path_len &&
-	    memcmp(h->path, c->last_path, h->path_len) == 0) {
-		lua_pushvalue(L, SLOT_LAST_PATH);
-	} else {
-		lua_pushlstring(L, h->path, h->path_len);
-		lua_pushvalue(L, -1);
-		lua_replace(L, SLOT_LAST_PATH);
-		c->last_path = lua_tolstring(L, SLOT_LAST_PATH, &c->last_path_len);
+	if (c->header_kept == (1u << HEADER_FIELDS) - 1) {
+		/* Every field: the common case, without the test per field. */
+		lua_pushvalue(L, SLOT_VM_START);
+		lua_pushinteger(L, (lua_Integer)h->vm_start);
+		lua_rawset(L, -3);
+		lua_pushvalue(L, SLOT_VM_END);
+		lua_pushinteger(L, (lua_Integer)h->vm_end);
+		lua_rawset(L, -3);
+		lua_pushvalue(L, SLOT_SIZE);
+		lua_pushinteger(L, (lua_Integer)(h->vm_end - h->vm_start));
+		lua_rawset(L, -3);
+		lua_pushvalue(L, SLOT_PERMS);
+		push_short(L, c, h->perms, h->perms_len);
+		lua_rawset(L, -3);
+		lua_pushvalue(L, SLOT_OFFSET);
+		lua_pushinteger(L, (lua_Integer)h->offset);
+		lua_rawset(L, -3);
+		lua_pushvalue(L, SLOT_DEV);
+		push_short(L, c, h->dev, h->dev_len);
+		lua_rawset(L, -3);
+		lua_pushvalue(L, SLOT_INODE);
+		lua_pushinteger(L, (lua_Integer)h->inode);
+		lua_rawset(L, -3);
+		lua_pushvalue(L, SLOT_PATH);
+		push_path(L, c, h->path, h->path_len);
+		lua_rawset(L, -3);
+		return;
 	}
-	lua_rawset(L, -3);
+	lua_pushinteger(L, (lua_Integer)h->vm_start);
+	set_header_field(L, c, 0);
+	lua_pushinteger(L, (lua_Integer)h->vm_end);
+	set_header_field(L, c, 1);
+	lua_pushinteger(L, (lua_Integer)(h->vm_end - h->vm_start));
+	set_header_field(L, c, 2);
+	push_short(L, c, h->perms, h->perms_len);
+	set_header_field(L, c, 3);
+	lua_pushinteger(L, (lua_Integer)h->offset);
+	set_header_field(L, c, 4);
+	push_short(L, c, h->dev, h->dev_len);
+	set_header_field(L, c, 5);
+	lua_pushinteger(L, (lua_Integer)h->inode);
+	set_header_field(L, c, 6);
+	push_path(L, c, h->path, h->path_len);
+	set_header_field(L, c, 7);
 }
 
 /* Appends the mapping on top to the result, with its layout when it came from smaps. */
@@ -267,7 +381,7 @@ static void finish_mapping(lua_State *L, struct mapping_ctx *c, lua_Integer *cou
 {
 	if (c->smaps)
 		set_layout(L, c);
-	c->fields_hint = HEADER_FIELDS + c->current.n;
+	c->fields_hint = c->kept;
 	lua_rawseti(L, SLOT_RESULT, ++*count);
 }
 
@@ -276,23 +390,44 @@ static int add_smaps_field(lua_State *L, struct mapping_ctx *c, const char *line
 {
 	struct kv_field f;
 	const char *reason;
-	int field_no = c->current.n, k;
+	int field_no = c->current.n, k = -1;
 
-	reason = kv_parse_line(line, len, &f);
-	if (reason != NULL)
-		return bind_format_error(L, c->path, linestream_lineno(c->stream), reason);
-	k = field_no < KEY_CACHE_MAX ? lookup_key(L, c, field_no, f.key, f.key_len) : -1;
+	/* Most lines are the key the previous mapping had at this place, and a number. */
+	if (c->has_last && field_no < c->last.n) {
+		const struct cached_key *expected = &c->keys[c->last.key[field_no]];
+		if (len > expected->len && memcmp(line, expected->text, expected->len) == 0 &&
+		    kv_parse_known_number(line, len, expected->len, &f))
+			k = c->last.key[field_no];
+	}
+	if (k < 0) {
+		reason = kv_parse_line(line, len, &f);
+		if (reason != NULL)
+			return bind_format_error(L, c->path, linestream_lineno(c->stream), reason);
+		k = field_no < KEY_CACHE_MAX ? lookup_key(L, c, field_no, f.key, f.key_len) : -1;
+	}
 	if (k >= 0) {
 		if (c->keys[k].record == record)
 			return bind_format_error(L, c->path, linestream_lineno(c->stream),
 						 lua_pushfstring(L, "duplicate key '%s'", c->keys[k].text));
 		c->keys[k].record = record;
+		if (!c->keys[k].kept) {
+			/* Parsed all the same: a line the full tables would refuse is refused here too. */
+			c->current.key[field_no] = k;
+			c->current.kb[field_no] = f.kind == KV_KB;
+			c->current.n = field_no + 1;
+			return 0;
+		}
 		if (!lua_isnil(L, SLOT_OWN_LAYOUT))
 			layout_append(L, SLOT_OWN_LAYOUT, c->keys[k].slot, f.kind == KV_KB);
 		lua_pushvalue(L, c->keys[k].slot);
 	} else {
 		/* Past the cache: rare enough to pay for a lookup each time. */
 		start_own_layout(L, c);
+		if (!is_kept(c, f.key, f.key_len)) {
+			/* Not in the table, so its duplicates are not seen: as for the kept, none is allowed. */
+			c->current.n = field_no + 1 <= KEY_CACHE_MAX ? field_no + 1 : KEY_CACHE_MAX;
+			return 0;
+		}
 		lua_pushlstring(L, f.key, f.key_len);
 		lua_pushvalue(L, -1);
 		if (lua_rawget(L, -3) != LUA_TNIL)
@@ -306,6 +441,7 @@ static int add_smaps_field(lua_State *L, struct mapping_ctx *c, const char *line
 	else
 		bind_push_kv_value(L, &f);
 	lua_rawset(L, -3);
+	c->kept++;
 	if (field_no < KEY_CACHE_MAX && k >= 0) {
 		c->current.key[field_no] = k;
 		c->current.kb[field_no] = f.kind == KV_KB;
@@ -330,11 +466,16 @@ static int mapping_build(lua_State *L, void *arg)
 	lua_newtable(L);                /* SLOT_FLAGSETS */
 	for (i = 0; i < HEADER_FIELDS; i++)
 		lua_pushstring(L, header_keys[i]);
-	lua_pushnil(L);                 /* SLOT_LAST_PATH */
+	lua_createtable(L, PATH_BUCKETS, 0); /* SLOT_PATHS */
+	lua_createtable(L, SHORT_CACHE, 0); /* SLOT_SHORTS */
 	lua_pushnil(L);                 /* SLOT_LAST_FLAGS */
 	lua_pushnil(L);                 /* SLOT_LAST_LAYOUT */
 	lua_pushnil(L);                 /* SLOT_OWN_LAYOUT */
 	c->fields_hint = HEADER_FIELDS;
+	c->header_kept = 0;
+	for (i = 0; i < HEADER_FIELDS; i++)
+		if (is_kept(c, header_keys[i], strlen(header_keys[i])))
+			c->header_kept |= 1u << i;
 
 	for (;;) {
 		const char *line;
@@ -355,6 +496,7 @@ static int mapping_build(lua_State *L, void *arg)
 				finish_mapping(L, c, &count);
 			record++;
 			c->current.n = 0;
+			c->kept = __builtin_popcount(c->header_kept);
 			lua_createtable(L, 0, c->fields_hint);
 			set_header_fields(L, c, &h);
 		} else if (c->smaps && record > 0) {
@@ -370,12 +512,40 @@ static int mapping_build(lua_State *L, void *arg)
 	if (record > 0)
 		finish_mapping(L, c, &count);
 	lua_pushvalue(L, SLOT_RESULT);
+	/*
+	 * Here, while the collector is stopped: loading the collection module is the first allocation
+	 * after the build, and with the collector running it would start a cycle over every table.
+	 */
+	bind_set_mapping_list(L);
 	return 1;
 }
 
 static void mapping_cleanup(void *arg)
 {
 	linestream_close(((struct mapping_ctx *)arg)->stream);
+}
+
+/*
+ * The fields argument (arg 2): nil for every field, or an array of field names the tables are to
+ * hold; the strings stay anchored by the array, which stays on the stack for the whole call.
+ */
+static void check_fields(lua_State *L, struct mapping_ctx *c)
+{
+	lua_Integer i, n;
+
+	c->nfields = -1;
+	if (lua_isnoneornil(L, 2))
+		return;
+	luaL_checktype(L, 2, LUA_TTABLE);
+	n = (lua_Integer)lua_rawlen(L, 2);
+	luaL_argcheck(L, n <= FIELDS_MAX, 2, "too many field names");
+	c->nfields = (int)n;
+	for (i = 1; i <= n; i++) {
+		if (lua_rawgeti(L, 2, i) != LUA_TSTRING)
+			luaL_argerror(L, 2, lua_pushfstring(L, "field names expected, got %s at %d", luaL_typename(L, -1), (int)i));
+		c->fields[i - 1] = lua_tolstring(L, -1, &c->field_lens[i - 1]);
+		lua_pop(L, 1);
+	}
 }
 
 static int read_mappings(lua_State *L, const char *file, int smaps)
@@ -385,16 +555,18 @@ static int read_mappings(lua_State *L, const char *file, int smaps)
 	struct mapping_ctx *c;
 	int err, n;
 
+	lua_settop(L, 2);
+	/* The context is large (the key cache); a userdata keeps it off the C stack and is collected. */
+	c = lua_newuserdatauv(L, sizeof(*c), 0);
+	memset(c, 0, sizeof(*c));
+	check_fields(L, c);
 	dir = bind_process_dir(L, 1, file, &opened, &n);
 	if (dir == NULL)
 		return n;
 	source_dir_path(dir, file, path, sizeof(path));
-	/* The context is large (the key cache); a userdata keeps it off the C stack and is collected. */
-	c = lua_newuserdatauv(L, sizeof(*c), 0);
-	memset(c, 0, sizeof(*c));
 	c->path = path;
 	c->smaps = smaps;
-	err = source_dir_lines(dir, file, &c->stream);
+	err = bind_process_lines(L, 1, dir, file, &c->stream);
 	if (err != 0) {
 		n = bind_os_error(L, dir, file, err);
 		bind_done_process(opened);
@@ -402,8 +574,6 @@ static int read_mappings(lua_State *L, const char *file, int smaps)
 	}
 	n = bind_call(L, mapping_build, c, mapping_cleanup);
 	bind_done_process(opened);
-	if (n == 1)
-		bind_set_mapping_list(L);
 	return n;
 }
 

@@ -86,7 +86,7 @@ static int read_pid_file_at(lua_State *L, const struct source_dir *dir, const ch
 	source_dir_path(dir, file, path, sizeof(path));
 	c.path = path;
 	c.page_size = source_page_size(source_dir_source(dir));
-	err = source_dir_read(dir, file, &c.file);
+	err = bind_process_read(L, 1, dir, file, &c.file);
 	if (err != 0)
 		return bind_os_error(L, dir, file, err);
 	return bind_call(L, build, &c, file_cleanup);

@@ -16,6 +16,7 @@
 #include "bind/runtime.h"
 #include "core/numparse.h"
 #include "source/capture.h"
+#include "source/readahead.h"
 
 /* ---- the source userdata (upvalue 1 of every function) ---- */
 
@@ -46,9 +47,10 @@ struct identity {
 	char image[6][24]; /* startcode endcode startstack start_data end_data start_brk */
 };
 
-/* The directory comes first: bind_process_dir reads it through the BIND_PROCESS userdata. */
+/* dir and ahead come first, as struct bind_process: the families read through them. */
 struct process {
 	struct source_dir *dir;
+	struct readahead_job *ahead;
 	lua_Integer pid;
 	int has_identity; /* stat was read at open (a captured tree may lack it) */
 	struct identity identity;
@@ -111,6 +113,8 @@ static struct process *check_process(lua_State *L)
 static int process_close(lua_State *L)
 {
 	struct process *p = luaL_checkudata(L, 1, BIND_PROCESS);
+	readahead_cancel(p->ahead);
+	p->ahead = NULL;
 	source_dir_close(p->dir);
 	p->dir = NULL;
 	return 0;
@@ -180,6 +184,37 @@ static int process_read(lua_State *L)
 	return push_file_bytes(L, p->dir, file, err, &f);
 }
 
+/*
+ * p:read_ahead(files): starts reading the named files of the process on another thread, so that
+ * the kernel's work for them overlaps the caller's work on other processes; the next p:status(),
+ * p:smaps()... of each takes what was read. Returns the handle.
+ */
+static int process_read_ahead(lua_State *L)
+{
+	struct process *p = check_process(L);
+	const char *names[READAHEAD_FILES_MAX];
+	lua_Integer i, n;
+	int err;
+
+	luaL_checktype(L, 2, LUA_TTABLE);
+	n = (lua_Integer)lua_rawlen(L, 2);
+	luaL_argcheck(L, n <= READAHEAD_FILES_MAX, 2, "too many files");
+	for (i = 1; i <= n; i++) {
+		lua_rawgeti(L, 2, i);
+		names[i - 1] = lua_tostring(L, -1);
+		luaL_argcheck(L, lua_type(L, -1) == LUA_TSTRING && names[i - 1][0] != '\0' && names[i - 1][0] != '/' &&
+				 strlen(names[i - 1]) < 32, 2, "names of the process's files expected");
+		lua_pop(L, 1); /* still anchored in the table */
+	}
+	readahead_cancel(p->ahead);
+	p->ahead = NULL;
+	err = readahead_submit(p->dir, names, (int)n, &p->ahead);
+	if (err != 0)
+		return luaL_error(L, "read_ahead: %s", strerror(err));
+	lua_settop(L, 1);
+	return 1;
+}
+
 static int process_tostring(lua_State *L)
 {
 	struct process *p = luaL_checkudata(L, 1, BIND_PROCESS);
@@ -203,6 +238,7 @@ static const luaL_Reg process_methods[] = {
 	{"changed", process_changed},
 	{"close", process_close},
 	{"read", process_read},
+	{"read_ahead", process_read_ahead},
 	{NULL, NULL},
 };
 

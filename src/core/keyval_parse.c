@@ -73,3 +73,36 @@ const char *kv_parse_line(const char *line, size_t len, struct kv_field *field)
 	}
 	return NULL;
 }
+
+int kv_parse_known_number(const char *line, size_t len, size_t key_len, struct kv_field *field)
+{
+	const char *end = line + len, *p = line + key_len, *digits;
+	uint64_t number = 0;
+
+	if (key_len == 0 || key_len >= len || *p != ':')
+		return 0;
+	for (p++; p < end && is_blank(*p); p++)
+		;
+	digits = p;
+	/* Up to 19 digits cannot overflow 64 bits; longer numbers go the careful way. */
+	for (; p < end && *p >= '0' && *p <= '9' && p - digits < 19; p++)
+		number = number * 10 + (uint64_t)(*p - '0');
+	if (p == digits || (p < end && *p >= '0' && *p <= '9'))
+		return 0;
+	if (p == end) {
+		if (p - digits > 1 && digits[0] == '0')
+			return 0;
+		field->kind = KV_INT;
+	} else if (end - p == 3 && p[0] == ' ' && p[1] == 'k' && p[2] == 'B') {
+		field->kind = KV_KB;
+	} else {
+		return 0;
+	}
+	field->key = line;
+	field->key_len = key_len;
+	field->text = digits;
+	field->text_len = (size_t)(p - digits);
+	field->number = number;
+	field->overflowed = 0;
+	return 1;
+}

@@ -27,4 +27,12 @@ struct kv_field {
  */
 const char *kv_parse_line(const char *line, size_t len, struct kv_field *field);
 
+/*
+ * The common case of kv_parse_line, faster: a line whose first key_len bytes are a key the caller
+ * already had from kv_parse_line, followed by ':', blanks and a number: "N kB" or a plain
+ * decimal kv_parse_line takes as KV_INT. Returns 1 with *field as kv_parse_line would set it, or
+ * 0 for any other line (hand it to kv_parse_line).
+ */
+int kv_parse_known_number(const char *line, size_t len, size_t key_len, struct kv_field *field);
+
 #endif

@@ -13,6 +13,7 @@
 #include <lauxlib.h>
 
 #include "host/outfile.h"
+#include "host/heap.h"
 
 /* One state per process, so the guard's state is process-wide, as a signal handler needs. */
 static size_t memory_cap;
@@ -98,13 +99,13 @@ static void *capped_alloc(void *ud, void *ptr, size_t osize, size_t nsize)
 
 	(void)ud;
 	if (nsize == 0) {
-		free(ptr);
+		heap_free(ptr, old);
 		guard_release(old);
 		return NULL;
 	}
 	if (nsize > old && !guard_charge(nsize - old))
 		return NULL;
-	grown = realloc(ptr, nsize);
+	grown = heap_realloc(ptr, old, nsize);
 	if (grown == NULL) {
 		if (nsize > old)
 			guard_release(nsize - old);

@@ -1,6 +1,7 @@
 /* repl.c: the interactive session: line editing, history and completion (libedit), results pretty-printed. */
 #include "host/repl.h"
 
+#include <dlfcn.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
@@ -18,6 +19,78 @@
 #include "bind/runtime.h"
 #include "host/guard.h"
 #include "host/call.h"
+
+/*
+ * libedit is loaded when a session on a terminal starts, not linked: of what memscript would load
+ * at every start-up, it and the libraries it brings (libtinfo, libbsd, libmd) cost the most, and
+ * nothing but this session uses them. Without it a session reads plain lines, as without a terminal.
+ */
+static struct {
+	EditLine *(*el_init)(const char *, FILE *, FILE *, FILE *);
+	void (*el_end)(EditLine *);
+	const char *(*el_gets)(EditLine *, int *);
+	int (*el_get)(EditLine *, int, ...);
+	int (*el_set)(EditLine *, int, ...);
+	int (*el_wset)(EditLine *, int, ...);
+	int (*el_source)(EditLine *, const char *);
+	void (*el_resize)(EditLine *);
+	const LineInfo *(*el_line)(EditLine *);
+	int (*el_insertstr)(EditLine *, const char *);
+	History *(*history_init)(void);
+	void (*history_end)(History *);
+	int (*history)(History *, HistEvent *, int, ...);
+} edit;
+
+/* Loads libedit once; returns 0 when it cannot be loaded. */
+static int edit_load(void)
+{
+	static int state; /* 0: not tried, 1: loaded, -1: failed */
+	void *h;
+
+	if (state != 0)
+		return state > 0;
+	state = -1;
+	h = dlopen("libedit.so.2", RTLD_NOW | RTLD_LOCAL);
+	if (h == NULL)
+		return 0;
+#define EDIT_SYMBOL(name)                                                                             \
+	do {                                                                                          \
+		*(void **)&edit.name = dlsym(h, #name);                                               \
+		if (edit.name == NULL)                                                                \
+			return 0;                                                                     \
+	} while (0)
+	EDIT_SYMBOL(el_init);
+	EDIT_SYMBOL(el_end);
+	EDIT_SYMBOL(el_gets);
+	EDIT_SYMBOL(el_get);
+	EDIT_SYMBOL(el_set);
+	EDIT_SYMBOL(el_wset);
+	EDIT_SYMBOL(el_source);
+	EDIT_SYMBOL(el_resize);
+	EDIT_SYMBOL(el_line);
+	EDIT_SYMBOL(el_insertstr);
+	EDIT_SYMBOL(history_init);
+	EDIT_SYMBOL(history_end);
+	EDIT_SYMBOL(history);
+#undef EDIT_SYMBOL
+	state = 1;
+	return 1;
+}
+
+/* From here on the code calls libedit by its own names (EL_HIST takes edit.history itself). */
+#define el_init(...) edit.el_init(__VA_ARGS__)
+#define el_end(...) edit.el_end(__VA_ARGS__)
+#define el_gets(...) edit.el_gets(__VA_ARGS__)
+#define el_get(...) edit.el_get(__VA_ARGS__)
+#define el_set(...) edit.el_set(__VA_ARGS__)
+#define el_wset(...) edit.el_wset(__VA_ARGS__)
+#define el_source(...) edit.el_source(__VA_ARGS__)
+#define el_resize(...) edit.el_resize(__VA_ARGS__)
+#define el_line(...) edit.el_line(__VA_ARGS__)
+#define el_insertstr(...) edit.el_insertstr(__VA_ARGS__)
+#define history_init(...) edit.history_init(__VA_ARGS__)
+#define history_end(...) edit.history_end(__VA_ARGS__)
+#define history(...) edit.history(__VA_ARGS__)
 
 #define PROMPT "> "
 #define PROMPT_MORE ">> "
@@ -467,7 +540,7 @@ static void session_open(struct session *s, lua_State *L)
 	s->L = L;
 	s->prompt = PROMPT;
 	s->show_ref = LUA_NOREF;
-	if (!isatty(STDIN_FILENO) || !isatty(STDOUT_FILENO))
+	if (!isatty(STDIN_FILENO) || !isatty(STDOUT_FILENO) || !edit_load())
 		return;
 	s->el = el_init("memscript", stdin, stdout, stderr);
 	if (s->el == NULL)
@@ -477,7 +550,7 @@ static void session_open(struct session *s, lua_State *L)
 	el_set(s->el, EL_EDITOR, "emacs");
 	el_set(s->el, EL_PROMPT, prompt_text);
 	if (s->history != NULL)
-		el_set(s->el, EL_HIST, history, s->history);
+		el_set(s->el, EL_HIST, edit.history, s->history);
 	/* the wide call: libedit's narrow EL_ADDFN copies the two names and never frees the copies */
 	el_wset(s->el, EL_ADDFN, L"memscript-complete", L"complete a Lua name", complete);
 	el_set(s->el, EL_BIND, "^I", "memscript-complete", NULL);

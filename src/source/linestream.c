@@ -20,11 +20,48 @@
 #define CHUNK_SIZE (256 * 1024)
 #define CHUNK_SLACK (8 * 1024)
 #define CHUNKS 4
+/*
+ * The first chunk is filled to this much before the caller gets it, each next one to twice the
+ * last up to CHUNK_SIZE: the caller starts on the first lines soon, and hand-offs stay few.
+ */
+#define FIRST_FILL (32 * 1024)
 
 struct chunk {
 	char *data;
 	size_t len;
 };
+
+/*
+ * Chunk buffers given back by closed streams, for the next stream: a scan opens one stream per
+ * process, and fresh buffers would cost new page faults each time. At most CHUNKS are kept.
+ */
+static pthread_mutex_t spare_lock = PTHREAD_MUTEX_INITIALIZER;
+static char *spare[CHUNKS];
+static int spare_count;
+
+static char *chunk_buffer(void)
+{
+	char *data = NULL;
+
+	pthread_mutex_lock(&spare_lock);
+	if (spare_count > 0)
+		data = spare[--spare_count];
+	pthread_mutex_unlock(&spare_lock);
+	return data != NULL ? data : malloc(CHUNK_SIZE);
+}
+
+static void chunk_release(char *data)
+{
+	if (data == NULL)
+		return;
+	pthread_mutex_lock(&spare_lock);
+	if (spare_count < CHUNKS) {
+		spare[spare_count++] = data;
+		data = NULL;
+	}
+	pthread_mutex_unlock(&spare_lock);
+	free(data);
+}
 
 struct linestream {
 	int fd;
@@ -53,14 +90,14 @@ struct linestream {
 };
 
 /*
- * Reads into c until less than CHUNK_SLACK is free or the file ends. Returns 0, or an errno
- * value; *eof is set at end of file.
+ * Reads into c until it holds target bytes or less than CHUNK_SLACK is free, or the file ends.
+ * Returns 0, or an errno value; *eof is set at end of file.
  */
-static int fill_chunk(int fd, struct chunk *c, int *eof)
+static int fill_chunk(int fd, struct chunk *c, size_t target, int *eof)
 {
 	c->len = 0;
 	*eof = 0;
-	while (CHUNK_SIZE - c->len >= CHUNK_SLACK) {
+	while (c->len < target && CHUNK_SIZE - c->len >= CHUNK_SLACK) {
 		long n = procfile_read_some(fd, c->data + c->len, CHUNK_SIZE - c->len);
 		if (n < 0)
 			return errno;
@@ -77,6 +114,8 @@ static void *reader_main(void *arg)
 {
 	struct linestream *s = arg;
 
+	size_t target = FIRST_FILL;
+
 	pthread_mutex_lock(&s->lock);
 	for (;;) {
 		int slot, err, eof;
@@ -86,7 +125,8 @@ static void *reader_main(void *arg)
 			break;
 		slot = (s->head + s->filled) % CHUNKS;
 		pthread_mutex_unlock(&s->lock);
-		err = fill_chunk(s->fd, &s->chunks[slot], &eof);
+		target = target * 2 < CHUNK_SIZE ? target * 2 : CHUNK_SIZE;
+		err = fill_chunk(s->fd, &s->chunks[slot], target, &eof);
 		pthread_mutex_lock(&s->lock);
 		if (err == 0 && s->chunks[slot].len > 0)
 			s->filled++;
@@ -125,15 +165,13 @@ int linestream_open_fd(int fd, struct linestream **out)
 	pthread_mutex_init(&s->lock, NULL);
 	pthread_cond_init(&s->changed, NULL);
 	s->fd = fd;
-	for (i = 0; i < CHUNKS; i++) {
-		s->chunks[i].data = malloc(CHUNK_SIZE);
-		if (s->chunks[i].data == NULL) {
-			linestream_close(s);
-			return ENOMEM;
-		}
+	/* The first chunk is read here: a file that ends within it (most files) needs no thread, nor more chunks. */
+	s->chunks[0].data = chunk_buffer();
+	if (s->chunks[0].data == NULL) {
+		linestream_close(s);
+		return ENOMEM;
 	}
-	/* The first chunk is read here: a file that ends within it (most files) needs no thread. */
-	err = fill_chunk(s->fd, &s->chunks[0], &eof);
+	err = fill_chunk(s->fd, &s->chunks[0], FIRST_FILL, &eof);
 	if (err != 0) {
 		linestream_close(s);
 		return err;
@@ -141,6 +179,13 @@ int linestream_open_fd(int fd, struct linestream **out)
 	s->filled = s->chunks[0].len > 0;
 	s->reader_done = eof;
 	if (!eof) {
+		for (i = 1; i < CHUNKS; i++) {
+			s->chunks[i].data = chunk_buffer();
+			if (s->chunks[i].data == NULL) {
+				linestream_close(s);
+				return ENOMEM;
+			}
+		}
 		/*
 		 * The reader starts with every signal blocked (a thread inherits its creator's mask), so
 		 * Ctrl-C and the --timeout alarm reach the thread that runs Lua, whose hook they arm.
@@ -301,8 +346,13 @@ void linestream_close(struct linestream *s)
 	pthread_cond_destroy(&s->changed);
 	if (s->fd >= 0)
 		close(s->fd);
-	for (i = 0; i < CHUNKS; i++)
-		free(s->chunks[i].data);
+	/* A memory stream's one chunk is of the file's size, not a chunk buffer. */
+	for (i = 0; i < CHUNKS; i++) {
+		if (s->fd >= 0)
+			chunk_release(s->chunks[i].data);
+		else
+			free(s->chunks[i].data);
+	}
 	free(s->carry);
 	free(s);
 }

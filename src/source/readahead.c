@@ -1,0 +1,246 @@
+/* readahead.c: a pool of threads reading processes' files ahead of the caller, one job per process. */
+#include "source/readahead.h"
+
+#include <errno.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+/* At most this many pool threads, whatever the CPU count. */
+#define POOL_MAX 7
+
+enum job_state { JOB_QUEUED, JOB_RUNNING, JOB_DONE };
+
+struct job_file {
+	char name[32];
+	int lines;        /* read as a line stream, not whole */
+	int taken;
+	int err;
+	struct procfile whole;
+	struct linestream *stream;
+};
+
+struct readahead_job {
+	struct source_dir *dir;
+	int count;
+	struct job_file files[READAHEAD_FILES_MAX];
+	enum job_state state;  /* guarded by pool_lock */
+	int cancelled;         /* guarded by pool_lock: a pool thread stops before its next file */
+	struct readahead_job *next;
+};
+
+static pthread_mutex_t pool_lock = PTHREAD_MUTEX_INITIALIZER;
+static pthread_cond_t work_ready = PTHREAD_COND_INITIALIZER; /* a job was queued */
+static pthread_cond_t job_done = PTHREAD_COND_INITIALIZER;   /* a job became JOB_DONE */
+static struct readahead_job *queue_head, *queue_tail;
+static int pool_size; /* threads started; -1 when none could be */
+
+/* Reads the job's files; the caller set it JOB_RUNNING and holds no lock. */
+static void run_job(struct readahead_job *job)
+{
+	int i;
+
+	for (i = 0; i < job->count; i++) {
+		struct job_file *f = &job->files[i];
+		int stop;
+		pthread_mutex_lock(&pool_lock);
+		stop = job->cancelled;
+		pthread_mutex_unlock(&pool_lock);
+		if (stop)
+			break;
+		if (f->lines)
+			f->err = source_dir_lines(job->dir, f->name, &f->stream);
+		else
+			f->err = source_dir_read(job->dir, f->name, &f->whole);
+	}
+}
+
+static struct readahead_job *dequeue_locked(void)
+{
+	struct readahead_job *job = queue_head;
+
+	if (job != NULL) {
+		queue_head = job->next;
+		if (queue_head == NULL)
+			queue_tail = NULL;
+		job->next = NULL;
+	}
+	return job;
+}
+
+static void *pool_main(void *arg)
+{
+	(void)arg;
+	pthread_mutex_lock(&pool_lock);
+	for (;;) {
+		struct readahead_job *job;
+		while (queue_head == NULL)
+			pthread_cond_wait(&work_ready, &pool_lock);
+		job = dequeue_locked();
+		job->state = JOB_RUNNING;
+		pthread_mutex_unlock(&pool_lock);
+		run_job(job);
+		pthread_mutex_lock(&pool_lock);
+		job->state = JOB_DONE;
+		pthread_cond_broadcast(&job_done);
+	}
+	return NULL;
+}
+
+/* Starts the pool once: one thread per CPU but the caller's. Called with pool_lock held. */
+static void start_pool_locked(void)
+{
+	long cpus = sysconf(_SC_NPROCESSORS_ONLN);
+	int want = cpus > 1 ? (int)(cpus - 1) : 1, i;
+	sigset_t all, saved;
+
+	if (want > POOL_MAX)
+		want = POOL_MAX;
+	/* Signals go to the thread that runs Lua (Ctrl-C, the --timeout alarm), as for line streams. */
+	sigfillset(&all);
+	pthread_sigmask(SIG_SETMASK, &all, &saved);
+	for (i = 0; i < want; i++) {
+		pthread_t thread;
+		if (pthread_create(&thread, NULL, pool_main, NULL) != 0)
+			break;
+		pthread_detach(thread);
+		pool_size++;
+	}
+	pthread_sigmask(SIG_SETMASK, &saved, NULL);
+	if (pool_size == 0)
+		pool_size = -1;
+}
+
+int readahead_submit(struct source_dir *dir, const char *const *names, int count, struct readahead_job **out)
+{
+	struct readahead_job *job;
+	int i;
+
+	*out = NULL;
+	if (count > READAHEAD_FILES_MAX)
+		count = READAHEAD_FILES_MAX;
+	job = calloc(1, sizeof(*job));
+	if (job == NULL)
+		return ENOMEM;
+	job->dir = dir;
+	for (i = 0; i < count; i++) {
+		struct job_file *f = &job->files[job->count];
+		size_t len = strlen(names[i]);
+		if (len >= sizeof(f->name))
+			continue;
+		memcpy(f->name, names[i], len + 1);
+		f->lines = strcmp(f->name, "maps") == 0 || strcmp(f->name, "smaps") == 0;
+		job->count++;
+	}
+	pthread_mutex_lock(&pool_lock);
+	if (pool_size == 0)
+		start_pool_locked();
+	job->state = JOB_QUEUED;
+	/* Without a pool the job stays queued, and whoever takes from it runs it. */
+	if (queue_tail != NULL)
+		queue_tail->next = job;
+	else
+		queue_head = job;
+	queue_tail = job;
+	pthread_cond_signal(&work_ready);
+	pthread_mutex_unlock(&pool_lock);
+	*out = job;
+	return 0;
+}
+
+static void unlink_locked(struct readahead_job *job)
+{
+	struct readahead_job **at = &queue_head, *prev = NULL;
+
+	while (*at != NULL && *at != job) {
+		prev = *at;
+		at = &(*at)->next;
+	}
+	if (*at == NULL)
+		return;
+	*at = job->next;
+	if (queue_tail == job)
+		queue_tail = prev;
+	job->next = NULL;
+}
+
+/* Makes the job done: runs it here when no pool thread has started it, else waits for it. */
+static void finish(struct readahead_job *job)
+{
+	pthread_mutex_lock(&pool_lock);
+	if (job->state == JOB_QUEUED) {
+		unlink_locked(job);
+		job->state = JOB_RUNNING;
+		pthread_mutex_unlock(&pool_lock);
+		run_job(job);
+		pthread_mutex_lock(&pool_lock);
+		job->state = JOB_DONE;
+	}
+	while (job->state != JOB_DONE)
+		pthread_cond_wait(&job_done, &pool_lock);
+	pthread_mutex_unlock(&pool_lock);
+}
+
+static struct job_file *find_file(struct readahead_job *job, const char *name, int lines)
+{
+	int i;
+
+	if (job == NULL)
+		return NULL;
+	for (i = 0; i < job->count; i++)
+		if (!job->files[i].taken && job->files[i].lines == lines && strcmp(job->files[i].name, name) == 0)
+			return &job->files[i];
+	return NULL;
+}
+
+int readahead_take_whole(struct readahead_job *job, const char *name, struct procfile *out, int *err)
+{
+	struct job_file *f = find_file(job, name, 0);
+
+	if (f == NULL)
+		return 0;
+	finish(job);
+	f->taken = 1;
+	*err = f->err;
+	*out = f->whole;
+	memset(&f->whole, 0, sizeof(f->whole));
+	return 1;
+}
+
+int readahead_take_lines(struct readahead_job *job, const char *name, struct linestream **out, int *err)
+{
+	struct job_file *f = find_file(job, name, 1);
+
+	if (f == NULL)
+		return 0;
+	finish(job);
+	f->taken = 1;
+	*err = f->err;
+	*out = f->stream;
+	f->stream = NULL;
+	return 1;
+}
+
+void readahead_cancel(struct readahead_job *job)
+{
+	int i;
+
+	if (job == NULL)
+		return;
+	pthread_mutex_lock(&pool_lock);
+	if (job->state == JOB_QUEUED) {
+		unlink_locked(job);
+		job->state = JOB_DONE;
+	}
+	job->cancelled = 1;
+	while (job->state != JOB_DONE)
+		pthread_cond_wait(&job_done, &pool_lock);
+	pthread_mutex_unlock(&pool_lock);
+	for (i = 0; i < job->count; i++) {
+		procfile_free(&job->files[i].whole);
+		linestream_close(job->files[i].stream);
+	}
+	free(job);
+}

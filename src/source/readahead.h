@@ -1,0 +1,38 @@
+/* readahead.h: files of a process read ahead by a pool of threads, while the caller works on another. */
+#ifndef MEMSCRIPT_READAHEAD_H
+#define MEMSCRIPT_READAHEAD_H
+
+#include "source/source.h"
+
+/*
+ * A whole-system scan spends most of its time in the kernel producing each process's files
+ * (smaps above all) and the rest building tables from them. A job reads the named files of one
+ * process through its directory handle on a pool thread (one per CPU but one), so that the
+ * kernel's work for the next processes is done on the other CPUs while the caller builds the
+ * tables of this one. "maps" and "smaps" are opened as line streams (the first chunk read, the
+ * rest read by the stream's own thread as it is consumed), every other file read whole, each
+ * exactly as source_dir_lines and source_dir_read would, failures included.
+ *
+ * A job the caller needs before a pool thread has started it is run by the caller itself, so no
+ * one waits on a queue. The directory must stay open until the job is cancelled.
+ */
+struct readahead_job;
+
+#define READAHEAD_FILES_MAX 8
+
+/* Queues a job for names (at most READAHEAD_FILES_MAX, each shorter than 32 bytes). 0 or ENOMEM. */
+int readahead_submit(struct source_dir *dir, const char *const *names, int count, struct readahead_job **out);
+
+/*
+ * Takes the named file's result out of the job, running or waiting for it if need be. Returns 1
+ * with *err set (0, and the contents in *out, or the errno value the read failed with) when the
+ * job read that file as asked (whole for readahead_take_whole, as lines for readahead_take_lines);
+ * 0 when it holds no such file, or it was taken already: read it afresh.
+ */
+int readahead_take_whole(struct readahead_job *job, const char *name, struct procfile *out, int *err);
+int readahead_take_lines(struct readahead_job *job, const char *name, struct linestream **out, int *err);
+
+/* Stops the job (waiting for a pool thread that runs it) and frees what it read but no one took. */
+void readahead_cancel(struct readahead_job *job);
+
+#endif

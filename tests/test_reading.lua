@@ -1,0 +1,146 @@
+-- Reading fast without reading differently: mapping tables of named fields only, files read ahead
+-- through process handles (p:read_ahead) and by unreadable.scan, and tables far past the Lua heap's
+-- first chunk.
+
+local T = require "testing"
+
+local format = string.format
+
+local capture = T.fixtures .. "/helper-capture/proc"
+local tmp, cleanup <close> = T.tempdir()
+
+-- Runs chunk with --proc-root root (nil: the running system); returns its stdout, failing on an error.
+local function run(root, chunk)
+  local out, err, status = T.memscript(root, "-e " .. T.q(chunk))
+  if status ~= 0 then error(format("memscript exited %s: %s", tostring(status), err), 2) end
+  return out
+end
+
+-- Lua functions the chunks share: a table's keys sorted and joined, and a deep comparison.
+local PRELUDE = [[
+local function keys(t) local list = {} for k in pairs(t) do list[#list + 1] = k end table.sort(list)
+  return table.concat(list, ",") end
+local function same(a, b)
+  if type(a) ~= "table" or type(b) ~= "table" then return a == b end
+  for k, v in pairs(a) do if not same(v, b[k]) then return false end end
+  for k in pairs(b) do if a[k] == nil then return false end end
+  return true
+end
+]]
+
+T.test("proc.smaps(pid, fields): tables of exactly the named fields, with the values of whole ones", function()
+  local out = run(capture, PRELUDE .. [[
+local whole = proc.smaps(1848)
+local part = proc.smaps(1848, {"path", "vm_start", "Rss", "Pss", "VmFlags"})
+assert(#part == #whole and #whole == 35)
+for i, m in ipairs(part) do
+  assert(keys(m) == "Pss,Rss,VmFlags,path,vm_start", keys(m))
+  for k, v in pairs(m) do
+    if k == "VmFlags" then v = tostring(v) assert(v == tostring(whole[i].VmFlags)) else assert(v == whole[i][k], k) end
+  end
+  assert(table.concat(proc.keys(m), ",") == "Rss,Pss,VmFlags", table.concat(proc.keys(m), ","))
+  assert(proc.unit(m, "Rss") == "kB" and proc.unit(m, "Size") == nil)
+end
+local maps = proc.maps(1848, {"perms", "path"})
+assert(#maps == 35 and keys(maps[1]) == "path,perms" and maps[1].path == whole[1].path)
+assert(keys(proc.smaps(1848, {"NoSuchField"})[1]) == "")
+print("ok")]])
+  T.eq(out, "ok\n", "fields")
+end)
+
+T.test("proc.smaps(pid, fields) refuses a malformed line in a field not named, as the whole table does", function()
+  T.sh(format("mkdir -p %s/bad/7", T.q(tmp)))
+  T.write(tmp .. "/bad/7/smaps", "00400000-00401000 r-xp 00000000 fd:00 12 /bin/x\nSize:  4 kB\nRss 4 kB\n")
+  local out = run(tmp .. "/bad", [[
+print((select(2, proc.smaps(7))))
+print((select(2, proc.smaps(7, {"Size"}))))
+print(pcall(proc.smaps, 7, {1}))
+print(pcall(proc.smaps, 7, "Size"))]])
+  local lines = {}
+  for line in out:gmatch("[^\n]+") do lines[#lines + 1] = line end
+  T.eq(lines[1], tmp .. "/bad/7/smaps:3: no ':' after the key", "whole tables")
+  T.eq(lines[2], lines[1], "named fields")
+  T.contains(lines[3], "false\tbad argument #2", "a field name that is not a string")
+  T.contains(lines[4], "false\tbad argument #2", "fields not in a table")
+end)
+
+T.test("p:read_ahead: what p:status(), p:smaps() and p:stat() give is what a read gives; a second read reads afresh", function()
+  local out = run(capture, PRELUDE .. [[
+local p <close> = assert(proc.open(1848))
+assert(p:read_ahead({"status", "smaps", "stat"}) == p)
+assert(same(p:status(), proc.status(1848)), "status")
+assert(same(p:smaps(), proc.smaps(1848)), "smaps")
+assert(same(p:stat(), proc.stat(1848)), "stat")
+assert(same(p:smaps({"Rss"}), proc.smaps(1848, {"Rss"})), "smaps again, with fields")
+assert(p:changed() == false)
+print("ok")]])
+  T.eq(out, "ok\n", "read ahead")
+end)
+
+T.test("p:read_ahead of a process that ended: its reads fail as a read of an ended process does", function()
+  local pid = tonumber(T.sh("sleep 60 >/dev/null 2>&1 & echo $!"))
+  local out = run(nil, format([[
+local sys = require "memscript.sys"
+local ahead, plain = assert(proc.open(%d)), assert(proc.open(%d))
+os.execute("kill -9 %d")
+for _ = 1, 200 do if not proc.open(%d) then break end sys.sleep(0.01) end
+ahead:read_ahead({"smaps", "status"})
+local a1, a2, a3 = ahead:smaps()
+local b1, b2, b3 = plain:smaps()
+local s1, s2, s3 = ahead:status()
+local t1, t2, t3 = plain:status()
+print(a1, a2, a3) print(b1, b2, b3) print(s1, s2, s3) print(t1, t2, t3)]], pid, pid, pid, pid))
+  local lines = {}
+  for line in out:gmatch("[^\n]+") do lines[#lines + 1] = line end
+  T.eq(lines[1], lines[2], "smaps read ahead and smaps read now")
+  T.eq(lines[3], lines[4], "status read ahead and status read now")
+  T.contains(lines[1], "nil\t/proc/" .. pid .. "/smaps: ", "smaps fails")
+end)
+
+T.test("p:read_ahead refuses what is not a list of the process's files", function()
+  local out = run(capture, [[
+local p <close> = assert(proc.open(1848))
+print(pcall(p.read_ahead, p, "smaps"))
+print(pcall(p.read_ahead, p, {"/etc/passwd"}))
+print(pcall(p.read_ahead, p, {"a", "b", "c", "d", "e", "f", "g", "h", "i"}))]])
+  local lines = {}
+  for line in out:gmatch("[^\n]+") do lines[#lines + 1] = line end
+  T.contains(lines[1], "false\tbad argument #2", "not a table")
+  T.contains(lines[2], "names of the process's files expected", "an absolute path")
+  T.contains(lines[3], "too many files", "nine files")
+end)
+
+T.test("unreadable.scan with read-ahead reads every process as it does without", function()
+  local out = run(capture, PRELUDE .. [[
+local u = require "memscript.unreadable"
+local function scan(ahead)
+  local got = {}
+  local count, tally = u.scan(proc.pids(), function(target)
+    return u.read_process(target, {"status", "smaps"}, proc, {smaps = {"path", "Rss"}})
+  end, function(pid, t) got[pid] = t end, ahead)
+  return got, count, tally:count()
+end
+local a, ac, at = scan({p = proc, files = {"status", "smaps"}})
+local b, bc, bt = scan(nil)
+assert(ac == bc and at == bt, ac .. " " .. bc .. " " .. at .. " " .. bt)
+assert(same(a, b))
+print(ac, at)]])
+  T.eq(out, "2\t0\n", "the two processes with memory, none unreadable")
+end)
+
+T.test("tables far past the Lua heap's first chunk keep their values, freed blocks are reused", function()
+  local out = run(nil, [[
+local function build(n) local t = {} for i = 1, n do t[i] = {i, tostring(i), {x = i}} end return t end
+local function check(t) for i, v in ipairs(t) do assert(v[1] == i and v[2] == tostring(i) and v[3].x == i) end end
+local a = build(200000)
+check(a)
+a = nil
+collectgarbage()
+local before = collectgarbage("count")
+local b = build(200000)
+check(b)
+print(#b, collectgarbage("count") > before)]])
+  T.eq(out, "200000\ttrue\n", "values")
+end)
+
+T.done()
