@@ -128,12 +128,12 @@ end
 
 -- ---- reading one process ----
 
--- What -m reads of each mapping: tables of these fields only cost a third of whole ones to build.
-local MAP_FIELDS = {smaps = {"path", "Rss", "Pss", "Private_Clean", "Private_Dirty", "Private_Hugetlb", "Swap",
+-- What -m adds up of each mapping, by path, in C (proc.smaps_sums): no table per mapping is built.
+local MAP_FIELDS = {smaps_sums = {"Rss", "Pss", "Private_Clean", "Private_Dirty", "Private_Hugetlb", "Swap",
   "SwapPss"}}
 
--- The memory of one process (pid, or a handle open on it): smaps_rollup's table, or smaps's array
--- when want_maps. Returns
+-- The memory of one process (pid, or a handle open on it): smaps_rollup's table, or its smaps summed
+-- by path (proc.smaps_sums) when want_maps. Returns
 --   memory, status                    read
 --   nil, "none"                       a kernel thread or a zombie: no memory of its own
 --   nil, "gone" | "denied" | "other", message   (unreadable.read_process)
@@ -144,12 +144,12 @@ local function read_memory(pid, want_maps)
   if want_maps then
     -- status and smaps in one read (one check that the process did not change): a kernel thread's or
     -- a zombie's smaps is empty. When that fails, the careful way below finds out why.
-    process, reason, msg = read_process(handle, {"status", "smaps"}, proc, MAP_FIELDS)
+    process, reason, msg = read_process(handle, {"status", "smaps_sums"}, proc, MAP_FIELDS)
     if process then
       local status, state = process.status, process.status.State
       state = type(state) == "string" and sub(state, 1, 1) or ""
-      if status.Kthread == 1 or state == "Z" or state == "X" or #process.smaps == 0 then return nil, "none" end
-      return process.smaps, status
+      if status.Kthread == 1 or state == "Z" or state == "X" or #process.smaps_sums == 0 then return nil, "none" end
+      return process.smaps_sums, status
     end
     if reason == "changed" then return nil, reason, msg end
   end
@@ -159,7 +159,7 @@ local function read_memory(pid, want_maps)
   -- Kthread (in the status of recent kernels); State "Z (zombie)" or "X (dead)": its memory is released.
   local state = type(status.State) == "string" and sub(status.State, 1, 1) or ""
   if status.Kthread == 1 or state == "Z" or state == "X" then return nil, "none" end
-  local file = want_maps and "smaps" or "smaps_rollup"
+  local file = want_maps and "smaps_sums" or "smaps_rollup"
   -- "none" for ESRCH from a process still there; a file missing from a process that is still there
   -- (a damaged capture) is "other"
   process, reason, msg = read_process(handle, {file}, proc, MAP_FIELDS)
@@ -314,14 +314,12 @@ end
 local function map_view(pids, for_table)
   local by_name, rows = {}, {}
   local totals = new_sums({procs = 0, maps = 0})
-  local read, unreadable = scan(pids, true, function(_, smaps)
-    local seen = {}
+  local read, unreadable = scan(pids, true, function(_, groups)
     totals.procs = totals.procs + 1
-    totals.maps = totals.maps + #smaps
-    -- uss_of and swap_of written out: this loop runs once per mapping of every process
-    for i = 1, #smaps do
-      local m = smaps[i]
-      local name = m.path
+    -- one group per distinct path of the process (proc.smaps_sums), so each counts the process once
+    for i = 1, #groups do
+      local g = groups[i]
+      local name = g.path
       if name == "" then name = "[anon]" end
       local row = by_name[name]
       if not row then
@@ -329,11 +327,12 @@ local function map_view(pids, for_table)
         by_name[name] = row
         rows[#rows + 1] = row
       end
-      if not seen[name] then seen[name] = true; row.procs = row.procs + 1 end
-      row.maps = row.maps + 1
-      local uss = (m.Private_Clean or 0) + (m.Private_Dirty or 0) + (m.Private_Hugetlb or 0)
-      local pss, rss, swap = m.Pss or 0, m.Rss or 0, m.SwapPss
-      if swap == nil then swap = m.Swap or 0 end
+      row.procs = row.procs + 1
+      row.maps = row.maps + g.maps
+      totals.maps = totals.maps + g.maps
+      local uss = (g.Private_Clean or 0) + (g.Private_Dirty or 0) + (g.Private_Hugetlb or 0)
+      local pss, rss, swap = g.Pss or 0, g.Rss or 0, g.SwapPss
+      if swap == nil then swap = g.Swap or 0 end
       row.uss, row.pss, row.rss, row.swap = row.uss + uss, row.pss + pss, row.rss + rss, row.swap + swap
       totals.uss, totals.pss, totals.rss, totals.swap = totals.uss + uss, totals.pss + pss, totals.rss + rss,
         totals.swap + swap

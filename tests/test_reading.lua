@@ -143,4 +143,44 @@ print(#b, collectgarbage("count") > before)]])
   T.eq(out, "200000\ttrue\n", "values")
 end)
 
+T.test("proc.smaps_sums(pid, fields): per path, the sums over the mappings proc.smaps gives, in bytes", function()
+  local out = run(capture, [[
+local fields = {"Rss", "Pss", "Private_Dirty", "Swap", "SwapPss", "ProtectionKey"}
+local sums, by, order = proc.smaps_sums(1848, fields), {}, {}
+for _, m in ipairs(proc.smaps(1848)) do
+  local g = by[m.path]
+  if not g then g = {maps = 0} by[m.path] = g order[#order + 1] = m.path end
+  g.maps = g.maps + 1
+  for _, f in ipairs(fields) do if m[f] then g[f] = (g[f] or 0) + m[f] end end
+end
+local ok = #sums == #order
+for i, s in ipairs(sums) do
+  local g = by[s.path]
+  ok = ok and s.path == order[i] and s.maps == g.maps
+  for _, f in ipairs(fields) do ok = ok and s[f] == g[f] and math.type(s[f]) == math.type(g[f]) end
+end
+print(ok, #sums > 1, sums[1].ProtectionKey, math.type(sums[1].Rss))]])
+  T.eq(out, "true\ttrue\tnil\tinteger\n",
+    "the same sums, groups in the order first met, a field the kernel did not print nil")
+end)
+
+T.test("proc.smaps_sums refuses what proc.smaps refuses, a text field, and bad field lists", function()
+  local dir = tmp .. "/sums"
+  T.sh("mkdir -p " .. T.q(dir .. "/7"))
+  local header = "00400000-00401000 r-xp 00000000 fd:00 12  /bin/x\n"
+  T.write(dir .. "/7/smaps", header .. "Rss:  4 kB\nno colon here\n")
+  local out = run(dir, [[print(proc.smaps_sums(7, {"Rss"}))
+print(proc.smaps(7))]])
+  T.eq(out, format("nil\t%s/7/smaps:3: no ':' after the key\t22\n", dir):rep(2), "a malformed line, as proc.smaps")
+  T.write(dir .. "/7/smaps", header .. "Rss:  4 kB\nVmFlags: rd ex\n")
+  T.eq(run(dir, [[print(proc.smaps_sums(7, {"VmFlags"}))]]),
+       format("nil\t%s/7/smaps:3: VmFlags: a number expected, to be summed\t22\n", dir), "text")
+  T.write(dir .. "/7/smaps", header .. "Rss:  4 kB\nRss:  4 kB\n")
+  T.eq(run(dir, [[print(proc.smaps_sums(7, {"Rss"}))]]),
+       format("nil\t%s/7/smaps:3: duplicate key 'Rss'\t22\n", dir), "a key twice in a mapping")
+  T.eq(run(dir, [[print(pcall(proc.smaps_sums, 7, {})) print(pcall(proc.smaps_sums, 7, {"Rss", "Rss"}))]]),
+       "false\tbad argument #2 to 'memscript.smaps_sums' (1 to 16 field names expected)\n" ..
+       "false\tbad argument #2 to 'memscript.smaps_sums' (a field named twice)\n", "argument errors")
+end)
+
 T.done()

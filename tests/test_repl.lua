@@ -88,9 +88,9 @@ T.test("Tab completes globals, fields and methods", function()
   check(out, err, status, 0)
   local listed
   for l in out:gmatch("[^\n]+") do
-    if l:match("^proc%.smaps +proc%.smaps_rollup$") then listed = l end
+    if l:match("^proc%.smaps +proc%.smaps_rollup +proc%.smaps_sums$") then listed = l end
   end
-  T.ok(listed, "proc.smaps and proc.smaps_rollup listed on one line in:\n" .. out)
+  T.ok(listed, "proc.smaps, proc.smaps_rollup and proc.smaps_sums listed on one line in:\n" .. out)
   T.contains(out, "cm:sort", "collection methods listed")
   T.contains(out, "cm:sum ", "collection methods listed")
 end)

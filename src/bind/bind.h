@@ -116,6 +116,7 @@ extern const struct luaL_Reg bind_keyval_functions[];  /* smaps_rollup, status *
 extern const struct luaL_Reg bind_maps_functions[];    /* maps, smaps */
 extern const struct luaL_Reg bind_pidfile_functions[]; /* cmdline, comm, stat, statm */
 extern const struct luaL_Reg bind_flat_functions[];    /* ksm_stat */
+extern const struct luaL_Reg bind_sums_functions[];    /* smaps_sums */
 
 /* proc.meminfo(): /proc/meminfo as a table. */
 int bind_meminfo(lua_State *L);

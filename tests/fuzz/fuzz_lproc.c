@@ -383,7 +383,8 @@ struct call {
 
 static const struct call calls[] = {
 	{"cmdline", "cmdline"}, {"comm", "comm"}, {"ksm_stat", "ksm_stat"}, {"maps", "maps"},
-	{"meminfo", NULL}, {"smaps", "smaps"}, {"smaps_rollup", "smaps_rollup"}, {"stat", "stat"},
+	{"meminfo", NULL}, {"smaps", "smaps"}, {"smaps_rollup", "smaps_rollup"}, {"smaps_sums", "smaps"},
+	{"stat", "stat"},
 	{"statm", "statm"}, {"status", "status"}, {"vmstat", NULL},
 };
 
@@ -400,6 +401,22 @@ static int skipped(const char *name)
 	return 0;
 }
 
+/* The fields smaps_sums adds up (top.lua -m's, and one that is a number too): a table in the registry. */
+static int sum_fields_ref = LUA_NOREF;
+
+static void make_sum_fields(lua_State *L)
+{
+	static const char *const fields[] = {"Rss", "Pss", "Private_Dirty", "Swap", "SwapPss", "KernelPageSize"};
+	size_t i;
+
+	lua_createtable(L, 6, 0);
+	for (i = 0; i < sizeof(fields) / sizeof(fields[0]); i++) {
+		lua_pushstring(L, fields[i]);
+		lua_rawseti(L, -2, (lua_Integer)i + 1);
+	}
+	sum_fields_ref = luaL_ref(L, LUA_REGISTRYINDEX);
+}
+
 /* Calls proc.NAME(1) or proc.NAME(); -1 when skipped, or when `proc` has no stat (it came later). */
 static int call_proc(lua_State *L, const struct call *c)
 {
@@ -412,6 +429,11 @@ static int call_proc(lua_State *L, const struct call *c)
 	FUZZ_CHECK(lua_type(L, -1) == LUA_TFUNCTION);
 	if (c->file != NULL)
 		lua_pushinteger(L, 1);
+	if (strcmp(c->name, "smaps_sums") == 0) {
+		/* made before allocations may fail: pushing it allocates nothing */
+		lua_rawgeti(L, LUA_REGISTRYINDEX, sum_fields_ref);
+		return lua_pcall(L, 2, LUA_MULTRET, 0);
+	}
 	return lua_pcall(L, c->file != NULL, LUA_MULTRET, 0);
 }
 
@@ -447,6 +469,18 @@ static void check_result(lua_State *L, const struct call *c, int nres, const cha
 	} else if (strcmp(c->name, "smaps") == 0) {
 		check_mappings(L, t, 1);
 		FUZZ_CHECK((long)lua_rawlen(L, t) == count_headers(bytes, len));
+	} else if (strcmp(c->name, "smaps_sums") == 0) {
+		/* one group per distinct path: their mapping counts add up to the headers */
+		long i, groups = (long)lua_rawlen(L, t), maps = 0;
+		FUZZ_CHECK(groups <= count_headers(bytes, len));
+		for (i = 1; i <= groups; i++) {
+			FUZZ_CHECK(lua_rawgeti(L, t, i) == LUA_TTABLE);
+			FUZZ_CHECK(lua_getfield(L, -1, "path") == LUA_TSTRING);
+			FUZZ_CHECK(lua_getfield(L, -2, "maps") == LUA_TNUMBER && lua_isinteger(L, -1));
+			maps += (long)lua_tointeger(L, -1);
+			lua_pop(L, 3);
+		}
+		FUZZ_CHECK(maps == count_headers(bytes, len));
 	} else if (strcmp(c->name, "statm") == 0) {
 		check_statm(L, t);
 	} else if (strcmp(c->name, "stat") == 0) {
@@ -484,6 +518,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		struct lproc_options options = {root, 1, 0};
 		lproc_push(L, &options);
 	}
+	make_sum_fields(L);
 	for (i = 0; i < sizeof(calls) / sizeof(calls[0]); i++) {
 		const struct call *c = &calls[i];
 		long allocs;
