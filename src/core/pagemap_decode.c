@@ -23,7 +23,7 @@ void pagemap_decode(uint64_t raw, struct pagemap_entry *entry)
 
 void pagemap_count(const uint64_t *entries, size_t n, struct pagemap_counts *counts)
 {
-	uint64_t present = 0, swapped = 0, soft_dirty = 0, exclusive = 0;
+	uint64_t present = 0, swapped = 0, swapped_not_guard = 0, soft_dirty = 0, exclusive = 0;
 	uint64_t file_or_shared = 0, uffd_wp = 0, guard = 0;
 	size_t i;
 
@@ -32,15 +32,17 @@ void pagemap_count(const uint64_t *entries, size_t n, struct pagemap_counts *cou
 		uint64_t e = entries[i];
 		present += e >> PAGEMAP_PRESENT;
 		swapped += (e >> PAGEMAP_SWAPPED) & 1;
+		swapped_not_guard += (e >> PAGEMAP_SWAPPED) & ~(e >> PAGEMAP_GUARD) & 1;
 		file_or_shared += (e >> PAGEMAP_FILE_OR_SHARED) & 1;
 		guard += (e >> PAGEMAP_GUARD) & 1;
 		uffd_wp += (e >> PAGEMAP_UFFD_WP) & 1;
 		exclusive += (e >> PAGEMAP_EXCLUSIVE) & 1;
-		soft_dirty += (e >> PAGEMAP_SOFT_DIRTY) & 1;
+		soft_dirty += (e >> PAGEMAP_SOFT_DIRTY) & ((e >> PAGEMAP_PRESENT) | (e >> PAGEMAP_SWAPPED)) & 1;
 	}
 	counts->entries += n;
 	counts->present += present;
 	counts->swapped += swapped;
+	counts->swapped_not_guard += swapped_not_guard;
 	counts->soft_dirty += soft_dirty;
 	counts->exclusive += exclusive;
 	counts->file_or_shared += file_or_shared;

@@ -102,11 +102,12 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		ref.entries++;
 		ref.present += bit_of(words[i], 63);
 		ref.swapped += bit_of(words[i], 62);
+		ref.swapped_not_guard += bit_of(words[i], 62) & !bit_of(words[i], 58);
 		ref.file_or_shared += bit_of(words[i], 61);
 		ref.guard += bit_of(words[i], 58);
 		ref.uffd_wp += bit_of(words[i], 57);
 		ref.exclusive += bit_of(words[i], 56);
-		ref.soft_dirty += bit_of(words[i], 55);
+		ref.soft_dirty += bit_of(words[i], 55) & (bit_of(words[i], 63) | bit_of(words[i], 62));
 		for (b = 0; b < 64; b++)
 			kp_ref[b] += bit_of(words[i], b);
 	}

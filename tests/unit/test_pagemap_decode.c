@@ -96,7 +96,7 @@ static void test_count(void)
 		BIT(62) | 3,                  /* swapped */
 		BIT(63) | BIT(55),            /* present soft-dirty */
 		BIT(57),                      /* uffd-wp marker alone */
-		0,
+		BIT(55),                      /* empty, in a VMA marked soft-dirty: no page */
 	};
 	struct pagemap_counts c;
 
@@ -105,6 +105,7 @@ static void test_count(void)
 	CHECK_UINT("entries", 7, c.entries);
 	CHECK_UINT("present", 3, c.present);
 	CHECK_UINT("swapped", 2, c.swapped);
+	CHECK_UINT("swapped but not a guard region", 1, c.swapped_not_guard);
 	CHECK_UINT("guard", 1, c.guard);
 	CHECK_UINT("exclusive", 2, c.exclusive);
 	CHECK_UINT("file_or_shared", 1, c.file_or_shared);
@@ -142,7 +143,8 @@ static void test_count_against_decode(void)
 		ref.entries++;
 		ref.present += (uint64_t)e.present;
 		ref.swapped += (uint64_t)e.swapped;
-		ref.soft_dirty += (uint64_t)e.soft_dirty;
+		ref.swapped_not_guard += (uint64_t)(e.swapped && !e.guard);
+		ref.soft_dirty += (uint64_t)(e.soft_dirty && (e.present || e.swapped));
 		ref.exclusive += (uint64_t)e.exclusive;
 		ref.file_or_shared += (uint64_t)e.file_or_shared;
 		ref.uffd_wp += (uint64_t)e.uffd_wp;
@@ -151,6 +153,7 @@ static void test_count_against_decode(void)
 	CHECK_UINT("entries", ref.entries, c.entries);
 	CHECK_UINT("present", ref.present, c.present);
 	CHECK_UINT("swapped", ref.swapped, c.swapped);
+	CHECK_UINT("swapped_not_guard", ref.swapped_not_guard, c.swapped_not_guard);
 	CHECK_UINT("soft_dirty", ref.soft_dirty, c.soft_dirty);
 	CHECK_UINT("exclusive", ref.exclusive, c.exclusive);
 	CHECK_UINT("file_or_shared", ref.file_or_shared, c.file_or_shared);
