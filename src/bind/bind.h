@@ -117,6 +117,9 @@ extern const struct luaL_Reg bind_maps_functions[];    /* maps, smaps */
 extern const struct luaL_Reg bind_pidfile_functions[]; /* cmdline, comm, stat, statm */
 extern const struct luaL_Reg bind_flat_functions[];    /* ksm_stat */
 extern const struct luaL_Reg bind_sums_functions[];    /* smaps_sums */
+extern const struct luaL_Reg bind_pages_functions[];   /* numa_maps, pagemap */
+/* The functions that change a process's page state: in the `proc` table only, not in handles. */
+extern const struct luaL_Reg bind_pages_writers[];     /* clear_refs, mark_idle */
 
 /* proc.meminfo(): /proc/meminfo as a table. */
 int bind_meminfo(lua_State *L);
