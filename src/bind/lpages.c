@@ -103,11 +103,33 @@ static int kpage_field_index(const char *name)
 	return -1;
 }
 
+/* The option key of the table at arg: the index of its value in names, or dflt when absent. */
+static int check_choice(lua_State *L, int arg, const char *key, const char *const *names, int dflt, const char *expected)
+{
+	const char *value;
+	int i;
+
+	lua_getfield(L, arg, key);
+	if (lua_isnil(L, -1)) {
+		lua_pop(L, 1);
+		return dflt;
+	}
+	value = lua_tostring(L, -1);
+	for (i = 0; value != NULL && lua_type(L, -1) == LUA_TSTRING && names[i] != NULL; i++)
+		if (strcmp(names[i], value) == 0) {
+			lua_pop(L, 1);
+			return i;
+		}
+	return luaL_argerror(L, arg, lua_pushfstring(L, "%s: %s expected, got '%s'", key, expected,
+						     value != NULL ? value : luaL_typename(L, -1)));
+}
+
 /* Reads the options table at arg into c (raises on a wrong one). */
 static void check_options(lua_State *L, int arg, struct pagemap_ctx *c)
 {
 	static const char *const methods[] = {"auto", "read", "scan", NULL};
-	static const char *const filters[] = {"all", "ksm", "swapbacked", "cache", NULL};
+	/* enum kpage_filter from KPAGE_ONLY_KSM on: KPAGE_ALL is the default, not a choice. */
+	static const char *const filters[] = {"ksm", "swapbacked", "cache", NULL};
 	lua_Integer i, n;
 
 	c->pagemap_want = (1u << PAGEMAP_FIELDS) - 1;
@@ -115,17 +137,16 @@ static void check_options(lua_State *L, int arg, struct pagemap_ctx *c)
 	if (lua_isnoneornil(L, arg))
 		return;
 	luaL_checktype(L, arg, LUA_TTABLE);
-	lua_getfield(L, arg, "method");
-	c->method = (enum method)luaL_checkoption(L, -1, "auto", methods);
-	lua_getfield(L, arg, "only");
-	c->filter = (enum kpage_filter)luaL_checkoption(L, -1, "all", filters);
+	c->method = (enum method)check_choice(L, arg, "method", methods, METHOD_AUTO, "\"auto\", \"read\" or \"scan\"");
+	c->filter = (enum kpage_filter)(check_choice(L, arg, "only", filters, -1, "\"ksm\", \"swapbacked\" or \"cache\"") +
+					KPAGE_ONLY_KSM);
 	lua_getfield(L, arg, "kpageflags");
 	c->kpage = lua_toboolean(L, -1) || c->filter != KPAGE_ALL;
 	lua_getfield(L, arg, "kpagecgroup");
 	c->cgroup = lua_toboolean(L, -1);
 	lua_getfield(L, arg, "idle");
 	c->idle = lua_toboolean(L, -1);
-	lua_pop(L, 5);
+	lua_pop(L, 3);
 	if (c->kpage)
 		c->kpage_want = (UINT64_C(1) << KPAGE_FIELDS) - 1;
 	if (lua_getfield(L, arg, "fields") != LUA_TNIL) {
@@ -168,7 +189,7 @@ static uint64_t check_address(lua_State *L, int idx, int arg, const char *what)
 }
 
 /* The range argument at arg: a mapping table (vm_start, vm_end), or {start, stop}. */
-static void check_range(lua_State *L, int arg, struct pagemap_ctx *c, uint64_t page_size)
+static void check_range(lua_State *L, int arg, struct pagemap_ctx *c)
 {
 	if (lua_isnoneornil(L, arg))
 		return;
@@ -189,10 +210,14 @@ static void check_range(lua_State *L, int arg, struct pagemap_ctx *c, uint64_t p
 		lua_pop(L, 2);
 	}
 	luaL_argcheck(L, c->start < c->end, arg, "start must be below stop (addresses compared unsigned)");
-	/* The pages that hold any byte of [start, end). */
+}
+
+/* Widens the range asked for to the pages that hold any byte of it. */
+static void round_range(lua_State *L, struct pagemap_ctx *c, uint64_t page_size)
+{
 	c->start &= ~(page_size - 1);
 	c->end = c->end > UINT64_MAX - (page_size - 1) ? ~(page_size - 1) : (c->end + page_size - 1) & ~(page_size - 1);
-	luaL_argcheck(L, c->start < c->end, arg, "the range reaches past the last page of the address space");
+	luaL_argcheck(L, c->start < c->end, 2, "the range reaches past the last page of the address space");
 }
 
 /* ---- the ranges ---- */
@@ -659,10 +684,9 @@ static void pagemap_cleanup(void *arg)
 	free(c->names.path);
 }
 
-static void ctx_init(struct pagemap_ctx *c, lua_State *L)
+static void ctx_init(struct pagemap_ctx *c)
 {
 	memset(c, 0, sizeof(*c));
-	c->src = bind_source(L);
 	c->pagemap_fd = c->kpageflags_fd = c->kpagecount_fd = c->kpagecgroup_fd = c->idle_fd = -1;
 }
 
@@ -675,6 +699,10 @@ static int run_pagemap(lua_State *L, struct pagemap_ctx *c)
 	dir = bind_process_dir(L, 1, "pagemap", &opened, &n);
 	if (dir == NULL)
 		return n;
+	/* The source: a handle's, or this proc table's. */
+	c->src = source_dir_source(dir);
+	if (c->one_range)
+		round_range(L, c, (uint64_t)source_page_size(c->src));
 	if (source_kind(c->src) != SOURCE_LIVE) {
 		char path[PATH_MAX];
 		source_dir_path(dir, "pagemap", path, sizeof(path));
@@ -695,8 +723,8 @@ static int pages_pagemap(lua_State *L)
 {
 	struct pagemap_ctx c;
 
-	ctx_init(&c, L);
-	check_range(L, 2, &c, (uint64_t)source_page_size(c.src));
+	ctx_init(&c);
+	check_range(L, 2, &c);
 	check_options(L, 3, &c);
 	lua_settop(L, 3);
 	return run_pagemap(L, &c);
@@ -707,8 +735,8 @@ static int pages_mark_idle_fn(lua_State *L)
 {
 	struct pagemap_ctx c;
 
-	ctx_init(&c, L);
-	check_range(L, 2, &c, (uint64_t)source_page_size(c.src));
+	ctx_init(&c);
+	check_range(L, 2, &c);
 	c.mark = 1;
 	lua_settop(L, 2);
 	return run_pagemap(L, &c);
