@@ -53,8 +53,16 @@ Memory of the processes on the system, largest PSS first, as smem shows it.
         .. "text in byte order. Default: pss" },
     { "-p", "--pid", value = "PID[,PID...]", type = "pids", repeatable = true, key = "pids",
       help = "only these processes (pids separated by commas; the option may be repeated)" },
+    { "--ksm", help = "count KSM pages only, as procrank -k: USS, PSS and RSS from each present page's "
+        .. "kpageflags and kpagecount (root), no Swap column" },
+    { "--swapbacked", help = "count swap-backed pages only (anonymous and shmem), as procrank -s (root)" },
+    { "--cache", help = "count page cache pages only (not swap-backed), as procrank -c (root)" },
+    { "--wss", value = "SECONDS", type = "seconds",
+      help = "add a WSS column, the working set: clears the referenced bits of every process shown "
+        .. "(/proc/PID/clear_refs; page reclaim then sees their pages as not used lately), waits SECONDS, "
+        .. "and reads Referenced from smaps_rollup" },
   },
-  exclusive = { { "-u", "-m" } },
+  exclusive = { { "-u", "-m" }, { "--ksm", "--swapbacked", "--cache" } },
   epilog = [[
 
 USS = Private_Clean + Private_Dirty + Private_Hugetlb, PSS = Pss, RSS = Rss, Swap = SwapPss (the
@@ -74,6 +82,16 @@ Exit status: 0; 3 (UNKNOWN) on a usage error, or when processes were unreadable 
 
 local opts = cli.parse(SPEC, arg)
 opts.view = opts.users and "user" or opts.mappings and "map" or "process"
+-- procrank's page filters: the sizes come from kpageflags and kpagecount, which know nothing of swap
+opts.only = opts.ksm and "ksm" or opts.swapbacked and "swapbacked" or opts.cache and "cache" or nil
+if opts.only then
+  if opts.view == "map" then cli.usage_error(SPEC, "the page filters count processes' pages: not with -m") end
+  VIEWS[opts.view][#VIEWS[opts.view]] = nil
+end
+if opts.wss then
+  if opts.view ~= "process" then cli.usage_error(SPEC, "--wss shows one column per process: not with -u or -m") end
+  VIEWS.process[#VIEWS.process + 1] = "wss"
+end
 if opts.sort then
   local known = false
   for _, field in ipairs(VIEWS[opts.view]) do known = known or field == opts.sort end
@@ -131,6 +149,8 @@ end
 -- What -m adds up of each mapping, by path, in C (proc.smaps_sums): no table per mapping is built.
 local MAP_FIELDS = {smaps_sums = {"Rss", "Pss", "Private_Clean", "Private_Dirty", "Private_Hugetlb", "Swap",
   "SwapPss"}}
+-- What the page filters read of each process: its mappings' filtered pages, looked up by frame.
+local PAGE_FILTER = {only = opts.only, fields = {"rss", "pss", "uss"}}
 
 -- The memory of one process (pid, or a handle open on it): smaps_rollup's table, or its smaps summed
 -- by path (proc.smaps_sums) when want_maps. Returns
@@ -159,6 +179,14 @@ local function read_memory(pid, want_maps)
   -- Kthread (in the status of recent kernels); State "Z (zombie)" or "X (dead)": its memory is released.
   local state = type(status.State) == "string" and sub(status.State, 1, 1) or ""
   if status.Kthread == 1 or state == "Z" or state == "X" then return nil, "none" end
+  if opts.only then
+    -- the filtered pages of every mapping, as smaps_rollup's fields (procrank's Uss is Private)
+    local list, errno
+    list, msg, errno = handle:pagemap(nil, PAGE_FILTER)
+    if not list then return nil, unreadable_module.reason_for(handle.pid, errno, proc), msg end
+    if #list == 0 then return nil, "none" end
+    return { Rss = list:sum("rss"), Pss = list:sum("pss"), Private_Clean = list:sum("uss"), Swap = 0 }, status
+  end
   local file = want_maps and "smaps_sums" or "smaps_rollup"
   -- "none" for ESRCH from a process still there; a file missing from a process that is still there
   -- (a damaged capture) is "other"
@@ -236,6 +264,8 @@ local SIZE_COLUMNS = {
   {"RSS", "rss", kind = "bytes"},
   {"Swap", "swap", kind = "bytes"},
 }
+if opts.only then SIZE_COLUMNS[4] = nil end
+if opts.wss then SIZE_COLUMNS[#SIZE_COLUMNS + 1] = {"WSS", "wss", kind = "bytes"} end
 
 local function columns_with(first)
   local columns = {}
@@ -262,14 +292,29 @@ local function user_name(names, status)
   return names[uid] or uid
 end
 
+-- --wss: clears the referenced bits of each process, then waits; returns the pids cleared.
+local function reset_refs(pids, seconds)
+  local cleared = {}
+  for _, pid in ipairs(pids) do cleared[pid] = proc.clear_refs(pid, 1) end
+  sys.sleep(seconds)
+  return cleared
+end
+
 local function process_view(pids, for_table)
   local names = read_passwd()
   local rows = {}
   local totals = new_sums({pid = "", user = ""})
+  local cleared = opts.wss and reset_refs(pids, opts.wss)
+  if cleared then totals.wss = 0 end
   local read, unreadable = scan(pids, false, function(pid, rollup, status)
     local row = new_sums({pid = pid, user = user_name(names, status), command = command_of(pid, status)})
     add_sizes(row, uss_of(rollup), rollup.Pss or 0, rollup.Rss or 0, swap_of(rollup))
     add_sizes(totals, row.uss, row.pss, row.rss, row.swap)
+    -- a process whose bits could not be cleared (or without the line) has no working set to show
+    if cleared and cleared[pid] and rollup.Referenced then
+      row.wss = rollup.Referenced
+      totals.wss = totals.wss + row.wss
+    end
     rows[#rows + 1] = row
   end)
   totals.command = format("total: %d process%s", read, read == 1 and "" or "es")

@@ -379,6 +379,99 @@ for _, m in ipairs(proc.numa_maps("self")) do print(m.policy, m.N0, m.file) end]
        "true\t6291456\t6291456\n", "hugetlb counts in huge pages")
 end)
 
+-- ---- the scripts ----
+
+T.test("numa.lua PID: each kind of mapping's bytes on each node, as numastat -p sorts them", function()
+  local out, err, status = T.memscript(nil, "-f json numa.lua " .. h.pid)
+  T.eq({ status, err }, { 0, "" }, "exit status, stderr")
+  local rows = T.json(out)
+  -- the same sums, made here from proc.numa_maps
+  local want, nodes = { Huge = {}, Heap = {}, Stack = {}, Private = {}, Total = {} }, {}
+  for _, m in ipairs(assert(proc.numa_maps(h.pid))) do
+    local kind = m.huge and "Huge" or m.heap and "Heap" or m.stack and "Stack" or "Private"
+    for k, v in pairs(m) do
+      local n = k:match("^N(%d+)$")
+      if n then
+        nodes[n] = true
+        want[kind]["node" .. n] = (want[kind]["node" .. n] or 0) + v
+        want.Total["node" .. n] = (want.Total["node" .. n] or 0) + v
+      end
+    end
+  end
+  T.eq(#rows, 5, "Huge, Heap, Stack, Private, Total")
+  for _, row in ipairs(rows) do
+    for n in pairs(nodes) do
+      T.eq(row["node" .. n], want[row.name]["node" .. n] or 0, row.name .. " on node " .. n)
+    end
+  end
+  T.ok(rows[4].node0 >= 32 * PAGE, "the helper's private pages are there")
+  local table_out = T.memscript(nil, "numa.lua " .. h.pid .. " self")
+  T.contains(table_out, format("\n%d (pagehelper) ", h.pid), "a row per process")
+end)
+
+T.test("wss.lua: a method must be chosen; --idle says clearly when the kernel has no page_idle", function()
+  local _, err, status = T.memscript(nil, "wss.lua " .. h.pid)
+  T.eq(status, 3, "no method: a usage error")
+  T.contains(err, "choose how to measure: --reset-refs", "the message")
+  _, err, status = T.memscript(nil, "wss.lua --reset-refs --idle " .. h.pid)
+  T.eq(status, 3, "both")
+  if io.open("/sys/kernel/mm/page_idle/bitmap", "rb") == nil then
+    _, err, status = T.memscript(nil, "wss.lua --idle -n 1 -i 0.1 " .. h.pid)
+    T.eq(status, 3, "exit status without page_idle")
+    T.contains(err, "/sys/kernel/mm/page_idle/bitmap: No such file or directory (this kernel has no page idle "
+      .. "tracking, CONFIG_IDLE_PAGE_TRACKING; --reset-refs measures with referenced bits instead)", "stderr")
+  end
+end)
+
+T.test("wss.lua --reset-refs: Referenced after clear_refs 1 is what the process touched since", function()
+  -- the mechanism, step by step: cleared, then 8 pages of half written
+  T.eq(proc.clear_refs(h.pid, 1), true, "clear_refs 1")
+  T.eq(find(proc.smaps(h.pid), h, "half").Referenced, 0, "nothing referenced just after")
+  h:send("write half 0 8")
+  T.eq(find(proc.smaps(h.pid), h, "half").Referenced, 8 * PAGE, "the 8 pages written since")
+  -- the script, on the helper waiting for a command: it touches none of its mappings' pages
+  local out, err, status = T.memscript(nil, "-f json wss.lua --reset-refs -i 0.1 -n 2 " .. h.pid)
+  T.eq(status, 0, "exit status (stderr " .. err .. ")")
+  T.contains(err, "clearing the referenced bits of pid " .. h.pid, "it says what it does")
+  local r = T.json(out)
+  T.eq({ r.pid, r.command, r.method, #r.samples }, { h.pid, "pagehelper", "clear_refs", 2 }, "pid, command, method, samples")
+  for i, s in ipairs(r.samples) do
+    local sum = 0
+    for _, m in ipairs(s.mappings) do sum = sum + m.bytes end
+    T.eq(s.total, sum, "sample " .. i .. ": the total is the sum of the mappings")
+  end
+  local csv = T.csv(T.memscript(nil, "-f csv wss.lua --reset-refs -i 0.1 -n 1 " .. h.pid))
+  T.eq(csv[1], { "sample", "seconds", "scope", "path", "bytes" }, "CSV header")
+  T.eq({ csv[2][1], csv[2][3] }, { "1", "total" }, "the total first")
+end)
+
+T.test("top.lua --swapbacked, --cache, --ksm: procrank's page filters, from kpageflags", function()
+  need_root()
+  for _, only in ipairs { "swapbacked", "cache", "ksm" } do
+    local out, err, status = T.memscript(nil, format("-f json top.lua --%s -p %d", only, h.pid))
+    T.eq({ status, err }, { 0, "" }, only .. ": exit status, stderr")
+    local row = T.json(out)[1]
+    local list = proc.pagemap(h.pid, nil, { only = only })
+    T.eq({ row.pid, row.rss, row.uss, row.swap }, { h.pid, list:sum("rss"), list:sum("uss"), nil },
+         only .. ": RSS and USS as pagemap sums them; no swap")
+    -- the PSS of library pages moves as other processes (the memscript just run) map them
+    if only ~= "cache" then T.eq(row.pss, list:sum("pss"), only .. ": PSS") end
+  end
+  local _, err, status = T.memscript(nil, "top.lua -m --ksm")
+  T.eq(status, 3, "not with -m")
+  T.contains(err, "not with -m", "why")
+end)
+
+T.test("top.lua --wss: a WSS column, the pages referenced after clear_refs", function()
+  local out, err, status = T.memscript(nil, format("-f json top.lua --wss 0.1 -p %d", h.pid))
+  T.eq({ status, err }, { 0, "" }, "exit status, stderr")
+  local row = T.json(out)[1]
+  T.eq(math.type(row.wss), "integer", "wss")
+  T.ok(row.wss <= row.rss, "no more than resident")
+  local text = T.memscript(nil, format("top.lua --wss 0.1 -p %d", h.pid))
+  T.ok(text:match("^ *PID +User +Command +USS +PSS +RSS +Swap +WSS\n"), "the column: " .. text)
+end)
+
 -- ---- errors ----
 
 T.test("a captured tree has no pagemap: an error naming the file, never zeros", function()
