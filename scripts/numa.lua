@@ -1,12 +1,12 @@
--- numa.lua: a process's memory per NUMA node, from /proc/PID/numa_maps, as numastat -p shows it
+-- numa.lua: a process's memory per NUMA node (numastat -p)
 --
--- For one process, a row per kind of mapping as numastat -p sorts them (Huge: hugetlb mappings; Heap;
--- Stack; Private: every other mapping, files included) and a column per node, with the totals. For
--- several processes, a row per process with its total on each node. The pages numa_maps counts on
--- each node (N0=, N1=, ...) are converted to bytes by each mapping's page size (a hugetlb mapping's
--- count is of huge pages). A node on which a process has no page shows 0: numa_maps prints a node
--- only when the mapping has pages there, and the columns are this machine's nodes (and any node
--- another process read has pages on).
+-- From /proc/PID/numa_maps, as numastat -p shows it. For one process, a row per kind of mapping as
+-- numastat -p sorts them (Huge: hugetlb mappings; Heap; Stack; Private: every other mapping, files
+-- included) and a column per node, with the totals. For several processes, a row per process with
+-- its total on each node. The pages numa_maps counts on each node (N0=, N1=, ...) are converted to
+-- bytes by each mapping's page size (a hugetlb mapping's count is of huge pages). A node on which a
+-- process has no page shows 0: numa_maps prints a node only when the mapping has pages there, and
+-- the columns are this machine's nodes (and any node another process read has pages on).
 
 local proc = proc or require "memscript"
 local output = require "memscript.output"

@@ -1,4 +1,6 @@
--- wss.lua: a process's working set over time: the memory it touches each interval, per mapping and in total
+-- wss.lua: a process's working set over time (clear_refs or page_idle)
+--
+-- The memory a process touches in each interval, per mapping and in total.
 --
 -- Two ways to see which pages a process uses, both chosen explicitly since both change what the kernel
 -- knows of its pages:

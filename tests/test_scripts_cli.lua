@@ -215,6 +215,10 @@ local USAGE_ERRORS = {
   { "meminfo.lua", "-v", "unknown option '-v'" },
   { "meminfo.lua", "1", "unknown argument '1'" },
 
+  { "numa.lua", "-x 1", "unknown option '-x'" },
+  { "numa.lua", "abc", "bad process id 'abc'" },
+  { "numa.lua", "", "no process id given" },
+
   { "query.lua", "-z 26231 'Rss > 0'", "unknown option '-z'" },
   { "query.lua", "abc 'Rss > 0'", "bad process id 'abc'" },
   { "query.lua", "", "no process id given" },
@@ -251,6 +255,15 @@ local USAGE_ERRORS = {
   { "top.lua", "-u -m", "options -u and -m exclude each other" },
   { "top.lua", "-m -s user", "cannot sort by 'user' here (fields: map procs maps uss pss rss swap)" },
   { "top.lua", "12", "unknown argument '12'" },
+  { "top.lua", "--ksm --cache", "options --ksm, --swapbacked and --cache exclude each other" },
+  { "top.lua", "-m --swapbacked", "the page filters count processes' pages: not with -m" },
+  { "top.lua", "-u --wss 1", "--wss shows one column per process: not with -u or -m" },
+
+  { "wss.lua", "--reset-refs --idle 1", "options --reset-refs and --idle exclude each other" },
+  { "wss.lua", "--reset-refs -i 0 1", "-i needs a number of seconds above 0, got '0'" },
+  { "wss.lua", "--reset-refs", "no process id given" },
+  { "wss.lua", "1", "choose how to measure: --reset-refs (clear_refs and smaps Referenced) or --idle "
+    .. "(page_idle); both change what the kernel knows of the process's pages" },
 
   { "wx.lua", "--bogus", "unknown option '--bogus'" },
   { "wx.lua", "one", "bad process id 'one'" },
