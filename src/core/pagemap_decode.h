@@ -65,7 +65,8 @@ struct pagemap_counts {
 
 /*
  * Adds the bits of entries[0..n) to *counts (which the caller zeroes once, so a range read in
- * batches is counted batch by batch). No branch per entry: it runs over millions of them.
+ * batches is counted batch by batch). No branch per entry: it runs over millions of them, most
+ * often empty ones, which it skips eight at a time.
  */
 void pagemap_count(const uint64_t *entries, size_t n, struct pagemap_counts *counts);
 
