@@ -170,6 +170,17 @@ T.test("read and scan agree on every field and mapping they both count", functio
   end
 end)
 
+T.test("a scan asked for one field alone counts it as the read does (the kernel is asked only what that needs)", function()
+  local read = proc.pagemap(h.pid)
+  for _, f in ipairs(SCAN_FIELDS) do
+    local scanned, how = proc.pagemap(h.pid, nil, { fields = { f }, method = "scan" })
+    T.eq({ how, #scanned }, { "scan", #read }, f .. ": method and mappings")
+    for i, m in ipairs(read) do
+      T.eq(scanned[i][f], m[f], format("%s alone, of the mapping at %x (%s)", f, m.vm_start, m.path))
+    end
+  end
+end)
+
 T.test("fields: the tables hold only those; auto scans when exclusive is not among them", function()
   local list, how = proc.pagemap(h.pid, nil, { fields = { "present" } })
   T.eq(how, "scan", "a kernel with PAGEMAP_SCAN (6.7+) scans")

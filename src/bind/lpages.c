@@ -472,6 +472,26 @@ static const char *cgroup_path(const struct pagemap_ctx *c, uint64_t inode)
 	return NULL;
 }
 
+/*
+ * The categories a scan asks for: those of the fields wanted. The kernel returns fewer, longer
+ * regions for fewer categories, and looks a page's struct page up only for FILE.
+ */
+static uint64_t scan_categories(const struct pagemap_ctx *c, uint64_t scan_mask)
+{
+	uint64_t mask = PAGEMAP_SCAN_PRESENT | PAGEMAP_SCAN_SWAPPED;
+
+	if (c->pagemap_want & (1u << FIELD_SOFT_DIRTY))
+		mask |= PAGEMAP_SCAN_SOFT_DIRTY;
+	if (c->pagemap_want & (1u << FIELD_FILE_OR_SHARED))
+		mask |= PAGEMAP_SCAN_FILE;
+	if (c->pagemap_want & (1u << FIELD_UFFD_WP))
+		mask |= PAGEMAP_SCAN_WRITTEN;
+	/* swapped leaves guard regions out: it needs to know them */
+	if (c->pagemap_want & ((1u << FIELD_GUARD) | (1u << FIELD_SWAPPED)))
+		mask |= PAGEMAP_SCAN_GUARD;
+	return mask & scan_mask;
+}
+
 /* ---- the tables ---- */
 
 static void set_bytes(lua_State *L, const char *key, uint64_t pages, unsigned shift)
@@ -634,7 +654,7 @@ static int pagemap_build(lua_State *L, void *arg)
 	method = choose_method(c, scan_mask);
 	if (method == METHOD_SCAN && scan_mask == 0)
 		return bind_os_error(L, c->dir, "pagemap", ENOTTY); /* "scan" asked of a kernel before 6.7 */
-	err = method == METHOD_SCAN ? pages_count_scan(&req, scan_mask) : pages_count_read(&req);
+	err = method == METHOD_SCAN ? pages_count_scan(&req, scan_categories(c, scan_mask)) : pages_count_read(&req);
 	if (err != 0)
 		return count_error(L, c, &req, err);
 	if (c->cgroup && ((err = collect_cgroup_inodes(c)) != 0 || (err = resolve_cgroups(c)) != 0))
