@@ -188,6 +188,22 @@ static int archive_key(const struct source_dir *dir, const char *relpath, char *
 	return n < 0 || (size_t)n >= size ? ENAMETOOLONG : 0;
 }
 
+/* The bytes of relpath under dir in the archive (held by the archive). Returns 0 or an error. */
+static int archive_file(const struct source_dir *dir, const char *relpath, const char **data, size_t *len)
+{
+	char key[PATH_MAX];
+	int e;
+
+	if ((e = archive_key(dir, relpath, key, sizeof(key))) != 0)
+		return e;
+	if (!stays_beneath(relpath))
+		return SOURCE_EOUTSIDE;
+	*data = archive_tree_find(dir->src->archive, key, len);
+	if (*data == NULL)
+		return archive_tree_list_dir(dir->src->archive, key, NULL, NULL) ? EISDIR : ENOENT;
+	return 0;
+}
+
 /* ---- the source ---- */
 
 static int is_procfs(int fd)
@@ -497,16 +513,10 @@ int source_dir_read(const struct source_dir *dir, const char *relpath, struct pr
 	out->data = NULL;
 	out->len = out->cap = 0;
 	if (dir->src->archive != NULL) {
-		char key[PATH_MAX];
 		const char *data;
 		size_t len;
-		if ((e = archive_key(dir, relpath, key, sizeof(key))) != 0)
+		if ((e = archive_file(dir, relpath, &data, &len)) != 0)
 			return e;
-		if (!stays_beneath(relpath))
-			return SOURCE_EOUTSIDE;
-		data = archive_tree_find(dir->src->archive, key, &len);
-		if (data == NULL)
-			return archive_tree_list_dir(dir->src->archive, key, NULL, NULL) ? EISDIR : ENOENT;
 		if (dir->src->max_file != 0 && len > dir->src->max_file)
 			return EFBIG;
 		out->data = malloc(len + 1);
@@ -532,16 +542,10 @@ int source_dir_lines(const struct source_dir *dir, const char *relpath, struct l
 	int fd, e;
 
 	if (dir->src->archive != NULL) {
-		char key[PATH_MAX];
 		const char *data;
 		size_t len;
-		if ((e = archive_key(dir, relpath, key, sizeof(key))) != 0)
+		if ((e = archive_file(dir, relpath, &data, &len)) != 0)
 			return e;
-		if (!stays_beneath(relpath))
-			return SOURCE_EOUTSIDE;
-		data = archive_tree_find(dir->src->archive, key, &len);
-		if (data == NULL)
-			return archive_tree_list_dir(dir->src->archive, key, NULL, NULL) ? EISDIR : ENOENT;
 		return linestream_open_memory(data, len, out);
 	}
 	if (dir->fd < 0)
