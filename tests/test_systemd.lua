@@ -252,8 +252,16 @@ local function syscall_set(expression)
   return set
 end
 
+-- A memscript built with AddressSanitizer (build-asan) carries its runtime, which cannot run under
+-- ptrace and makes system calls of its own: the filter is checked on the normal build, as shipped.
+local sanitized = T.sh(T.memscript_command() .. " -e " ..
+  T.q('print(io.open("/proc/self/maps"):read("a"):find("libasan", 1, true) ~= nil)')) == "true\n"
+
 T.test("every system call the service's memscript makes is in its SystemCallFilter", function()
   need_root()
+  if sanitized then
+    T.skip("memscript is built with AddressSanitizer, whose runtime cannot run under strace", "anywhere")
+  end
   if not has("strace") then T.skip("strace is not installed") end
   if not has("systemd-analyze") then T.skip("systemd-analyze is not installed (Debian package systemd)") end
   local allowed = {}
