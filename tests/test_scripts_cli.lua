@@ -150,6 +150,16 @@ io.open(%q, "w"):close()
   T.write(plain, format("-- plain.lua: no spec\nio.open(%q, 'w'):close()\nprint('ran')\n", marker))
   T.eq({ memscript("--complete " .. T.q(plain)) }, { "script plain.lua\n", "", 0 }, "plain.lua")
   T.ok(not T.read_if(marker), "describing a script without a spec did not run it")
+  -- Before its command line a script described sees no io, os, load, debug, package or module but
+  -- memscript.cli: each of these attempts ends the description without an effect.
+  for i, attempt in ipairs({ 'require("os").execute("touch %s")', 'require("io").open("%s", "w")',
+      'load("io.open(\'%s\', \'w\')")()', 'require("debug").getregistry()', 'package.loadlib("%s", "x")',
+      'require("memscript.sys").read_file("%s")', 'dofile("%s")', 'collectgarbage("%s")' }) do
+    local hostile = tmp .. "/hostile" .. i .. ".lua"
+    T.write(hostile, format(attempt, marker) .. '\nrequire("memscript.cli").parse({ name = "h.lua", summary = "h" }, arg)\n')
+    T.eq({ memscript("--complete " .. T.q(hostile)) }, { "script hostile" .. i .. ".lua\n", "", 0 }, attempt)
+    T.ok(not T.read_if(marker), attempt .. ": ran nothing")
+  end
   local out, err, status = memscript("--complete no_such_script.lua")
   T.eq({ out, status }, { "", 3 }, "a missing script: stdout and status")
   T.contains(err, "memscript: cannot find script 'no_such_script.lua'", "a missing script: stderr")
