@@ -146,15 +146,17 @@ static int push_script_args(lua_State *L)
 static int load_script(lua_State *L, const char *name, int from_stdin)
 {
 	char path[PATH_MAX];
+	enum script_found found;
 	int status;
 
 	if (from_stdin)
 		return host_report(L, luaL_loadfilex(L, NULL, chunk_mode));
-	if (!host_find_script(name, path, sizeof(path))) {
+	found = host_find_script(name, path, sizeof(path));
+	if (found == SCRIPT_NOT_FOUND) {
 		host_say_script_not_found(name);
 		return LUA_ERRFILE;
 	}
-	status = luaL_loadfilex(L, path, chunk_mode);
+	status = host_load_script(L, path, found, chunk_mode);
 	if (status == LUA_OK) {
 		/* memscript.sys.script_path: where the script was found, for files that sit beside it */
 		lua_pushstring(L, path);
