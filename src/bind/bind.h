@@ -102,6 +102,8 @@ extern const struct luaL_Reg bind_flat_functions[];    /* ksm_stat */
 
 /* proc.cgroup's functions (of, memory, list, children, hierarchy), with the source as upvalue 1. */
 extern const struct luaL_Reg bind_cgroup_functions[];
+/* p:cgroup() of a process handle: proc.cgroup.of(p). */
+extern const struct luaL_Reg bind_cgroup_handle_functions[];
 
 /* proc.meminfo(): /proc/meminfo as a table. */
 int bind_meminfo(lua_State *L);

@@ -392,10 +392,12 @@ static int push_single(lua_State *L, struct memory_ctx *c, int limit)
 		lua_pushnumber(L, HUGE_VAL);
 		return 0;
 	}
-	if (v.kind != VALUE_UINT)
+	if (v.kind != VALUE_UINT) {
+		const char *shown = v.text_len > 40 ? "a long value" : lua_pushlstring(L, v.text, v.text_len);
 		return bind_format_error(L, c->path, 1,
-					 lua_pushfstring(L, "'%s' where %s expected", v.text_len > 40 ? "a long value" : v.text,
+					 lua_pushfstring(L, "'%s' where %s expected", shown,
 							 limit ? "a decimal or 'max' is" : "a decimal is"));
+	}
 	if (limit && c->h->version == 1 && (v.overflowed || v.number >= c->v1_no_limit))
 		lua_pushnumber(L, HUGE_VAL);
 	else
@@ -875,5 +877,11 @@ const luaL_Reg bind_cgroup_functions[] = {
 	{"list", cgroup_list},
 	{"memory", cgroup_memory},
 	{"of", cgroup_of},
+	{NULL, NULL},
+};
+
+/* A process handle's p:cgroup(): of() through the handle, from the process it holds. */
+const luaL_Reg bind_cgroup_handle_functions[] = {
+	{"cgroup", cgroup_of},
 	{NULL, NULL},
 };
