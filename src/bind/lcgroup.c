@@ -852,22 +852,43 @@ static int cgroup_children(lua_State *L)
 	return bind_call(L, paths_build, &l, path_list_free);
 }
 
-/* hierarchy(): {version = 1 or 2, path = the hierarchy's directory as messages name it}. */
+/*
+ * hierarchy(): {version = 1 or 2, path = the hierarchy's directory as messages name it, relpath =
+ * the same under the sys tree ("fs/cgroup/memory", for proc.read and proc.list), files = the names
+ * of the files memory() reads there, and in v2 cgroup.controllers, which tells the hierarchy by its
+ * root: what a capture holds of a cgroup}.
+ */
 static int cgroup_hierarchy(lua_State *L)
 {
 	struct source *src = bind_source(L);
 	struct hierarchy h;
 	char path[PATH_MAX];
+	const struct memory_file *files;
+	size_t nfiles, i;
 	int n;
 
 	if ((n = find_hierarchy(L, src, &h)) != 0)
 		return n;
+	files = h.version == 1 ? v1_files : v2_files;
+	nfiles = h.version == 1 ? sizeof(v1_files) / sizeof(v1_files[0]) : sizeof(v2_files) / sizeof(v2_files[0]);
 	source_dir_path(source_tree(src, SOURCE_SYS), h.top, path, sizeof(path));
-	lua_createtable(L, 0, 2);
+	lua_createtable(L, 0, 4);
 	lua_pushinteger(L, h.version);
 	lua_setfield(L, -2, "version");
 	lua_pushstring(L, path);
 	lua_setfield(L, -2, "path");
+	lua_pushstring(L, h.top);
+	lua_setfield(L, -2, "relpath");
+	lua_createtable(L, (int)nfiles + 1, 0);
+	for (i = 0; i < nfiles; i++) {
+		lua_pushstring(L, files[i].file);
+		lua_rawseti(L, -2, (lua_Integer)i + 1);
+	}
+	if (h.version == 2) {
+		lua_pushliteral(L, "cgroup.controllers");
+		lua_rawseti(L, -2, (lua_Integer)nfiles + 1);
+	}
+	lua_setfield(L, -2, "files");
 	return 1;
 }
 
