@@ -258,6 +258,8 @@ T.test("damaged files: a clear error naming file and line, or nil; never a 0 for
        { some = { avg10 = 0.0, avg60 = 0.0, avg300 = 0.0, total = 3 } }, "PSI without full, without a newline")
   T.eq(with_file(dir, "memory.pressure", "some\n"),
        { nil, file .. "memory.pressure:1: no key=value pair after the record name", 22 }, "PSI: a name alone")
+  T.eq(with_file(dir, "memory.pressure", "some avg10=high total=1\n"),
+       { nil, file .. "memory.pressure:1: 'avg10': a number expected after '='", 22 }, "PSI: a word for a number")
   with_file(dir, "memory.pressure", "some avg10=0.00 total=1\n")
   T.eq(with_file(dir, "cgroup.procs", "42\nabc\n"), { nil, file .. "cgroup.procs:2: a process id expected", 22 },
        "cgroup.procs: not a pid")

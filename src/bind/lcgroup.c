@@ -448,6 +448,11 @@ static int psi_line(lua_State *L, struct memory_ctx *c, const char *text, size_t
 			return bind_format_error(L, c->path, lineno,
 						 lua_pushfstring(L, "duplicate key '%s'", lua_pushlstring(L, pair.key, pair.key_len)));
 		lua_pop(L, 1);
+		/* averages "%lu.%02lu", the total a count of microseconds */
+		if (pair.value.kind != VALUE_UINT && pair.value.kind != VALUE_FIXED)
+			return bind_format_error(L, c->path, lineno,
+						 lua_pushfstring(L, "'%s': a number expected after '='",
+								 lua_pushlstring(L, pair.key, pair.key_len)));
 		lua_pushlstring(L, pair.key, pair.key_len);
 		bind_push_value(L, &pair.value);
 		lua_rawset(L, -3);
