@@ -57,7 +57,9 @@ T.test("cgroup v2: the hierarchy, a process's cgroup and its names, every memory
   v2_tree(dir)
   local cg = machine(dir).cgroup
   local h = assert(cg.hierarchy())
-  T.eq(h, { version = 2, path = dir .. "/sys/fs/cgroup" }, "hierarchy")
+  T.eq({ h.version, h.path, h.relpath }, { 2, dir .. "/sys/fs/cgroup", "fs/cgroup" }, "hierarchy")
+  T.eq({ h.files[1], h.files[#h.files] }, { "memory.current", "cgroup.controllers" },
+       "the files memory() reads, and the root's cgroup.controllers")
   local of = assert(cg.of(42))
   T.eq(of, { path = "/system.slice/a.service", version = 2, unit = "a.service", slice = "system.slice" }, "of(42)")
   local m = assert(cg.memory(of.path))
@@ -165,7 +167,9 @@ T.test("cgroup v1: the memory controller's line among joined ones, v1 files unde
   v1_tree(dir)
   local p = machine(dir)
   local cg = p.cgroup
-  T.eq(cg.hierarchy(), { version = 1, path = dir .. "/sys/fs/cgroup/memory" }, "hierarchy")
+  local h = assert(cg.hierarchy())
+  T.eq({ h.version, h.path, h.relpath, h.files[1] }, { 1, dir .. "/sys/fs/cgroup/memory", "fs/cgroup/memory",
+       "memory.usage_in_bytes" }, "hierarchy")
   T.eq(cg.of(42), { path = V1_DOCKER, version = 1, container = { runtime = "docker", id = V1_DOCKER:sub(9) } },
        "the memory line wins over the v2 one; a docker container by its cgroupfs path")
   local m = assert(cg.memory(V1_DOCKER))
