@@ -76,7 +76,9 @@ The output format is memscript's -f option (table, json or csv); only a table en
 With -c, a process is counted in the cgroup of the memory controller's hierarchy it is in
 (/proc/PID/cgroup); Current is the cgroup's own charge, which includes its descendants' (a
 cgroup's row and its child's both count the child's memory), so the totals line sums no Current.
-A cgroup whose charge cannot be read (the v2 root has none) shows "-".
+A cgroup whose charge cannot be read (the v2 root has none) shows "-". Unmapped is an estimate:
+a page is charged to the cgroup that first touched it, so it is below zero when the processes map
+pages charged elsewhere (their program's file pages, read first by another cgroup).
 
 Kernel threads and zombies have no memory of their own: they are left out silently, as smem does.
 A process that cannot be read (gone before it was read, or permission denied: without root you can
