@@ -533,4 +533,59 @@ T.test("oomd's v2 tree: limits, protections and pressure of a slice and its serv
   T.eq(m.pressure.some.total, number_in(pressure:match("some .-total=(%d+)")), "some total")
 end)
 
+T.test("the global cgroup is proc.cgroup, and help() knows its functions", function()
+  local out, err, status = T.memscript(nil, "-e " .. T.q([[
+local help = require "memscript.help"
+print(cgroup == proc.cgroup, cgroup.unlimited == math.huge)
+print((help.text(cgroup.memory)):match("^[^\n]*"), (help.text(cgroup.of)):match("^[^\n]*"))]]))
+  T.eq({ out, err, status }, { "true\ttrue\ncgroup.memory(path)\tcgroup.of(pid)\n", "", 0 }, "cgroup and its help")
+end)
+
+-- A script's JSON rows on a tree (an archive or a directory), run as memscript --root TREE.
+local function script_json(tree, script_args)
+  local out, err, status = T.run(format("%s --root %s -f json %s/scripts/%s", T.memscript_command(), T.q(tree),
+    T.q(T.source), script_args))
+  T.eq({ status, err }, { 0, "" }, script_args .. ": status and stderr")
+  return T.json(out)
+end
+
+T.test("cgroup.lua on cmonitor's Fedora 35 docker capture: the container's row as the files say", function()
+  local archive = T.shared(PEERS .. "cmonitor/tests/fedora35-Linux-5.14.17-x86_64-docker/sample1/sample1.tar.gz")
+  local scope = "/system.slice/docker-3cfe7ca058f43dbb15a6cc68c472978a14c93fd7e263384dd0a1fa1517f6d7f0.scope"
+  local rows = script_json(archive, "cgroup.lua")
+  T.eq(#rows, 3, "the root, the slice, the scope")
+  local row = rows[3]
+  local p = assert(proc.at(archive, "machine"))
+  local dir = "fs/cgroup" .. scope .. "/"
+  T.eq(row.path, scope, "path")
+  T.eq(row.kind, "docker", "kind")
+  T.eq(row.current, number_in(sys_text(p, dir .. "memory.current")), "current")
+  T.eq(row.max, number_in(sys_text(p, dir .. "memory.max")), "max")
+  T.eq(row.oom_kill, number_in(sys_text(p, dir .. "memory.events"):match("oom_kill (%d+)")), "oom_kill")
+  T.eq(row.stat.anon, number_in(sys_text(p, dir .. "memory.stat"):match("anon (%d+)")), "the whole memory.stat")
+  T.eq(row.pressure.some.total, number_in(sys_text(p, dir .. "memory.pressure"):match("some .-total=(%d+)")), "pressure")
+  T.eq(row.kernel, row.stat.kernel_stack + row.stat.pagetables + row.stat.percpu + row.stat.slab,
+       "kernel on 5.14 (no kernel line): the parts it prints")
+  T.eq(rows[1].current, require("cjson").null, "the root's files were not captured: null, not 0")
+end)
+
+T.test("diff.lua -c between two of cmonitor's samples: the change of each figure", function()
+  local base = PEERS .. "cmonitor/tests/fedora35-Linux-5.14.17-x86_64-docker/"
+  local a, b = T.shared(base .. "sample1/sample1.tar.gz"), T.shared(base .. "sample2/sample2.tar.gz")
+  local out, err, status = T.run(format("%s -f json %s/scripts/diff.lua -c -a %s %s", T.memscript_command(),
+    T.q(T.source), T.q(a), T.q(b)))
+  T.eq({ status, err }, { 0, "" }, "status and stderr")
+  local scope = "/system.slice/docker-3cfe7ca058f43dbb15a6cc68c472978a14c93fd7e263384dd0a1fa1517f6d7f0.scope"
+  local row
+  for _, r in ipairs(T.json(out)) do if r.cgroup == scope then row = r end end
+  T.ok(row ~= nil, "a row for the container")
+  local pa, pb = assert(proc.at(a, "machine")), assert(proc.at(b, "machine"))
+  local dir = "fs/cgroup" .. scope .. "/"
+  local ca, cb = number_in(sys_text(pa, dir .. "memory.current")), number_in(sys_text(pb, dir .. "memory.current"))
+  T.eq({ row.change, row.current_a, row.current_b, row.current_change }, { "", ca, cb, cb - ca }, "current")
+  local anon_a = number_in(sys_text(pa, dir .. "memory.stat"):match("anon (%d+)"))
+  local anon_b = number_in(sys_text(pb, dir .. "memory.stat"):match("anon (%d+)"))
+  T.eq(row.anon_change, anon_b - anon_a, "anon")
+end)
+
 T.done()
