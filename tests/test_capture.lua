@@ -8,19 +8,12 @@ local capture_script = T.source .. "/scripts/capture.lua"
 local report_script = T.source .. "/scripts/report.lua"
 local FILES = {"cgroup", "cmdline", "comm", "maps", "smaps", "smaps_rollup", "stat", "statm", "status"}
 
--- What the summary line adds for the memory cgroups a capture in dir holds: the cgroups of its
--- processes (as captured) and those above them, ", and N memory cgroups"; "" without any.
+-- What the summary line adds for the memory cgroups a capture in dir holds, ", and N memory
+-- cgroups" ("" without any): the cgroups of its processes and those above them, as many as the
+-- captured tree lists (a cgroup removed before the capture read it is in neither).
 local function cgroups_said(dir)
-  local view = require "memscript.cgroupview"
-  local captured = assert(proc.at(dir, "machine"))
-  if not proc.cgroup.hierarchy() then return "" end
-  local set, n = {}, 0
-  for _, pid in ipairs(captured.pids() or {}) do
-    local of = captured.cgroup.of(pid)
-    for _, path in ipairs(of and view.chain(of.path) or {}) do
-      if not set[path] then set[path], n = true, n + 1 end
-    end
-  end
+  local list = assert(proc.at(dir, "machine")).cgroup.list()
+  local n = list and #list or 0
   if n == 0 then return "" end
   return format(", and %d memory cgroup%s", n, n == 1 and "" or "s")
 end

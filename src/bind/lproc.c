@@ -223,9 +223,9 @@ static void ensure_process_metatable(lua_State *L)
 	lua_pushnil(L);
 	luaL_setfuncs(L, bind_pidfile_functions, 1);
 	lua_pushnil(L);
-	luaL_setfuncs(L, bind_flat_functions, 1);
-	lua_pushnil(L);
 	luaL_setfuncs(L, bind_cgroup_handle_functions, 1);
+	lua_pushnil(L);
+	luaL_setfuncs(L, bind_flat_functions, 1);
 	luaL_setfuncs(L, process_methods, 0);
 	lua_pushcclosure(L, process_index, 1);
 	lua_setfield(L, -2, "__index");
