@@ -84,7 +84,7 @@ end
 local function help_options(help)
   local names, seen = {}, {}
   for line in help:gmatch("[^\n]+") do
-    local label = line:match("^  (%-[^ ].-)  ") or line:match("^  (%-%S+)$")
+    local label = line:match("^  (%-[^ ].-)  ") or line:match("^  (%-[^ ].-)$")
     if label then
       for name in (label .. " "):gmatch("(%-%-?%w[%w-]*)[ ,]") do
         if not seen[name] then names[#names + 1] = name; seen[name] = true end

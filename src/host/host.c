@@ -428,7 +428,7 @@ static int lua_where(lua_State *L)
 	return 1;
 }
 
-/* The globals every script sees besides Lua's own: proc and where; and the host's options. */
+/* The globals every script sees besides Lua's own: proc, cgroup (proc.cgroup) and where; and the host's options. */
 static void open_memscript(lua_State *L, const struct options *o)
 {
 	struct lproc_options po = {NULL, 1, 0};
@@ -445,6 +445,8 @@ static void open_memscript(lua_State *L, const struct options *o)
 	lproc_push(L, &po);
 	lua_pushvalue(L, -1);
 	lua_setglobal(L, "proc");
+	lua_getfield(L, -1, "cgroup");
+	lua_setglobal(L, "cgroup");
 	luaL_getsubtable(L, LUA_REGISTRYINDEX, LUA_LOADED_TABLE);
 	lua_insert(L, -2);
 	lua_setfield(L, -2, "memscript");
