@@ -20,8 +20,12 @@ local scripts = {
   { "wx.lua", "wx.lua self" },
   { "exporter.lua", "-f prom exporter.lua self" },
   { "leak.lua", "leak.lua --interval 0.01 --count 2 self" },
+  { "numa.lua", "numa.lua self" },
+  { "wss.lua", "wss.lua --reset-refs --interval 0.01 --count 1 self" },
   { "diff.lua", "diff.lua " .. T.q(capture) .. " live" },
   { "capture.lua", "capture.lua " .. T.q(tmp .. "/capture2") .. " self" },
+  -- a capture made here holds memscript's own memory cgroup, where the machine has cgroups
+  { "cgroup.lua", "--root " .. T.q(capture) .. " cgroup.lua" },
 }
 
 -- The ways a run ends besides a script's own.

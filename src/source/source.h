@@ -127,6 +127,14 @@ int source_dir_list(const struct source_dir *dir, const char *relpath,
  */
 int source_dir_inode(const struct source_dir *dir, const char *relpath, uint64_t *inode, int *is_dir);
 
+/*
+ * Calls fn(name, arg) for each subdirectory of the directory relpath under dir, as source_dir_list
+ * does for every entry: the cgroups below a cgroup, whose directory also holds its files. A symbolic
+ * link is not a subdirectory here, even in the running system. Returns 0 or an error.
+ */
+int source_dir_list_dirs(const struct source_dir *dir, const char *relpath,
+			 int (*fn)(const char *name, void *arg), void *arg);
+
 /* The message of an error returned above. */
 const char *source_strerror(int err);
 
