@@ -468,9 +468,18 @@ T.test("top.lua --swapbacked, --cache, --ksm: procrank's page filters, from kpag
     -- the PSS of library pages moves as other processes (the memscript just run) map them
     if only ~= "cache" then T.eq(row.pss, list:sum("pss"), only .. ": PSS") end
   end
-  local _, err, status = T.memscript(nil, "top.lua -m --ksm")
-  T.eq(status, 3, "not with -m")
-  T.contains(err, "not with -m", "why")
+  -- per user: the same sums, the helper's user's row holding the helper alone
+  local out, err, status = T.memscript(nil, format("-f json top.lua -u --swapbacked -p %d", h.pid))
+  T.eq({ status, err }, { 0, "" }, "-u --swapbacked: exit status, stderr")
+  local row = T.json(out)[1]
+  local list = proc.pagemap(h.pid, nil, { only = "swapbacked" })
+  T.eq({ row.procs, row.rss, row.uss, row.swap }, { 1, list:sum("rss"), list:sum("uss"), nil },
+       "-u --swapbacked: RSS and USS as pagemap sums them; no swap")
+  for _, view in ipairs { "-m", "-c" } do
+    local _, why, code = T.memscript(nil, "top.lua --ksm " .. view)
+    T.eq({ code, why:match("^[^\n]*") }, { 3, "memscript: top.lua: the page filters count processes' pages: not with -m or -c" },
+         view .. ": refused")
+  end
 end)
 
 T.test("top.lua --wss: a WSS column, the pages referenced after clear_refs", function()
