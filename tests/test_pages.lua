@@ -282,16 +282,23 @@ T.test("only = ksm, swapbacked or cache counts those pages alone, as procrank -k
        "pagemap's own fields are not filtered")
 end)
 
-T.test("kpagecgroup: the pages' memory cgroup, by inode and by path as /proc/PID/cgroup names it", function()
+T.test("kpagecgroup: the pages' memory cgroup, by inode and by the path cgroup.of gives", function()
   need_root()
   local m = find(proc.pagemap(h.pid, nil, { kpagecgroup = true }), h, "half")
   T.eq(#m.cgroups, 1, "one cgroup")
   local g = m.cgroups[1]
   T.eq(g.bytes, 32 * PAGE, "its bytes")
+  local of = assert(proc.cgroup.of(h.pid))
+  T.eq(g.path, of.path, "the path of the helper's memory cgroup, as cgroup.of names it")
   local cgroup = proc.read(h.pid .. "/cgroup")
-  local path = cgroup:match("\n%d+:memory:([^\n]+)") or cgroup:match("^%d+:memory:([^\n]+)") or cgroup:match("0::([^\n]+)")
-  T.eq(g.path, path, "the path of the helper's memory cgroup")
-  T.eq(math.type(g.inode), "integer", "inode")
+  local path = cgroup:match("\n%d+:[^:\n]*memory[^:\n]*:([^\n]+)") or cgroup:match("^%d+:[^:\n]*memory[^:\n]*:([^\n]+)")
+    or cgroup:match("0::([^\n]+)")
+  T.eq(g.path, path, "and as /proc/PID/cgroup writes it")
+  T.ok(proc.cgroup.memory(g.path), "cgroup.memory takes it")
+  -- the inode is the cgroup directory's, in the hierarchy cgroup.hierarchy() names
+  local hierarchy = assert(proc.cgroup.hierarchy())
+  local dir = hierarchy.path .. (g.path == "/" and "" or g.path)
+  T.eq(g.inode, math.tointeger(T.sh("stat -c %i " .. T.q(dir)):match("%d+")), "inode of " .. dir)
 end)
 
 T.test("KSM: identical pages merged by ksmd are ksm pages", function()

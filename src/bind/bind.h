@@ -125,6 +125,11 @@ extern const struct luaL_Reg bind_pages_writers[];     /* clear_refs, mark_idle 
 extern const struct luaL_Reg bind_cgroup_functions[];
 /* p:cgroup() of a process handle: proc.cgroup.of(p). */
 extern const struct luaL_Reg bind_cgroup_handle_functions[];
+/*
+ * The memory controller's hierarchy under the sys tree, where proc.cgroup reads it ("fs/cgroup",
+ * "fs/cgroup/memory"), in top[size]: 0, or an errno value (ENOENT: no hierarchy has the controller).
+ */
+int bind_cgroup_memory_top(struct source *src, char *top, size_t size);
 
 /* proc.meminfo(): /proc/meminfo as a table. */
 int bind_meminfo(lua_State *L);

@@ -348,17 +348,6 @@ static enum method choose_method(const struct pagemap_ctx *c, uint64_t scan_mask
 
 /* ---- memory cgroups by inode number ---- */
 
-/* The memory controller's hierarchy under /sys: cgroup v1's memory/, else the unified tree. */
-static const char *memory_hierarchy(const struct source_dir *sys)
-{
-	uint64_t inode;
-	int is_dir;
-
-	if (source_dir_inode(sys, "fs/cgroup/memory", &inode, &is_dir) == 0 && is_dir)
-		return "fs/cgroup/memory";
-	return "fs/cgroup";
-}
-
 /* Notes the inodes the ranges' pages belong to, each once (0, no cgroup, left out). */
 static int collect_cgroup_inodes(struct pagemap_ctx *c)
 {
@@ -432,7 +421,7 @@ static int walk_entry(const char *name, void *arg)
 		if ((w->err = name_cgroup(w, inode)) == 0 && w->names->unresolved > 0) {
 			w->depth++;
 			/* A directory gone since it was listed (a cgroup removed) is no error. */
-			source_dir_list(w->sys, w->rel, walk_entry, w);
+			source_dir_list_dirs(w->sys, w->rel, walk_entry, w);
 			w->depth--;
 		}
 	}
@@ -440,7 +429,10 @@ static int walk_entry(const char *name, void *arg)
 	return w->err != 0 || w->names->unresolved == 0;
 }
 
-/* Finds the paths of the inodes collected, under the memory controller's hierarchy. */
+/*
+ * Finds the paths of the inodes collected in the memory controller's hierarchy, the one proc.cgroup
+ * reads: paths as cgroup.of gives them, relative to the hierarchy's top ("/" for the root).
+ */
 static int resolve_cgroups(struct pagemap_ctx *c)
 {
 	struct cgroup_walk w;
@@ -452,13 +444,14 @@ static int resolve_cgroups(struct pagemap_ctx *c)
 	memset(&w, 0, sizeof(w));
 	w.sys = source_tree(c->src, SOURCE_SYS);
 	w.names = &c->names;
-	snprintf(w.rel, sizeof(w.rel), "%s", memory_hierarchy(w.sys));
+	if (bind_cgroup_memory_top(c->src, w.rel, sizeof(w.rel)) != 0)
+		return 0; /* no hierarchy with the memory controller: the inodes stay without paths */
 	w.root_len = strlen(w.rel);
 	if (source_dir_inode(w.sys, w.rel, &inode, &is_dir) != 0 || !is_dir)
-		return 0; /* no cgroup tree mounted: the inodes stay without paths */
+		return 0;
 	if ((w.err = name_cgroup(&w, inode)) != 0 || c->names.unresolved == 0)
 		return w.err;
-	source_dir_list(w.sys, w.rel, walk_entry, &w);
+	source_dir_list_dirs(w.sys, w.rel, walk_entry, &w);
 	return w.err;
 }
 
