@@ -557,10 +557,28 @@ static void set_counts(lua_State *L, const struct pagemap_ctx *c, size_t r, enum
 		set_bytes(L, "idle", c->idle_pages[r], shift);
 }
 
-static void push_range_table(lua_State *L, const struct pagemap_ctx *c, size_t r, enum method method,
-			     unsigned shift, uint64_t scan_mask)
+/*
+ * How many fields set_counts sets at most: a table made that size holds them without a resize, and
+ * no bigger (60,000 tables asked for present alone are half the memory of tables sized for all).
+ */
+static int counts_fields(const struct pagemap_ctx *c, enum method method, uint64_t scan_mask)
 {
-	lua_createtable(L, 0, 8 + PAGEMAP_FIELDS);
+	unsigned pagemap_fields = c->pagemap_want;
+
+	if (method == METHOD_SCAN) {
+		pagemap_fields &= ~(1u << FIELD_EXCLUSIVE);
+		if (!(scan_mask & PAGEMAP_SCAN_GUARD))
+			pagemap_fields &= ~(1u << FIELD_GUARD);
+	}
+	return __builtin_popcount(pagemap_fields) + (c->kpage ? __builtin_popcountll(c->kpage_want) : 0) +
+	       (c->cgroup != 0) + (c->idle != 0);
+}
+
+/* The table of range r: its place (vm_start, vm_end, size; perms and path from maps) and its counts. */
+static void push_range_table(lua_State *L, const struct pagemap_ctx *c, size_t r, enum method method,
+			     unsigned shift, uint64_t scan_mask, int counts)
+{
+	lua_createtable(L, 0, 5 + counts);
 	lua_pushinteger(L, (lua_Integer)c->ranges[r].start);
 	lua_setfield(L, -2, "vm_start");
 	lua_pushinteger(L, (lua_Integer)c->ranges[r].end);
@@ -586,7 +604,7 @@ static int pagemap_build(lua_State *L, void *arg)
 	struct source_dir *proc_top = source_tree(c->src, SOURCE_PROC);
 	struct pages_request req;
 	enum method method;
-	int n, err;
+	int n, err, counts;
 	size_t r;
 
 	if ((n = open_file(L, c->dir, "pagemap", O_RDONLY, &c->pagemap_fd)) != 0)
@@ -653,12 +671,13 @@ static int pagemap_build(lua_State *L, void *arg)
 	if (c->cgroup && ((err = collect_cgroup_inodes(c)) != 0 || (err = resolve_cgroups(c)) != 0))
 		return bind_os_error(L, c->dir, "pagemap", err);
 
+	counts = counts_fields(c, method, scan_mask);
 	if (c->one_range) {
-		push_range_table(L, c, 0, method, shift, scan_mask);
+		push_range_table(L, c, 0, method, shift, scan_mask, counts);
 	} else {
 		lua_createtable(L, (int)(c->n < INT_MAX ? c->n : INT_MAX), 0);
 		for (r = 0; r < c->n; r++) {
-			push_range_table(L, c, r, method, shift, scan_mask);
+			push_range_table(L, c, r, method, shift, scan_mask, counts);
 			lua_rawseti(L, -2, (lua_Integer)r + 1);
 		}
 		bind_set_mapping_list(L);
