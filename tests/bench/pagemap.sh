@@ -44,11 +44,12 @@ read -r sparse_pid _ sparse_start sparse_end <"$sparse_out"
 summary=$bench_dir/pagemap-summary.txt
 : >"$summary"
 
-# run LABEL PID [START END]: PAIRS pairs of (floor, memscript), the median of each figure and of the ratios.
+# run NAME LABEL PID [START END]: PAIRS pairs of (floor, memscript), the median of each figure and of the
+# ratios; every line they printed is kept in BUILD_DIR/bench/pagemap-NAME.log.
 run() {
-	local label=$1 pid=$2
-	shift 2
-	local log=$bench_dir/pagemap-$label.log
+	local name=$1 label=$2 pid=$3
+	shift 3
+	local log=$bench_dir/pagemap-$name.log
 	: >"$log"
 	for _ in $(seq "$pairs"); do
 		"$floor" -r "$rounds" "$pid" "$@" >>"$log"
@@ -83,8 +84,8 @@ run() {
 }
 
 # shellcheck disable=SC2154 # set by bench_start_workload
-run "60,000 mappings" "$w_pid"
-run "16 GiB, 1 GiB written" "$sparse_pid" "$sparse_start" "$sparse_end"
+run mappings "60,000 mappings" "$w_pid"
+run sparse "16 GiB, 1 GiB written" "$sparse_pid" "$sparse_start" "$sparse_end"
 
 echo "summary (median of $pairs paired ratios, each figure a median of $rounds calls)"
 cat "$summary"
