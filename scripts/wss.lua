@@ -200,8 +200,9 @@ local function print_report(state, stopped)
     return
   end
   local last = state.samples[#state.samples]
-  io.stdout:write(format("pid %d (%s): working set by %s, %d samples of %g s%s\n", state.number,
-    escape(state.comm), state.name, #state.samples, opts.interval, stopped and ("; " .. escape(stopped)) or ""))
+  io.stdout:write(format("pid %d (%s): working set by %s, %d sample%s of %g s%s\n", state.number,
+    escape(state.comm), state.name, #state.samples, #state.samples == 1 and "" or "s", opts.interval,
+    stopped and ("; " .. escape(stopped)) or ""))
   if not state.tty then
     for i, s in ipairs(state.samples) do
       io.stdout:write(format("%4d  %7.1f s  %s\n", i, s.seconds, units.format(s.total)))

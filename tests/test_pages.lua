@@ -461,6 +461,9 @@ T.test("wss.lua --reset-refs: Referenced after clear_refs 1 is what the process 
   local csv = T.csv(T.memscript(nil, "-f csv wss.lua --reset-refs -i 0.1 -n 1 " .. h.pid))
   T.eq(csv[1], { "sample", "seconds", "scope", "path", "bytes" }, "CSV header")
   T.eq({ csv[2][1], csv[2][3] }, { "1", "total" }, "the total first")
+  local text = T.memscript(nil, "wss.lua --reset-refs -i 0.1 -n 1 " .. h.pid)
+  T.eq(text:match("^[^\n]*"), format("pid %d (pagehelper): working set by clear_refs, 1 sample of 0.1 s", h.pid),
+       "the table's heading")
 end)
 
 T.test("top.lua --swapbacked, --cache, --ksm: procrank's page filters, from kpageflags", function()
