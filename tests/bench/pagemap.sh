@@ -60,16 +60,18 @@ run() {
 			for (i = 2; i <= n; i++) { t = a[i]; for (j = i - 1; j >= 1 && a[j] > t; j--) a[j + 1] = a[j]; a[j + 1] = t }
 			return n % 2 ? a[(n + 1) / 2] : (a[n / 2] + a[n / 2 + 1]) / 2
 		}
-		/^ranges/ { n++; ranges = $2; entries = $4; pread[n] = $6; scanf[n] = $8; mapsf[n] = $10 }
-		/^read_ms/ { read[n] = $2; present = $4; rr[n] = $2 / pread[n] }
+		/^ranges/ { n++; ranges = $2; entries = $4; pread[n] = $6; batched[n] = $8; scanf[n] = $10; mapsf[n] = $12 }
+		/^read_ms/ { read[n] = $2; present = $4; rr[n] = $2 / pread[n]; rb[n] = $2 / batched[n] }
 		/^scan_ms/ { scan[n] = $2; sr[n] = $2 / pread[n]; if (scanf[n] != "-") sf[n] = $2 / scanf[n] }
 		/^auto:/ { auto = $0 }
 		END {
 			printf "%s: %d mappings, %d pagemap entries, %d bytes present\n", label, ranges, entries, present
 			printf "  %-34s %10.3f ms\n", "floor: pread, nothing done", median(pread, n)
+			printf "  %-34s %10.3f ms   (not the floor)\n", "pread batched as memscript reads", median(batched, n)
 			if (scanf[1] != "-") printf "  %-34s %10.3f ms\n", "floor: PAGEMAP_SCAN, nothing done", median(scanf, n)
 			if (mapsf[1] != "-") printf "  %-34s %10.3f ms   (not in the floor)\n", "read(2) of maps, nothing done", median(mapsf, n)
-			printf "  %-34s %10.3f ms   / pread floor %6.3f\n", "proc.pagemap, method read", median(read, n), median(rr, n)
+			printf "  %-34s %10.3f ms   / pread floor %6.3f   / batched %6.3f\n", "proc.pagemap, method read",
+				median(read, n), median(rr, n), median(rb, n)
 			if (length(scan) > 0)
 				printf "  %-34s %10.3f ms   / pread floor %6.3f   / scan floor %6.3f\n", "proc.pagemap, method scan",
 					median(scan, n), median(sr, n), median(sf, n)
