@@ -113,6 +113,8 @@ if opts.wss then
   if opts.view ~= "process" then
     cli.usage_error(SPEC, "--wss shows one column per process: not with -u, -m or -c")
   end
+  -- the working set is of every page the process references, the filtered sizes of some pages only
+  if opts.only then cli.usage_error(SPEC, "--wss counts all the pages referenced: not with a page filter") end
   VIEWS.process[#VIEWS.process + 1] = "wss"
 end
 if opts.sort then

@@ -281,6 +281,7 @@ local USAGE_ERRORS = {
   { "top.lua", "-c --ksm", "the page filters count processes' pages: not with -m or -c" },
   { "top.lua", "-u --wss 1", "--wss shows one column per process: not with -u, -m or -c" },
   { "top.lua", "-c --wss 1", "--wss shows one column per process: not with -u, -m or -c" },
+  { "top.lua", "--wss 1 --ksm", "--wss counts all the pages referenced: not with a page filter" },
   { "top.lua", "--depth 1 --cache", "--depth goes with -c" },
 
   { "wss.lua", "--reset-refs --idle 1", "options --reset-refs and --idle exclude each other" },
