@@ -18,6 +18,7 @@ local ult, sqrt = math.ult, math.sqrt
 local M = {}
 
 local samples = {}      -- key -> {value, iteration}
+local rates = {}        -- key -> {value, time, iteration}
 local series_of = {}    -- key -> series
 local mappings_of = {}  -- process key -> {iteration, list = previous mappings, next_id}
 
@@ -40,6 +41,21 @@ function M.delta(key, value)
   return value - before.value
 end
 
+-- The change of value per second since the previous sample of key taken with rate, or nil the first
+-- time (or when no time has passed). time defaults to sys.monotonic(); value and time become the
+-- sample the next call compares with. A counter that went down (reset) gives a negative rate.
+function M.rate(key, value, time)
+  if key == nil then error("bad argument #1 to 'rate' (key expected, got nil)", 2) end
+  if type(value) ~= "number" then
+    error(format("bad argument #2 to 'rate' (number expected, got %s)", type(value)), 2)
+  end
+  time = time or sys.monotonic()
+  local before = rates[key]
+  rates[key] = { value = value, time = time, iteration = iteration() }
+  if before == nil or time <= before.time then return nil end
+  return (value - before.value) / (time - before.time)
+end
+
 -- The value of the previous sample of key, or nil.
 function M.previous(key)
   local before = samples[key]
@@ -55,7 +71,7 @@ end
 
 -- Forgets every sample, series and mapping list (keys taken by a later sample start anew).
 function M.reset()
-  samples, series_of, mappings_of = {}, {}, {}
+  samples, rates, series_of, mappings_of = {}, {}, {}, {}
 end
 
 ---------------------------------------------------------------------------------------------------
@@ -211,6 +227,9 @@ run.on_iteration_end(function()
   local now = iteration()
   for key, s in pairs(samples) do
     if s.iteration ~= now then samples[key] = nil end
+  end
+  for key, s in pairs(rates) do
+    if s.iteration ~= now then rates[key] = nil end
   end
   for key, s in pairs(series_of) do
     if s.iteration ~= now then series_of[key] = nil end
