@@ -22,6 +22,7 @@ local scripts = {
   { "leak.lua", "leak.lua --interval 0.01 --count 2 self" },
   { "diff.lua", "diff.lua " .. T.q(capture) .. " live" },
   { "capture.lua", "capture.lua " .. T.q(tmp .. "/capture2") .. " self" },
+  { "system.lua", "system.lua" },
 }
 
 -- The ways a run ends besides a script's own.
