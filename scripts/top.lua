@@ -1,8 +1,11 @@
--- top.lua: memory of every process on the system (USS, PSS, RSS, swap), per process, user or mapping
+-- top.lua: memory of every process on the system (USS, PSS, RSS, swap, footprint), per process, user or mapping
 --
 -- What smem shows, read from smaps_rollup (one short file per process) instead of smaps: per process
 -- (the default), per user (-u, like smem -u) or per mapping name (-m, like smem -m and librank, which
--- needs each process's whole smaps). Sizes are bytes; a table on a terminal shows human units.
+-- needs each process's whole smaps). Sizes are bytes; a table on a terminal shows human units. The
+-- footprint is PSS + swap, swap being SwapPss (the process's share of its swapped-out pages) where the
+-- kernel prints it; the shmem pages swapped out, which SwapPss and status VmSwap leave out, are shown
+-- beside it (ShmemSwap).
 --
 -- A process is one of three things here: read (a row, and part of the totals), left out silently
 -- because it has no memory of its own (a kernel thread or a zombie, as smem leaves them out), or
@@ -16,6 +19,7 @@ local collection = require "memscript.collection"
 local unreadable_module = require "memscript.unreadable"
 local cli = require "memscript.cli"
 local read_process, unreadable_scan = unreadable_module.read_process, unreadable_module.scan
+local system = require "memscript.system"
 
 local format, concat, rep = string.format, table.concat, string.rep
 local sub, match, gsub = string.sub, string.match, string.gsub
@@ -25,32 +29,33 @@ local arg = arg
 
 -- The fields of each view, named as in the JSON output: what -s can sort by.
 local VIEWS = {
-  process = {"pid", "user", "command", "uss", "pss", "rss", "swap"},
-  user = {"user", "procs", "uss", "pss", "rss", "swap"},
-  map = {"map", "procs", "maps", "uss", "pss", "rss", "swap"},
+  process = {"pid", "user", "command", "uss", "pss", "rss", "swap", "shmem_swap", "footprint"},
+  user = {"user", "procs", "uss", "pss", "rss", "swap", "shmem_swap", "footprint"},
+  map = {"map", "procs", "maps", "uss", "pss", "rss", "swap", "footprint"},
 }
 
 local SPEC = {
   name = "top.lua",
-  summary = "memory of every process on the system (USS, PSS, RSS, swap), per process, user or mapping",
+  summary = "memory of every process on the system (USS, PSS, RSS, swap, footprint), per process, user or mapping",
   intro = [[
 Memory of the processes on the system, largest PSS first, as smem shows it.
 ]],
   options = {
-    { label = "(default)", help = "one row per process: PID User Command USS PSS RSS Swap" },
-    { "-u", "--users", help = "one row per user: User Procs USS PSS RSS Swap, summed over the user's processes" },
+    { label = "(default)", help = "one row per process: PID User Command USS PSS RSS Swap ShmemSwap Footprint" },
+    { "-u", "--users", help = "one row per user: User Procs USS PSS RSS Swap ShmemSwap Footprint, summed over "
+        .. "the user's processes" },
     { "-m", "--mappings",
       help = "one row per mapping name (a file, [heap], [stack], [anon] for unnamed anonymous memory...): "
-        .. "Map Procs Maps USS PSS RSS Swap, summed over every process that maps it. Costlier: it reads "
+        .. "Map Procs Maps USS PSS RSS Swap Footprint, summed over every process that maps it. Costlier: it reads "
         .. "and parses each process's whole smaps, a record per mapping, instead of one smaps_rollup "
         .. "record per process (for a process with 60,000 mappings, about ten times the time)" },
     { "-n", "--rows", value = "N", type = "integer", min = 1, noun = "rows",
       help = "show the first N rows only (the totals line still sums every process read)" },
     { "-s", "--sort", value = "FIELD", suggest = { "pid", "user", "command", "procs", "map", "maps", "uss",
-        "pss", "rss", "swap" },
-      help = "sort by a column, named as in the JSON output: pid user command uss pss rss swap; with -u: "
-        .. "user procs uss pss rss swap; with -m: map procs maps uss pss rss swap. Numbers largest first, "
-        .. "text in byte order. Default: pss" },
+        "pss", "rss", "swap", "shmem_swap", "footprint" },
+      help = "sort by a column, named as in the JSON output: pid user command uss pss rss swap shmem_swap "
+        .. "footprint; with -u: user procs uss pss rss swap shmem_swap footprint; with -m: map procs maps uss "
+        .. "pss rss swap footprint. Numbers largest first, text in byte order. Default: pss" },
     { "-p", "--pid", value = "PID[,PID...]", type = "pids", repeatable = true, key = "pids",
       help = "only these processes (pids separated by commas; the option may be repeated)" },
   },
@@ -58,9 +63,17 @@ Memory of the processes on the system, largest PSS first, as smem shows it.
   epilog = [[
 
 USS = Private_Clean + Private_Dirty + Private_Hugetlb, PSS = Pss, RSS = Rss, Swap = SwapPss (the
-process's share of swap) where the kernel has it, else Swap; from /proc/PID/smaps_rollup (Linux 4.14
-and later), with -m from /proc/PID/smaps. User: the real uid from /proc/PID/status, named from
-/etc/passwd. Command: the command line, or [name] when it is empty; cut to 40 characters in a table.
+process's share of its swapped-out pages) where the kernel prints it, else Swap (a page shared with
+other processes then counted whole in each): the table titles the column SwapPss or Swap accordingly,
+and stderr counts the processes without SwapPss. Footprint = PSS + Swap (htop's EPSS). ShmemSwap =
+smaps_rollup Swap - status VmSwap: the shmem pages of its mappings that are swapped out (tmpfs and
+/dev/shm files, System V segments, shared anonymous memory), which SwapPss, VmSwap and so Footprint
+leave out; counted whole in each process that maps them (the kernel keeps no share of them), read from
+two files one after the other; "-" where Swap stands in for SwapPss (it includes them). From
+/proc/PID/smaps_rollup (Linux 4.14 and later), with -m from /proc/PID/smaps (no ShmemSwap there: its
+sums by name cannot tell shmem swap from shared anonymous swap). User: the real uid from
+/proc/PID/status, named from /etc/passwd. Command: the command line, or [name] when it is empty; cut
+to 40 characters in a table.
 The output format is memscript's -f option (table, json or csv); only a table ends with a totals line.
 
 Kernel threads and zombies have no memory of their own: they are left out silently, as smem does.
@@ -175,11 +188,20 @@ local function uss_of(t)
   return (t.Private_Clean or 0) + (t.Private_Dirty or 0) + (t.Private_Hugetlb or 0)
 end
 
--- SwapPss where the kernel has it (Linux 4.3 and later), else Swap.
-local function swap_of(t)
-  local swap = t.SwapPss
-  if swap == nil then swap = t.Swap end
-  return swap or 0
+-- Processes whose swap is Swap because the kernel printed no SwapPss for them: the table's column
+-- is then titled Swap rather than SwapPss, and stderr says how many.
+local swap_stood_in = 0
+
+-- The sizes of a smaps_rollup table (with the process's status) or of a -m group of mappings: uss,
+-- pss, rss, swap (SwapPss where the kernel printed it, else Swap: stood_in), and with a status
+-- shmem_swap, the shmem pages swapped out that SwapPss leaves out (memscript.system.shmem_swap_of;
+-- nil where Swap stands in, which includes them).
+local function sizes_of(t, status)
+  local swap, source = system.swap_of(t)
+  local sizes = {uss = uss_of(t), pss = t.Pss or 0, rss = t.Rss or 0, swap = swap or 0,
+                 stood_in = swap ~= nil and source ~= "SwapPss"}
+  if status and source == "SwapPss" then sizes.shmem_swap = system.shmem_swap_of(t, status) end
+  return sizes
 end
 
 -- The command line joined with spaces, or "[Name]" when it is empty (or cannot be read any more).
@@ -216,31 +238,35 @@ local function scan(pids, want_maps, add)
   return read, unreadable
 end
 
-local function add_sizes(into, uss, pss, rss, swap)
-  into.uss = into.uss + uss
-  into.pss = into.pss + pss
-  into.rss = into.rss + rss
-  into.swap = into.swap + swap
+-- Adds sizes (sizes_of) into a row or the totals: the footprint is pss + swap; shmem_swap stays nil
+-- until a known one is added.
+local function add_sizes(into, sizes)
+  into.uss = into.uss + sizes.uss
+  into.pss = into.pss + sizes.pss
+  into.rss = into.rss + sizes.rss
+  into.swap = into.swap + sizes.swap
+  into.footprint = into.footprint + sizes.pss + sizes.swap
+  if sizes.shmem_swap then into.shmem_swap = (into.shmem_swap or 0) + sizes.shmem_swap end
 end
 
 local function new_sums(t)
-  t.uss, t.pss, t.rss, t.swap = 0, 0, 0, 0
+  t.uss, t.pss, t.rss, t.swap, t.footprint = 0, 0, 0, 0, 0
   return t
 end
 
 -- Each view returns its rows (unsorted), the totals row, its columns and its default row order.
 
-local SIZE_COLUMNS = {
-  {"USS", "uss", kind = "bytes"},
-  {"PSS", "pss", kind = "bytes"},
-  {"RSS", "rss", kind = "bytes"},
-  {"Swap", "swap", kind = "bytes"},
-}
-
-local function columns_with(first)
+-- The size columns after first's: the swap column titled by what it holds; ShmemSwap unless the view
+-- has none (-m).
+local function columns_with(first, with_shmem_swap)
   local columns = {}
   for _, col in ipairs(first) do columns[#columns + 1] = col end
-  for _, col in ipairs(SIZE_COLUMNS) do columns[#columns + 1] = col end
+  columns[#columns + 1] = {"USS", "uss", kind = "bytes"}
+  columns[#columns + 1] = {"PSS", "pss", kind = "bytes"}
+  columns[#columns + 1] = {"RSS", "rss", kind = "bytes"}
+  columns[#columns + 1] = {swap_stood_in == 0 and "SwapPss" or "Swap", "swap", kind = "bytes"}
+  if with_shmem_swap then columns[#columns + 1] = {"ShmemSwap", "shmem_swap", kind = "bytes"} end
+  columns[#columns + 1] = {"Footprint", "footprint", kind = "bytes"}
   return columns
 end
 
@@ -268,8 +294,10 @@ local function process_view(pids, for_table)
   local totals = new_sums({pid = "", user = ""})
   local read, unreadable = scan(pids, false, function(pid, rollup, status)
     local row = new_sums({pid = pid, user = user_name(names, status), command = command_of(pid, status)})
-    add_sizes(row, uss_of(rollup), rollup.Pss or 0, rollup.Rss or 0, swap_of(rollup))
-    add_sizes(totals, row.uss, row.pss, row.rss, row.swap)
+    local sizes = sizes_of(rollup, status)
+    if sizes.stood_in then swap_stood_in = swap_stood_in + 1 end
+    add_sizes(row, sizes)
+    add_sizes(totals, sizes)
     rows[#rows + 1] = row
   end)
   totals.command = format("total: %d process%s", read, read == 1 and "" or "es")
@@ -280,7 +308,7 @@ local function process_view(pids, for_table)
     {"PID", "pid", kind = "number"},
     {"User", "user", align = "left"},
     {"Command", command, align = "left", json = "command"},
-  })
+  }, true)
   return rows, totals, columns, read, unreadable
 end
 
@@ -298,15 +326,16 @@ local function user_view(pids)
     end
     row.procs = row.procs + 1
     totals.procs = totals.procs + 1
-    local uss, pss, rss, swap = uss_of(rollup), rollup.Pss or 0, rollup.Rss or 0, swap_of(rollup)
-    add_sizes(row, uss, pss, rss, swap)
-    add_sizes(totals, uss, pss, rss, swap)
+    local sizes = sizes_of(rollup, status)
+    if sizes.stood_in then swap_stood_in = swap_stood_in + 1 end
+    add_sizes(row, sizes)
+    add_sizes(totals, sizes)
   end)
   totals.user = format("total: %d user%s", #rows, #rows == 1 and "" or "s")
   local columns = columns_with({
     {"User", "user", align = "left"},
     {"Procs", "procs", kind = "number"},
-  })
+  }, true)
   return rows, totals, columns, read, unreadable
 end
 
@@ -316,6 +345,7 @@ local function map_view(pids, for_table)
   local totals = new_sums({procs = 0, maps = 0})
   local read, unreadable = scan(pids, true, function(_, groups)
     totals.procs = totals.procs + 1
+    local stood_in = false
     -- one group per distinct path of the process (proc.smaps_sums), so each counts the process once
     for i = 1, #groups do
       local g = groups[i]
@@ -330,13 +360,12 @@ local function map_view(pids, for_table)
       row.procs = row.procs + 1
       row.maps = row.maps + g.maps
       totals.maps = totals.maps + g.maps
-      local uss = (g.Private_Clean or 0) + (g.Private_Dirty or 0) + (g.Private_Hugetlb or 0)
-      local pss, rss, swap = g.Pss or 0, g.Rss or 0, g.SwapPss
-      if swap == nil then swap = g.Swap or 0 end
-      row.uss, row.pss, row.rss, row.swap = row.uss + uss, row.pss + pss, row.rss + rss, row.swap + swap
-      totals.uss, totals.pss, totals.rss, totals.swap = totals.uss + uss, totals.pss + pss, totals.rss + rss,
-        totals.swap + swap
+      local sizes = sizes_of(g)
+      stood_in = stood_in or sizes.stood_in
+      add_sizes(row, sizes)
+      add_sizes(totals, sizes)
     end
+    if stood_in then swap_stood_in = swap_stood_in + 1 end
   end)
   totals.map = format("total: %d name%s", #rows, #rows == 1 and "" or "s")
   local map = for_table and function(row)
@@ -396,6 +425,10 @@ local function main()
   io.stdout:flush()
   local line = unreadable:summary()
   if line then io.stderr:write(line, "\n") end
+  if swap_stood_in > 0 then
+    io.stderr:write(format("%d process%s without SwapPss: Swap stands in (a swapped-out page shared with other "
+      .. "processes counted whole in each)\n", swap_stood_in, swap_stood_in == 1 and "" or "es"))
+  end
   if read == 0 and line then return 3 end
   return 0
 end

@@ -243,13 +243,16 @@ local USAGE_ERRORS = {
   { "status.lua", "1 2", "more than one process id given ('2')" },
   { "status.lua", "", "no process id given" },
 
+  { "system.lua", "-x", "unknown option '-x'" },
+  { "system.lua", "12", "unknown argument '12'" },
+
   { "top.lua", "-x", "unknown option '-x'" },
   { "top.lua", "-n", "option -n needs a value (N)" },
   { "top.lua", "-n 0", "-n needs a positive number of rows, got '0'" },
   { "top.lua", "-p 12,abc", "-p needs process ids separated by commas, got '12,abc'" },
   { "top.lua", "-p self", "-p needs process ids separated by commas, got 'self'" },
   { "top.lua", "-u -m", "options -u and -m exclude each other" },
-  { "top.lua", "-m -s user", "cannot sort by 'user' here (fields: map procs maps uss pss rss swap)" },
+  { "top.lua", "-m -s user", "cannot sort by 'user' here (fields: map procs maps uss pss rss swap footprint)" },
   { "top.lua", "12", "unknown argument '12'" },
 
   { "wx.lua", "--bogus", "unknown option '--bogus'" },
