@@ -222,6 +222,17 @@ function M.slope(s)
   return slope, r2
 end
 
+-- Growth is steady from this many samples and this r² up, with a slope above 0 (leak.lua, why.lua).
+M.STEADY_SAMPLES, M.STEADY_R2 = 3, 0.8
+
+-- Whether a series grows steadily: at least STEADY_SAMPLES samples, a slope above 0 and r² of at
+-- least STEADY_R2, so that memory that goes up and down is not called growing on one peak. Returns
+-- steady, then the slope (units per second) and r² (nil with fewer than two samples).
+function M.steady(s)
+  local slope, r2 = M.slope(s)
+  return #s.values >= M.STEADY_SAMPLES and slope ~= nil and slope > 0 and r2 >= M.STEADY_R2, slope, r2
+end
+
 -- Samples not taken during a run are forgotten at its end.
 run.on_iteration_end(function()
   local now = iteration()
