@@ -23,6 +23,7 @@ local scripts = {
   { "diff.lua", "diff.lua " .. T.q(capture) .. " live" },
   { "capture.lua", "capture.lua " .. T.q(tmp .. "/capture2") .. " self" },
   { "system.lua", "system.lua" },
+  { "why.lua", "why.lua --no-sample self" },
 }
 
 -- The ways a run ends besides a script's own.

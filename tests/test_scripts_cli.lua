@@ -255,6 +255,12 @@ local USAGE_ERRORS = {
   { "top.lua", "-m -s user", "cannot sort by 'user' here (fields: map procs maps uss pss rss swap footprint)" },
   { "top.lua", "12", "unknown argument '12'" },
 
+  { "why.lua", "-x 1", "unknown option '-x'" },
+  { "why.lua", "", "no process id given" },
+  { "why.lua", "1 all", 'give process ids or "all", not both' },
+  { "why.lua", "-t 0 1", "-t needs a number of seconds above 0, got '0'" },
+  { "why.lua", "abc", "bad process id 'abc'" },
+
   { "wx.lua", "--bogus", "unknown option '--bogus'" },
   { "wx.lua", "one", "bad process id 'one'" },
   { "wx.lua", "1 all", 'give process ids or "all", not both' },
