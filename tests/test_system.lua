@@ -395,5 +395,73 @@ T.test("live, in a private mount namespace: a tmpfs measured by statfs, one moun
   T.contains(over[1].meaning, "mounted over", "why")
 end)
 
+-- ---- smem -w ----
+
+-- smem -w's rows (kB): {area = {used, cache, noncache}}, from `smem -S DIR -w -H` or the live machine.
+local function smem_rows(dir)
+  local out = T.sh("smem -w -H" .. (dir and (" -S " .. T.q(dir)) or ""))
+  local rows = {}
+  for line in out:gmatch("[^\n]+") do
+    local area, used, cache, noncache = line:match("^(.-)%s+(%d+)%s+(%d+)%s+(%d+)%s*$")
+    if area then rows[area] = {tonumber(used) * KB, tonumber(cache) * KB, tonumber(noncache) * KB} end
+  end
+  return rows
+end
+
+local function need_smem()
+  if select(3, T.run("command -v smem")) ~= 0 then
+    T.skip("smem is not installed (Debian package smem; build.sh test installs it)")
+  end
+end
+
+T.test("smem -w on a capture of this machine: the same MemTotal and free, the rest mapped category by category", function()
+  need_smem()
+  local dir, cleanup <close> = T.tempdir()
+  T.sh(T.memscript_command() .. " capture.lua " .. T.q(dir .. "/machine") .. " 2>/dev/null")
+  local machine = dir .. "/machine"
+  local smem = smem_rows(machine)
+  local mi = meminfo_of(T.read(machine .. "/proc/meminfo"))
+  local rows = system_json(machine .. "/proc")
+  local p = by_part(rows)
+  local total = check_sums(rows)
+  local function parts_sum(except)
+    local sum = 0
+    for _, row in ipairs(rows) do
+      if row.kind == "part" and not except[row.part] then sum = sum + row.bytes end
+    end
+    return sum
+  end
+  -- smem accounts RAM beyond MemTotal only when told its size (-R) and the kernel's (-K)
+  T.eq({smem["firmware/hardware"][1], smem["kernel image"][1]}, {0, 0}, "nothing outside MemTotal")
+  local smem_total = 0
+  for _, r in pairs(smem) do smem_total = smem_total + r[1] end
+  T.eq(smem_total, total.bytes, "the same MemTotal")
+  T.eq(smem["free memory"][1], p.free.bytes, "the same free memory: MemFree")
+  -- userspace memory: AnonPages + Mapped, the pages mapped into processes (Mapped its cache column);
+  -- here the processes' PSS, split by kind, and what processes not read map
+  T.eq(smem["userspace memory"][1], p["processes.anon"].bytes + p.anon_unread.bytes + mi.Mapped,
+    "userspace: processes.anon + anon_unread (AnonPages) + Mapped")
+  T.eq(smem["userspace memory"][2], mi.Mapped, "userspace's cache: Mapped")
+  -- kernel dynamic memory: the rest. Its cache column (Buffers + SReclaimable + Cached - Mapped) is here
+  -- the page cache and shmem no process maps, the file and shmem pages mapped, and the reclaimable slab,
+  -- less Mapped; its non-cache column every other part but free
+  T.eq(smem["kernel dynamic memory"][2], p.page_cache.bytes + p.shmem.bytes + p["processes.file"].bytes
+    + p["processes.shmem"].bytes + p["kernel.slab_reclaimable"].bytes - mi.Mapped, "kernel dynamic: cache")
+  -- (processes.rounding is in processes and, as the parts made by subtraction use the split figures,
+  -- again in them: unaccounted is low by as much, and smem's figure is higher by as much)
+  T.eq(smem["kernel dynamic memory"][3], parts_sum({free = true, processes = true, anon_unread = true,
+    page_cache = true, shmem = true}) - p["kernel.slab_reclaimable"].bytes + p["processes.rounding"].bytes,
+    "kernel dynamic: non-cache")
+end)
+
+T.test("live: smem -w and system.lua read the same MemTotal", function()
+  need_smem()
+  local smem = smem_rows(nil)
+  local smem_total = 0
+  for _, r in pairs(smem) do smem_total = smem_total + r[1] end
+  local rows = system_json(nil)
+  T.eq(smem_total, check_sums(rows).bytes, "MemTotal")
+end)
+
 if helper then live.stop(helper) end
 T.done()

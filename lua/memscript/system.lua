@@ -357,8 +357,8 @@ function M.account(p, opts)
     add("share", "processes.shmem", sums.shmem,
       "Pss_Shmem: shared memory mapped (tmpfs files, System V segments, memfds, shared anonymous mappings)")
     add("share", "processes.rounding", sums.pss - sums.unsplit - sums.anon - sums.file - sums.shmem,
-      "the kernel rounds Pss and each of Pss_Anon, Pss_File and Pss_Shmem down to a kB on its own: "
-        .. "under 3 kB per process")
+      "the kernel rounds Pss and each of Pss_Anon, Pss_File and Pss_Shmem down to a kB on its own (under 3 kB "
+        .. "per process); the parts made by subtraction use the three, so unaccounted is low by as much")
     if not split then
       add("share", "processes.unsplit", sums.unsplit, format("Pss of the %s whose smaps_rollup prints no "
         .. "Pss_Anon, Pss_File and Pss_Shmem", plural(sums.unsplit_processes, "process", "processes")))
