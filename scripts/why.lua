@@ -296,7 +296,7 @@ local PART_TITLES = {
   page_cache = "the page cache no process maps", shmem = "shmem and tmpfs no process maps",
   not_in_processes = "the page cache, shmem and anonymous memory no process read maps",
   swap_cache = "the swap cache", kernel = "the kernel", hugetlb = "the hugetlb pool", zswap = "zswap",
-  zram = "zram", hardware_corrupted = "corrupted RAM", free = "free",
+  zram = "zram", hardware_corrupted = "corrupted RAM", free = "free", free_percpu = "free on per-CPU lists",
   unaccounted = "unaccounted (what no counter explains)",
 }
 

@@ -99,6 +99,9 @@ T.test("a capture: every part from the captured files, adding up to MemTotal exa
   T.eq(p.tmpfs.bytes, nil, "tmpfs not measured")
   T.contains(p.tmpfs.meaning, "only the running system's mounts can be asked", "tmpfs")
   T.eq(p.zram, nil, "no zram part without a /sys")
+  T.eq(p.free_percpu, nil, "no zoneinfo in a capture")
+  T.contains(p.unaccounted.meaning, "free pages held on per-CPU lists (MemFree leaves them out; /proc/zoneinfo not "
+    .. "read)", "unaccounted says what it holds")
   T.eq(p["scan.memfree_change"], nil, "no drift on a capture")
   T.eq({p.anon_unread.estimate, p.processes.estimate, p.free.estimate}, {true, false, false}, "estimates marked")
   T.ok(p.anon_unread.meaning:find("^estimate: AnonPages less processes.anon") ~= nil, "how: " .. p.anon_unread.meaning)
@@ -219,6 +222,36 @@ T.test("a built tree with swap: the processes' SwapPss, Swap where it is absent,
     "said where Swap stands in")
 end)
 
+T.test("a built tree with zoneinfo: the free pages on the per-CPU lists, a part of their own", function()
+  -- the pagesets of two zones on two CPUs, as Linux 6.18 prints them (other lines of zoneinfo cut)
+  local zone = [[
+Node 0, zone   %s
+  pages free     4587564
+        managed  5144576
+  pagesets
+    cpu: 0
+              count:    %d
+              high:     22544
+              batch:    63
+  vm stats threshold: 36
+    cpu: 1
+              count:    %d
+              high:     20873
+              batch:    63
+  vm stats threshold: 36
+  node_unreclaimable:  0
+]]
+  local root, cleanup <close> = built_tree(function(r)
+    T.write(r .. "/zoneinfo", format(zone, "DMA32", 0, 63) .. format(zone, "Normal", 13678, 7761))
+  end)
+  local rows = system_json(root)
+  check_sums(rows)
+  local p = by_part(rows)
+  T.eq(p.free_percpu.bytes, (63 + 13678 + 7761) * 4096, "the counts of the four lists, in 4 KiB pages")
+  T.contains(p.free_percpu.meaning, "its 4 per-CPU lists", "meaning")
+  T.ok(not p.unaccounted.meaning:find("per-CPU", 1, true), "unaccounted no longer holds them")
+end)
+
 -- zram devices are read from the machine's /sys: a tree read as a machine (proc.at(dir, "machine")).
 T.test("zram: mem_used_total of every device's mm_stat, a part of its own", function()
   local dir, cleanup <close> = T.tempdir()
@@ -297,6 +330,7 @@ T.test("live: the parts add up to MemTotal exactly, and each part's shares to th
   local p = by_part(rows)
   T.ok(p.processes.bytes > 0 and p.free.bytes > 0 and p.kernel.bytes > 0, "processes, free and kernel hold memory")
   T.ok(p["scan.memfree_change"] ~= nil, "the drift of MemFree during the scan is shown")
+  T.ok(p.free_percpu ~= nil and p.free_percpu.bytes >= 0, "/proc/zoneinfo read: the per-CPU lists' free pages")
 end)
 
 -- The account made in one memscript process, with the helper's smaps_rollup read before and after it.

@@ -201,6 +201,23 @@ function M.zram(p)
   return total, devices
 end
 
+-- The free pages held on the per-CPU lists, which MemFree does not count (the page allocator keeps a
+-- batch of free pages per CPU and zone, out of the free lists): the sum of the "count:" lines of
+-- /proc/zoneinfo's pagesets, in pages of p.page_size(). Returns bytes and the number of lists, or nil
+-- and a message when zoneinfo cannot be read or holds no pagesets.
+function M.percpu_free(p)
+  p = p or proc_default
+  local text, msg = p.read("zoneinfo")
+  if not text then return nil, msg end
+  local pages, lists = 0, 0
+  for count in gmatch(text, "\n%s+count:%s+(%d+)") do
+    pages = pages + tointeger(tonumber(count))
+    lists = lists + 1
+  end
+  if lists == 0 then return nil, p.root() .. "/zoneinfo: no pagesets" end
+  return pages * p.page_size(), lists
+end
+
 -- The tmpfs (and devtmpfs) file systems of memscript's mount namespace, each once, by use: {{point,
 -- dev, used, size, reason}...} from /proc/self/mountinfo and statfs. used and size are nil with a
 -- reason when the mount cannot be measured: mounted over (statfs of its path reaches another file
@@ -461,12 +478,18 @@ function M.account(p, opts)
       .. ", taken out of use")
   end
   if need("MemFree") then add("part", "free", mi.MemFree, "MemFree: " .. MEANINGS.MemFree) end
+  local percpu, lists = M.percpu_free(p)
+  if percpu then
+    add("part", "free_percpu", percpu, format("free pages the page allocator holds on its %d per-CPU lists "
+      .. "(/proc/zoneinfo pagesets, count), read just after meminfo; MemFree does not count them", lists))
+  end
 
   -- the remainder
   local unaccounted = memtotal - placed
   local meaning = "MemTotal less every part above: memory the kernel allocated with no meminfo counter "
-    .. "(such as pipe and some network buffers, drivers' own pages), free pages held on per-CPU lists "
-    .. "(MemFree leaves them out), and the estimates' error"
+    .. "(such as pipe and some network buffers, drivers' own pages), "
+    .. (percpu and "" or "free pages held on per-CPU lists (MemFree leaves them out; /proc/zoneinfo not read), ")
+    .. "and the estimates' error"
   local absent = {}
   for key in pairs(missing) do absent[#absent + 1] = key end
   sort(absent)
