@@ -222,6 +222,40 @@ T.test("a built tree with swap: the processes' SwapPss, Swap where it is absent,
     "said where Swap stands in")
 end)
 
+T.test("a built tree where one smaps_rollup prints neither SwapPss nor Swap: its swap is said unread, not Swap's", function()
+  local root, cleanup <close> = built_tree(function(r)
+    local mi = T.read(r .. "/meminfo"):gsub("\nSwapTotal:[^\n]*", "\nSwapTotal:          1000 kB")
+      :gsub("\nSwapFree:[^\n]*", "\nSwapFree:            900 kB")
+    T.write(r .. "/meminfo", mi)
+    T.write(r .. "/4804/smaps_rollup", (T.read(r .. "/4804/smaps_rollup"):gsub("\nSwap: +0 kB", "\nSwap:   100 kB")
+      :gsub("\nSwapPss: +0 kB", "\nSwapPss:    60 kB")))
+    T.write(r .. "/1848/smaps_rollup", (T.read(r .. "/1848/smaps_rollup"):gsub("\nSwap:[^\n]*", "")
+      :gsub("\nSwapPss:[^\n]*", "")))
+  end)
+  local p = by_part(system_json(root))
+  T.eq({p["swap.used"].bytes, p["swap.processes"].bytes, p["swap.other"].bytes}, {100 * KB, 60 * KB, 40 * KB},
+    "swap notes: 4804's SwapPss only")
+  T.eq(p["swap.processes"].meaning, "the swap of the processes read: SwapPss: each process's share of its "
+    .. "swapped-out pages; not the 1 process whose smaps_rollup prints neither SwapPss nor Swap",
+    "no process stood in for by Swap, one not counted")
+end)
+
+T.test("a built tree with two unreadable processes, one status without RssAnon: bounded by VmRSS, not by kind", function()
+  local root, cleanup <close> = built_tree(function(r)
+    T.sh(format("cp -r %s/4808 %s/4809", T.q(r), T.q(r)))
+    T.write(r .. "/4809/status", (T.read(r .. "/4809/status"):gsub("\nRssAnon:[^\n]*", "")
+      :gsub("\nVmRSS:[^\n]*", "\nVmRSS:\t    1000 kB")))
+  end)
+  local rows = system_json(root)
+  check_sums(rows)
+  local p = by_part(rows)
+  -- 4808's status: VmRSS 1840 kB; 4809's: VmRSS 1000 kB and no RssAnon
+  T.eq(p.unreadable.bytes, (1840 + 1000) * KB, "the sum of their VmRSS")
+  T.contains(p.unreadable.meaning, "the 2 processes still there hold at most this", "bound")
+  T.eq({p["unreadable.anon"], p["unreadable.file"], p["unreadable.shmem"]}, {nil, nil, nil},
+    "no per-kind bound: 4808's alone would be no bound on both")
+end)
+
 T.test("a built tree with zoneinfo: the free pages on the per-CPU lists, a part of their own", function()
   -- the pagesets of two zones on two CPUs, as Linux 6.18 prints them (other lines of zoneinfo cut)
   local zone = [[

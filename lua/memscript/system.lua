@@ -61,7 +61,7 @@ end
 -- Reads every process's status and smaps_rollup through one handle each, the next ones read ahead
 -- by other threads (unreadable.scan). Returns
 --   {read = n, processes = {{pid, name, pss, anon, file, shmem, swap, swap_source, shmem_swap}...},
---    sums = {pss, anon, file, shmem, unsplit, unsplit_processes, swap, swap_pss_missing},
+--    sums = {pss, anon, file, shmem, unsplit, unsplit_processes, swap, swap_pss_missing, swap_unread},
 --    tally (unreadable.tally), failed = {{pid, reason}...}, seconds}
 function M.scan(p)
   p = p or proc_default
@@ -70,7 +70,7 @@ function M.scan(p)
   local started = sys.monotonic()
   local processes, failed = {}, {}
   local sums = {pss = 0, anon = 0, file = 0, shmem = 0, unsplit = 0, unsplit_processes = 0, swap = 0,
-                swap_pss_missing = 0}
+                swap_pss_missing = 0, swap_unread = 0}
   -- status first: a kernel thread or a zombie is left out before its smaps_rollup is asked for
   local function read_memory(target)
     local handle <close>, reason, message = unreadable.open(target, p, "status")
@@ -107,7 +107,8 @@ function M.scan(p)
       sums.unsplit_processes = sums.unsplit_processes + 1
     end
     sums.swap = sums.swap + (swap or 0)
-    if source ~= "SwapPss" then sums.swap_pss_missing = sums.swap_pss_missing + 1 end
+    if source == "Swap" then sums.swap_pss_missing = sums.swap_pss_missing + 1 end
+    if source == nil then sums.swap_unread = sums.swap_unread + 1 end
   end
   local count, tally = unreadable.scan(pids, read, use, {p = p, files = {"status", "smaps_rollup"}})
   return {read = count, processes = processes, sums = sums, tally = tally, failed = failed,
@@ -116,10 +117,12 @@ end
 
 -- The most the processes that could not be read can hold: the RSS their status shows now (PSS is
 -- never above RSS), by kind. A process gone since holds nothing: meminfo, read after the scan, no
--- longer counts its memory. Returns {processes, bounded, rss, anon, file, shmem}; the byte figures
--- are nil when no process could be bounded.
+-- longer counts its memory. Returns {processes, bounded, rss, anon, file, shmem}; rss is nil when no
+-- process could be bounded, anon, file and shmem when one of those bounded has no RssAnon, RssFile
+-- and RssShmem in its status.
 local function bound_unreadable(p, failed)
   local bound = {processes = #failed, bounded = 0, gone = 0}
+  local by_kind = true
   for _, f in ipairs(failed) do
     local status = f.reason ~= "gone" and p.status(f.pid) or nil
     if status and not without_memory(status) and status.VmRSS ~= nil then
@@ -129,11 +132,14 @@ local function bound_unreadable(p, failed)
         bound.anon = (bound.anon or 0) + status.RssAnon
         bound.file = (bound.file or 0) + status.RssFile
         bound.shmem = (bound.shmem or 0) + status.RssShmem
+      else
+        by_kind = false
       end
     else
       bound.gone = bound.gone + 1
     end
   end
+  if not by_kind then bound.anon, bound.file, bound.shmem = nil, nil, nil end
   return bound
 end
 
@@ -305,7 +311,7 @@ local KERNEL_SHARES = {
    value = function(mi) return mi.SReclaimable and mi.KReclaimable - mi.SReclaimable end},
   {"stacks", "KernelStack"},
   {"shadow_call_stacks", "ShadowCallStack",
-   "the shadow call stacks of all tasks (arm64); may be allocated with vmalloc and counted in VmallocUsed too"},
+   "the shadow call stacks of all tasks; may be allocated with vmalloc and then counted in VmallocUsed too"},
   {"page_tables", "PageTables"},
   {"secondary_page_tables", "SecPageTables"},
   {"percpu", "Percpu"},
@@ -511,6 +517,10 @@ function M.account(p, opts)
     local source = sums.swap_pss_missing == 0 and "SwapPss: each process's share of its swapped-out pages"
       or format("SwapPss, and Swap for the %s whose smaps_rollup has no SwapPss (a page they share counted "
         .. "whole in each)", plural(sums.swap_pss_missing, "process", "processes"))
+    if sums.swap_unread > 0 then
+      source = source .. format("; not the %s whose smaps_rollup prints neither SwapPss nor Swap",
+        plural(sums.swap_unread, "process", "processes"))
+    end
     add("note", "swap.processes", sums.swap, "the swap of the processes read: " .. source)
     local other = used - sums.swap
     add("note", "swap.other", other, "swap used the processes' SwapPss leaves out: shmem and tmpfs "
