@@ -24,6 +24,8 @@ local scripts = {
   { "capture.lua", "capture.lua " .. T.q(tmp .. "/capture2") .. " self" },
   { "system.lua", "system.lua" },
   { "why.lua", "why.lua --no-sample self" },
+  -- a capture made here holds memscript's own memory cgroup, where the machine has cgroups
+  { "cgroup.lua", "--root " .. T.q(capture) .. " cgroup.lua" },
 }
 
 -- The ways a run ends besides a script's own.

@@ -371,7 +371,7 @@ end)
 T.test("memscript --list shows top.lua's description", function()
   local out = T.sh(T.memscript_command() .. " --list")
   T.contains(out, "top.lua", "--list")
-  T.contains(out, "memory of every process on the system", "--list description")
+  T.contains(out, "memory of every process (USS, PSS, RSS, swap, footprint)", "--list description")
 end)
 
 -- ---- a progress line on a terminal ----

@@ -36,7 +36,8 @@ const char host_usage_text[] =
 	"  --               stop handling options\n"
 	"  -                stop handling options and execute stdin\n"
 	"A bare script name is looked up in the current directory, then in each directory\n"
-	"of MEMSCRIPT_PATH, then among the bundled scripts.\n"
+	"of MEMSCRIPT_PATH, then among the bundled scripts; one found in a directory runs only\n"
+	"when it is a file of yours or root's that no one else may write (./NAME runs any).\n"
 	"Exit status: 0 OK, 1 WARNING, 2 CRITICAL, 3 UNKNOWN (script error).\n";
 
 
