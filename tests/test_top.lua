@@ -323,6 +323,40 @@ T.test("-n shows the first rows, the totals still sum every process read", funct
   T.eq(totals.rss, HELPER.rss + 3 * SLEEP.rss, "totals with -n 1")
 end)
 
+-- -c on the fixture tree read as a machine (--root), with a cgroup v2 hierarchy made here: the helper
+-- in /a, the three sleeps in /b.
+T.test("-c: Footprint and ShmemSwap per cgroup beside its charge, and -s footprint", function()
+  local cg = tree_dir .. "/sys/fs/cgroup"
+  T.sh(format("mkdir -p %s/a %s/b", T.q(cg), T.q(cg)))
+  T.write(cg .. "/cgroup.controllers", "memory\n")
+  T.write(cg .. "/a/memory.current", "5000000\n")
+  T.write(cg .. "/b/memory.current", "3000000\n")
+  T.write(root .. "/1848/cgroup", "0::/a\n")
+  for _, pid in ipairs({"4804", "4805", "4806"}) do T.write(root .. "/" .. pid .. "/cgroup", "0::/b\n") end
+  local function run(fmt, args)
+    return T.run(format("%s --root %s -f %s %s -c %s", T.memscript_command(), T.q(tree_dir), fmt, T.q(top_script), args))
+  end
+  local out, err, status = run("json", "")
+  T.eq(status, 0, "status (stderr: " .. err .. ")")
+  local b_swap = SLEEP.swap + SLEEP_4805.swap + SLEEP_4806.swap
+  -- 4806's ShmemSwap is unknown (Swap stands in, and holds it): /b's is 4804's and 4805's
+  local expected = {
+    {cgroup = "/a", procs = 1, uss = HELPER.uss, pss = HELPER.pss, rss = HELPER.rss, swap = 0, shmem_swap = 0,
+     footprint = HELPER.footprint, current = 5000000, unmapped = 5000000 - HELPER.pss},
+    {cgroup = "/b", procs = 3, uss = 2 * SLEEP.uss + SLEEP_4805.uss, pss = 3 * SLEEP.pss, rss = 3 * SLEEP.rss,
+     swap = b_swap, shmem_swap = SLEEP_4805.shmem_swap, footprint = 3 * SLEEP.pss + b_swap, current = 3000000,
+     unmapped = 3000000 - 3 * SLEEP.pss},
+  }
+  T.eq(decoded(out), expected, "rows, largest charge first")
+  out = run("json", "-s footprint")
+  T.eq(decoded(out), {expected[2], expected[1]}, "-s footprint: /b's PSS + swap first")
+  out, err = run("table", "")
+  local header = out:match("^[^\n]*")
+  T.eq(header:gsub("%s+", " "), "Cgroup Procs USS PSS RSS Swap ShmemSwap Footprint Current Unmapped",
+    "the table's columns: Swap, as 4806 has no SwapPss")
+  T.contains(err, "1 process without SwapPss: Swap stands in", "stderr says so")
+end)
+
 T.test("-s sorts by another column: numbers largest first, text in byte order", function()
   local function pids(rows)
     local out = {}
@@ -482,8 +516,10 @@ T.test("live: the table's totals are the sum of its own rows; the kernel's SwapP
   T.contains(last, format("total: %d processes", #lines - 3), "process count")
 end)
 
-T.test("live: every row's footprint is its PSS + SwapPss, per process, per user and per mapping", function()
-  for _, args in ipairs({"", "-u", "-m"}) do
+T.test("live: every row's footprint is its PSS + SwapPss, per process, user, mapping and (with cgroups) cgroup", function()
+  local views = {"", "-u", "-m"}
+  if proc.cgroup.hierarchy() then views[#views + 1] = "-c" end
+  for _, args in ipairs(views) do
     local rows = top_json(args)
     T.ok(#rows > 0, "rows of top.lua " .. args)
     for _, row in ipairs(rows) do T.eq(row.footprint, row.pss + row.swap, "footprint, top.lua " .. args) end
