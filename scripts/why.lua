@@ -2,10 +2,12 @@
 --
 -- For a process: its footprint (PSS + SwapPss, and the shmem it has swapped out), the kinds of mapping
 -- that hold it with the biggest mappings of each as evidence (smaps), whether its anonymous memory
--- grows over a short sample (memscript.watch's slope, judged by leak.lua's rule), what competes on the
--- machine (memscript.system's parts), and the command to run next. For "all": the machine's parts, the
--- biggest footprints, the processes that could not be read, and swap. Every sentence carries its
--- number; what memscript cannot see (cgroups) is said to be unseen, never guessed.
+-- grows over a short sample (memscript.watch's slope, judged by leak.lua's rule), how close its memory
+-- cgroup (or one above it) is to a limit and whether it is under pressure (proc.cgroup), what competes
+-- on the machine (memscript.system's parts), and the command to run next. For "all": the machine's
+-- parts, the biggest footprints, the processes that could not be read, and swap. Every sentence
+-- carries its number; what memscript cannot see (a cgroup it cannot read) is said to be unseen, with
+-- why, never guessed.
 
 local proc = proc or require "memscript"
 local cli = require "memscript.cli"
@@ -16,7 +18,8 @@ local SPEC = {
   intro = [[
 What a senior engineer would say after looking, in one paragraph per process: its footprint (PSS +
 SwapPss), the kinds of mapping that hold it and the biggest of each, whether its anonymous memory grows
-(sampled for --time seconds), what else on the machine holds memory, and the next command to run.
+(sampled for --time seconds), how close its memory cgroup is to its limit and whether it is under
+pressure, what else on the machine holds memory, and the next command to run.
 With "all": the machine's memory by part (system.lua), the biggest footprints, and swap.
 ]],
   options = {
@@ -29,6 +32,10 @@ With "all": the machine's memory by part (system.lua), the biggest footprints, a
   operands = { { "PID", type = "pids", all = true } },
   epilog = [[
 Growth is steady, as leak.lua judges it, with at least 3 samples, a slope above 0 and r² >= 0.8.
+The cgroup: v2 memory.current against the lower of memory.max and memory.high, memory.pressure (some
+avg10 above 0: under pressure) and memory.events; v1 memory.usage_in_bytes against
+memory.limit_in_bytes, memory.failcnt and memory.oom_control (v1 has no pressure figure per cgroup);
+and the cgroup above it with the least room below its limit, when it has less than its own.
 Output: a paragraph of text per process (sizes in binary units), or with -f json an array of
 {target, text, sentences, figures} (figures exact, in bytes).
 Exit status: 0; 3 (UNKNOWN) on a usage error or when a process could not be read.
@@ -45,6 +52,7 @@ local classify = require "memscript.classify"
 local unreadable = require "memscript.unreadable"
 local system = require "memscript.system"
 local escape = require("memscript.text").escape
+local view = require "memscript.cgroupview"
 
 local format, concat, sort = string.format, table.concat, table.sort
 local io, os, ipairs, pairs, tostring, type = io, os, ipairs, pairs, tostring, type
@@ -201,6 +209,150 @@ local function growth_sentence(t, figures)
     n < watch.STEADY_SAMPLES and "too few samples to call it steady" or "not a steady rise")
 end
 
+-- ---- its memory cgroup ----
+
+-- The limit a cgroup is held to, and the file it is in: v2 the lower of memory.max and memory.high,
+-- v1 memory.limit_in_bytes; math.huge for none, nil when the cgroup has neither file (the v2 root).
+local function limit_of(m)
+  local limit = view.limit(m)
+  if m.version == 1 then return limit, "memory.limit_in_bytes" end
+  if limit ~= nil and limit == m.high and limit ~= m.max then return limit, "memory.high" end
+  return limit, "memory.max"
+end
+
+local function usage_file(m)
+  return m.version == 1 and "memory.usage_in_bytes" or "memory.current"
+end
+
+-- "U bytes (1.4M, memory.usage_in_bytes) of its limit of L bytes (16M, memory.limit_in_bytes): P%, H
+-- below it": the cgroup files' numbers exactly, then the same in binary units.
+local function against_limit(m, limit, file)
+  local current, headroom = m.current, limit - m.current
+  return format("%d bytes (%s, %s) of its limit of %d bytes (%s, %s): %s, %s", current, size(current),
+    usage_file(m), limit, size(limit), file, percent(current, limit),
+    headroom >= 0 and format("%s below it", size(headroom)) or format("%s above it", size(-headroom)))
+end
+
+-- Of the cgroups above path (the root left out: no limit can be set there), the one with the least
+-- room below its limit: {path, memory, limit, file, headroom} or nil when none has a limit; and the
+-- first that could not be read, {path, message}, or nil.
+local function tightest_above(path)
+  local best, failed
+  local chain = view.chain(path)
+  for i = 2, #chain - 1 do
+    local m, msg = proc.cgroup.memory(chain[i])
+    if m then
+      local limit, file = limit_of(m)
+      if limit ~= nil and limit ~= huge and m.current ~= nil then
+        local headroom = limit - m.current
+        if not best or headroom < best.headroom then
+          best = {path = chain[i], memory = m, limit = limit, file = file, headroom = headroom}
+        end
+      end
+    elseif not failed then
+      failed = {path = chain[i], message = msg}
+    end
+  end
+  return best, failed
+end
+
+-- How close the process's memory cgroup (and the cgroups above it) is to a limit, and whether it is
+-- under pressure: sentences with the cgroup files' numbers, figures.cgroup with them exact. Where the
+-- cgroup cannot be seen, one sentence that says why.
+local function cgroup_sentences(t, figures)
+  local of, msg = t.handle:cgroup()
+  if not of then
+    figures.cgroup_unseen = tostring(msg)
+    return {format("Its memory cgroup cannot be seen: %s.", shown(tostring(msg)))}
+  end
+  local path = of.path
+  local m
+  m, msg = proc.cgroup.memory(path)
+  if not m then
+    figures.cgroup_unseen = tostring(msg)
+    return {format("Its memory cgroup is %s (/proc/%d/cgroup), but its memory cannot be seen: %s.", shown(path),
+      t.pid, shown(tostring(msg)))}
+  end
+  local f = {path = path, version = m.version, current = m.current}
+  figures.cgroup = f
+  local sentences = {}
+  local title = format("Its memory cgroup is %s (cgroup v%d)", shown(path), m.version)
+  local limit, file = limit_of(m)
+  f.limit, f.limit_file = limit, limit and file
+  local above, unread = tightest_above(path)
+  local own_bound = limit ~= nil and limit ~= huge and m.current ~= nil
+  if own_bound then f.headroom = limit - m.current end
+  local text
+  if m.current == nil then
+    text = format("%s, which has no %s%s", title, usage_file(m), path == "/" and " (the root has none)" or "")
+  elseif own_bound then
+    text = format("%s: it uses %s", title, against_limit(m, limit, file))
+  else
+    text = format("%s: it uses %d bytes (%s, %s) and has no limit of its own", title, m.current, size(m.current),
+      usage_file(m))
+  end
+  if above and (not own_bound or above.headroom < f.headroom) then
+    f.bound_by = {path = above.path, current = above.memory.current, limit = above.limit, file = above.file}
+    text = text .. format(own_bound and "; closer to its limit is %s above it, using %s"
+      or "; of the cgroups above it, %s has the least room below its limit, using %s", shown(above.path),
+      against_limit(above.memory, above.limit, above.file))
+  elseif not above and not own_bound and m.current ~= nil and not unread then
+    text = text .. (path == "/" and "; it is the root: only the machine's memory bounds it" or format("; no cgroup "
+      .. "above it has a limit either (%s): only the machine's memory bounds it", m.version == 1
+      and "memory.limit_in_bytes" or "memory.max and memory.high"))
+  end
+  if unread then
+    text = text .. format("; the limit of %s above it could not be read (%s)", shown(unread.path),
+      shown(tostring(unread.message)))
+  end
+  sentences[#sentences + 1] = text .. "."
+
+  -- pressure and OOM kills
+  local kills = view.oom_kills(m)
+  f.oom_kill = kills
+  if m.version == 2 then
+    local some, full = view.pressure_some(m), view.pressure_full(m)
+    f.pressure_some_avg10, f.pressure_full_avg10 = some, full
+    local said
+    if some == nil then
+      said = "Its memory pressure cannot be read: it has no memory.pressure"
+    else
+      said = format("It is %s memory pressure: at least one of its tasks waited for memory %.2f%% of the last 10 s "
+        .. "(memory.pressure some avg10)%s", some > 0 and "under" or "under no", some,
+        full and format(", all of them at once %.2f%% (full avg10)", full) or "")
+    end
+    local events = m.events
+    if events then
+      f.events_high, f.events_max = events.high, events.max
+      local counts = {}
+      if events.high then
+        counts[#counts + 1] = format("%d times over memory.high (throttled and made to reclaim)", events.high)
+      end
+      if events.max then counts[#counts + 1] = format("%d times about to go over memory.max", events.max) end
+      if kills then counts[#counts + 1] = plural(kills, "OOM kill") end
+      if #counts > 0 then said = said .. format("; memory.events counts %s, in it and below it", listed(counts)) end
+    end
+    sentences[#sentences + 1] = said .. "."
+  else
+    local oom = m.oom_control
+    f.failcnt, f.under_oom = m.failcnt, oom and oom.under_oom
+    local parts = {}
+    if m.failcnt ~= nil then
+      parts[#parts + 1] = format("its usage hit its limit %d times (memory.failcnt)", m.failcnt)
+    end
+    if oom and oom.under_oom ~= nil then
+      parts[#parts + 1] = oom.under_oom == 1 and "it is out of memory now (memory.oom_control under_oom 1)"
+        or "it is not out of memory now (memory.oom_control under_oom 0)"
+    end
+    if kills ~= nil then
+      parts[#parts + 1] = format("the OOM killer killed %s in it (oom_kill)", plural(kills, "process", "processes"))
+    end
+    sentences[#sentences + 1] = format("Cgroup v1 keeps no memory pressure figure (memory.pressure is cgroup v2's)%s.",
+      #parts > 0 and "; what it keeps: " .. listed(parts) or "")
+  end
+  return sentences
+end
+
 local function process_paragraph(t, account)
   local rollup, status = t.rollup, t.status
   local sentences, figures = {}, {}
@@ -248,13 +400,8 @@ local function process_paragraph(t, account)
   local growth = growth_sentence(t, figures)
   if growth then sentences[#sentences + 1] = growth end
 
-  -- the memory controller's cgroup: cgroup v1's "N:memory:PATH" line, else v2's "0::PATH"
-  local cgroup = t.handle:read("cgroup")
-  local path = cgroup and (cgroup:match("%f[^\n%z]%d+:[^:\n]*%f[%w]memory%f[^%w][^:\n]*:([^\n]*)")
-    or cgroup:match("%f[^\n%z]0::([^\n]*)"))
-  sentences[#sentences + 1] = format("%sThis memscript cannot read cgroups yet: how close %s is to its limit, "
-    .. "and whether it is under memory pressure, is not known.", path and format("Its memory cgroup is %s "
-    .. "(/proc/%d/cgroup). ", shown(path), t.pid) or "", path and "that cgroup" or "its cgroup")
+  local cgroup_text = cgroup_sentences(t, figures)
+  for _, sentence in ipairs(cgroup_text) do sentences[#sentences + 1] = sentence end
 
   if account then
     local p, mi = account.by_part, account.meminfo
@@ -281,6 +428,9 @@ local function process_paragraph(t, account)
 
   if figures.growing then
     sentences[#sentences + 1] = format("Next: memscript leak.lua %d, to see which mappings grow.", t.pid)
+  elseif figures.cgroup then
+    sentences[#sentences + 1] = format("Next: memscript report.lua %d for every mapping, memscript cgroup.lua -p %d "
+      .. "for its cgroups, or memscript top.lua -m -s footprint for what all processes map.", t.pid, t.pid)
   else
     sentences[#sentences + 1] = format("Next: memscript report.lua %d for every mapping, or memscript top.lua -m "
       .. "-s footprint for what all processes map.", t.pid)

@@ -33,8 +33,7 @@ T.test("a capture: the captured helper's paragraph, its figures those of its fil
       .. "mapping at 7f9c739be000 128K, the anonymous mapping at 7f9c73a21000 32K) and shared memory 36K (3.5%; of "
       .. "2, the biggest: /dev/zero (deleted) 32K, /SYSV00000000 (deleted) 4.0K).",
     "Its growth cannot be sampled: a captured tree does not change.",
-    "This memscript cannot read cgroups yet: how close its cgroup is to its limit, and whether it is under memory "
-      .. "pressure, is not known.",
+    "Its memory cgroup cannot be seen: " .. capture .. "/1848/cgroup: No such file or directory.",
     "On the machine, of MemTotal 24G: free 23G (98%), 23G available by the kernel's estimate (MemAvailable), the "
       .. "other processes' PSS 0B, the page cache no process maps 192M, the kernel 89M and unaccounted 71M.",
     "The machine has no swap (SwapTotal 0).",
@@ -42,6 +41,94 @@ T.test("a capture: the captured helper's paragraph, its figures those of its fil
       .. "processes map.",
   }, "sentences")
   T.eq(a.text, table.concat(a.sentences, " "), "text")
+end)
+
+-- ---- the process's memory cgroup, on trees made here ----
+
+-- The captured helper as a machine (--root DIR) whose /proc/1848/cgroup is cgroup_line, with these
+-- files under DIR/sys/fs/cgroup; why.lua's JSON answer for 1848.
+local function why_in_cgroup(cgroup_line, files)
+  local dir, cleanup = T.tempdir()
+  T.sh(format("cp -r %s %s/proc && chmod -R u+w %s", T.q(capture), T.q(dir), T.q(dir)))
+  T.write(dir .. "/proc/1848/cgroup", cgroup_line)
+  for name, text in pairs(files) do
+    local file = dir .. "/sys/fs/cgroup/" .. name
+    T.sh("mkdir -p " .. T.q(file:match("^(.*)/")))
+    T.write(file, text)
+  end
+  local answers, err, status = why_json(dir, "1848")
+  T.eq({err, status}, {"", 0}, "stderr and status")
+  return answers[1], dir, cleanup
+end
+
+local function sentence_with(answer, start)
+  for _, sentence in ipairs(answer.sentences) do
+    if sentence:sub(1, #start) == start then return sentence end
+  end
+  error("no sentence starting " .. start .. " in: " .. answer.text, 2)
+end
+
+T.test("cgroup v2: no limit of its own, the cgroup above with the least room, pressure and events as the files say", function()
+  local a, _, cleanup <close> = why_in_cgroup("0::/a/b\n", {
+    ["cgroup.controllers"] = "cpu memory pids\n",
+    ["a/memory.current"] = "20000000\n", ["a/memory.max"] = "33554432\n", ["a/memory.high"] = "max\n",
+    ["a/b/memory.current"] = "1500000\n", ["a/b/memory.max"] = "max\n", ["a/b/memory.high"] = "max\n",
+    ["a/b/memory.pressure"] = "some avg10=1.50 avg60=0.80 avg300=0.20 total=123456\n"
+      .. "full avg10=0.25 avg60=0.10 avg300=0.00 total=2345\n",
+    ["a/b/memory.events"] = "low 0\nhigh 0\nmax 4\noom 1\noom_kill 1\n",
+  })
+  T.eq(sentence_with(a, "Its memory cgroup"), "Its memory cgroup is /a/b (cgroup v2): it uses 1500000 bytes (1.4M, "
+    .. "memory.current) and has no limit of its own; of the cgroups above it, /a has the least room below its limit, "
+    .. "using 20000000 bytes (19M, memory.current) of its limit of 33554432 bytes (32M, memory.max): 60%, 13M below it.",
+    "usage and limits")
+  T.eq(sentence_with(a, "It is"), "It is under memory pressure: at least one of its tasks waited for memory 1.50% of "
+    .. "the last 10 s (memory.pressure some avg10), all of them at once 0.25% (full avg10); memory.events counts 0 "
+    .. "times over memory.high (throttled and made to reclaim), 4 times about to go over memory.max and 1 OOM kill, in "
+    .. "it and below it.", "pressure and events")
+  T.eq(a.figures.cgroup, {path = "/a/b", version = 2, current = 1500000, limit = require("cjson").null,
+    limit_file = "memory.max", oom_kill = 1, pressure_some_avg10 = 1.5,
+    pressure_full_avg10 = 0.25, events_high = 0, events_max = 4,
+    bound_by = {path = "/a", current = 20000000, limit = 33554432, file = "memory.max"}}, "figures (no limit: null)")
+  T.contains(a.text, "memscript cgroup.lua -p 1848 for its cgroups", "next command")
+end)
+
+T.test("cgroup v2: memory.high below memory.max is the limit; no pressure, no events file", function()
+  local a, _, cleanup <close> = why_in_cgroup("0::/c\n", {
+    ["cgroup.controllers"] = "memory\n",
+    ["c/memory.current"] = "45000000\n", ["c/memory.max"] = "100000000\n", ["c/memory.high"] = "50000000\n",
+    ["c/memory.pressure"] = "some avg10=0.00 avg60=0.00 avg300=0.00 total=0\nfull avg10=0.00 avg60=0.00 avg300=0.00 total=0\n",
+  })
+  T.eq(sentence_with(a, "Its memory cgroup"), "Its memory cgroup is /c (cgroup v2): it uses 45000000 bytes (43M, "
+    .. "memory.current) of its limit of 50000000 bytes (48M, memory.high): 90%, 4.8M below it.", "memory.high")
+  T.eq(sentence_with(a, "It is"), "It is under no memory pressure: at least one of its tasks waited for memory 0.00% "
+    .. "of the last 10 s (memory.pressure some avg10), all of them at once 0.00% (full avg10).", "no pressure")
+  T.eq({a.figures.cgroup.limit, a.figures.cgroup.limit_file, a.figures.cgroup.headroom},
+       {50000000, "memory.high", 5000000}, "figures")
+end)
+
+T.test("cgroup v1: its own limit, one above it closer to its limit, and what v1 keeps instead of pressure", function()
+  local a, _, cleanup <close> = why_in_cgroup("4:memory:/x/y\n0::/\n", {
+    ["memory/memory.usage_in_bytes"] = "900000000\n", ["memory/memory.limit_in_bytes"] = "9223372036854771712\n",
+    ["memory/x/memory.usage_in_bytes"] = "9000000\n", ["memory/x/memory.limit_in_bytes"] = "10000000\n",
+    ["memory/x/y/memory.usage_in_bytes"] = "8000000\n", ["memory/x/y/memory.limit_in_bytes"] = "50000000\n",
+    ["memory/x/y/memory.failcnt"] = "3\n",
+    ["memory/x/y/memory.oom_control"] = "oom_kill_disable 0\nunder_oom 0\noom_kill 2\n",
+  })
+  T.eq(sentence_with(a, "Its memory cgroup"), "Its memory cgroup is /x/y (cgroup v1): it uses 8000000 bytes (7.6M, "
+    .. "memory.usage_in_bytes) of its limit of 50000000 bytes (48M, memory.limit_in_bytes): 16%, 40M below it; closer "
+    .. "to its limit is /x above it, using 9000000 bytes (8.6M, memory.usage_in_bytes) of its limit of 10000000 bytes "
+    .. "(9.5M, memory.limit_in_bytes): 90%, 977K below it.", "usage and limits")
+  T.eq(sentence_with(a, "Cgroup v1"), "Cgroup v1 keeps no memory pressure figure (memory.pressure is cgroup v2's); "
+    .. "what it keeps: its usage hit its limit 3 times (memory.failcnt), it is not out of memory now "
+    .. "(memory.oom_control under_oom 0) and the OOM killer killed 2 processes in it (oom_kill).", "failcnt, oom_control")
+end)
+
+T.test("a cgroup whose directory is not there: said, with the reason", function()
+  local a, dir, cleanup <close> = why_in_cgroup("0::/gone\n", {["cgroup.controllers"] = "memory\n"})
+  T.eq(sentence_with(a, "Its memory cgroup"), "Its memory cgroup is /gone (/proc/1848/cgroup), but its memory cannot "
+    .. "be seen: " .. dir .. "/sys/fs/cgroup/gone: No such file or directory.", "unseen, and why")
+  T.eq(a.figures.cgroup_unseen, dir .. "/sys/fs/cgroup/gone: No such file or directory", "the reason in the figures")
+  T.eq(a.figures.cgroup, nil, "no cgroup figures")
 end)
 
 T.test("a capture: the zombie has no memory of its own, a pid not captured could not be read (exit 3)", function()
