@@ -18,7 +18,8 @@ const char host_usage_text[] =
 	"  -l G=MOD         require library MOD into global G\n"
 	"  -i               enter interactive mode after executing script\n"
 	"  -v               show version information\n"
-	"  -f, --format F   output format of the bundled scripts: table, json, csv or prom\n"
+	"  -f, --format F   output format of the bundled scripts: table, json, csv, prom\n"
+	"                   or folded (collapsed stacks, for flame graphs)\n"
 	"  -o FILE          write standard output to FILE, replacing it only when complete\n"
 	"  --interval SECS  run the script again every SECS seconds (watch mode)\n"
 	"  --count N        with --interval: stop after N runs (0, the default: until Ctrl-C)\n"
@@ -60,7 +61,7 @@ static size_t parse_max_memory(const char *text)
 	return 0;
 }
 
-static const char *const output_formats[] = {"table", "json", "csv", "prom", NULL};
+static const char *const output_formats[] = {"table", "json", "csv", "prom", "folded", NULL};
 
 /* Returns value when it is one of the output formats, else NULL after printing why. */
 static const char *check_format(const char *value)
@@ -71,7 +72,7 @@ static const char *check_format(const char *value)
 		if (strcmp(value, output_formats[i]) == 0)
 			return value;
 	}
-	fprintf(stderr, "%s: unknown format '%s' (table, json, csv or prom)\n", progname, value);
+	fprintf(stderr, "%s: unknown format '%s' (table, json, csv, prom or folded)\n", progname, value);
 	return NULL;
 }
 
