@@ -11,6 +11,7 @@
 
 local proc = proc or require "memscript"
 local output = require "memscript.output"
+local folded = require "memscript.folded"
 local sys = require "memscript.sys"
 local collection = require "memscript.collection"
 local unreadable_module = require "memscript.unreadable"
@@ -62,6 +63,11 @@ process's share of swap) where the kernel has it, else Swap; from /proc/PID/smap
 and later), with -m from /proc/PID/smaps. User: the real uid from /proc/PID/status, named from
 /etc/passwd. Command: the command line, or [name] when it is empty; cut to 40 characters in a table.
 The output format is memscript's -f option (table, json or csv); only a table ends with a totals line.
+With -f folded, the collapsed stacks of flame graphs (flamegraph.pl, inferno, speedscope), one line
+per process: "COMMAND [PID] BYTES", with -u "USER;COMMAND [PID] BYTES", with -m one line per mapping
+name and process: "MAP;COMMAND [PID] BYTES". BYTES is the size -s names (uss, pss, rss or swap;
+default pss), exact, and the lines add up to the totals line's figure; a stack of 0 bytes is left
+out. Frames are escaped as in a table, ";" as \x3b.
 
 Kernel threads and zombies have no memory of their own: they are left out silently, as smem does.
 A process that cannot be read (gone before it was read, or permission denied: without root you can
@@ -311,11 +317,15 @@ local function user_view(pids)
 end
 
 -- Mapping names: the path as the kernel prints it; "[anon]" for anonymous memory without a name.
-local function map_view(pids, for_table)
+-- with per_process, also returns an array of {map, process = "COMMAND [PID]", uss, pss, rss, swap}:
+-- each name's sizes in each process, names in the order first met, processes in pid order.
+local function map_view(pids, for_table, per_process)
   local by_name, rows = {}, {}
   local totals = new_sums({procs = 0, maps = 0})
-  local read, unreadable = scan(pids, true, function(_, groups)
+  local entries = per_process and {}
+  local read, unreadable = scan(pids, true, function(pid, groups, status)
     totals.procs = totals.procs + 1
+    local process = per_process and format("%s [%s]", command_of(pid, status), tostring(pid))
     -- one group per distinct path of the process (proc.smaps_sums), so each counts the process once
     for i = 1, #groups do
       local g = groups[i]
@@ -336,6 +346,9 @@ local function map_view(pids, for_table)
       row.uss, row.pss, row.rss, row.swap = row.uss + uss, row.pss + pss, row.rss + rss, row.swap + swap
       totals.uss, totals.pss, totals.rss, totals.swap = totals.uss + uss, totals.pss + pss, totals.rss + rss,
         totals.swap + swap
+      if entries then
+        entries[#entries + 1] = {map = name, process = process, uss = uss, pss = pss, rss = rss, swap = swap}
+      end
     end
   end)
   totals.map = format("total: %d name%s", #rows, #rows == 1 and "" or "s")
@@ -347,7 +360,7 @@ local function map_view(pids, for_table)
     {"Procs", "procs", kind = "number"},
     {"Maps", "maps", kind = "number"},
   })
-  return rows, totals, columns, read, unreadable
+  return rows, totals, columns, read, unreadable, entries
 end
 
 -- Rows in the order asked for: numbers largest first, text in byte order; ties in a fixed order.
@@ -374,10 +387,57 @@ local function render_table(rows, totals, columns)
 end
 
 
+-- -f folded: the stacks of the view, largest first (ties in pid or name order), the count read and
+-- the unreadable tally. -u is the process view with each process under its user; -m has, for each
+-- mapping name, the processes that map it.
+local FOLDED_SIZES = {uss = true, pss = true, rss = true, swap = true}
+
+local function folded_stacks(pids, size)
+  local stacks = {}
+  if opts.view == "map" then
+    local rows, _, _, read, unreadable, entries = map_view(pids, false, true)
+    -- each name's processes together (in pid order), the names largest first
+    local by_name = {}
+    for _, entry in ipairs(entries) do
+      local list = by_name[entry.map]
+      if not list then list = {}; by_name[entry.map] = list end
+      list[#list + 1] = entry
+    end
+    for _, row in ipairs(ordered(rows, "map", size)) do
+      for _, entry in ipairs(by_name[row.map]) do
+        stacks[#stacks + 1] = {{entry.map, entry.process}, entry[size]}
+      end
+    end
+    return stacks, read, unreadable
+  end
+  local rows, _, _, read, unreadable = process_view(pids, false)
+  for _, row in ipairs(ordered(rows, "process", size)) do
+    local process = format("%s [%s]", row.command, tostring(row.pid))
+    stacks[#stacks + 1] = {opts.view == "user" and {row.user, process} or {process}, row[size]}
+  end
+  return stacks, read, unreadable
+end
+
+local function main_folded(pids)
+  local size = opts.sort or "pss"
+  if not FOLDED_SIZES[size] then
+    cli.usage_error(SPEC, format("-f folded writes a size: -s uss, pss, rss or swap, not '%s'", size))
+  end
+  if opts.rows then cli.usage_error(SPEC, "-f folded writes every stack: -n does not apply") end
+  local stacks, read, unreadable = folded_stacks(pids, size)
+  folded.print(stacks)
+  io.stdout:flush()
+  local line = unreadable:summary()
+  if line then io.stderr:write(line, "\n") end
+  if read == 0 and line then return 3 end
+  return 0
+end
+
 local function main()
-  local fmt = output.check_format(SPEC.name, cli.usage(SPEC))
+  local fmt = output.check_format(SPEC.name, cli.usage(SPEC), true)
   local for_table = fmt == "table"
   local pids = pids_to_scan(opts)
+  if fmt == "folded" then return main_folded(pids) end
   local rows, totals, columns, read, unreadable
   if opts.view == "user" then
     rows, totals, columns, read, unreadable = user_view(pids)
