@@ -427,6 +427,27 @@ static int lua_where(lua_State *L)
 }
 
 /* The globals every script sees besides Lua's own: proc and where; and the host's options. */
+/*
+ * sys.replace_file(path, text): writes text to path as -o writes standard output (outfile_replace):
+ * whole or not at all, never through another user's link. Returns true, or nil and "PATH: reason".
+ * --sandbox takes it away (memscript.sandbox).
+ */
+static int sys_replace_file(lua_State *L)
+{
+	size_t len;
+	const char *path = luaL_checkstring(L, 1);
+	const char *text = luaL_checklstring(L, 2, &len);
+	char why[PATH_MAX + 300];
+
+	if (outfile_replace(path, text, len, why, sizeof(why)) != 0) {
+		luaL_pushfail(L);
+		lua_pushstring(L, why);
+		return 2;
+	}
+	lua_pushboolean(L, 1);
+	return 1;
+}
+
 static void open_memscript(lua_State *L, const struct options *o)
 {
 	struct lproc_options po = {NULL, 1, 0};
@@ -456,6 +477,8 @@ static void open_memscript(lua_State *L, const struct options *o)
 	lua_setfield(L, LUA_REGISTRYINDEX, SYS_KEY);
 	lua_pushinteger(L, 1);
 	lua_setfield(L, -2, "iteration");
+	lua_pushcfunction(L, sys_replace_file);
+	lua_setfield(L, -2, "replace_file");
 	lua_getfield(L, -1, "options");
 	if (o->format != NULL) {
 		lua_pushstring(L, o->format);
