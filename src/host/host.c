@@ -95,7 +95,7 @@ static int run_early_options(lua_State *L, char **argv, int stop)
 		if (strcmp(a, "--proc-root") == 0 || strcmp(a, "--root") == 0 || strcmp(a, "-f") == 0 ||
 		    strcmp(a, "--format") == 0 || strcmp(a, "--timeout") == 0 || strcmp(a, "--max-memory") == 0 ||
 		    strcmp(a, "-o") == 0 || strcmp(a, "--interval") == 0 || strcmp(a, "--count") == 0 ||
-		    strcmp(a, "--complete") == 0) {
+		    strcmp(a, "--complete") == 0 || strcmp(a, "--svg") == 0) {
 			i++;
 			continue;
 		}
@@ -300,6 +300,8 @@ struct host_run {
 	int succeeded;     /* the run ended well: -o's single file may replace the old one */
 	long runs;         /* watch mode: the runs started */
 	long lost_outputs; /* watch mode with -o: runs whose file could not be written */
+	long charts;       /* watch mode with --svg: charts written */
+	long lost_charts;  /* watch mode with --svg: runs whose chart could not be written */
 };
 
 /* One run of what is watched: the script on top of the stack, or with no script the -e chunks. */
@@ -313,6 +315,37 @@ static int run_once(lua_State *L, const struct watched *w)
 	if (w->script_loaded)
 		return call_script(L);
 	return run_early_options(L, w->run->argv, w->run->argc) ? LUA_OK : LUA_ERRRUN;
+}
+
+/*
+ * --svg: after a run, the chart of the processes sampled with memscript.watch's memory(pid)
+ * (runtime.growth_svg), written as -o writes a file: whole or not at all. A run that sampled none
+ * writes nothing. Returns 0 when the chart could not be made or written.
+ */
+static int write_growth_chart(lua_State *L, struct host_run *run)
+{
+	char why[PATH_MAX + 300];
+	const char *text;
+	size_t len;
+	int status, written;
+
+	runtime_push(L, "growth_svg");
+	status = host_docall(L, 0, 1);
+	if (status != LUA_OK)
+		return host_report(L, status) == LUA_OK;
+	if (lua_isnil(L, -1)) {
+		lua_pop(L, 1);
+		return 1;
+	}
+	text = lua_tolstring(L, -1, &len);
+	written = text != NULL && outfile_replace(run->opts.svg, text, len, why, sizeof(why)) == 0;
+	lua_pop(L, 1);
+	if (!written) {
+		host_message(why);
+		return 0;
+	}
+	run->charts++;
+	return 1;
 }
 
 /*
@@ -368,6 +401,8 @@ static int run_iterations(lua_State *L, const struct watched *w, int output_per_
 			continue;
 		}
 		ok = run_once(L, w) == LUA_OK && call_run_hook(L, "iteration_end", NULL) == LUA_OK;
+		if (ok && o->svg != NULL && !write_growth_chart(L, run))
+			run->lost_charts++;
 		if (output_per_run && !end_output(ok))
 			run->lost_outputs++;
 		if (!ok)
@@ -573,6 +608,19 @@ static int end_run(const struct host_run *run, int status)
 		host_message(msg);
 		status = STATUS_UNKNOWN;
 	}
+	if (run->lost_charts > 0) {
+		char msg[PATH_MAX + 200];
+		snprintf(msg, sizeof(msg), "%s: the chart of %ld of %ld runs could not be written (see above)",
+			 run->opts.svg, run->lost_charts, run->runs);
+		host_message(msg);
+		status = STATUS_UNKNOWN;
+	} else if (run->opts.svg != NULL && run->charts == 0 && run->runs > 0) {
+		char msg[PATH_MAX + 200];
+		snprintf(msg, sizeof(msg), "%s: no chart written: no run sampled a process with memscript.watch's "
+			 "memory(pid)", run->opts.svg);
+		host_message(msg);
+		status = STATUS_UNKNOWN;
+	}
 	return finish_standard_output(status);
 }
 
@@ -686,6 +734,10 @@ int host_main(int argc, char **argv)
 		return STATUS_UNKNOWN;
 	if (run.opts.count > 0 && run.opts.interval <= 0) {
 		fprintf(stderr, "memscript: --count counts the runs of watch mode: give --interval too\n%s", host_usage_text);
+		return STATUS_UNKNOWN;
+	}
+	if (run.opts.svg != NULL && run.opts.interval <= 0) {
+		fprintf(stderr, "memscript: --svg charts the samples of watch mode: give --interval too\n%s", host_usage_text);
 		return STATUS_UNKNOWN;
 	}
 	/* Whatever the parent set, a closed pipe on stdout ends memscript quietly, as it does cat. */

@@ -23,6 +23,8 @@ const char host_usage_text[] =
 	"  -o FILE          write standard output to FILE, replacing it only when complete\n"
 	"  --interval SECS  run the script again every SECS seconds (watch mode)\n"
 	"  --count N        with --interval: stop after N runs (0, the default: until Ctrl-C)\n"
+	"  --svg FILE       with --interval: after each run, chart the memory of the processes\n"
+	"                   sampled with memscript.watch's memory(pid) in FILE (SVG)\n"
 	"  --root DIR       read a captured machine: DIR/proc and DIR/sys (DIR may be an archive)\n"
 	"  --proc-root DIR  read /proc files under DIR instead of /proc (a proc tree, a capture\n"
 	"                   or an archive of one)\n"
@@ -156,6 +158,12 @@ int host_parse_options(int argc, char **argv, struct options *o)
 				return -1;
 			}
 			o->output = argv[i];
+		} else if (strcmp(a, "--svg") == 0) {
+			if (++i >= argc) {
+				fprintf(stderr, "%s: '--svg' needs a file\n%s", progname, host_usage_text);
+				return -1;
+			}
+			o->svg = argv[i];
 		} else if (strcmp(a, "--interval") == 0 || strcmp(a, "--count") == 0) {
 			char *end = NULL;
 			double value;
