@@ -43,8 +43,9 @@ its bytes. Point at a frame for its bytes and shares; click to zoom.
 ]],
   options = {
     { "-u", "--users", help = "a level of users (the real uid of each process, named from /etc/passwd)" },
-    { "-c", "--cgroups", help = "levels of cgroups: the process's cgroup v2 path from /proc/PID/cgroup (or its "
-      .. "v1 memory controller's), a frame per directory" },
+    { "-c", "--cgroups", help = "levels of cgroups: the cgroup the process's memory is charged to, from "
+      .. "/proc/PID/cgroup (the v1 memory controller's path where a v1 hierarchy has it, else the v2 path), a "
+      .. "frame per directory" },
     { "--metric", value = "METRIC", type = "choice", choices = METRICS, default = "pss",
       help = "what the widths are: pss (the default), rss, uss (Private_Clean + Private_Dirty + "
         .. "Private_Hugetlb), swap (SwapPss, or Swap where the kernel has no SwapPss) or footprint "
@@ -104,20 +105,21 @@ local function read_passwd()
   return names
 end
 
--- The cgroup path of a process from /proc/PID/cgroup: the v2 line "0::PATH", else the v1 memory
--- controller's line; nil when neither can be read (a capture without the file, say).
+-- The cgroup a process's memory is charged to, from /proc/PID/cgroup: the path in the v1 hierarchy
+-- that has the memory controller, when one has it (a v1 or hybrid machine), else the v2 line's
+-- "0::PATH"; nil when neither can be read (a capture without the file, say).
 local function cgroup_of(handle)
   local bytes = handle:read("cgroup")
   if not bytes then return nil end
-  local v1
+  local unified
   for line in gmatch(bytes, "[^\n]+") do
     local id, controllers, path = match(line, "^(%d+):([^:]*):(.*)$")
-    if id == "0" and controllers == "" then return path end
+    if id == "0" and controllers == "" then unified = path end
     for controller in gmatch(controllers or "", "[^,]+") do
-      if controller == "memory" then v1 = path end
+      if controller == "memory" then return path end
     end
   end
-  return v1
+  return unified
 end
 
 -- One process: {status, smaps_sums, cmdline[, cgroup]}, or nil and the reason and message

@@ -1,30 +1,13 @@
 -- -f folded: the collapsed stacks of top.lua and report.lua, exact bytes adding up to the view's totals.
 local T = require "testing"
 local folded = require "memscript.folded"
+local machine = require "machine"
 
 local format, concat = string.format, table.concat
 
--- ---- the tree ----
--- 1848: the captured helper (tests/fixtures/helper-capture), uid 0, command "./memhelper".
--- 4804: the captured `sleep 100000` (tests/fixtures/live-capture), uid 0.
--- 4805: 4804 again as uid 3999999 (in no passwd file), with the command line "sleep;a b" (a frame
---       separator in it).
+-- ---- the tree: tests/lib/machine.lua (the helper, a sleep, the sleep as another user with swap) ----
 
-local function build_tree()
-  local dir, cleanup = T.tempdir()
-  local root = dir .. "/proc"
-  T.sh(format("mkdir -p %s && cp -r %s %s/1848 && cp -r %s %s/4804 && cp -r %s %s/4805 && cp %s %s/",
-    T.q(root), T.q(T.fixtures .. "/helper-capture/proc/1848"), T.q(root),
-    T.q(T.fixtures .. "/live-capture/proc/4804"), T.q(root), T.q(T.fixtures .. "/live-capture/proc/4804"),
-    T.q(root), T.q(T.fixtures .. "/live-capture/proc/meminfo"), T.q(root)))
-  T.sh(format("chmod -R u+w %s", T.q(dir)))
-  T.write(root .. "/4805/status",
-    (T.read(root .. "/4804/status"):gsub("\nUid:[^\n]*", "\nUid:\t3999999\t3999999\t3999999\t3999999")))
-  T.write(root .. "/4805/cmdline", "sleep;a b\0")
-  return root, cleanup
-end
-
-local root, cleanup <close> = build_tree()
+local root, cleanup <close> = machine.build()
 
 -- The lines of folded text as {frames = {...}, bytes = n}; an error for a line that is not "STACK N".
 local function parse_folded(text)

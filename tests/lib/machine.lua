@@ -1,0 +1,42 @@
+-- A small captured machine for the tests of the views and pictures: three processes from the suite's captures.
+--
+--   local machine = require "machine"
+--   local root, cleanup <close> = machine.build()    -- root: a proc tree for --proc-root
+--
+-- 1848: the captured helper (tests/fixtures/helper-capture), uid 0, command "./memhelper".
+-- 4804: the captured `sleep 100000` (tests/fixtures/live-capture), uid 0.
+-- 4805: 4804 again as uid 3999999 (in no passwd file), with the command line "sleep;a b" (a frame
+--       separator in it), and 100 kB of swap in its [stack] (SwapPss 60 kB), in its smaps and in
+--       its smaps_rollup alike.
+-- meminfo is the live capture's.
+
+local T = require "testing"
+
+local format = string.format
+
+local M = {}
+
+-- The swap given to 4805's [stack], in bytes.
+M.SWAP, M.SWAP_PSS = 100 * 1024, 60 * 1024
+
+function M.build()
+  local dir, cleanup = T.tempdir()
+  local root = dir .. "/proc"
+  local helper, sleep = T.fixtures .. "/helper-capture/proc/1848", T.fixtures .. "/live-capture/proc/4804"
+  T.sh(format("mkdir -p %s && cp -r %s %s/1848 && cp -r %s %s/4804 && cp -r %s %s/4805 && cp %s %s/",
+    T.q(root), T.q(helper), T.q(root), T.q(sleep), T.q(root), T.q(sleep), T.q(root),
+    T.q(T.fixtures .. "/live-capture/proc/meminfo"), T.q(root)))
+  T.sh(format("chmod -R u+w %s", T.q(dir)))
+  T.write(root .. "/4805/status",
+    (T.read(root .. "/4804/status"):gsub("\nUid:[^\n]*", "\nUid:\t3999999\t3999999\t3999999\t3999999")))
+  T.write(root .. "/4805/cmdline", "sleep;a b\0")
+  local function with_swap(text)
+    return (text:gsub("\nSwap: +0 kB", "\nSwap:                100 kB"):gsub("\nSwapPss: +0 kB", "\nSwapPss:              60 kB"))
+  end
+  T.write(root .. "/4805/smaps_rollup", with_swap(T.read(root .. "/4805/smaps_rollup")))
+  local before, stack, after = T.read(root .. "/4805/smaps"):match("^(.-%[stack%]\n)(.-)(VmFlags:.*)$")
+  T.write(root .. "/4805/smaps", before .. with_swap(stack) .. after)
+  return root, cleanup
+end
+
+return M
