@@ -106,6 +106,8 @@ T.test("Chromium renders the flame graph: painted, its frames' labels in the DOM
     T.ok(seen[expected], "a frame labelled " .. expected)
   end
   T.eq(#labels, #flame_frames, "a label per frame")
+  -- text is drawn with a font, not left empty: the heading has a width
+  T.ok(page:eval("document.querySelector('text.heading').getBBox().width") > 200, "the heading drawn")
 end)
 
 T.test("the flame graph: pointing at a frame shows its name, bytes and shares under the graph", function()
