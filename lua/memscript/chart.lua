@@ -28,7 +28,7 @@ local floor, huge, mtype = math.floor, math.huge, math.type
 local M = {}
 
 -- Geometry, in pixels.
-local WIDTH, LEFT, RIGHT = 1200, 78, 20
+local WIDTH, LEFT, RIGHT = 1200, 78, 34
 local PLOT_HEIGHT, PANEL_TOP, PANEL_BOTTOM = 240, 64, 74   -- a plot; above it (titles); below (axis, legend)
 
 -- The colour of each layer a chart of process memory has; another layer is grey.
