@@ -1,4 +1,4 @@
--- flame.lua: the machine's memory as a flame (icicle) graph: user or cgroup, process, kind and file, one SVG
+-- flame.lua: the machine's memory as a flame graph (user or cgroup, process, kind, file), one SVG file
 --
 -- The tree: the machine (its host name) on top; with -u each user, with -c each cgroup (a frame per
 -- directory of its path); each process ("comm [pid]", its command line in its title); the kinds of
@@ -143,11 +143,7 @@ local function pids_to_scan()
   for _, pid in ipairs(opts.pids) do
     if not seen[pid] then seen[pid] = true; list[#list + 1] = pid end
   end
-  -- "self" first, then pids in order
-  table.sort(list, function(a, b)
-    if type(a) ~= type(b) then return type(a) == "string" end
-    return a < b
-  end)
+  table.sort(list)
   return list
 end
 
