@@ -268,6 +268,45 @@ T.test("map.lua marks W+X with a red outline and files deleted since mapped with
     "a title")
 end)
 
+T.test("map.lua: more than 2000 mappings are drawn in bundles of consecutive ones, every byte counted, W+X alone", function()
+  -- 4500 mappings of 8 kB: anonymous (4 kB resident) and guard pages in turn, a 4 kB gap after every
+  -- hundredth, and one rwxp at the 2000th
+  local dir, done <close> = T.tempdir()
+  T.sh(format("mkdir -p %s/proc && cp -r %s %s/proc/1848 && chmod -R u+w %s", T.q(dir),
+    T.q(T.fixtures .. "/helper-capture/proc/1848"), T.q(dir), T.q(dir)))
+  local lines, address, total_rss = {}, 0x10000000, 0
+  for i = 1, 4500 do
+    local perms = i == 2000 and "rwxp" or (i % 2 == 0 and "---p" or "rw-p")
+    local rss = perms == "---p" and 0 or 4
+    total_rss = total_rss + rss * 1024
+    lines[#lines + 1] = format("%x-%x %s 00000000 00:00 0 \nSize:                  8 kB\nRss:                 %3d kB\n" ..
+      "Pss:                 %3d kB\nSwap:                  0 kB\nVmFlags: rd wr mr mw me ac \n", address, address + 8192,
+      perms, rss, rss)
+    address = address + 8192 + (i % 100 == 0 and 4096 or 0)
+  end
+  T.write(dir .. "/proc/1848/smaps", concat(lines))
+  local svg_text = run("map.lua 1848", dir .. "/proc")
+  local regions = pictures.regions(svg_text)
+  T.ok(#regions <= 2000, "boxes: " .. #regions)
+  T.eq({ sum_of(regions, "count"), sum_of(regions, "size"), sum_of(regions, "rss") }, { 4500, 4500 * 8192, total_rss },
+    "every mapping, every byte mapped and resident")
+  -- the 44 gaps: between boxes, or counted inside a bundle
+  local gaps, gap_bytes = #pictures.gaps(svg_text), sum_of(pictures.gaps(svg_text), "size")
+  for _, r in ipairs(regions) do
+    local n, bytes = r.title:match("; (%d+) gaps? inside, [^(]*%((%d+) bytes%) not mapped")
+    if n then gaps, gap_bytes = gaps + tonumber(n), gap_bytes + tonumber(bytes) end
+  end
+  T.eq({ gaps, gap_bytes }, { 44, 44 * 4096 }, "gaps")
+  local alone
+  for _, r in ipairs(regions) do if r.mark == "W+X" then alone = r end end
+  T.eq({ alone and alone.count, alone and alone.start }, { 1, format("%x", 0x10000000 + 1999 * 8192 + 19 * 4096) },
+    "the rwxp mapping in a box of its own")
+  T.eq(regions[1].title, "3 mappings\n10000000-10006000, 24K (24576 bytes) mapped; anon 2 (16K), guard 1 (8.0K); " ..
+    "0 gaps inside, 0B (0 bytes) not mapped\nresident 8.0K (8192 bytes), 33.3% of it; PSS 8.0K (8192 bytes); swap 0B (0 bytes)",
+    "a bundle's title")
+  T.contains(svg_text, "4500 mappings in ", "the picture says so")
+end)
+
 T.test("map.lua: a process that cannot be read, and a format it does not draw, exit 3 with a message", function()
   local out, err, status = T.memscript(root, "map.lua 4242")
   T.eq({ out, err, status }, { "", "memscript: map.lua: " .. root .. "/4242/status: No such file or directory\n", 3 },

@@ -12,9 +12,16 @@
 -- writable and executable mapping has a thick red outline and "W+X" over it, a mapping of a deleted
 -- file (kind "deleted") a dashed outline and "deleted" over it.
 --
--- Each mapping is a <g class="region"> with data-start (its first address in hex), data-size,
--- data-rss (bytes, when smaps has Rss) and a <title> of its details: the name, the range, perms,
--- size and kind, the resident, PSS and swap bytes, the VmFlags; each gap a <g class="gap"> with
+-- A process with more than MAX_BOXES mappings (60,000 is not rare) would make a picture of tens of
+-- megabytes that no one can read; its mappings are then drawn in bundles of up to N consecutive
+-- ones (N = the count / MAX_BOXES, rounded up), each bundle one box as wide as the bytes it maps,
+-- coloured by the kind that maps the most of them, its title counting its mappings by kind and the
+-- unmapped addresses between them; a W+X mapping and a deleted file's stay boxes of their own, marked.
+--
+-- Each box is a <g class="region"> with data-start (its first address in hex), data-size (bytes
+-- mapped), data-rss (bytes resident, when smaps has Rss), data-count (mappings in it) and a
+-- <title> of its details: the name, the range, perms, size and kind, the resident, PSS and swap
+-- bytes, the VmFlags (a bundle: its mappings by kind instead); each gap a <g class="gap"> with
 -- data-size and a title. The embedded script shows the title of what the pointer is over under
 -- the picture; without it, the titles still show on hover.
 
@@ -23,7 +30,7 @@ local units = require "memscript.units"
 local classify = require "memscript.classify"
 local text = require "memscript.text"
 
-local ipairs, tostring, type = ipairs, tostring, type
+local ipairs, pairs, tostring, type = ipairs, pairs, tostring, type
 local format, concat, match = string.format, table.concat, string.match
 local floor, log, ult, mtype = math.floor, math.log, math.ult, math.type
 local utf8_len, utf8_offset = utf8.len, utf8.offset
@@ -37,9 +44,10 @@ local LINEAR_MAX = BOX_MIN * SPREAD            -- the widest box on the linear s
 local BOX_HEIGHT, ROW = 40, 82                 -- a box's height; a row's, with its labels
 local GAP_WIDTH, SPACING = 12, 2               -- a gap's band; the space between items
 local TOP = 74                                 -- the first row's top, under the title lines
+local MAX_BOXES = 2000                         -- more mappings than this are drawn in bundles
 local CHAR_WIDTH = 6.6                         -- 11px monospace
 
-M.BOX_MIN, M.BOX_STEP, M.SPREAD, M.GAP_WIDTH = BOX_MIN, BOX_STEP, SPREAD, GAP_WIDTH
+M.BOX_MIN, M.BOX_STEP, M.SPREAD, M.GAP_WIDTH, M.MAX_BOXES = BOX_MIN, BOX_STEP, SPREAD, GAP_WIDTH, MAX_BOXES
 
 local function integer_text(n)
   if mtype(n) == "integer" then return format("%d", n) end
@@ -107,7 +115,73 @@ local function region_title(m, kind, marks)
   return concat(lines, "\n")
 end
 
--- How wide each mapping is drawn, and the scale's description.
+-- The title of a bundle of mappings: how many, the range, the bytes by kind, the gaps, the figures.
+local function bundle_title(box)
+  local by_kind, order = {}, {}
+  for _, m in ipairs(box.members) do
+    local kind = classify.kind(m)
+    if not by_kind[kind] then by_kind[kind] = { count = 0, size = 0 }; order[#order + 1] = kind end
+    by_kind[kind].count = by_kind[kind].count + 1
+    by_kind[kind].size = by_kind[kind].size + m.size
+  end
+  local kinds = {}
+  for i, kind in ipairs(order) do
+    kinds[i] = format("%s %d (%s)", kind, by_kind[kind].count, units.format(by_kind[kind].size))
+  end
+  return concat({
+    format("%d mappings", #box.members),
+    format("%x-%x, %s mapped; %s; %d gap%s inside, %s not mapped", box.vm_start, box.vm_end, bytes_text(box.size),
+      concat(kinds, ", "), box.gaps, box.gaps == 1 and "" or "s", bytes_text(box.gap_bytes)),
+    format("resident %s, %s of it; PSS %s; swap %s", bytes_text(box.Rss), share(box.Rss, box.size),
+      bytes_text(box.Pss), bytes_text(box.Swap)),
+  }, "\n")
+end
+
+-- The boxes to draw: each mapping, or (with more than MAX_BOXES mappings) bundles of up to `per`
+-- consecutive mappings, a marked one always alone. A box: vm_start, vm_end, size, Rss, Pss, Swap
+-- (sums; nil where no member has the field), kind (the one mapping the most bytes), marks, members,
+-- gaps and gap_bytes (unmapped addresses between its members).
+local function boxes_of(mappings)
+  local per = #mappings > MAX_BOXES and -((-#mappings) // MAX_BOXES) or 1
+  local boxes, open = {}, nil
+  local function add(box, m)
+    box.members[#box.members + 1] = m
+    if box.vm_end and box.vm_end ~= m.vm_start then
+      box.gaps = box.gaps + 1
+      box.gap_bytes = box.gap_bytes + distance(box.vm_end, m.vm_start)
+    end
+    box.vm_start = box.vm_start or m.vm_start
+    box.vm_end = m.vm_end
+    box.size = box.size + m.size
+    for _, field in ipairs({ "Rss", "Pss", "Swap" }) do
+      if m[field] then box[field] = (box[field] or 0) + m[field] end
+    end
+    local kind = classify.kind(m)
+    box.kind_bytes[kind] = (box.kind_bytes[kind] or 0) + m.size
+    if not box.kind or box.kind_bytes[kind] > box.kind_bytes[box.kind] then box.kind = kind end
+  end
+  local function new_box()
+    local box = { members = {}, size = 0, gaps = 0, gap_bytes = 0, kind_bytes = {} }
+    boxes[#boxes + 1] = box
+    return box
+  end
+  for _, m in ipairs(mappings) do
+    local marks = marks_of(m, classify.kind(m))
+    if per == 1 or marks then
+      local box = new_box()
+      add(box, m)
+      box.marks, box.mapping = marks, m
+      open = nil
+    else
+      if not open or #open.members >= per then open = new_box() end
+      add(open, m)
+      if #open.members == 1 then open.mapping = m else open.mapping = nil end
+    end
+  end
+  return boxes, per
+end
+
+-- How wide each box is drawn, and the scale's description.
 local function widths_of(mappings)
   local smallest, largest = nil, 0
   for _, m in ipairs(mappings) do
@@ -170,16 +244,17 @@ local HATCH = '<defs><pattern id="hatch" width="6" height="6" patternUnits="user
 -- picture before anything is pointed at).
 function M.svg(mappings, opts)
   opts = opts or {}
-  local widths, scale = widths_of(mappings)
-  -- the items in order: regions, and gaps where the next mapping does not start where one ends
+  local boxes, per = boxes_of(mappings)
+  local widths, scale = widths_of(boxes)
+  -- the items in order: boxes, and gaps where the next box does not start where one ends
   local items = {}
-  for i, m in ipairs(mappings) do
-    local previous = mappings[i - 1]
-    if previous and previous.vm_end ~= m.vm_start then
-      items[#items + 1] = { gap = true, from = previous.vm_end, to = m.vm_start, width = GAP_WIDTH,
-                            size = distance(previous.vm_end, m.vm_start) }
+  for i, box in ipairs(boxes) do
+    local previous = boxes[i - 1]
+    if previous and previous.vm_end ~= box.vm_start then
+      items[#items + 1] = { gap = true, from = previous.vm_end, to = box.vm_start, width = GAP_WIDTH,
+                            size = distance(previous.vm_end, box.vm_start) }
     end
-    items[#items + 1] = { mapping = m, width = widths[i] }
+    items[#items + 1] = { box = box, width = widths[i] }
   end
   -- rows
   local x, row = LEFT, 0
@@ -199,7 +274,7 @@ function M.svg(mappings, opts)
     local y = TOP + item.row * ROW + 14
     if not row_started[item.row] then
       row_started[item.row] = true
-      local first = item.gap and item.from or item.mapping.vm_start
+      local first = item.gap and item.from or item.box.vm_start
       body[#body + 1] = format('<text class="address" x="%s" y="%d">%x</text>\n', svg.num(item.x),
         y + BOX_HEIGHT + 24, first)
     end
@@ -208,10 +283,10 @@ function M.svg(mappings, opts)
         '<rect x="%s" y="%d" width="%d" height="%d" fill="url(#hatch)"/></g>\n', i, integer_text(item.size),
         item.from, item.to, bytes_text(item.size), svg.num(item.x), y, GAP_WIDTH, BOX_HEIGHT)
     else
-      local m = item.mapping
-      local kind = classify.kind(m)
-      kinds[kind] = true
-      local marks = marks_of(m, kind)
+      local m = item.box
+      local kind = m.kind
+      for k in pairs(m.kind_bytes) do kinds[k] = true end
+      local marks = m.marks
       local rss = m.Rss
       mapped = mapped + m.size
       resident = resident + (rss or 0)
@@ -228,14 +303,18 @@ function M.svg(mappings, opts)
         outline = outline .. ' stroke-dasharray="4 2"'
       end
       local w = item.width
-      body[#body + 1] = format('<g class="region" id="r%d" data-start="%x" data-size="%s"%s><title>%s</title>' ..
+      local single = item.box.mapping
+      body[#body + 1] = format('<g class="region" id="r%d" data-start="%x" data-size="%s"%s data-count="%d">' ..
+        '<title>%s</title>' ..
         '<rect class="box" x="%s" y="%d" width="%s" height="%d" fill="%s" fill-opacity="0.3" %s/>' ..
         '<rect class="resident" x="%s" y="%s" width="%s" height="%s" fill="%s"/>' ..
         '<text x="%s" y="%d">%s</text><text x="%s" y="%d">%s</text>%s</g>\n',
-        i, m.vm_start, integer_text(m.size), rss and format(' data-rss="%s"', integer_text(rss)) or "",
-        region_title(m, kind, marks), svg.num(item.x), y, svg.num(w), BOX_HEIGHT, colour, outline,
+        i, m.vm_start, integer_text(m.size), rss and format(' data-rss="%s"', integer_text(rss)) or "", #m.members,
+        single and region_title(single, kind, marks) or bundle_title(m), svg.num(item.x), y, svg.num(w), BOX_HEIGHT,
+        colour, outline,
         svg.num(item.x + 0.5), svg.num(y + BOX_HEIGHT - filled), svg.num(w > 1 and w - 1 or w), svg.num(filled),
-        colour, svg.num(item.x + 3), y + 13, fit(short_name(m), w), svg.num(item.x + 3), y + BOX_HEIGHT + 12,
+        colour, svg.num(item.x + 3), y + 13, fit(single and short_name(single) or format("%d maps", #m.members), w),
+        svg.num(item.x + 3), y + BOX_HEIGHT + 12,
         fit(units.format(m.size), w),
         marks and format('<text class="mark%s" x="%s" y="%d">%s</text>', marks[1] == "W+X" and " wx" or "",
           svg.num(item.x + 1), y - 4, fit(concat(marks, " "), w + 40))
@@ -247,8 +326,13 @@ function M.svg(mappings, opts)
     deleted > 0 and format(", %d of deleted files", deleted) or "")
   local title = opts.title and (opts.title .. ": " .. summary) or summary
   body[2] = format('<text class="heading" x="%d" y="22">%s</text>\n', LEFT, svg.text(title))
+  local layout = scale .. "; a hatched band is a gap between mappings, whatever its size"
+  if per > 1 then
+    layout = format("%d mappings in %d boxes of up to %d consecutive ones (W+X and deleted alone); ", #mappings,
+      #boxes, per) .. layout
+  end
   body[3] = format('<text class="note" x="%d" y="40">%s</text>\n<text class="note" x="%d" y="57">%s</text>\n',
-    LEFT, svg.text(opts.note or ""), LEFT, svg.text(scale .. "; a hatched band is a gap between mappings, whatever its size"))
+    LEFT, svg.text(opts.note or ""), LEFT, svg.text(layout))
   body[#body + 1] = format('<text id="details" x="%d" y="%d">%s</text>\n', LEFT, bottom + 14,
     svg.text(opts.hint or "Point at a mapping for its details. The filled part of a box is its resident share."))
   local groups = {}

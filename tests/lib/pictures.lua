@@ -102,7 +102,8 @@ function M.regions(text)
   for attrs, title, body in text:gmatch('<g class="region" ([^>]*)><title>(.-)</title>(.-)</g>') do
     local box = body:match('<rect class="box" ([^>]*)/>')
     regions[#regions + 1] = { start = attrs:match('data%-start="(%x+)"'), size = number(attrs:match('data%-size="(%d+)"')),
-      rss = number(attrs:match('data%-rss="(%d+)"')), title = M.unxml(title), body = body,
+      rss = number(attrs:match('data%-rss="(%d+)"')), count = number(attrs:match('data%-count="(%d+)"')),
+      title = M.unxml(title), body = body,
       width = number(box:match(' width="([%d.]+)"')), stroke = box:match(' stroke="([^"]*)"'),
       dashed = box:find("stroke%-dasharray") ~= nil, mark = body:match('<text class="mark[^"]*"[^>]*>(.-)</text>') }
   end
