@@ -6,6 +6,11 @@
 -- still runs the program it ran when opened (no exec in between: a capture never mixes two program
 -- images). The writing itself, its modes and what it refuses are memscript.capture's (src/source/
 -- capture.c). See docs/capture.md.
+--
+-- Then the memory cgroups of the processes captured: for each, the files proc.cgroup reads of its
+-- memory cgroup and of every cgroup above it up to the root, under DIR/sys/fs/cgroup, so that
+-- `memscript --root DIR cgroup.lua` shows them offline. A cgroup is read after its processes, so
+-- its figures are a moment later than theirs.
 
 local proc = proc or require "memscript"
 local cli = require "memscript.cli"
@@ -28,7 +33,9 @@ directory of yours that no one else may write to; DIR/proc must not exist yet.
     { "PID", type = "pids", optional = true },
   },
   epilog = [[
-Per process: stat status statm comm cmdline maps smaps smaps_rollup; system: meminfo vmstat;
+Per process: stat status statm comm cmdline maps smaps smaps_rollup cgroup; system: meminfo vmstat;
+per memory cgroup of a process captured, and each cgroup above it: the memory files proc.cgroup
+reads, under DIR/sys/fs/cgroup (none when the machine has no memory cgroup hierarchy);
 metadata: DIR/proc/memscript-capture. A process is captured whole or left out; left-out processes
 (gone, permission denied, changed while read: it ran another program, failed) are listed in the
 metadata and counted on stderr. The tree and the archive are private to their owner (0700, 0600).
@@ -155,6 +162,45 @@ for _, name in ipairs(capture.SYSTEM_FILES) do
   end
 end
 
+-- ---- the memory cgroups of the processes captured ----
+
+-- The paths of the cgroups to capture: each captured process's memory cgroup (as the capture holds
+-- its /proc/PID/cgroup) and every one above it, in tree order. A path from another cgroup namespace
+-- ("/../x") is outside the hierarchy this machine shows and is not captured.
+local function cgroups_of_captured()
+  local view = require "memscript.cgroupview"
+  local captured_tree = proc.at(dir, "machine")
+  local set = {}
+  if not captured_tree then return {} end
+  for _, pid in ipairs(captured) do
+    local of = captured_tree.cgroup.of(pid)
+    if of and not of.path:find("/%.%./") and not of.path:find("/%.%.$") then
+      for _, path in ipairs(view.chain(of.path)) do set[path] = true end
+    end
+  end
+  return view.sorted_paths(set)
+end
+
+local cgroups_captured, cgroups_removed = 0, 0
+do
+  local hierarchy = proc.cgroup.hierarchy()
+  local paths = hierarchy and cgroups_of_captured() or {}
+  for _, path in ipairs(paths) do
+    local rel = hierarchy.relpath .. (path == "/" and "" or path)
+    local wrote = 0
+    for _, name in ipairs(hierarchy.files) do
+      -- the files of this kernel and of this cgroup (the v2 root has no memory.current)
+      local bytes = proc.read(rel .. "/" .. name, "sys")
+      if bytes then
+        local ok, err = writer:sys_file(rel .. "/" .. name, bytes)
+        if not ok then fail(err) end
+        wrote = wrote + 1
+      end
+    end
+    if wrote > 0 then cgroups_captured = cgroups_captured + 1 else cgroups_removed = cgroups_removed + 1 end
+  end
+end
+
 -- ---- the metadata, last ----
 
 local meta = proc.meta()
@@ -180,6 +226,7 @@ for _, reason in ipairs(REASONS) do
   lines[#lines + 1] = format("pids_%s: %s", reason, concat(left_out[reason], " "))
 end
 lines[#lines + 1] = "files_absent: " .. concat(files_absent, " ")
+lines[#lines + 1] = "cgroups_captured: " .. cgroups_captured
 do
   local ok, err = writer:file(capture.META, concat(lines, "\n") .. "\n")
   if not ok then fail(err) end
@@ -195,6 +242,9 @@ if #unreadable > 0 then
     if #left_out[reason] > 0 then parts[#parts + 1] = #left_out[reason] .. " " .. words[reason] end
   end
   summary = summary .. format("; %d left out: %s", #unreadable, concat(parts, ", "))
+end
+if cgroups_captured > 0 then
+  summary = summary .. format(", and %d memory cgroup%s", cgroups_captured, cgroups_captured == 1 and "" or "s")
 end
 io.stderr:write(summary, "\n")
 

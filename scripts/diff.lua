@@ -3,7 +3,8 @@
 -- A and B are captures made by capture.lua (the directory, its proc subdirectory, or an archive of
 -- it) or the word `live` for the running system. The changes in Rss, Pss, Anonymous and Swap (summed
 -- from each process's smaps) are shown per process, or with -m per mapping name over all processes,
--- or for one PID per mapping name of that process; largest growth first. See docs/capture.md.
+-- or for one PID per mapping name of that process; largest growth first; or with -c the change of
+-- each memory cgroup's charge and its parts (the cgroups capture.lua captured). See docs/capture.md.
 --
 -- A process is the same in A and B when both its pid and its start time (from /proc/PID/stat) agree:
 -- a pid reused by another process is one process gone and another new. In a capture every listed
@@ -36,10 +37,15 @@ DIR/proc), an archive of one (--tar), or the word live for the running system.
     { label = "PID", help = "one row per mapping name of that process:\n"
         .. "Change Mapping MapsA MapsB RssA RssB dRss dPss dAnon dSwap" },
     { "-m", "--mappings", help = "one row per mapping name, summed over all processes (same columns as PID)" },
+    { "-c", "--cgroups", help = "one row per memory cgroup in A or B: Change Cgroup CurrentA CurrentB dCurrent "
+        .. "dAnon dFile dKernel dSwap dOOM, from each cgroup's memory.current and memory.stat (v1: "
+        .. "memory.usage_in_bytes, total_rss, total_cache) and OOM kills" },
     { "-a", "--all", help = "also show rows where nothing changed (by default they are left out)" },
     { "-n", "--rows", value = "N", type = "integer", min = 1, noun = "rows", help = "show the first N rows only" },
-    { "-s", "--sort", value = "FIELD", type = "choice", choices = { "rss", "pss", "anon", "swap" },
-      default = "rss", help = "order by the growth of rss (the default), pss, anon or swap, largest first" },
+    { "-s", "--sort", value = "FIELD", type = "choice", choices = { "rss", "pss", "anon", "swap", "current", "file",
+        "kernel" },
+      help = "order by the growth of rss (the default), pss, anon or swap, largest first; with -c of current "
+        .. "(the default), anon, file, kernel or swap" },
   },
   operands = {
     { "A", type = "path", words = { "live" } },
@@ -62,6 +68,17 @@ Exit status: 0; 3 on a usage error, or when a capture cannot be read (the messag
 
 local opts = cli.parse(SPEC, arg)
 if opts.pid and opts.mappings then cli.usage_error(SPEC, "-m and a PID cannot be combined") end
+if opts.cgroups and (opts.pid or opts.mappings) then cli.usage_error(SPEC, "-c goes with neither -m nor a PID") end
+do
+  local cgroup_fields = { current = true, anon = true, file = true, kernel = true, swap = true }
+  local process_fields = { rss = true, pss = true, anon = true, swap = true }
+  opts.sort = opts.sort or (opts.cgroups and "current" or "rss")
+  if opts.cgroups and not cgroup_fields[opts.sort] then
+    cli.usage_error(SPEC, format("-c sorts by current, anon, file, kernel or swap, not '%s'", opts.sort))
+  elseif not opts.cgroups and not process_fields[opts.sort] then
+    cli.usage_error(SPEC, format("-s %s goes with -c", opts.sort))
+  end
+end
 
 -- Reads a process's files, saying why a read failed: "gone" only when the process itself is.
 local read_process, unreadable_open = require("memscript.unreadable").read_process,
@@ -319,13 +336,84 @@ local function pid_rows(src_a, src_b, pid)
   return mapping_rows(a and a.names or {}, b and b.names or {}, {})
 end
 
+-- ---- per cgroup (-c) ----
+
+-- The proc table of the whole machine a source names (its sys tree too): a capture's top, the one
+-- above a capture's proc directory, an archive, or the running system.
+local function machine_of(spec)
+  if spec == "live" then return assert(proc.at("/proc")) end
+  local top = spec:gsub("/+$", "")
+  local probe = io.open(top .. "/proc/.", "rb")
+  if probe then
+    probe:close()
+  elseif top:match("/proc$") and io.open(top .. "/.", "rb") then
+    top = top:gsub("/proc$", "")
+    if top == "" then top = "/" end
+  end
+  local p, err = proc.at(top, "machine")
+  if not p then fail(err) end
+  return p
+end
+
+-- The cgroups of a source: path -> {current, anon, file, kernel, swap, oom_kill}.
+local function cgroups_of(spec)
+  local view = require "memscript.cgroupview"
+  local p = machine_of(spec)
+  local tree, failed = view.read_tree(p.cgroup)
+  if not tree then fail(failed) end
+  if #failed > 0 then fail(failed[1].message) end
+  local by_path = {}
+  for _, node in ipairs(tree) do
+    local f = view.fields(node.path, node.memory)
+    by_path[node.path] = { current = f.current, anon = f.anon, file = f.file, kernel = f.kernel, swap = f.swap,
+                           oom_kill = f.oom_kill }
+  end
+  return by_path
+end
+
+local CGROUP_FIGURES = {"current", "anon", "file", "kernel", "swap", "oom_kill"}
+
+-- b - a for each figure both have (nil when either lacks it: never a change from a figure not read).
+local function cgroup_row(path, a, b)
+  local row = {cgroup = path, change = (a and b) and "" or (a and "gone" or "new"),
+               current_a = a and a.current, current_b = b and b.current}
+  row.changed = row.change ~= ""
+  for _, key in ipairs(CGROUP_FIGURES) do
+    local x, y = a and a[key], b and b[key]
+    if a == nil then x = 0 end
+    if b == nil then y = 0 end
+    if x and y then
+      row[key] = y - x
+      if row[key] ~= 0 then row.changed = true end
+    end
+  end
+  return row
+end
+
+local function cgroup_rows()
+  local a, b = cgroups_of(opts.a), cgroups_of(opts.b)
+  local rows = {}
+  for path, figures in pairs(a) do rows[#rows + 1] = cgroup_row(path, figures, b[path]) end
+  for path, figures in pairs(b) do
+    if not a[path] then rows[#rows + 1] = cgroup_row(path, nil, figures) end
+  end
+  return rows
+end
+
 -- ---- main ----
 
 output.check_format(SPEC.name, cli.usage(SPEC))
 
-local src_a, src_b = open_source(opts.a), open_source(opts.b)
 local rows
-if opts.pid then
+local src_a, src_b
+if opts.cgroups then
+  rows = cgroup_rows()
+else
+  src_a, src_b = open_source(opts.a), open_source(opts.b)
+end
+if opts.cgroups then
+  -- rows are made
+elseif opts.pid then
   rows = pid_rows(src_a, src_b, opts.pid)
 else
   rows = all_rows(src_a, src_b, opts.mappings)
@@ -337,7 +425,12 @@ for _, row in ipairs(rows) do
 end
 local by = opts.sort
 sort(shown, function(x, y)
-  if x[by] ~= y[by] then return x[by] > y[by] end
+  if x[by] ~= y[by] then
+    if x[by] == nil then return false end
+    if y[by] == nil then return true end
+    return x[by] > y[by]
+  end
+  if x.cgroup and y.cgroup and x.cgroup ~= y.cgroup then return x.cgroup < y.cgroup end
   if x.pid and y.pid and x.pid ~= y.pid then return x.pid < y.pid end
   if x.mapping and y.mapping and x.mapping ~= y.mapping then return x.mapping < y.mapping end
   return x.change < y.change
@@ -355,7 +448,20 @@ local delta_columns = {
   {"dSwap", "swap", kind = "bytes", json = "swap_change"},
 }
 local columns
-if opts.pid or opts.mappings then
+if opts.cgroups then
+  columns = {{"Change", "change", align = "left"}, {"Cgroup", "cgroup", align = "left"},
+             {"CurrentA", "current_a", kind = "bytes"}, {"CurrentB", "current_b", kind = "bytes"},
+             {"dCurrent", "current", kind = "bytes", json = "current_change"},
+             {"dAnon", "anon", kind = "bytes", json = "anon_change"},
+             {"dFile", "file", kind = "bytes", json = "file_change"},
+             {"dKernel", "kernel", kind = "bytes", json = "kernel_change"},
+             {"dSwap", "swap", kind = "bytes", json = "swap_change"},
+             {"dOOM", "oom_kill", kind = "number", json = "oom_kill_change"}}
+  if output.format() == "table" then
+    local name_column = table.remove(columns, 2)
+    columns[#columns + 1] = name_column
+  end
+elseif opts.pid or opts.mappings then
   columns = {{"Change", "change", align = "left"}, {"Mapping", "mapping", align = "left"},
              {"MapsA", "maps_a", kind = "number"}, {"MapsB", "maps_b", kind = "number"}}
   for _, c in ipairs(delta_columns) do columns[#columns + 1] = c end

@@ -11,6 +11,14 @@
 -- counted in memscript_processes_unreadable. A process is gone only when its status cannot be read
 -- either (memscript.unreadable.reason_for): one whose file is missing from a capture is counted, and
 -- named on stderr.
+--
+-- --cgroup-depth N adds one series per memory cgroup at most N levels below the root and figure
+-- (label cgroup, the path): its charge, limit, working set, split, swap, pressure and OOM kills
+-- (memscript.cgroupview). N bounds the number of series: slices and units, not every container's
+-- every scope. The working set is current - inactive_file, cAdvisor's container_memory_working_set_bytes,
+-- so that it can be compared with what the kubelet evicts on and `kubectl top` shows; that figure is
+-- disputed because it counts active page cache, which the kernel can still reclaim: anon, file,
+-- active_file and inactive_file are exported beside it, so a rule can use another measure.
 
 local proc = proc or require "memscript"
 local metric = require "memscript.metric"
@@ -20,7 +28,7 @@ local unreadable_module = require "memscript.unreadable"
 local cli = require "memscript.cli"
 
 local find, sort = string.find, table.sort
-local io, os, ipairs, pairs = io, os, ipairs, pairs
+local io, os, ipairs, pairs, tostring = io, os, ipairs, pairs, tostring
 local arg = arg
 
 local SPEC = {
@@ -34,10 +42,17 @@ Prometheus gauges in the text exposition format:
   memscript_meminfo_bytes{key}       each /proc/meminfo line in kB, in bytes
   memscript_meminfo_hugepages{key}   the HugePages_* counts
   memscript_processes_read, memscript_processes_unreadable
+With --cgroup-depth N, per memory cgroup (label cgroup):
+  memscript_cgroup_{current,limit,working_set,anon,file,active_file,inactive_file,kernel,shmem,sock,swap}_bytes
+  memscript_cgroup_oom_kills, memscript_cgroup_pressure_{some,full}_avg10, memscript_cgroup_procs
+  memscript_cgroups_read, memscript_cgroups_unreadable
 ]],
   options = {
     { "--top", value = "N", type = "integer", min = 1, noun = "processes",
       help = "only the N processes with the largest RSS (the others still count as read)" },
+    { "--cgroup-depth", value = "N", type = "integer", min = 0, noun = "levels",
+      help = "also the memory cgroups at most N levels below the root (the root is level 0; 2 gives "
+        .. "/system.slice/nginx.service), one series per cgroup and figure" },
   },
   operands = { { "PID", type = "pids", all = true } },
   epilog = [[
@@ -47,8 +62,15 @@ printed as well; -f json prints the samples as a JSON array of {name, labels, va
 With "all", processes that cannot be read (permission denied, or another error such as a file
 missing from a capture) are counted in memscript_processes_unreadable; another error than
 permission denied is also named on stderr. A process given twice is exported once.
+Cgroup figures (docs/api.md): current = memory.current (v1 memory.usage_in_bytes); limit = the lower
+of memory.max and memory.high (v1 memory.limit_in_bytes), +Inf without one; working_set = current -
+inactive_file, as cAdvisor defines it (it counts active page cache, which can be reclaimed: compare
+with anon and file); anon, file, kernel, shmem, sock from memory.stat; swap; oom_kills from
+memory.events (v1 memory.oom_control); pressure = memory.pressure's avg10 (v2); procs. A figure a
+cgroup does not have (the v2 root has no memory.current) has no series. A cgroup that cannot be read
+is counted in memscript_cgroups_unreadable and named on stderr.
 Exit status: 0; 3 (UNKNOWN) on a usage error, when a process given by number cannot be read, or
-when /proc/meminfo cannot be read.
+when /proc/meminfo or, with --cgroup-depth, the memory cgroups cannot be read.
 ]],
 }
 
@@ -120,6 +142,66 @@ local function export_meminfo()
   return true
 end
 
+-- {name suffix, help, function(fields, memory) -> value or nil}: the per-cgroup figures.
+local CGROUP_FIGURES = {
+  { "current_bytes", "Memory charged to the cgroup: memory.current (v1 memory.usage_in_bytes)",
+    function(f) return f.current end },
+  { "limit_bytes", "The cgroup's limit: the lower of memory.max and memory.high (v1 memory.limit_in_bytes); +Inf without one",
+    function(f) return f.limit end },
+  { "working_set_bytes", "current - inactive_file, as cAdvisor's container_memory_working_set_bytes (counts active page " ..
+    "cache, which the kernel can reclaim)", function(f) return f.working_set end },
+  { "anon_bytes", "Anonymous memory: memory.stat anon (v1 total_rss)", function(f) return f.anon end },
+  { "file_bytes", "Page cache, tmpfs and shared memory included: memory.stat file (v1 total_cache)",
+    function(f) return f.file end },
+  { "active_file_bytes", "memory.stat active_file (v1 total_active_file)", function(_, m)
+    return m.stat and (m.version == 1 and (m.stat.total_active_file or m.stat.active_file) or m.stat.active_file) end },
+  { "inactive_file_bytes", "memory.stat inactive_file (v1 total_inactive_file)", function(_, m)
+    return m.stat and (m.version == 1 and (m.stat.total_inactive_file or m.stat.inactive_file) or m.stat.inactive_file) end },
+  { "kernel_bytes", "Kernel memory: memory.stat kernel, or its parts on kernels before 5.18 (v1 memory.kmem.usage_in_bytes)",
+    function(f) return f.kernel end },
+  { "shmem_bytes", "tmpfs and shared memory: memory.stat shmem (v1 total_shmem)", function(f) return f.shmem end },
+  { "sock_bytes", "Socket buffers: memory.stat sock (v1 memory.kmem.tcp.usage_in_bytes)", function(f) return f.sock end },
+  { "swap_bytes", "Swap used: memory.swap.current (v1 memory.stat total_swap)", function(f) return f.swap end },
+}
+
+local CGROUP_COUNTS = {
+  { "memscript_cgroup_oom_kills", "Processes the OOM killer killed: memory.events oom_kill (v1 memory.oom_control oom_kill)",
+    function(f) return f.oom_kill end },
+  { "memscript_cgroup_pressure_some_avg10", "Percentage of the last 10 s in which some task of the cgroup waited for memory " ..
+    "(memory.pressure some avg10; cgroup v2)", function(f) return f.pressure_some end },
+  { "memscript_cgroup_pressure_full_avg10", "Percentage of the last 10 s in which all tasks of the cgroup waited for memory " ..
+    "(memory.pressure full avg10; cgroup v2)", function(f) return f.pressure_full end },
+  { "memscript_cgroup_procs", "Processes in the cgroup (cgroup.procs)", function(f) return f.procs end },
+}
+
+-- The cgroups to --cgroup-depth as gauges; returns true, or nil and a message when the hierarchy
+-- cannot be read.
+local function export_cgroups(depth)
+  local view = require "memscript.cgroupview"
+  local tree, failed = view.read_tree(proc.cgroup, { depth = depth })
+  if not tree then return nil, failed end
+  local rows = {}
+  for _, node in ipairs(tree) do rows[#rows + 1] = { node = node, fields = view.fields(node.path, node.memory) } end
+  for _, figure in ipairs(CGROUP_FIGURES) do
+    for _, row in ipairs(rows) do
+      local value = figure[3](row.fields, row.node.memory)
+      if value then metric.gauge("memscript_cgroup_" .. figure[1], value, { cgroup = row.node.path }, figure[2]) end
+    end
+  end
+  for _, figure in ipairs(CGROUP_COUNTS) do
+    for _, row in ipairs(rows) do
+      local value = figure[3](row.fields, row.node.memory)
+      if value then metric.gauge(figure[1], value, { cgroup = row.node.path }, figure[2]) end
+    end
+  end
+  metric.gauge("memscript_cgroups_read", #tree, nil, "Memory cgroups whose figures were read")
+  metric.gauge("memscript_cgroups_unreadable", #failed, nil,
+    "Memory cgroups that could not be read (not those removed while they were read)")
+  local summary = view.failures_summary(failed, escape)
+  if summary then io.stderr:write("memscript: ", summary, "\n") end
+  return true
+end
+
 local function main()
   local processes, unreadable = {}, 0
   if opts.all then
@@ -158,6 +240,13 @@ local function main()
   if not ok then
     io.stderr:write("memscript: ", escape(msg), "\n")
     return 3
+  end
+  if opts.cgroup_depth then
+    ok, msg = export_cgroups(opts.cgroup_depth)
+    if not ok then
+      io.stderr:write("memscript: ", escape(tostring(msg)), "\n")
+      return 3
+    end
   end
   local fmt = output.format()
   if fmt == "json" then

@@ -1,8 +1,9 @@
--- top.lua: memory of every process on the system (USS, PSS, RSS, swap), per process, user or mapping
+-- top.lua: memory of every process on the system (USS, PSS, RSS, swap), per process, user, mapping or cgroup
 --
 -- What smem shows, read from smaps_rollup (one short file per process) instead of smaps: per process
 -- (the default), per user (-u, like smem -u) or per mapping name (-m, like smem -m and librank, which
--- needs each process's whole smaps). Sizes are bytes; a table on a terminal shows human units.
+-- needs each process's whole smaps); or per cgroup (-c), the processes' sums beside the cgroup's own
+-- charge. Sizes are bytes; a table on a terminal shows human units.
 --
 -- A process is one of three things here: read (a row, and part of the totals), left out silently
 -- because it has no memory of its own (a kernel thread or a zombie, as smem leaves them out), or
@@ -29,11 +30,12 @@ local VIEWS = {
   process = {"pid", "user", "command", "uss", "pss", "rss", "swap"},
   user = {"user", "procs", "uss", "pss", "rss", "swap"},
   map = {"map", "procs", "maps", "uss", "pss", "rss", "swap"},
+  cgroup = {"cgroup", "procs", "uss", "pss", "rss", "swap", "current", "unmapped"},
 }
 
 local SPEC = {
   name = "top.lua",
-  summary = "memory of every process on the system (USS, PSS, RSS, swap), per process, user or mapping",
+  summary = "memory of every process on the system (USS, PSS, RSS, swap), per process, user, mapping or cgroup",
   intro = [[
 Memory of the processes on the system, largest PSS first, as smem shows it.
 ]],
@@ -45,17 +47,26 @@ Memory of the processes on the system, largest PSS first, as smem shows it.
         .. "Map Procs Maps USS PSS RSS Swap, summed over every process that maps it. Costlier: it reads "
         .. "and parses each process's whole smaps, a record per mapping, instead of one smaps_rollup "
         .. "record per process (for a process with 60,000 mappings, about ten times the time)" },
+    { "-c", "--cgroups",
+      help = "one row per memory cgroup the processes are in: Cgroup Procs USS PSS RSS Swap Current Unmapped, "
+        .. "the processes' sums beside the cgroup's charge (memory.current; v1 memory.usage_in_bytes) and "
+        .. "Unmapped = Current - PSS: page cache and kernel memory charged to the cgroup that its "
+        .. "processes do not map" },
+    { "--depth", value = "N", type = "integer", min = 0, noun = "levels",
+      help = "with -c: each process counted in its cgroup's ancestor N levels below the root (the root is "
+        .. "level 0; a cgroup less deep stays as it is), instead of its own cgroup" },
     { "-n", "--rows", value = "N", type = "integer", min = 1, noun = "rows",
       help = "show the first N rows only (the totals line still sums every process read)" },
     { "-s", "--sort", value = "FIELD", suggest = { "pid", "user", "command", "procs", "map", "maps", "uss",
         "pss", "rss", "swap" },
       help = "sort by a column, named as in the JSON output: pid user command uss pss rss swap; with -u: "
-        .. "user procs uss pss rss swap; with -m: map procs maps uss pss rss swap. Numbers largest first, "
-        .. "text in byte order. Default: pss" },
+        .. "user procs uss pss rss swap; with -m: map procs maps uss pss rss swap; with -c: cgroup procs "
+        .. "uss pss rss swap current unmapped. Numbers largest first, text in byte order. Default: pss "
+        .. "(with -c: current)" },
     { "-p", "--pid", value = "PID[,PID...]", type = "pids", repeatable = true, key = "pids",
       help = "only these processes (pids separated by commas; the option may be repeated)" },
   },
-  exclusive = { { "-u", "-m" } },
+  exclusive = { { "-u", "-m", "-c" } },
   epilog = [[
 
 USS = Private_Clean + Private_Dirty + Private_Hugetlb, PSS = Pss, RSS = Rss, Swap = SwapPss (the
@@ -68,6 +79,12 @@ per process: "COMMAND [PID] BYTES", with -u "USER;COMMAND [PID] BYTES", with -m 
 name and process: "MAP;COMMAND [PID] BYTES". BYTES is the size -s names (uss, pss, rss or swap;
 default pss), exact, and the lines add up to the totals line's figure; a stack of 0 bytes is left
 out. Frames are escaped as in a table, ";" as \x3b.
+With -c, a process is counted in the cgroup of the memory controller's hierarchy it is in
+(/proc/PID/cgroup); Current is the cgroup's own charge, which includes its descendants' (a
+cgroup's row and its child's both count the child's memory), so the totals line sums no Current.
+A cgroup whose charge cannot be read (the v2 root has none) shows "-". Unmapped is an estimate:
+a page is charged to the cgroup that first touched it, so it is below zero when the processes map
+pages charged elsewhere (their program's file pages, read first by another cgroup).
 
 Kernel threads and zombies have no memory of their own: they are left out silently, as smem does.
 A process that cannot be read (gone before it was read, or permission denied: without root you can
@@ -79,7 +96,8 @@ Exit status: 0; 3 (UNKNOWN) on a usage error, or when processes were unreadable 
 }
 
 local opts = cli.parse(SPEC, arg)
-opts.view = opts.users and "user" or opts.mappings and "map" or "process"
+opts.view = opts.users and "user" or opts.mappings and "map" or opts.cgroups and "cgroup" or "process"
+if opts.depth and not opts.cgroups then cli.usage_error(SPEC, "--depth goes with -c") end
 if opts.sort then
   local known = false
   for _, field in ipairs(VIEWS[opts.view]) do known = known or field == opts.sort end
@@ -220,6 +238,18 @@ local function scan(pids, want_maps, add)
   end, add, ahead)
   progress.clear()
   return read, unreadable
+end
+
+-- The same scan with another reader (read(pid) -> value, extra | nil, reason, message).
+local function scan_with(pids, read, add)
+  local done = 0
+  local count, unreadable = unreadable_scan(pids, function(pid)
+    progress.update(done, #pids)
+    done = done + 1
+    return read(pid)
+  end, add)
+  progress.clear()
+  return count, unreadable
 end
 
 local function add_sizes(into, uss, pss, rss, swap)
@@ -363,12 +393,68 @@ local function map_view(pids, for_table, per_process)
   return rows, totals, columns, read, unreadable, entries
 end
 
+-- ---- per cgroup (-c) ----
+
+-- The memory of one process and its memory cgroup, through one handle: smaps_rollup, status, and
+-- proc.cgroup.of's table; nil, "none" or nil, reason, message as read_memory.
+local function read_memory_and_cgroup(pid)
+  local handle <close>, reason, msg = unreadable_module.open(pid, proc, "status")
+  if not handle then return nil, reason, msg end
+  local process
+  process, reason, msg = read_process(handle, {"status"})
+  if not process then return nil, reason, msg end
+  local status = process.status
+  local state = type(status.State) == "string" and sub(status.State, 1, 1) or ""
+  if status.Kthread == 1 or state == "Z" or state == "X" then return nil, "none" end
+  process, reason, msg = read_process(handle, {"smaps_rollup", "cgroup"})
+  if not process then return nil, reason, msg end
+  if process.smaps_rollup.Rss == nil then return nil, "none" end
+  return process.smaps_rollup, process.cgroup
+end
+
+local function cgroup_view(pids, for_table)
+  local view = require "memscript.cgroupview"
+  local by_path, rows = {}, {}
+  local totals = new_sums({procs = 0})
+  local read, unreadable = scan_with(pids, read_memory_and_cgroup, function(_, rollup, of)
+    local path = opts.depth and view.ancestor(of.path, opts.depth) or of.path
+    local row = by_path[path]
+    if not row then
+      row = new_sums({cgroup = path, procs = 0})
+      by_path[path] = row
+      rows[#rows + 1] = row
+    end
+    row.procs = row.procs + 1
+    totals.procs = totals.procs + 1
+    local uss, pss, rss, swap = uss_of(rollup), rollup.Pss or 0, rollup.Rss or 0, swap_of(rollup)
+    add_sizes(row, uss, pss, rss, swap)
+    add_sizes(totals, uss, pss, rss, swap)
+  end)
+  -- each cgroup's charge, read once its processes are counted; one gone meanwhile shows "-"
+  for _, row in ipairs(rows) do
+    local m = proc.cgroup.memory(row.cgroup)
+    row.current = m and m.current
+    row.unmapped = row.current and row.current - row.pss
+  end
+  totals.cgroup = format("total: %d cgroup%s", #rows, #rows == 1 and "" or "s")
+  local cgroup = for_table and function(row)
+    return row == totals and row.cgroup or table_text(row.cgroup, 60)
+  end or "cgroup"
+  local columns = columns_with({
+    {"Cgroup", cgroup, align = "left", json = "cgroup"},
+    {"Procs", "procs", kind = "number"},
+  })
+  columns[#columns + 1] = {"Current", "current", kind = "bytes"}
+  columns[#columns + 1] = {"Unmapped", "unmapped", kind = "bytes"}
+  return rows, totals, columns, read, unreadable
+end
+
 -- Rows in the order asked for: numbers largest first, text in byte order; ties in a fixed order.
-local TIE_KEY = {process = "pid", user = "user", map = "map"}
+local TIE_KEY = {process = "pid", user = "user", map = "map", cgroup = "cgroup"}
 
 local function ordered(rows, view, field)
   local sorted = collection.new(rows):sort(TIE_KEY[view], "asc")
-  local numeric = field ~= "user" and field ~= "command" and field ~= "map"
+  local numeric = field ~= "user" and field ~= "command" and field ~= "map" and field ~= "cgroup"
   return sorted:sort(field, numeric and "desc" or "asc")
 end
 
@@ -443,10 +529,12 @@ local function main()
     rows, totals, columns, read, unreadable = user_view(pids)
   elseif opts.view == "map" then
     rows, totals, columns, read, unreadable = map_view(pids, for_table)
+  elseif opts.view == "cgroup" then
+    rows, totals, columns, read, unreadable = cgroup_view(pids, for_table)
   else
     rows, totals, columns, read, unreadable = process_view(pids, for_table)
   end
-  rows = ordered(rows, opts.view, opts.sort or "pss")
+  rows = ordered(rows, opts.view, opts.sort or (opts.view == "cgroup" and "current" or "pss"))
   if opts.rows then rows = rows:head(opts.rows) end
   if for_table then
     io.stdout:write(render_table(rows, totals, columns))

@@ -278,6 +278,27 @@ T.test("lookup: the current directory and MEMSCRIPT_PATH come before the bundled
   T.eq(memscript("report.lua", nil, elsewhere, search), "report.lua in a\n", "MEMSCRIPT_PATH")
 end)
 
+T.test("lookup: a bare name runs only a file of the caller's or root's that no one else may write", function()
+  if T.run("id -u") ~= "0\n" then T.skip("needs root to leave a file owned by another user") end
+  local shared, cleanup <close> = T.tempdir()
+  T.sh("chmod 1777 " .. T.q(shared))
+  T.write(shared .. "/report.lua", 'io.open(' .. string.format("%q", shared .. "/ran") .. ', "w"):close()\n')
+  T.sh("chown nobody " .. T.q(shared .. "/report.lua"))
+  local out, err, status = memscript("report.lua --help", nil, shared)
+  T.eq({ out, status }, { "", 3 }, "another user's report.lua in /tmp: nothing run, status 3")
+  T.eq(err, "memscript: report.lua: not run: a script found by its bare name runs only when it is a regular " ..
+    "file of yours or root's that no one else may write (this one: a regular file, uid 65534, mode 644); " ..
+    "give a path (./report.lua) to run it anyway\n", "stderr")
+  T.eq(T.read_if(shared .. "/ran"), nil, "the planted script did not run")
+  T.write(shared .. "/mine.lua", "print('mine', ...)\n")
+  T.sh("chmod 0666 " .. T.q(shared .. "/mine.lua"))
+  T.eq(select(3, memscript("mine.lua", nil, shared)), 3, "one of root's that others may write: refused")
+  T.sh("chmod 0644 " .. T.q(shared .. "/mine.lua"))
+  T.eq(memscript("mine.lua a", nil, shared), "mine\ta\n", "root's own, writable by root alone: run")
+  T.eq(memscript("./report.lua", nil, shared), "", "a path given: run as asked")
+  T.ok(T.read_if(shared .. "/ran") ~= nil, "the path's script ran")
+end)
+
 T.test("lookup: the bundled report.lua is found from another directory", function()
   local out, err, status = memscript("report.lua --help", nil, elsewhere)
   T.eq(status, 0, "exit status (stderr: " .. err .. ")")

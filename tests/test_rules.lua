@@ -265,7 +265,7 @@ T.test("an invalid rule is named by its index and field", function()
     { 'return { { when = "Rss > 0", severity = "warning" } }',
       "FILE: rule 1: field 'message' must be a non-empty string, got nil" },
     { 'return { { when = "Rss > 0", severity = "warning", message = "m", scope = "thread" } }',
-      "FILE: rule 1: field 'scope' must be \"mapping\" or \"process\", got \"thread\"" },
+      "FILE: rule 1: field 'scope' must be \"mapping\", \"process\" or \"cgroup\", got \"thread\"" },
     { 'return { { when = "Rss > 0", severity = "warning", message = "m", sevrity = "x" } }',
       "FILE: rule 1: unknown field 'sevrity' (fields: when, severity, message, scope, name)" },
     { 'return { { when = "Rss > 0", severity = "warning", message = "m", name = "a b" } }',

@@ -115,9 +115,10 @@ T.test("--complete: the kinds of values and operands, with the words they take",
   T.eq(out, table.concat({
     "script diff.lua",
     "option -m --mappings none",
+    "option -c --cgroups none",
     "option -a --all none",
     "option -n --rows number",
-    "option -s --sort choice rss pss anon swap",
+    "option -s --sort choice rss pss anon swap current file kernel",
     "option -h --help none",
     "operand A file one live",
     "operand B file one live",
@@ -150,6 +151,16 @@ io.open(%q, "w"):close()
   T.write(plain, format("-- plain.lua: no spec\nio.open(%q, 'w'):close()\nprint('ran')\n", marker))
   T.eq({ memscript("--complete " .. T.q(plain)) }, { "script plain.lua\n", "", 0 }, "plain.lua")
   T.ok(not T.read_if(marker), "describing a script without a spec did not run it")
+  -- Before its command line a script described sees no io, os, load, debug, package or module but
+  -- memscript.cli: each of these attempts ends the description without an effect.
+  for i, attempt in ipairs({ 'require("os").execute("touch %s")', 'require("io").open("%s", "w")',
+      'load("io.open(\'%s\', \'w\')")()', 'require("debug").getregistry()', 'package.loadlib("%s", "x")',
+      'require("memscript.sys").read_file("%s")', 'dofile("%s")', 'collectgarbage("%s")' }) do
+    local hostile = tmp .. "/hostile" .. i .. ".lua"
+    T.write(hostile, format(attempt, marker) .. '\nrequire("memscript.cli").parse({ name = "h.lua", summary = "h" }, arg)\n')
+    T.eq({ memscript("--complete " .. T.q(hostile)) }, { "script hostile" .. i .. ".lua\n", "", 0 }, attempt)
+    T.ok(not T.read_if(marker), attempt .. ": ran nothing")
+  end
   local out, err, status = memscript("--complete no_such_script.lua")
   T.eq({ out, status }, { "", 3 }, "a missing script: stdout and status")
   T.contains(err, "memscript: cannot find script 'no_such_script.lua'", "a missing script: stderr")
@@ -166,7 +177,7 @@ local USAGE_ERRORS = {
   { "diff.lua", "a b -n", "option -n needs a value (N)" },
   { "diff.lua", "-n 0 a b", "-n needs a positive number of rows, got '0'" },
   { "diff.lua", "--rows=x a b", "--rows needs a positive number of rows, got 'x'" },
-  { "diff.lua", "-s size a b", "-s needs one of rss, pss, anon, swap, got 'size'" },
+  { "diff.lua", "-s size a b", "-s needs one of rss, pss, anon, swap, current, file, kernel, got 'size'" },
   { "diff.lua", "-n 1 -n 2 a b", "option -n given twice" },
   { "diff.lua", "--all=yes a b", "option --all takes no value" },
   { "diff.lua", "a b x", "bad process id 'x'" },
@@ -259,7 +270,17 @@ local USAGE_ERRORS = {
   { "top.lua", "-n 0", "-n needs a positive number of rows, got '0'" },
   { "top.lua", "-p 12,abc", "-p needs process ids separated by commas, got '12,abc'" },
   { "top.lua", "-p self", "-p needs process ids separated by commas, got 'self'" },
-  { "top.lua", "-u -m", "options -u and -m exclude each other" },
+  { "top.lua", "-u -m", "options -u, -m and -c exclude each other" },
+  { "top.lua", "--depth 2", "--depth goes with -c" },
+  { "top.lua", "-c -s map", "cannot sort by 'map' here (fields: cgroup procs uss pss rss swap current unmapped)" },
+  { "cgroup.lua", "-p 1 --depth 2", "options -p and --depth exclude each other" },
+  { "cgroup.lua", "-p abc", "bad process id 'abc'" },
+  { "cgroup.lua", "-s size", "-s needs one of path, current, limit, headroom, usage, anon, file, kernel, shmem, sock, swap, pressure, oom_kill, procs, got 'size'" },
+  { "diff.lua", "-c a b 1", "-c goes with neither -m nor a PID" },
+  { "diff.lua", "-c -s pss a b", "-c sorts by current, anon, file, kernel or swap, not 'pss'" },
+  { "diff.lua", "-s kernel a b", "-s kernel goes with -c" },
+  { "rules.lua", "--cgroup-usage 95,80 all", "--cgroup-usage: the critical level 80% is below the warning level 95%" },
+  { "rules.lua", "--cgroup-pressure x all", "--cgroup-pressure needs WARN[,CRIT] percentages such as 80%,95%, got 'x'" },
   { "top.lua", "-m -s user", "cannot sort by 'user' here (fields: map procs maps uss pss rss swap)" },
   { "top.lua", "12", "unknown argument '12'" },
 

@@ -520,18 +520,37 @@ end
 ---------------------------------------------------------------------------------------------------
 -- Describing: memscript --list and --complete.
 
--- What a script being described finds instead of io, os, print and proc: touching it ends the script.
+-- What a script being described finds instead of io, os, print, proc and every module but this one:
+-- a stand-in whose fields are stand-ins too (`local f = require("m").f` goes through), and which
+-- ends the script when it is called, assigned into, or taken as a number, a string or a length.
 local function refuse()
   error("cli: the script did work before declaring its command line", 2)
 end
-local FORBIDDEN = setmetatable({}, { __index = refuse, __newindex = refuse, __call = refuse })
+local FORBIDDEN = {}
+setmetatable(FORBIDDEN, { __index = function() return FORBIDDEN end, __newindex = refuse, __call = refuse,
+  __len = refuse, __concat = refuse, __tostring = refuse, __unm = refuse, __add = refuse, __eq = refuse,
+  __lt = refuse, __le = refuse })
+
+-- What a script may use while it is described: the base functions that touch nothing outside the
+-- Lua state, and the string, table, math and utf8 libraries. Nothing else: no io, os, load,
+-- loadfile, dofile, debug, package or collectgarbage, and `proc` raises when touched.
+local DESCRIBE_BASE = { "assert", "error", "getmetatable", "ipairs", "next", "pairs", "pcall", "rawequal",
+  "rawget", "rawlen", "rawset", "select", "setmetatable", "tonumber", "tostring", "type", "xpcall",
+  "_VERSION", "math", "string", "table", "utf8" }
 
 -- The spec the script at path declares, found by running it up to its cli.parse call in an
--- environment of its own (its globals go there; io, os, print and proc raise when touched).
--- nil, message when it declares none: it does not use memscript.cli, or fails before.
+-- environment of its own, in which only the functions above are real: require gives memscript.cli
+-- itself and, for any other module, a table that raises when touched, so that describing a script
+-- (memscript --list, --complete, shell completion on Tab) runs nothing with an effect, whatever the
+-- file holds. nil, message when it declares none: it does not use memscript.cli, or fails before.
 function M.describe(path)
-  local env = setmetatable({ io = FORBIDDEN, os = FORBIDDEN, print = FORBIDDEN, proc = FORBIDDEN,
-                             arg = { [0] = path } }, { __index = G })
+  local env = { proc = FORBIDDEN, io = FORBIDDEN, os = FORBIDDEN, print = FORBIDDEN, arg = { [0] = path } }
+  for _, name in ipairs(DESCRIBE_BASE) do env[name] = G[name] end
+  env.require = function(name)
+    if name == "memscript.cli" then return M end
+    return FORBIDDEN
+  end
+  env._G = env
   local chunk, err = loadfile(path, "t", env)
   if not chunk then return nil, err end
   describing, described = true, nil

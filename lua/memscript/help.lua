@@ -135,14 +135,20 @@ end
 
 local lua_libraries = { "coroutine", "debug", "io", "math", "os", "package", "string", "table", "utf8" }
 
--- The documented name of a value: searched in proc, where and the memscript modules. Second result:
--- the name of a function of Lua's standard library, when it is one.
+-- The documented name of a value: searched in proc, proc.cgroup, where and the memscript modules.
+-- Second result: the name of a function of Lua's standard library, when it is one.
 function M.name_of(value)
   local proc = rawget(_G, "proc") or loaded.memscript
   if type(proc) == "table" then
     if value == proc then return "proc" end
     local k = key_of(proc, value)
     if k then return "proc." .. k end
+    -- proc.cgroup's functions are documented as the global cgroup's: cgroup.memory(path)
+    if type(proc.cgroup) == "table" then
+      if value == proc.cgroup then return "cgroup" end
+      k = key_of(proc.cgroup, value)
+      if k then return "cgroup." .. k end
+    end
   end
   if value == rawget(_G, "where") then return "where" end
   if value == M.help then return "help" end

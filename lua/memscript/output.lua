@@ -22,7 +22,7 @@ local sys = require "memscript.sys"
 local units = require "memscript.units"
 local text_module = require "memscript.text"
 
-local type, tostring, tonumber, ipairs, pairs, error = type, tostring, tonumber, ipairs, pairs, error
+local type, tostring, tonumber, ipairs, pairs, next, error = type, tostring, tonumber, ipairs, pairs, next, error
 local format, rep, concat, gsub, find = string.format, string.rep, table.concat, string.gsub, string.find
 local mtype, write, huge = math.type, io.write, math.huge
 local escape, json_safe = text_module.escape, text_module.json_safe
@@ -226,8 +226,9 @@ local function render_json(rows, columns)
     local members = {}
     for c, col in ipairs(columns) do
       local value = json_value(cell_value(row, col), col, marks)
-      -- a flags list with no flag is an empty array, which lua-cjson would write as {}
-      local text = type(value) == "table" and #value == 0 and "[]" or cjson.encode(value)
+      -- a flags list with no flag is an empty array, which lua-cjson would write as {}; a table
+      -- with keys (a cgroup's memory.stat) is an object
+      local text = type(value) == "table" and next(value) == nil and "[]" or cjson.encode(value)
       members[c] = names[c] .. ":" .. text
     end
     objects[r] = "{" .. concat(members, ",") .. "}"

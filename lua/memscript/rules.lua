@@ -6,10 +6,12 @@
 --   local matches = set:evaluate(1234)   -- {rule, pid, comm, mapping | process} for each match
 --
 -- A rule: { when = "where-expression", severity = "warning" | "critical", message = "...",
---           scope = "mapping" (default) | "process", name = "label" (optional) }
+--           scope = "mapping" (default) | "process" | "cgroup", name = "label" (optional) }
 -- Mapping scope: `when` is tested on each mapping of /proc/PID/smaps (docs/where.md).
 -- Process scope: `when` is tested once on the process's fields: pid, comm, the /proc/PID/status keys
 -- (VmRSS, VmSwap, Threads...) and the /proc/PID/smaps_rollup keys (Rss, Pss, Swap, Anonymous...).
+-- Cgroup scope: `when` is tested on a memory cgroup's figures (M.cgroup_fields): current, limit,
+-- usage (percent of the limit), pressure_some, oom_kill, oom_kill_new, ...; set:evaluate_cgroup(path).
 
 local proc = require "memscript"
 local where = require "memscript.where"
@@ -24,7 +26,7 @@ local M = {}
 
 local FIELDS = { when = true, severity = true, message = true, scope = true, name = true }
 local SEVERITIES = { warning = true, critical = true }
-local SCOPES = { mapping = true, process = true }
+local SCOPES = { mapping = true, process = true, cgroup = true }
 
 -- smaps_rollup of a process without memory (a kernel thread, a zombie) fails with ESRCH, and a capture
 -- holds none for it: memscript.unreadable.reason_for tells that ("none") from a process gone or damaged.
@@ -81,16 +83,16 @@ local function compile_rule(rule, index, source)
   end
   local scope = rule.scope or "mapping"
   if not SCOPES[scope] then
-    return bad("field 'scope' must be \"mapping\" or \"process\", got %s", quoted(rule.scope))
+    return bad("field 'scope' must be \"mapping\", \"process\" or \"cgroup\", got %s", quoted(rule.scope))
   end
   local name = rule.name or format("rule_%d", index)
   if type(name) ~= "string" or not find(name, "^[%w_.:-]+$") then
     return bad("field 'name' must be letters, digits and _ . : - only, got %s", quoted(rule.name))
   end
-  -- A process is not a mapping: the names where derives from perms and path (kind, anon,
-  -- executable...) are plain keys of the process table in process scope.
+  -- A process (or a cgroup) is not a mapping: the names where derives from perms and path (kind,
+  -- anon, executable...) are plain keys of the table in process and cgroup scope.
   local saved = where.derived
-  if scope == "process" then where.derived = {} end
+  if scope ~= "mapping" then where.derived = {} end
   local ok, test = pcall(where.compile, rule.when)
   where.derived = saved
   if not ok then return bad("field 'when': %s", tostring(test)) end
@@ -113,7 +115,8 @@ function M.compile(list, source)
       return nil, format("%s: expected an array of rules, found the key %s", source, quoted(key))
     end
   end
-  local set = setmetatable({ rules = {}, mapping_rules = {}, process_rules = {}, source = source }, Set)
+  local set = setmetatable({ rules = {}, mapping_rules = {}, process_rules = {}, cgroup_rules = {}, source = source },
+    Set)
   local names = {}
   for index, rule in ipairs(list) do
     local compiled, msg = compile_rule(rule, index, source)
@@ -124,7 +127,7 @@ function M.compile(list, source)
     end
     names[compiled.name] = index
     set.rules[index] = compiled
-    local group = compiled.scope == "mapping" and set.mapping_rules or set.process_rules
+    local group = set[compiled.scope .. "_rules"]
     group[#group + 1] = compiled
   end
   return set
@@ -209,13 +212,40 @@ function Set:evaluate(pid)
       if test(fields) then
         matches[#matches + 1] = { rule = rule, pid = number, comm = comm, process = fields }
       end
-    else
+    elseif rule.scope == "mapping" then
       for _, m in ipairs(smaps) do
         if test(m) then
           matches[#matches + 1] = { rule = rule, pid = number, comm = comm, mapping = m }
         end
       end
     end
+  end
+  return matches
+end
+
+-- The fields of a memory cgroup for cgroup-scope rules: memscript.cgroupview's fields of the cgroup at
+-- path (current, max, high, limit, usage, headroom, working_set, anon, file, kernel, shmem, sock,
+-- swap, oom_kill, pressure_some, pressure_full, procs, path, depth), and oom_kill_new: the OOM kills
+-- since the previous call for that path in an earlier run of a watch (--interval), nil the first
+-- time. p: the proc table (default: memscript's). nil, message, errno when it cannot be read.
+function M.cgroup_fields(path, p)
+  p = p or proc
+  local m, msg, errno = p.cgroup.memory(path)
+  if not m then return nil, msg, errno end
+  local fields = require("memscript.cgroupview").fields(path, m)
+  fields.oom_kill_new = require("memscript.watch").delta("memscript.rules cgroup oom_kill " .. path, fields.oom_kill)
+  return fields
+end
+
+-- The matches of the cgroup-scope rules on the cgroup at path, in rule order: {rule, cgroup = path,
+-- fields}; nil, message, errno when it cannot be read.
+function Set:evaluate_cgroup(path, p)
+  local matches = {}
+  if #self.cgroup_rules == 0 then return matches end
+  local fields, msg, errno = M.cgroup_fields(path, p)
+  if not fields then return nil, msg, errno end
+  for _, rule in ipairs(self.cgroup_rules) do
+    if rule.test(fields) then matches[#matches + 1] = { rule = rule, cgroup = path, fields = fields } end
   end
   return matches
 end

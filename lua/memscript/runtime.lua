@@ -14,6 +14,11 @@ function M.mapping_list_meta()
   return require("memscript.collection").meta
 end
 
+-- What the path of a table proc.cgroup.of returns names: sets its unit, slice, container and pod.
+function M.cgroup_names(t)
+  require("memscript.cgroupname").annotate(t)
+end
+
 -- After each run of the script (every watch iteration, or once): what modules asked for.
 function M.iteration_end()
   local run = loaded["memscript.run"]

@@ -118,6 +118,11 @@ extern const struct luaL_Reg bind_pidfile_functions[]; /* cmdline, comm, stat, s
 extern const struct luaL_Reg bind_flat_functions[];    /* ksm_stat */
 extern const struct luaL_Reg bind_sums_functions[];    /* smaps_sums */
 
+/* proc.cgroup's functions (of, memory, list, children, hierarchy), with the source as upvalue 1. */
+extern const struct luaL_Reg bind_cgroup_functions[];
+/* p:cgroup() of a process handle: proc.cgroup.of(p). */
+extern const struct luaL_Reg bind_cgroup_handle_functions[];
+
 /* proc.meminfo(): /proc/meminfo as a table. */
 int bind_meminfo(lua_State *L);
 
@@ -126,6 +131,9 @@ int bind_kv_file(lua_State *L, const struct source_dir *dir, const char *file);
 
 /* Any "key value" file under dir as a table (vmstat, ksm_stat, cgroup memory.stat); or nil, message, errno. */
 int bind_flat_file(lua_State *L, const struct source_dir *dir, const char *file);
+
+/* The same from bytes already read (data[0..len), the file at path); the caller keeps data. */
+int bind_flat_bytes(lua_State *L, const char *path, const char *data, size_t len);
 
 /* proc.vmstat(): /proc/vmstat as a table. */
 int bind_vmstat(lua_State *L);

@@ -1,4 +1,4 @@
-/* lflat.c: "key value" files as tables: /proc/vmstat, /proc/PID/ksm_stat (and cgroup memory.stat next). */
+/* lflat.c: "key value" files as tables: /proc/vmstat, /proc/PID/ksm_stat, cgroup memory.stat and memory.events. */
 #include <limits.h>
 #include <string.h>
 
@@ -11,13 +11,15 @@
 struct flat_ctx {
 	const char *path;
 	struct procfile file;
+	const char *data; /* the bytes parsed: file's, or the caller's (bind_flat_bytes) */
+	size_t len;
 };
 
 /* Stack: the layout at 1, the table at 2. Every key as printed, its value as value_token classifies it. */
 static int flat_build(lua_State *L, void *arg)
 {
 	struct flat_ctx *c = arg;
-	const char *p = c->file.data, *end = p + c->file.len;
+	const char *p = c->data, *end = p + c->len;
 	long lineno = 0;
 
 	layout_new(L);
@@ -59,6 +61,20 @@ int bind_flat_file(lua_State *L, const struct source_dir *dir, const char *file)
 	err = source_dir_read(dir, file, &c.file);
 	if (err != 0)
 		return bind_os_error(L, dir, file, err);
+	c.data = c.file.data;
+	c.len = c.file.len;
+	return bind_call(L, flat_build, &c, flat_cleanup);
+}
+
+int bind_flat_bytes(lua_State *L, const char *path, const char *data, size_t len)
+{
+	struct flat_ctx c;
+
+	c.path = path;
+	c.file.data = NULL;
+	c.file.len = c.file.cap = 0;
+	c.data = data;
+	c.len = len;
 	return bind_call(L, flat_build, &c, flat_cleanup);
 }
 

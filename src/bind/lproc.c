@@ -3,6 +3,7 @@
 
 #include <errno.h>
 #include <limits.h>
+#include <math.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -257,6 +258,8 @@ static void ensure_process_metatable(lua_State *L)
 	luaL_setfuncs(L, bind_maps_functions, 1);
 	lua_pushnil(L);
 	luaL_setfuncs(L, bind_pidfile_functions, 1);
+	lua_pushnil(L);
+	luaL_setfuncs(L, bind_cgroup_handle_functions, 1);
 	lua_pushnil(L);
 	luaL_setfuncs(L, bind_flat_functions, 1);
 	lua_pushnil(L);
@@ -622,6 +625,13 @@ static int open_source(lua_State *L, const char *root, enum source_root_kind how
 			lua_pop(L, 1);
 		}
 	}
+	/* proc.cgroup: the memory cgroups of the same machine, read through the same source */
+	lua_createtable(L, 0, 8);
+	lua_pushvalue(L, -2);
+	luaL_setfuncs(L, bind_cgroup_functions, 1);
+	lua_pushnumber(L, HUGE_VAL);
+	lua_setfield(L, -2, "unlimited");
+	lua_setfield(L, -3, "cgroup");
 	lua_pop(L, 1);
 	return 1;
 }

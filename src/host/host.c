@@ -146,15 +146,17 @@ static int push_script_args(lua_State *L)
 static int load_script(lua_State *L, const char *name, int from_stdin)
 {
 	char path[PATH_MAX];
+	enum script_found found;
 	int status;
 
 	if (from_stdin)
 		return host_report(L, luaL_loadfilex(L, NULL, chunk_mode));
-	if (!host_find_script(name, path, sizeof(path))) {
+	found = host_find_script(name, path, sizeof(path));
+	if (found == SCRIPT_NOT_FOUND) {
 		host_say_script_not_found(name);
 		return LUA_ERRFILE;
 	}
-	status = luaL_loadfilex(L, path, chunk_mode);
+	status = host_load_script(L, path, found, chunk_mode);
 	if (status == LUA_OK) {
 		/* memscript.sys.script_path: where the script was found, for files that sit beside it */
 		lua_pushstring(L, path);
@@ -461,7 +463,6 @@ static int lua_where(lua_State *L)
 	return 1;
 }
 
-/* The globals every script sees besides Lua's own: proc and where; and the host's options. */
 /*
  * sys.replace_file(path, text): writes text to path as -o writes standard output (outfile_replace):
  * whole or not at all, never through another user's link. Returns true, or nil and "PATH: reason".
@@ -483,6 +484,7 @@ static int sys_replace_file(lua_State *L)
 	return 1;
 }
 
+/* The globals every script sees besides Lua's own: proc, cgroup (proc.cgroup) and where; and the host's options. */
 static void open_memscript(lua_State *L, const struct options *o)
 {
 	struct lproc_options po = {NULL, 1, 0};
@@ -499,6 +501,8 @@ static void open_memscript(lua_State *L, const struct options *o)
 	lproc_push(L, &po);
 	lua_pushvalue(L, -1);
 	lua_setglobal(L, "proc");
+	lua_getfield(L, -1, "cgroup");
+	lua_setglobal(L, "cgroup");
 	luaL_getsubtable(L, LUA_REGISTRYINDEX, LUA_LOADED_TABLE);
 	lua_insert(L, -2);
 	lua_setfield(L, -2, "memscript");

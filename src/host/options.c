@@ -18,8 +18,7 @@ const char host_usage_text[] =
 	"  -l G=MOD         require library MOD into global G\n"
 	"  -i               enter interactive mode after executing script\n"
 	"  -v               show version information\n"
-	"  -f, --format F   output format of the bundled scripts: table, json, csv, prom\n"
-	"                   or folded (collapsed stacks, for flame graphs)\n"
+	"  -f, --format F   output format of the bundled scripts: table, json, csv, prom or folded\n"
 	"  -o FILE          write standard output to FILE, replacing it only when complete\n"
 	"  --interval SECS  run the script again every SECS seconds (watch mode)\n"
 	"  --count N        with --interval: stop after N runs (0, the default: until Ctrl-C)\n"
@@ -39,7 +38,8 @@ const char host_usage_text[] =
 	"  --               stop handling options\n"
 	"  -                stop handling options and execute stdin\n"
 	"A bare script name is looked up in the current directory, then in each directory\n"
-	"of MEMSCRIPT_PATH, then among the bundled scripts.\n"
+	"of MEMSCRIPT_PATH, then among the bundled scripts; one found in a directory runs only\n"
+	"when it is a file of yours or root's that no one else may write (./NAME runs any).\n"
 	"Exit status: 0 OK, 1 WARNING, 2 CRITICAL, 3 UNKNOWN (script error).\n";
 
 

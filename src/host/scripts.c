@@ -3,11 +3,15 @@
 
 #include <dirent.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
+
+#include <lauxlib.h>
 
 #include "bind/runtime.h"
 #include "host/call.h"
@@ -40,17 +44,17 @@ static const char *bundled_scripts_dir(void)
 	return MEMSCRIPT_BUILD_SCRIPTS_DIR;
 }
 
-/*
- * Resolves a script argument into path: a name with a '/' is used as given; a bare name is looked
- * up in the current directory, MEMSCRIPT_PATH, then the bundled scripts. Returns 0 when not found.
- */
-int host_find_script(const char *name, char *path, size_t size)
+enum script_found host_find_script(const char *name, char *path, size_t size)
 {
 	const char *search;
 
-	if (strchr(name, '/') != NULL || readable_file(name)) {
+	if (strchr(name, '/') != NULL) {
 		snprintf(path, size, "%s", name);
-		return 1;
+		return SCRIPT_GIVEN;
+	}
+	if (readable_file(name)) {
+		snprintf(path, size, "%s", name);
+		return SCRIPT_LOOKED_UP;
 	}
 	search = getenv("MEMSCRIPT_PATH");
 	while (search != NULL && *search != '\0') {
@@ -58,16 +62,106 @@ int host_find_script(const char *name, char *path, size_t size)
 		size_t len = colon ? (size_t)(colon - search) : strlen(search);
 		if (len > 0 && snprintf(path, size, "%.*s/%s", (int)len, search, name) < (int)size &&
 		    readable_file(path))
-			return 1;
+			return SCRIPT_LOOKED_UP;
 		search = colon ? colon + 1 : NULL;
 	}
 	if (snprintf(path, size, "%s/%s", bundled_scripts_dir(), name) < (int)size && readable_file(path))
-		return 1;
+		return SCRIPT_BUNDLED;
 	snprintf(path, size, "%s", name);
-	return 0;
+	return SCRIPT_NOT_FOUND;
 }
 
-/* The message for a script name find_script did not find. */
+/* lua_Reader over a file, giving first the "\n" of a first line that was skipped. */
+struct script_reader {
+	FILE *f;
+	int newline;
+	char buf[BUFSIZ];
+};
+
+static const char *read_script(lua_State *L, void *ud, size_t *size)
+{
+	struct script_reader *r = ud;
+
+	(void)L;
+	if (r->newline) {
+		r->newline = 0;
+		*size = 1;
+		return "\n";
+	}
+	*size = fread(r->buf, 1, sizeof(r->buf), r->f);
+	return *size > 0 ? r->buf : NULL;
+}
+
+/* Skips a UTF-8 byte order mark and a first line starting with '#', as luaL_loadfilex does. */
+static void skip_header(struct script_reader *r)
+{
+	int c = getc(r->f);
+
+	if (c == 0xEF) {
+		if (getc(r->f) == 0xBB && getc(r->f) == 0xBF) {
+			c = getc(r->f);
+		} else {
+			rewind(r->f);
+			return;
+		}
+	}
+	if (c == '#') {
+		while ((c = getc(r->f)) != EOF && c != '\n')
+			;
+		r->newline = 1;
+	} else if (c != EOF) {
+		ungetc(c, r->f);
+	}
+}
+
+int host_load_script(lua_State *L, const char *path, enum script_found found, const char *mode)
+{
+	struct script_reader r;
+	struct stat st;
+	char chunkname[PATH_MAX + 2];
+	int fd, status;
+
+	if (found != SCRIPT_LOOKED_UP)
+		return luaL_loadfilex(L, path, mode);
+	fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
+	if (fd < 0 || fstat(fd, &st) != 0) {
+		lua_pushfstring(L, "cannot open %s: %s", path, strerror(errno));
+		if (fd >= 0)
+			close(fd);
+		return LUA_ERRFILE;
+	}
+	if (!S_ISREG(st.st_mode) || (st.st_uid != geteuid() && st.st_uid != 0) || (st.st_mode & 022) != 0) {
+		char msg[PATH_MAX * 2 + 300];
+		snprintf(msg, sizeof(msg), "%s: not run: a script found by its bare name runs only when it is a "
+			 "regular file of yours or root's that no one else may write (this one: %s, uid %lu, mode %03o); "
+			 "give a path (./%s) to run it anyway", path,
+			 S_ISREG(st.st_mode) ? "a regular file" : "not a regular file", (unsigned long)st.st_uid,
+			 (unsigned)(st.st_mode & 07777), path);
+		lua_pushstring(L, msg);
+		close(fd);
+		return LUA_ERRFILE;
+	}
+	fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) & ~O_NONBLOCK);
+	r.f = fdopen(fd, "r");
+	if (r.f == NULL) {
+		lua_pushfstring(L, "cannot read %s: %s", path, strerror(errno));
+		close(fd);
+		return LUA_ERRFILE;
+	}
+	r.newline = 0;
+	skip_header(&r);
+	snprintf(chunkname, sizeof(chunkname), "@%s", path);
+	status = lua_load(L, read_script, &r, chunkname, mode);
+	if (status == LUA_OK && ferror(r.f)) {
+		lua_pop(L, 1);
+		lua_pushfstring(L, "cannot read %s: %s", path, strerror(errno));
+		status = LUA_ERRFILE;
+	}
+	fclose(r.f);
+	return status;
+}
+
+/* The message for a script name host_find_script did not find. */
 void host_say_script_not_found(const char *name)
 {
 	char msg[PATH_MAX + 200];
@@ -130,7 +224,7 @@ int host_complete_script(lua_State *L, const char *name)
 {
 	char path[PATH_MAX];
 
-	if (!host_find_script(name, path, sizeof(path))) {
+	if (host_find_script(name, path, sizeof(path)) == SCRIPT_NOT_FOUND) {
 		host_say_script_not_found(name);
 		return 0;
 	}

@@ -15,7 +15,7 @@
 #include "source/source.h"
 
 const char *const capture_process_files[] = {
-	"stat", "status", "statm", "comm", "cmdline", "maps", "smaps", "smaps_rollup", NULL,
+	"stat", "status", "statm", "comm", "cmdline", "maps", "smaps", "smaps_rollup", "cgroup", NULL,
 };
 
 const char *const capture_system_files[] = {"meminfo", "vmstat", NULL};

@@ -10,7 +10,9 @@ struct source_dir;
  * A capture is a directory (or an archive of one) laid out as the machine it was taken on:
  * proc/PID/FILE for each process captured, proc/FILE for the system files, and proc/CAPTURE_META,
  * "Key: value" lines saying what the capture was taken on, written last (a tree without it is an
- * interrupted capture).
+ * interrupted capture). sys/fs/cgroup/... holds the memory cgroup files (the files proc.cgroup
+ * reads, which proc.cgroup.hierarchy().files names) of every captured process's memory cgroup and
+ * of each cgroup above it up to the hierarchy's root, where scripts/capture.lua writes them.
  */
 #define CAPTURE_META "memscript-capture"
 

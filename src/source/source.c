@@ -188,6 +188,22 @@ static int archive_key(const struct source_dir *dir, const char *relpath, char *
 	return n < 0 || (size_t)n >= size ? ENAMETOOLONG : 0;
 }
 
+/* The bytes of relpath under dir in the archive (held by the archive). Returns 0 or an error. */
+static int archive_file(const struct source_dir *dir, const char *relpath, const char **data, size_t *len)
+{
+	char key[PATH_MAX];
+	int e;
+
+	if ((e = archive_key(dir, relpath, key, sizeof(key))) != 0)
+		return e;
+	if (!stays_beneath(relpath))
+		return SOURCE_EOUTSIDE;
+	*data = archive_tree_find(dir->src->archive, key, len);
+	if (*data == NULL)
+		return archive_tree_list_dir(dir->src->archive, key, NULL, NULL) ? EISDIR : ENOENT;
+	return 0;
+}
+
 /* ---- the source ---- */
 
 static int is_procfs(int fd)
@@ -497,16 +513,10 @@ int source_dir_read(const struct source_dir *dir, const char *relpath, struct pr
 	out->data = NULL;
 	out->len = out->cap = 0;
 	if (dir->src->archive != NULL) {
-		char key[PATH_MAX];
 		const char *data;
 		size_t len;
-		if ((e = archive_key(dir, relpath, key, sizeof(key))) != 0)
+		if ((e = archive_file(dir, relpath, &data, &len)) != 0)
 			return e;
-		if (!stays_beneath(relpath))
-			return SOURCE_EOUTSIDE;
-		data = archive_tree_find(dir->src->archive, key, &len);
-		if (data == NULL)
-			return archive_tree_list_dir(dir->src->archive, key, NULL, NULL) ? EISDIR : ENOENT;
 		if (dir->src->max_file != 0 && len > dir->src->max_file)
 			return EFBIG;
 		out->data = malloc(len + 1);
@@ -532,16 +542,10 @@ int source_dir_lines(const struct source_dir *dir, const char *relpath, struct l
 	int fd, e;
 
 	if (dir->src->archive != NULL) {
-		char key[PATH_MAX];
 		const char *data;
 		size_t len;
-		if ((e = archive_key(dir, relpath, key, sizeof(key))) != 0)
+		if ((e = archive_file(dir, relpath, &data, &len)) != 0)
 			return e;
-		if (!stays_beneath(relpath))
-			return SOURCE_EOUTSIDE;
-		data = archive_tree_find(dir->src->archive, key, &len);
-		if (data == NULL)
-			return archive_tree_list_dir(dir->src->archive, key, NULL, NULL) ? EISDIR : ENOENT;
 		return linestream_open_memory(data, len, out);
 	}
 	if (dir->fd < 0)
@@ -590,6 +594,90 @@ int source_dir_list(const struct source_dir *dir, const char *relpath,
 		if (strcmp(entry->d_name, ".") == 0 || strcmp(entry->d_name, "..") == 0)
 			continue;
 		if (fn(entry->d_name, arg) != 0)
+			break;
+	}
+	closedir(d);
+	return e;
+}
+
+/* An archive's names under one directory that are directories themselves (they hold a file). */
+struct archive_dirs {
+	const struct archive_tree *tree;
+	char key[PATH_MAX];
+	size_t key_len;
+	int (*fn)(const char *name, void *arg);
+	void *arg;
+};
+
+static int visit_archive_dir(const char *name, void *arg)
+{
+	struct archive_dirs *a = arg;
+	size_t n = strlen(name);
+
+	if (a->key_len + 1 + n >= sizeof(a->key))
+		return 0;
+	a->key[a->key_len] = '/';
+	memcpy(a->key + a->key_len + 1, name, n + 1);
+	if (!archive_tree_list_dir(a->tree, a->key, NULL, NULL))
+		return 0;
+	return a->fn(name, a->arg);
+}
+
+int source_dir_list_dirs(const struct source_dir *dir, const char *relpath,
+			 int (*fn)(const char *name, void *arg), void *arg)
+{
+	DIR *d;
+	struct dirent *entry;
+	int fd, e = 0;
+
+	if (!stays_beneath(relpath))
+		return SOURCE_EOUTSIDE;
+	if (dir->src->archive != NULL) {
+		struct archive_dirs a;
+		if ((e = archive_key(dir, relpath, a.key, sizeof(a.key))) != 0)
+			return e;
+		a.tree = dir->src->archive;
+		a.key_len = strlen(a.key);
+		a.fn = fn;
+		a.arg = arg;
+		if (!archive_tree_list_dir(dir->src->archive, a.key, NULL, NULL))
+			return archive_tree_find(dir->src->archive, a.key, &(size_t){0}) ? ENOTDIR : ENOENT;
+		/* visit_archive_dir writes past key_len: the listing walks a copy of the directory's key */
+		{
+			char listed[PATH_MAX];
+			memcpy(listed, a.key, a.key_len + 1);
+			archive_tree_list_dir(dir->src->archive, listed, visit_archive_dir, &a);
+		}
+		return 0;
+	}
+	if (dir->fd < 0)
+		return ENOENT;
+	fd = open_beneath(dir->src, dir->fd, relpath, O_RDONLY | O_DIRECTORY);
+	if (fd < 0)
+		return errno;
+	d = fdopendir(fd);
+	if (d == NULL) {
+		e = errno;
+		close(fd);
+		return e;
+	}
+	for (;;) {
+		struct stat st;
+		int is_dir;
+		errno = 0;
+		entry = readdir(d);
+		if (entry == NULL) {
+			e = errno;
+			break;
+		}
+		if (strcmp(entry->d_name, ".") == 0 || strcmp(entry->d_name, "..") == 0)
+			continue;
+		/* d_type where the file system gives it (cgroupfs, tmpfs, ext4 do), else a look at the entry */
+		if (entry->d_type != DT_UNKNOWN)
+			is_dir = entry->d_type == DT_DIR;
+		else
+			is_dir = fstatat(dirfd(d), entry->d_name, &st, AT_SYMLINK_NOFOLLOW) == 0 && S_ISDIR(st.st_mode);
+		if (is_dir && fn(entry->d_name, arg) != 0)
 			break;
 	}
 	closedir(d);

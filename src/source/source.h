@@ -109,6 +109,14 @@ int source_dir_lines(const struct source_dir *dir, const char *relpath, struct l
 int source_dir_list(const struct source_dir *dir, const char *relpath,
 		    int (*fn)(const char *name, void *arg), void *arg);
 
+/*
+ * Calls fn(name, arg) for each subdirectory of the directory relpath under dir, as source_dir_list
+ * does for every entry: the cgroups below a cgroup, whose directory also holds its files. A symbolic
+ * link is not a subdirectory here, even in the running system. Returns 0 or an error.
+ */
+int source_dir_list_dirs(const struct source_dir *dir, const char *relpath,
+			 int (*fn)(const char *name, void *arg), void *arg);
+
 /* The message of an error returned above. */
 const char *source_strerror(int err);
 

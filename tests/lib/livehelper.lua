@@ -67,13 +67,15 @@ end
 
 -- Runs memhelper in the background with `args` and waits until it has stopped itself; raises an error
 -- (after cleaning up) if it has not after `timeout` seconds (default 60: against a hang only, it
--- stops within milliseconds).
-function M.start(args, timeout)
+-- stops within milliseconds). prefix, when given, is a shell command (already quoted) that execs
+-- memhelper, its path and arguments following it ("sh -c 'echo $$ >CGROUP/cgroup.procs && exec \"$@\"' sh").
+function M.start(args, timeout, prefix)
   if not T.helper then error("MEMSCRIPT_HELPER is not set", 2) end
   local words = {}
   for i, a in ipairs(args or {}) do words[i] = T.q(a) end
   local out_path = os.tmpname()
-  local pid_text = T.run(format("%s %s >%s & echo $!", T.q(T.helper), concat(words, " "), T.q(out_path)))
+  local pid_text = T.run(format("%s%s %s >%s & echo $!", prefix and (prefix .. " ") or "", T.q(T.helper),
+    concat(words, " "), T.q(out_path)))
   local h = {pid = tonumber(pid_text:match("%d+")), out_path = out_path}
   if not h.pid then
     os.remove(out_path)
