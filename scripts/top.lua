@@ -76,9 +76,11 @@ and later), with -m from /proc/PID/smaps. User: the real uid from /proc/PID/stat
 The output format is memscript's -f option (table, json or csv); only a table ends with a totals line.
 With -f folded, the collapsed stacks of flame graphs (flamegraph.pl, inferno, speedscope), one line
 per process: "COMMAND [PID] BYTES", with -u "USER;COMMAND [PID] BYTES", with -m one line per mapping
-name and process: "MAP;COMMAND [PID] BYTES". BYTES is the size -s names (uss, pss, rss or swap;
-default pss), exact, and the lines add up to the totals line's figure; a stack of 0 bytes is left
-out. Frames are escaped as in a table, ";" as \x3b.
+name and process: "MAP;COMMAND [PID] BYTES", with -c one line per process under its cgroup's path,
+a frame per component ("/" for the root cgroup): "system.slice;nginx.service;COMMAND [PID] BYTES".
+BYTES is the size -s names (uss, pss, rss or swap; default pss, also with -c: a cgroup's Current
+holds its descendants' and adds up to nothing), exact, and the lines add up to the totals line's
+figure; a stack of 0 bytes is left out. Frames are escaped as in a table, ";" as \x3b.
 With -c, a process is counted in the cgroup of the memory controller's hierarchy it is in
 (/proc/PID/cgroup); Current is the cgroup's own charge, which includes its descendants' (a
 cgroup's row and its child's both count the child's memory), so the totals line sums no Current.
@@ -395,8 +397,8 @@ end
 
 -- ---- per cgroup (-c) ----
 
--- The memory of one process and its memory cgroup, through one handle: smaps_rollup, status, and
--- proc.cgroup.of's table; nil, "none" or nil, reason, message as read_memory.
+-- The memory of one process and its memory cgroup, through one handle: smaps_rollup, and
+-- {status = ..., cgroup = proc.cgroup.of's table}; nil, "none" or nil, reason, message as read_memory.
 local function read_memory_and_cgroup(pid)
   local handle <close>, reason, msg = unreadable_module.open(pid, proc, "status")
   if not handle then return nil, reason, msg end
@@ -409,14 +411,18 @@ local function read_memory_and_cgroup(pid)
   process, reason, msg = read_process(handle, {"smaps_rollup", "cgroup"})
   if not process then return nil, reason, msg end
   if process.smaps_rollup.Rss == nil then return nil, "none" end
-  return process.smaps_rollup, process.cgroup
+  return process.smaps_rollup, {status = status, cgroup = process.cgroup}
 end
 
-local function cgroup_view(pids, for_table)
+-- with per_process, also returns an array of {cgroup, process = "COMMAND [PID]", uss, pss, rss, swap}:
+-- each process read, in pid order, under the cgroup it is counted in; the cgroups' charges are not read.
+local function cgroup_view(pids, for_table, per_process)
   local view = require "memscript.cgroupview"
   local by_path, rows = {}, {}
   local totals = new_sums({procs = 0})
-  local read, unreadable = scan_with(pids, read_memory_and_cgroup, function(_, rollup, of)
+  local entries = per_process and {}
+  local read, unreadable = scan_with(pids, read_memory_and_cgroup, function(pid, rollup, process)
+    local of = process.cgroup
     local path = opts.depth and view.ancestor(of.path, opts.depth) or of.path
     local row = by_path[path]
     if not row then
@@ -429,7 +435,12 @@ local function cgroup_view(pids, for_table)
     local uss, pss, rss, swap = uss_of(rollup), rollup.Pss or 0, rollup.Rss or 0, swap_of(rollup)
     add_sizes(row, uss, pss, rss, swap)
     add_sizes(totals, uss, pss, rss, swap)
+    if entries then
+      entries[#entries + 1] = {cgroup = path, process = format("%s [%s]", command_of(pid, process.status),
+        tostring(pid)), uss = uss, pss = pss, rss = rss, swap = swap}
+    end
   end)
+  if entries then return rows, totals, nil, read, unreadable, entries end
   -- each cgroup's charge, read once its processes are counted; one gone meanwhile shows "-"
   for _, row in ipairs(rows) do
     local m = proc.cgroup.memory(row.cgroup)
@@ -478,20 +489,31 @@ end
 -- mapping name, the processes that map it.
 local FOLDED_SIZES = {uss = true, pss = true, rss = true, swap = true}
 
+-- -c has each process under its cgroup's path, a frame per component ("/" for the root cgroup).
 local function folded_stacks(pids, size)
   local stacks = {}
-  if opts.view == "map" then
-    local rows, _, _, read, unreadable, entries = map_view(pids, false, true)
-    -- each name's processes together (in pid order), the names largest first
-    local by_name = {}
+  if opts.view == "map" or opts.view == "cgroup" then
+    local key = opts.view
+    local rows, _, _, read, unreadable, entries
+    if key == "map" then
+      rows, _, _, read, unreadable, entries = map_view(pids, false, true)
+    else
+      rows, _, _, read, unreadable, entries = cgroup_view(pids, false, true)
+    end
+    -- each name's (or cgroup's) processes together (in pid order), the names largest first
+    local by_key = {}
     for _, entry in ipairs(entries) do
-      local list = by_name[entry.map]
-      if not list then list = {}; by_name[entry.map] = list end
+      local list = by_key[entry[key]]
+      if not list then list = {}; by_key[entry[key]] = list end
       list[#list + 1] = entry
     end
-    for _, row in ipairs(ordered(rows, "map", size)) do
-      for _, entry in ipairs(by_name[row.map]) do
-        stacks[#stacks + 1] = {{entry.map, entry.process}, entry[size]}
+    for _, row in ipairs(ordered(rows, key, size)) do
+      local above = key == "map" and {row.map} or folded.path_frames(row.cgroup)
+      for _, entry in ipairs(by_key[row[key]]) do
+        local frames = {}
+        for i, frame in ipairs(above) do frames[i] = frame end
+        frames[#frames + 1] = entry.process
+        stacks[#stacks + 1] = {frames, entry[size]}
       end
     end
     return stacks, read, unreadable

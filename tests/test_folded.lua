@@ -1,4 +1,4 @@
--- -f folded: the collapsed stacks of top.lua and report.lua, exact bytes adding up to the view's totals.
+-- -f folded: the collapsed stacks of top.lua (-u, -m, -c) and report.lua, exact bytes adding up to the view's totals.
 local T = require "testing"
 local folded = require "memscript.folded"
 local machine = require "machine"
@@ -7,7 +7,8 @@ local format, concat = string.format, table.concat
 
 -- ---- the tree: tests/lib/machine.lua (the helper, a sleep, the sleep as another user with swap) ----
 
-local root, cleanup <close> = machine.build()
+-- with each process's /proc/PID/cgroup (machine.CGROUPS)
+local root, cleanup <close> = machine.build({ cgroups = true })
 
 -- The lines of folded text as {frames = {...}, bytes = n}; an error for a line that is not "STACK N".
 local function parse_folded(text)
@@ -37,6 +38,14 @@ T.test("folded.frame escapes what would break a line or a stack: control bytes, 
   T.eq(folded.frame("new\nline\t\27[2K"), "new\\nline\\t\\x1b[2K", "line breaks, tabs, escape sequences")
   T.eq(folded.frame("caf\xc3\xa9 \xff \\x3b"), "café \\xff \\\\x3b", "UTF-8 kept, a stray byte and a backslash escaped")
   T.eq(folded.frame(1848), "1848", "a number")
+end)
+
+T.test("folded.path_frames: a frame per component of a cgroup's path, '/' alone for the root", function()
+  T.eq(folded.path_frames("/system.slice/nginx.service"), { "system.slice", "nginx.service" }, "a unit's cgroup")
+  T.eq(folded.path_frames("/"), { "/" }, "the root")
+  T.eq(folded.path_frames("/a/"), { "a" }, "a trailing slash names the same cgroup")
+  T.eq(folded.path_frames("/a;b/c d"), { "a;b", "c d" }, "unescaped: folded.line escapes")
+  T.eq(folded.line(folded.path_frames("/a;b/c d"), 1), "a\\x3bb;c d 1", "escaped in the line")
 end)
 
 T.test("folded.line: frames joined by ';', the bytes exact after one space; 0 bytes is no line", function()
@@ -114,6 +123,77 @@ T.test("top.lua -m -f folded: 'MAP;COMMAND [PID] BYTES'; each name's lines add u
   T.eq(by_map["[anon]"] ~= nil, true, "[anon]")
 end)
 
+-- The stack of a cgroup's path as folded lines hold it: its frames escaped, joined by ';'.
+local function cgroup_stack(path)
+  local frames = {}
+  for i, name in ipairs(folded.path_frames(path)) do frames[i] = folded.frame(name) end
+  return concat(frames, ";")
+end
+
+T.test("top.lua -c -f folded: 'CGROUP;...;COMMAND [PID] BYTES'; each cgroup's lines add up to its -c row", function()
+  local rows = top_rows("-c")
+  T.eq(#rows, 3, "three cgroups, one per process")
+  for _, size in ipairs({ "pss", "uss", "rss", "swap" }) do
+    local stacks = parse_folded(run("-f folded top.lua -c -s " .. size))
+    local by_cgroup, total = {}, 0
+    for _, s in ipairs(stacks) do
+      T.ok(s.frames[#s.frames]:match(" %[%d+%]$") ~= nil, "the last frame is the process: " .. s.frames[#s.frames])
+      local stack = concat(s.frames, ";", 1, #s.frames - 1)
+      by_cgroup[stack] = (by_cgroup[stack] or 0) + s.bytes
+      total = total + s.bytes
+    end
+    local expected, expected_total = {}, 0
+    for _, row in ipairs(rows) do
+      if row[size] > 0 then expected[cgroup_stack(row.cgroup)] = row[size] end
+      expected_total = expected_total + row[size]
+    end
+    T.eq(by_cgroup, expected, size .. " per cgroup")
+    T.eq(total, expected_total, size .. ": the lines add up to the rows' sum")
+  end
+  -- the totals line of the table: Procs USS PSS RSS Swap, then the charges this tree has none of
+  local uss, pss, rss, swap = run("top.lua -c"):match("\ntotal: 3 cgroups +3 +(%d+) +(%d+) +(%d+) +(%d+) +%- +%-\n")
+  local sums = { uss = 0, pss = 0, rss = 0, swap = 0 }
+  for _, size in ipairs({ "uss", "pss", "rss", "swap" }) do
+    for _, s in ipairs(parse_folded(run("-f folded top.lua -c -s " .. size))) do sums[size] = sums[size] + s.bytes end
+  end
+  T.eq(sums, { uss = math.tointeger(tonumber(uss)), pss = math.tointeger(tonumber(pss)),
+               rss = math.tointeger(tonumber(rss)), swap = math.tointeger(tonumber(swap)) }, "the table's totals line")
+  -- by PSS, largest cgroup first; the v1 memory line names 4805's cgroup, its ';' escaped in both frames
+  T.same_text(run("-f folded top.lua -c"), concat({
+    "system.slice;memhelper.service;./memhelper [1848] 1056768",
+    "/;sleep 100000 [4804] 419840",
+    "user.slice;sleep\\x3ba.scope;sleep\\x3ba b [4805] 419840",
+    "" }, "\n"), "the stacks")
+  T.same_text(run("-f folded top.lua -c -s swap"), "user.slice;sleep\\x3ba.scope;sleep\\x3ba b [4805] "
+    .. machine.SWAP_PSS .. "\n", "swap: SwapPss, the one process with swap")
+end)
+
+T.test("top.lua -c --depth N -f folded: each process under its cgroup's ancestor N levels down, as the -c rows", function()
+  T.same_text(run("-f folded top.lua -c --depth 1"), concat({
+    "system.slice;./memhelper [1848] 1056768",
+    "/;sleep 100000 [4804] 419840",
+    "user.slice;sleep\\x3ba b [4805] 419840",
+    "" }, "\n"), "depth 1")
+  local by_cgroup = {}
+  for _, row in ipairs(top_rows("-c --depth 0")) do by_cgroup[row.cgroup] = row.pss end
+  T.eq(by_cgroup, { ["/"] = 1056768 + 2 * 419840 }, "depth 0: the root alone")
+  T.same_text(run("-f folded top.lua -c --depth 0"), concat({
+    "/;./memhelper [1848] 1056768",
+    "/;sleep 100000 [4804] 419840",
+    "/;sleep\\x3ba b [4805] 419840",
+    "" }, "\n"), "depth 0: every process under the root, in pid order")
+end)
+
+T.test("top.lua -c -f folded: a process whose cgroup cannot be read is unreadable, as in the table", function()
+  local bare, bare_cleanup <close> = machine.build()
+  local out, err, status = T.memscript(bare, "-f folded top.lua -c")
+  T.eq({ out, status }, { "", 3 }, "no stack, and UNKNOWN: none was read")
+  T.contains(err, "3 processes unreadable: 3 other (", "counted on stderr")
+  T.contains(err, "/1848/cgroup: No such file or directory", "the file named")
+  local _, table_err, table_status = T.memscript(bare, "top.lua -c")
+  T.eq({ table_err, table_status }, { err, status }, "the table's stderr and status")
+end)
+
 T.test("top.lua -f folded refuses -n and a -s that is not a size, before any work", function()
   local out, err, status = T.memscript(root, "-f folded top.lua -n 2")
   T.eq({ out, status }, { "", 3 }, "-n: stdout and status")
@@ -121,6 +201,10 @@ T.test("top.lua -f folded refuses -n and a -s that is not a size, before any wor
   out, err, status = T.memscript(root, "-f folded top.lua -s user -u")
   T.eq({ out, status }, { "", 3 }, "-s user: stdout and status")
   T.contains(err, "memscript: top.lua: -f folded writes a size: -s uss, pss, rss or swap, not 'user'", "-s")
+  -- a cgroup's charge holds its descendants': no stacks add up to it
+  out, err, status = T.memscript(root, "-f folded top.lua -c -s current")
+  T.eq({ out, status }, { "", 3 }, "-c -s current: stdout and status")
+  T.contains(err, "memscript: top.lua: -f folded writes a size: -s uss, pss, rss or swap, not 'current'", "-s current")
 end)
 
 T.test("top.lua -f folded on the live system: well-formed lines, the unreadable counted as in a table", function()

@@ -12,7 +12,7 @@
 local text = require "memscript.text"
 
 local type, ipairs, tostring, error = type, ipairs, tostring, error
-local format, gsub, concat = string.format, string.gsub, table.concat
+local format, gsub, gmatch, concat = string.format, string.gsub, string.gmatch, table.concat
 local mtype = math.type
 local escape = text.escape
 
@@ -21,6 +21,16 @@ local M = {}
 -- A frame's text: escaped, ";" written "\x3b".
 function M.frame(name)
   return (gsub(escape(tostring(name)), ";", "\\x3b"))
+end
+
+-- The frames of a slash-separated path (a cgroup's, "/system.slice/nginx.service"): one per
+-- component, and "/" alone for the root, so that the root's own stack has a frame. Unescaped, as
+-- every frame given to M.line.
+function M.path_frames(path)
+  local frames = {}
+  for name in gmatch(tostring(path), "[^/]+") do frames[#frames + 1] = name end
+  if #frames == 0 then frames[1] = "/" end
+  return frames
 end
 
 -- The count at the end of a line: integers as they are, a float (past 2^63) without exponent.

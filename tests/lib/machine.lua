@@ -2,13 +2,15 @@
 --
 --   local machine = require "machine"
 --   local root, cleanup <close> = machine.build()    -- root: a proc tree for --proc-root
+--   machine.build({ cgroups = true })                 -- with each process's /proc/PID/cgroup (M.CGROUPS)
 --
 -- 1848: the captured helper (tests/fixtures/helper-capture), uid 0, command "./memhelper".
 -- 4804: the captured `sleep 100000` (tests/fixtures/live-capture), uid 0.
 -- 4805: 4804 again as uid 3999999 (in no passwd file), with the command line "sleep;a b" (a frame
 --       separator in it), and 100 kB of swap in its [stack] (SwapPss 60 kB), in its smaps and in
 --       its smaps_rollup alike.
--- meminfo is the live capture's.
+-- meminfo is the live capture's. With cgroups, each process's /proc/PID/cgroup file is M.CGROUP_FILES's:
+-- the memory cgroups of M.CGROUPS, one as a v2 line, one as a v1 memory line beside other lines.
 
 local T = require "testing"
 
@@ -19,7 +21,15 @@ local M = {}
 -- The swap given to 4805's [stack], in bytes.
 M.SWAP, M.SWAP_PSS = 100 * 1024, 60 * 1024
 
-function M.build()
+-- The memory cgroup of each process: 4805's name holds a frame separator.
+M.CGROUPS = { [1848] = "/system.slice/memhelper.service", [4804] = "/", [4805] = "/user.slice/sleep;a.scope" }
+M.CGROUP_FILES = {
+  [1848] = "0::/system.slice/memhelper.service\n",
+  [4804] = "0::/\n",
+  [4805] = "5:cpu,cpuacct:/\n4:memory:/user.slice/sleep;a.scope\n1:name=systemd:/user.slice\n0::/user.slice\n",
+}
+
+function M.build(options)
   local dir, cleanup = T.tempdir()
   local root = dir .. "/proc"
   local helper, sleep = T.fixtures .. "/helper-capture/proc/1848", T.fixtures .. "/live-capture/proc/4804"
@@ -36,6 +46,10 @@ function M.build()
   T.write(root .. "/4805/smaps_rollup", with_swap(T.read(root .. "/4805/smaps_rollup")))
   local before, stack, after = T.read(root .. "/4805/smaps"):match("^(.-%[stack%]\n)(.-)(VmFlags:.*)$")
   T.write(root .. "/4805/smaps", before .. with_swap(stack) .. after)
+  for pid, text in pairs(M.CGROUP_FILES) do
+    os.remove(format("%s/%d/cgroup", root, pid)) -- without cgroups, no process has the file
+    if options and options.cgroups then T.write(format("%s/%d/cgroup", root, pid), text) end
+  end
   return root, cleanup
 end
 
