@@ -27,7 +27,7 @@ local escape = require("memscript.text").escape
 local unreadable = require "memscript.unreadable"
 local cli = require "memscript.cli"
 
-local format, concat, match, sub, gmatch = string.format, table.concat, string.match, string.sub, string.gmatch
+local format, concat, match, sub = string.format, table.concat, string.match, string.sub
 local io, os, ipairs, tostring, type = io, os, ipairs, tostring, type
 local arg = arg
 
@@ -43,9 +43,10 @@ its bytes. Point at a frame for its bytes and shares; click to zoom.
 ]],
   options = {
     { "-u", "--users", help = "a level of users (the real uid of each process, named from /etc/passwd)" },
-    { "-c", "--cgroups", help = "levels of cgroups: the cgroup the process's memory is charged to, from "
-      .. "/proc/PID/cgroup (the v1 memory controller's path where a v1 hierarchy has it, else the v2 path), a "
-      .. "frame per directory" },
+    { "-c", "--cgroups", help = "levels of cgroups: the memory cgroup the process is in, from /proc/PID/cgroup "
+      .. "as proc.cgroup.of, top.lua -c and cgroup.lua find it (the v1 memory controller's path where a v1 "
+      .. "hierarchy has it, else the v2 path), a frame per directory, \"/\" for the root cgroup; a process "
+      .. "whose cgroup cannot be read is left out and counted as unreadable, as in top.lua -c" },
     { "--metric", value = "METRIC", type = "choice", choices = METRICS, default = "pss",
       help = "what the widths are: pss (the default), rss, uss (Private_Clean + Private_Dirty + "
         .. "Private_Hugetlb), swap (SwapPss, or Swap where the kernel has no SwapPss) or footprint "
@@ -57,7 +58,8 @@ its bytes. Point at a frame for its bytes and shares; click to zoom.
   exclusive = { { "-u", "-c" } },
   epilog = [[
 With memscript's -f folded, the stacks go to standard output as collapsed-stack text (flamegraph.pl,
-inferno, speedscope), "[USER;]COMM [PID];KIND[;PATH] BYTES", and the picture to -o's FILE if given.
+inferno, speedscope), "[USER;|CGROUP;...;]COMM [PID];KIND[;PATH] BYTES", and the picture to -o's
+FILE if given.
 Kernel threads and zombies have no memory of their own and are left out; a process that cannot be
 read is left out and counted on stderr, as in top.lua.
 Exit status: 0; 3 on a usage error, when FILE cannot be written, or when processes were unreadable and
@@ -105,35 +107,22 @@ local function read_passwd()
   return names
 end
 
--- The cgroup a process's memory is charged to, from /proc/PID/cgroup: the path in the v1 hierarchy
--- that has the memory controller, when one has it (a v1 or hybrid machine), else the v2 line's
--- "0::PATH"; nil when neither can be read (a capture without the file, say).
-local function cgroup_of(handle)
-  local bytes = handle:read("cgroup")
-  if not bytes then return nil end
-  local unified
-  for line in gmatch(bytes, "[^\n]+") do
-    local id, controllers, path = match(line, "^(%d+):([^:]*):(.*)$")
-    if id == "0" and controllers == "" then unified = path end
-    for controller in gmatch(controllers or "", "[^,]+") do
-      if controller == "memory" then return path end
-    end
-  end
-  return unified
-end
+-- What is read of each process; with -c also its memory cgroup, as proc.cgroup.of finds it (the
+-- one way top.lua -c and cgroup.lua find it too), through the same handle.
+local FILES = opts.cgroups and { "status", "smaps_sums", "cmdline", "cgroup" } or { "status", "smaps_sums", "cmdline" }
 
 -- One process: {status, smaps_sums, cmdline[, cgroup]}, or nil and the reason and message
--- (unreadable.read_process); "none" for a kernel thread or a zombie.
+-- (unreadable.read_process); "none" for a kernel thread or a zombie. With -c, a process whose
+-- cgroup cannot be read is unreadable, as in top.lua -c.
 local function read_memory(target)
   local handle <close>, reason, msg = unreadable.open(target, proc, "status")
   if not handle then return nil, reason, msg end
   local process
-  process, reason, msg = unreadable.read_process(handle, { "status", "smaps_sums", "cmdline" }, proc, FIELDS)
+  process, reason, msg = unreadable.read_process(handle, FILES, proc, FIELDS)
   if not process then return nil, reason, msg end
   local status, state = process.status, process.status.State
   state = type(state) == "string" and sub(state, 1, 1) or ""
   if status.Kthread == 1 or state == "Z" or state == "X" or #process.smaps_sums == 0 then return nil, "none" end
-  if opts.cgroups then process.cgroup = cgroup_of(handle) or false end
   return process
 end
 
@@ -156,10 +145,8 @@ local function group_frames(process, names)
     return { { uid and (names[uid] or uid) or "?", "group" } }
   end
   if opts.cgroups then
-    if not process.cgroup then return { { "[cgroup not read]", "group" } } end
     local frames = {}
-    for dir in gmatch(process.cgroup, "[^/]+") do frames[#frames + 1] = { dir, "group" } end
-    if #frames == 0 then frames[1] = { "/", "group" } end
+    for _, dir in ipairs(folded.path_frames(process.cgroup.path)) do frames[#frames + 1] = { dir, "group" } end
     return frames
   end
   return {}

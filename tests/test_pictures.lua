@@ -16,7 +16,8 @@ local svg = require "memscript.svg"
 
 local format, concat = string.format, table.concat
 
-local root, cleanup <close> = machine.build()
+-- with each process's /proc/PID/cgroup (machine.CGROUPS)
+local root, cleanup <close> = machine.build({ cgroups = true })
 local tmp, tmp_cleanup <close> = T.tempdir()
 local captured = proc.at(root)
 
@@ -175,26 +176,148 @@ T.test("flame.lua --metric: rss, uss, swap and footprint (pss + swap), each the 
   T.eq(paths["sleep [4805];stack"].bytes, machine.SWAP_PSS, "the swapped stack, with no user level")
 end)
 
-T.test("flame.lua -c: a frame per directory of the cgroup path; '[cgroup not read]' where the file is missing", function()
+-- The stacks of folded text added up by their frames above the process's: {["a;b"] = bytes}; the
+-- process frame is the last with top.lua, the third from the end or before with flame.lua.
+local function folded_by_group(text, process_frame)
+  local sums = {}
+  for stack, bytes in text:gmatch("([^\n]+) (%d+)\n") do
+    local frames = {}
+    for frame in (stack .. ";"):gmatch("([^;]*);") do frames[#frames + 1] = frame end
+    local at = process_frame(frames)
+    T.ok(at and at > 1, "a process frame under the group's in " .. stack)
+    local key = concat(frames, ";", 1, at - 1)
+    sums[key] = (sums[key] or 0) + math.tointeger(tonumber(bytes))
+  end
+  return sums
+end
+
+local function last_frame(frames) return #frames end
+local function process_frame(frames)
+  for i = #frames, 1, -1 do
+    if frames[i]:match(" %[%d+%]$") then return i end
+  end
+end
+
+T.test("flame.lua -c: a frame per component of each process's memory cgroup, the cgroups and bytes of top.lua -c", function()
   local paths = pictures.by_path(pictures.frames(run("flame.lua -c")))
-  T.ok(paths["[cgroup not read]"] ~= nil, "a capture without /proc/PID/cgroup")
-  T.eq(paths["[cgroup not read]"].bytes, pictures.frames(run("flame.lua"))[1].bytes, "every process under it")
-  -- live: the helper's own cgroup from /proc/PID/cgroup
+  -- the cgroups of machine.CGROUPS: a v2 line, the root, a v1 memory line whose name holds a ';'
+  T.eq(paths["system.slice;memhelper.service;memhelper [1848]"].bytes, smaps_sum(1848, "Pss"), "the helper")
+  T.eq(paths["/;sleep [4804]"].bytes, smaps_sum(4804, "Pss"), "the sleep in the root cgroup")
+  T.eq(paths["user.slice;sleep;a.scope;sleep [4805]"].bytes, smaps_sum(4805, "Pss"), "the sleep in sleep;a.scope")
+  T.eq(paths["user.slice;sleep;a.scope"].name, "sleep;a.scope", "one frame for the name with a ';'")
+  -- by RSS (exact in smaps and smaps_rollup alike) each cgroup holds what top.lua -c's row and
+  -- stacks hold; the same folded frames
+  for _, metric in ipairs({ "rss", "swap" }) do
+    local flame = folded_by_group(run("-f folded flame.lua -c --metric " .. metric), process_frame)
+    local top = folded_by_group(run("-f folded top.lua -c -s " .. metric), last_frame)
+    T.eq(flame, top, metric .. " per cgroup: flame.lua -c and top.lua -c")
+    local rows = {}
+    for _, row in ipairs(T.json(run("-f json top.lua -c"))) do
+      if row[metric] > 0 then
+        local frames = {}
+        for i, f in ipairs(require("memscript.folded").path_frames(row.cgroup)) do
+          frames[i] = require("memscript.folded").frame(f)
+        end
+        rows[concat(frames, ";")] = row[metric]
+      end
+    end
+    T.eq(flame, rows, metric .. ": top.lua -c's rows")
+  end
+  T.ok(folded_by_group(run("-f folded flame.lua -c --metric rss"), process_frame)["user.slice;sleep\\x3ba.scope"] ~= nil,
+    "the ';' in a cgroup's name escaped in its folded frame")
+end)
+
+T.test("flame.lua -c: a process whose cgroup cannot be read is left out and counted, as top.lua -c counts it", function()
+  local bare, bare_cleanup <close> = machine.build()
+  local out, err, status = T.memscript(bare, "flame.lua -c")
+  T.eq({ out, status }, { "", 3 }, "no picture, and UNKNOWN: none was read")
+  local _, top_err, top_status = T.memscript(bare, "top.lua -c")
+  T.eq({ err, status }, { top_err, top_status }, "stderr and status as top.lua -c's")
+  T.contains(err, "3 processes unreadable: 3 other (", "counted")
+  -- without -c, the cgroup file is not read
+  T.eq(pictures.frames(run("flame.lua", bare))[1].bytes, pictures.frames(run("flame.lua"))[1].bytes, "without -c")
+end)
+
+-- The cgroup live tests make: under the memory cgroup memscript's tests run in, in the v1 hierarchy.
+local V1 = "/sys/fs/cgroup/memory"
+
+-- Why a cgroup cannot be made for the helper here, as T.skip's arguments; nil when it can.
+local function no_cgroup_here()
+  local h = proc.cgroup.hierarchy()
+  if not h or h.version ~= 1 or h.path ~= V1 then
+    return { "no cgroup v1 memory hierarchy at /sys/fs/cgroup/memory on this host", "anywhere" }
+  end
+  if T.run("id -u") ~= "0\n" then return { "needs root to make a cgroup" } end
+  return nil
+end
+
+-- What flame.lua -c, top.lua -c (its rows and its stacks) and cgroup.lua -p name as the cgroup of
+-- process pid: {flame = "a;b", top = "a;b", top_row = "/a/b", cgroup = "/a/b"}.
+local function cgroups_named(pid)
+  local named = {}
+  local flame = folded_by_group(run("-f folded flame.lua -c --metric rss -p " .. pid, false), process_frame)
+  local top = folded_by_group(run("-f folded top.lua -c -s rss -p " .. pid, false), last_frame)
+  named.flame, named.top = next(flame), next(top)
+  T.eq({ next(flame, named.flame), next(top, named.top) }, {}, "one cgroup each")
+  local rows = T.json(run("-f json top.lua -c -p " .. pid, false))
+  T.eq(#rows, 1, "top.lua -c: one row")
+  named.top_row = rows[1].cgroup
+  local chain = T.json(run("-f json cgroup.lua -p " .. pid, false))
+  named.cgroup = chain[#chain].path
+  return named
+end
+
+-- path as the stacks' frames hold it.
+local function stack_of(path)
+  local folded = require "memscript.folded"
+  local frames = {}
+  for i, f in ipairs(folded.path_frames(path)) do frames[i] = folded.frame(f) end
+  return concat(frames, ";")
+end
+
+T.test("flame.lua -c, top.lua -c and cgroup.lua name the same cgroup for the live helper", function()
   local h = live.start()
   local ok, problem = pcall(function()
-    -- the memory controller's cgroup: a v1 hierarchy's that has it, else the v2 one
-    local cgroup = "\n" .. T.read("/proc/" .. h.pid .. "/cgroup")
-    local path = cgroup:match("\n%d+:[%w_,=]*%f[%w]memory%f[^%w_][%w_,=]*:([^\n]*)") or cgroup:match("\n0::([^\n]*)")
-    if not path then T.skip("no memory cgroup in /proc/PID/cgroup") end
-    local frames = {}
-    for dir in path:gmatch("[^/]+") do frames[#frames + 1] = dir end
-    if #frames == 0 then frames[1] = "/" end
-    frames[#frames + 1] = "memhelper [" .. h.pid .. "]"
-    local live_paths = pictures.by_path(pictures.frames(run("flame.lua -c -p " .. h.pid, false)))
-    T.ok(live_paths[concat(frames, ";")] ~= nil, "the helper under " .. path)
-    T.eq(live_paths[concat(frames, ";")].bytes, smaps_sum_live(h.pid), "its PSS")
+    local of, msg = proc.cgroup.of(h.pid)
+    if not of then T.skip("no memory cgroup for the helper: " .. tostring(msg), "anywhere") end
+    if not proc.cgroup.memory(of.path) then
+      T.skip("the helper's cgroup " .. of.path .. " is outside the hierarchy memscript sees", "anywhere")
+    end
+    T.eq(cgroups_named(h.pid), { flame = stack_of(of.path), top = stack_of(of.path), top_row = of.path,
+      cgroup = of.path }, "the cgroup each names")
   end)
   live.stop(h)
+  if not ok then error(problem, 0) end
+end)
+
+T.test("flame.lua -c, top.lua -c and cgroup.lua in a cgroup made here whose name holds a ';' and a space", function()
+  local why = no_cgroup_here()
+  if why then T.skip(why[1], why[2]) end
+  local own = assert(proc.cgroup.of("self")).path
+  local path = (own == "/" and "" or own) .. "/memscript-test-pictures;a b-" .. proc.stat("self").pid
+  T.sh("mkdir " .. T.q(V1 .. path))
+  local h
+  local ok, problem = pcall(function()
+    local into = string.format("sh -c %s sh", T.q("echo $$ >" .. T.q(V1 .. path .. "/cgroup.procs") .. ' && exec "$@"'))
+    h = live.start(nil, 60, into)
+    T.eq(assert(proc.cgroup.of(h.pid)).path, path, "proc.cgroup.of")
+    T.eq(cgroups_named(h.pid), { flame = stack_of(path), top = stack_of(path), top_row = path, cgroup = path },
+      "the cgroup each names")
+    T.contains(stack_of(path), "memscript-test-pictures\\x3ba b-", "the ';' escaped in the stacks")
+    -- the picture: the helper under the cgroup's frames, its bytes its smaps' PSS
+    local frames = {}
+    for dir in path:gmatch("[^/]+") do frames[#frames + 1] = dir end
+    frames[#frames + 1] = "memhelper [" .. h.pid .. "]"
+    local paths = pictures.by_path(pictures.frames(run("flame.lua -c -p " .. h.pid, false)))
+    T.ok(paths[concat(frames, ";")] ~= nil, "the helper under " .. path)
+    T.eq(paths[concat(frames, ";")].bytes, smaps_sum_live(h.pid), "its PSS")
+  end)
+  if h then live.stop(h) end
+  -- the cgroup can go once the helper is reaped
+  for _ = 1, 100 do
+    if os.remove(V1 .. path) or not T.read_if(V1 .. path .. "/cgroup.procs") then break end
+    os.execute("sleep 0.05")
+  end
   if not ok then error(problem, 0) end
 end)
 
