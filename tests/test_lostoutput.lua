@@ -20,6 +20,9 @@ local scripts = {
   { "wx.lua", "wx.lua self" },
   { "exporter.lua", "-f prom exporter.lua self" },
   { "leak.lua", "leak.lua --interval 0.01 --count 2 self" },
+  { "flame.lua", "flame.lua" },
+  { "flame.lua", "-f folded flame.lua" },
+  { "map.lua", "map.lua self" },
   { "diff.lua", "diff.lua " .. T.q(capture) .. " live" },
   { "capture.lua", "capture.lua " .. T.q(tmp .. "/capture2") .. " self" },
   -- a capture made here holds memscript's own memory cgroup, where the machine has cgroups
