@@ -14,6 +14,7 @@
 
 local proc = proc or require "memscript"
 local output = require "memscript.output"
+local folded = require "memscript.folded"
 local sys = require "memscript.sys"
 local collection = require "memscript.collection"
 local unreadable_module = require "memscript.unreadable"
@@ -86,6 +87,13 @@ sums by name cannot tell shmem swap from shared anonymous swap). User: the real 
 /proc/PID/status, named from /etc/passwd. Command: the command line, or [name] when it is empty; cut
 to 40 characters in a table.
 The output format is memscript's -f option (table, json or csv); only a table ends with a totals line.
+With -f folded, the collapsed stacks of flame graphs (flamegraph.pl, inferno, speedscope), one line
+per process: "COMMAND [PID] BYTES", with -u "USER;COMMAND [PID] BYTES", with -m one line per mapping
+name and process: "MAP;COMMAND [PID] BYTES", with -c one line per process under its cgroup's path,
+a frame per component ("/" for the root cgroup): "system.slice;nginx.service;COMMAND [PID] BYTES".
+BYTES is the size -s names (uss, pss, rss, swap or footprint; default pss, also with -c: a cgroup's
+Current holds its descendants' and adds up to nothing), exact, and the lines add up to the totals
+line's figure; a stack of 0 bytes is left out. Frames are escaped as in a table, ";" as \x3b.
 With -c, a process is counted in the cgroup of the memory controller's hierarchy it is in
 (/proc/PID/cgroup); Current is the cgroup's own charge, which includes its descendants' (a
 cgroup's row and its child's both count the child's memory), so the totals line sums no Current.
@@ -370,12 +378,16 @@ local function user_view(pids)
 end
 
 -- Mapping names: the path as the kernel prints it; "[anon]" for anonymous memory without a name.
-local function map_view(pids, for_table)
+-- with per_process, also returns an array of {map, process = "COMMAND [PID]", uss, pss, rss, swap}:
+-- each name's sizes in each process, names in the order first met, processes in pid order.
+local function map_view(pids, for_table, per_process)
   local by_name, rows = {}, {}
   local totals = new_sums({procs = 0, maps = 0})
-  local read, unreadable = scan(pids, true, function(_, groups)
+  local entries = per_process and {}
+  local read, unreadable = scan(pids, true, function(pid, groups, status)
     totals.procs = totals.procs + 1
     local stood_in = false
+    local process = per_process and format("%s [%s]", command_of(pid, status), tostring(pid))
     -- one group per distinct path of the process (proc.smaps_sums), so each counts the process once
     for i = 1, #groups do
       local g = groups[i]
@@ -394,6 +406,10 @@ local function map_view(pids, for_table)
       stood_in = stood_in or sizes.stood_in
       add_sizes(row, sizes)
       add_sizes(totals, sizes)
+      if entries then
+        entries[#entries + 1] = {map = name, process = process, uss = sizes.uss, pss = sizes.pss, rss = sizes.rss,
+                                 swap = sizes.swap, footprint = sizes.pss + sizes.swap}
+      end
     end
     if stood_in then swap_stood_in = swap_stood_in + 1 end
   end)
@@ -406,13 +422,13 @@ local function map_view(pids, for_table)
     {"Procs", "procs", kind = "number"},
     {"Maps", "maps", kind = "number"},
   })
-  return rows, totals, columns, read, unreadable
+  return rows, totals, columns, read, unreadable, entries
 end
 
 -- ---- per cgroup (-c) ----
 
--- The memory of one process and its memory cgroup, through one handle: smaps_rollup, and {status,
--- of = proc.cgroup.of's table}; nil, "none" or nil, reason, message as read_memory.
+-- The memory of one process and its memory cgroup, through one handle: smaps_rollup, and
+-- {status = ..., cgroup = proc.cgroup.of's table}; nil, "none" or nil, reason, message as read_memory.
 local function read_memory_and_cgroup(pid)
   local handle <close>, reason, msg = unreadable_module.open(pid, proc, "status")
   if not handle then return nil, reason, msg end
@@ -425,15 +441,19 @@ local function read_memory_and_cgroup(pid)
   process, reason, msg = read_process(handle, {"smaps_rollup", "cgroup"})
   if not process then return nil, reason, msg end
   if process.smaps_rollup.Rss == nil then return nil, "none" end
-  return process.smaps_rollup, {status = status, of = process.cgroup}
+  return process.smaps_rollup, {status = status, cgroup = process.cgroup}
 end
 
-local function cgroup_view(pids, for_table)
+-- with per_process, also returns an array of {cgroup, process = "COMMAND [PID]", uss, pss, rss, swap}:
+-- each process read, in pid order, under the cgroup it is counted in; the cgroups' charges are not read.
+local function cgroup_view(pids, for_table, per_process)
   local view = require "memscript.cgroupview"
   local by_path, rows = {}, {}
   local totals = new_sums({procs = 0})
-  local read, unreadable = scan_with(pids, read_memory_and_cgroup, function(_, rollup, process)
-    local path = opts.depth and view.ancestor(process.of.path, opts.depth) or process.of.path
+  local entries = per_process and {}
+  local read, unreadable = scan_with(pids, read_memory_and_cgroup, function(pid, rollup, process)
+    local of = process.cgroup
+    local path = opts.depth and view.ancestor(of.path, opts.depth) or of.path
     local row = by_path[path]
     if not row then
       row = new_sums({cgroup = path, procs = 0})
@@ -446,7 +466,13 @@ local function cgroup_view(pids, for_table)
     if sizes.stood_in then swap_stood_in = swap_stood_in + 1 end
     add_sizes(row, sizes)
     add_sizes(totals, sizes)
+    if entries then
+      entries[#entries + 1] = {cgroup = path, process = format("%s [%s]", command_of(pid, process.status),
+        tostring(pid)), uss = sizes.uss, pss = sizes.pss, rss = sizes.rss, swap = sizes.swap,
+        footprint = sizes.pss + sizes.swap}
+    end
   end)
+  if entries then return rows, totals, nil, read, unreadable, entries end
   -- each cgroup's charge, read once its processes are counted; one gone meanwhile shows "-"
   for _, row in ipairs(rows) do
     local m = proc.cgroup.memory(row.cgroup)
@@ -490,10 +516,68 @@ local function render_table(rows, totals, columns)
 end
 
 
+-- -f folded: the stacks of the view, largest first (ties in pid or name order), the count read and
+-- the unreadable tally. -u is the process view with each process under its user; -m has, for each
+-- mapping name, the processes that map it.
+local FOLDED_SIZES = {uss = true, pss = true, rss = true, swap = true, footprint = true}
+
+-- -c has each process under its cgroup's path, a frame per component ("/" for the root cgroup).
+local function folded_stacks(pids, size)
+  local stacks = {}
+  if opts.view == "map" or opts.view == "cgroup" then
+    local key = opts.view
+    local rows, _, _, read, unreadable, entries
+    if key == "map" then
+      rows, _, _, read, unreadable, entries = map_view(pids, false, true)
+    else
+      rows, _, _, read, unreadable, entries = cgroup_view(pids, false, true)
+    end
+    -- each name's (or cgroup's) processes together (in pid order), the names largest first
+    local by_key = {}
+    for _, entry in ipairs(entries) do
+      local list = by_key[entry[key]]
+      if not list then list = {}; by_key[entry[key]] = list end
+      list[#list + 1] = entry
+    end
+    for _, row in ipairs(ordered(rows, key, size)) do
+      local above = key == "map" and {row.map} or folded.path_frames(row.cgroup)
+      for _, entry in ipairs(by_key[row[key]]) do
+        local frames = {}
+        for i, frame in ipairs(above) do frames[i] = frame end
+        frames[#frames + 1] = entry.process
+        stacks[#stacks + 1] = {frames, entry[size]}
+      end
+    end
+    return stacks, read, unreadable
+  end
+  local rows, _, _, read, unreadable = process_view(pids, false)
+  for _, row in ipairs(ordered(rows, "process", size)) do
+    local process = format("%s [%s]", row.command, tostring(row.pid))
+    stacks[#stacks + 1] = {opts.view == "user" and {row.user, process} or {process}, row[size]}
+  end
+  return stacks, read, unreadable
+end
+
+local function main_folded(pids)
+  local size = opts.sort or "pss"
+  if not FOLDED_SIZES[size] then
+    cli.usage_error(SPEC, format("-f folded writes a size: -s uss, pss, rss, swap or footprint, not '%s'", size))
+  end
+  if opts.rows then cli.usage_error(SPEC, "-f folded writes every stack: -n does not apply") end
+  local stacks, read, unreadable = folded_stacks(pids, size)
+  folded.print(stacks)
+  io.stdout:flush()
+  local line = unreadable:summary()
+  if line then io.stderr:write(line, "\n") end
+  if read == 0 and line then return 3 end
+  return 0
+end
+
 local function main()
-  local fmt = output.check_format(SPEC.name, cli.usage(SPEC))
+  local fmt = output.check_format(SPEC.name, cli.usage(SPEC), true)
   local for_table = fmt == "table"
   local pids = pids_to_scan(opts)
+  if fmt == "folded" then return main_folded(pids) end
   local rows, totals, columns, read, unreadable
   if opts.view == "user" then
     rows, totals, columns, read, unreadable = user_view(pids)

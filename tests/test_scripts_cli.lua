@@ -249,6 +249,17 @@ local USAGE_ERRORS = {
   { "rules.lua", "1 all", 'give process ids or "all", not both' },
   { "rules.lua", "", "no process id given" },
 
+  { "flame.lua", "-u -c", "options -u and -c exclude each other" },
+  { "flame.lua", "--metric vsz", "--metric needs one of pss, rss, uss, swap, footprint, got 'vsz'" },
+  { "flame.lua", "-p abc", "-p needs process ids separated by commas, got 'abc'" },
+  { "flame.lua", "-o", "option -o needs a value (FILE.svg)" },
+  { "flame.lua", "12", "unknown argument '12'" },
+
+  { "map.lua", "", "no process id given" },
+  { "map.lua", "x", "bad process id 'x'" },
+  { "map.lua", "1 2", "more than one process id given ('2')" },
+  { "map.lua", "-x 1", "unknown option '-x'" },
+
   { "status.lua", "-q 1", "unknown option '-q'" },
   { "status.lua", "pid", "bad process id 'pid'" },
   { "status.lua", "1 2", "more than one process id given ('2')" },
