@@ -73,8 +73,8 @@ be written.
 
 local opts = cli.parse(SPEC, arg)
 
--- Growth is steady from this many samples and this r² up.
-local MIN_SAMPLES, MIN_R2 = 3, 0.8
+-- Growth is steady from this many samples (and r² of watch.STEADY_R2 up: watch.steady).
+local MIN_SAMPLES = watch.STEADY_SAMPLES
 
 -- Samples kept per series, and shown in the terminal's sparkline.
 local KEEP, SPARK_WIDTH = 1000, 30
@@ -152,11 +152,11 @@ end
 local function trend(series)
   local values = series.values
   local n = #values
-  local slope, r2 = watch.slope(series)
+  local steady, slope, r2 = watch.steady(series)
   local t = { first = values[1], last = values[n], change = values[n] - values[1], r2 = r2, samples = n,
               seconds = series.times[n] - series.times[1] }
   if slope then t.per_minute = tointeger(floor(slope * 60 + 0.5)) or floor(slope * 60 + 0.5) end
-  t.steady = n >= MIN_SAMPLES and slope ~= nil and slope > 0 and r2 >= MIN_R2
+  t.steady = steady
   return t
 end
 

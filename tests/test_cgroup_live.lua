@@ -190,6 +190,36 @@ T.test("top.lua -c: the helper's USS, PSS and RSS beside its cgroup's charge", f
   T.eq(row.unmapped, row.current - row.pss, "unmapped = current - pss")
 end)
 
+T.test("why.lua PID: the helper's cgroup, its usage and the limit set here as the cgroup's files give them", function()
+  setup()
+  local units = require "memscript.units"
+  for _ = 1, 20 do
+    local before = number_in(file(path, "memory.usage_in_bytes"))
+    local out, err, status = T.memscript(nil, format("-f json %s/scripts/why.lua --no-sample %d", T.q(T.source),
+      helper.pid))
+    local after = number_in(file(path, "memory.usage_in_bytes"))
+    T.eq({ status, err }, { 0, "" }, "exit status and stderr")
+    local answer = T.json(out)[1]
+    if before == after then
+      T.contains(answer.text, format("Its memory cgroup is %s (cgroup v1): it uses %d bytes (%s, memory.usage_in_bytes) "
+        .. "of its limit of %d bytes (16M, memory.limit_in_bytes): %s, %s below it.", path, before, units.format(before),
+        LIMIT, format(before * 10 < LIMIT and "%.1f%%" or "%.0f%%", 100 * before / LIMIT), units.format(LIMIT - before)),
+        "the usage and the limit, exactly")
+      local failcnt = number_in(file(path, "memory.failcnt"))
+      T.contains(answer.text, format("Cgroup v1 keeps no memory pressure figure (memory.pressure is cgroup v2's); what "
+        .. "it keeps: its usage hit its limit %d times (memory.failcnt), it is not out of memory now "
+        .. "(memory.oom_control under_oom 0) and the OOM killer killed 0 processes in it (oom_kill).", failcnt),
+        "what v1 keeps of pressure")
+      T.eq(answer.figures.cgroup, { path = path, version = 1, current = before, limit = LIMIT,
+        limit_file = "memory.limit_in_bytes", headroom = LIMIT - before, failcnt = failcnt, under_oom = 0, oom_kill = 0 },
+        "the figures, exact")
+      T.contains(answer.text, format("memscript cgroup.lua -p %d for its cgroups", helper.pid), "the next command")
+      return
+    end
+  end
+  error("the usage of " .. path .. " did not hold still")
+end)
+
 T.test("rules.lua --cgroup-usage: warning, critical and OK by the helper's share of its limit", function()
   setup()
   local tmp, done <close> = T.tempdir()

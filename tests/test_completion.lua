@@ -141,7 +141,7 @@ T.test("the first word is a bundled script (as --list names them) or a file", fu
   local dir = tmp .. "/mine"
   T.sh("mkdir -p " .. T.q(dir .. "/sub") .. " && : > " .. T.q(dir .. "/my.lua"))
   T.eq(complete({ "m" }, { dir = dir }), { "map.lua", "meminfo.lua", "my.lua" }, "'m' beside my.lua")
-  T.eq(complete({ "s" }, { dir = dir }), { "status.lua", "sub" }, "'s' beside a directory sub")
+  T.eq(complete({ "s" }, { dir = dir }), { "status.lua", "sub", "system.lua" }, "'s' beside a directory sub")
   T.eq(complete({ "-e", "print(1)", "rep" }), { "report.lua" }, "after -e CODE")
   T.eq(complete({ "--complete", "ex" }), { "exporter.lua" }, "the script --complete describes")
 end)
@@ -159,7 +159,8 @@ end)
 
 T.test("option values: choices, files, and nothing for a number", function()
   T.eq(complete({ "top.lua", "-s", "" }),
-    sorted({ "pid", "user", "command", "procs", "map", "maps", "uss", "pss", "rss", "swap" }), "top.lua -s")
+    sorted({ "pid", "user", "command", "procs", "map", "maps", "uss", "pss", "rss", "swap", "shmem_swap", "footprint",
+      "cgroup", "current", "unmapped" }), "top.lua -s")
   T.eq(complete({ "top.lua", "--sort", "=", "p" }), { "pid", "procs", "pss" }, "top.lua --sort=p")
   local dir = tmp .. "/files"
   T.sh("mkdir -p " .. T.q(dir .. "/rulesdir") .. " && : > " .. T.q(dir .. "/a.lua") .. " && : > " .. T.q(dir .. "/b.txt"))

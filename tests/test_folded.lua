@@ -121,6 +121,15 @@ T.test("top.lua -m -f folded: 'MAP;COMMAND [PID] BYTES'; each name's lines add u
   -- the name that is not UTF-8 is escaped; [anon] for anonymous memory without a name
   T.eq(by_map["/tmp/memhelper.3qopYa/odd-\xc3\xa9-\\xff.bin"], 4096, "the odd name")
   T.eq(by_map["[anon]"] ~= nil, true, "[anon]")
+  -- -s footprint: PSS + swap, each name's lines adding up to its row
+  local footprints, rows_footprint = {}, {}
+  for _, f in ipairs(parse_folded(run("-f folded top.lua -m -s footprint"))) do
+    footprints[f.frames[1]] = (footprints[f.frames[1]] or 0) + f.bytes
+  end
+  for _, row in ipairs(top_rows("-m")) do
+    if row.footprint > 0 then rows_footprint[folded.frame(row.map):gsub("\xef\xbf\xbd", "\\xff")] = row.footprint end
+  end
+  T.eq(footprints, rows_footprint, "footprint per mapping name")
 end)
 
 -- The stack of a cgroup's path as folded lines hold it: its frames escaped, joined by ';'.
@@ -133,7 +142,7 @@ end
 T.test("top.lua -c -f folded: 'CGROUP;...;COMMAND [PID] BYTES'; each cgroup's lines add up to its -c row", function()
   local rows = top_rows("-c")
   T.eq(#rows, 3, "three cgroups, one per process")
-  for _, size in ipairs({ "pss", "uss", "rss", "swap" }) do
+  for _, size in ipairs({ "pss", "uss", "rss", "swap", "footprint" }) do
     local stacks = parse_folded(run("-f folded top.lua -c -s " .. size))
     local by_cgroup, total = {}, 0
     for _, s in ipairs(stacks) do
@@ -150,14 +159,17 @@ T.test("top.lua -c -f folded: 'CGROUP;...;COMMAND [PID] BYTES'; each cgroup's li
     T.eq(by_cgroup, expected, size .. " per cgroup")
     T.eq(total, expected_total, size .. ": the lines add up to the rows' sum")
   end
-  -- the totals line of the table: Procs USS PSS RSS Swap, then the charges this tree has none of
-  local uss, pss, rss, swap = run("top.lua -c"):match("\ntotal: 3 cgroups +3 +(%d+) +(%d+) +(%d+) +(%d+) +%- +%-\n")
-  local sums = { uss = 0, pss = 0, rss = 0, swap = 0 }
-  for _, size in ipairs({ "uss", "pss", "rss", "swap" }) do
+  -- the totals line of the table: Procs USS PSS RSS Swap ShmemSwap Footprint, then the charges this
+  -- tree has none of
+  local uss, pss, rss, swap, footprint = run("top.lua -c"):match(
+    "\ntotal: 3 cgroups +3 +(%d+) +(%d+) +(%d+) +(%d+) +%S+ +(%d+) +%- +%-\n")
+  local sums = { uss = 0, pss = 0, rss = 0, swap = 0, footprint = 0 }
+  for _, size in ipairs({ "uss", "pss", "rss", "swap", "footprint" }) do
     for _, s in ipairs(parse_folded(run("-f folded top.lua -c -s " .. size))) do sums[size] = sums[size] + s.bytes end
   end
   T.eq(sums, { uss = math.tointeger(tonumber(uss)), pss = math.tointeger(tonumber(pss)),
-               rss = math.tointeger(tonumber(rss)), swap = math.tointeger(tonumber(swap)) }, "the table's totals line")
+               rss = math.tointeger(tonumber(rss)), swap = math.tointeger(tonumber(swap)),
+               footprint = math.tointeger(tonumber(footprint)) }, "the table's totals line")
   -- by PSS, largest cgroup first; the v1 memory line names 4805's cgroup, its ';' escaped in both frames
   T.same_text(run("-f folded top.lua -c"), concat({
     "system.slice;memhelper.service;./memhelper [1848] 1056768",
@@ -200,11 +212,12 @@ T.test("top.lua -f folded refuses -n and a -s that is not a size, before any wor
   T.contains(err, "memscript: top.lua: -f folded writes every stack: -n does not apply\nusage: ", "-n")
   out, err, status = T.memscript(root, "-f folded top.lua -s user -u")
   T.eq({ out, status }, { "", 3 }, "-s user: stdout and status")
-  T.contains(err, "memscript: top.lua: -f folded writes a size: -s uss, pss, rss or swap, not 'user'", "-s")
+  T.contains(err, "memscript: top.lua: -f folded writes a size: -s uss, pss, rss, swap or footprint, not 'user'", "-s")
   -- a cgroup's charge holds its descendants': no stacks add up to it
   out, err, status = T.memscript(root, "-f folded top.lua -c -s current")
   T.eq({ out, status }, { "", 3 }, "-c -s current: stdout and status")
-  T.contains(err, "memscript: top.lua: -f folded writes a size: -s uss, pss, rss or swap, not 'current'", "-s current")
+  T.contains(err, "memscript: top.lua: -f folded writes a size: -s uss, pss, rss, swap or footprint, not 'current'",
+    "-s current")
 end)
 
 T.test("top.lua -f folded on the live system: well-formed lines, the unreadable counted as in a table", function()

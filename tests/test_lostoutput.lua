@@ -25,6 +25,8 @@ local scripts = {
   { "map.lua", "map.lua self" },
   { "diff.lua", "diff.lua " .. T.q(capture) .. " live" },
   { "capture.lua", "capture.lua " .. T.q(tmp .. "/capture2") .. " self" },
+  { "system.lua", "system.lua" },
+  { "why.lua", "why.lua --no-sample self" },
   -- a capture made here holds memscript's own memory cgroup, where the machine has cgroups
   { "cgroup.lua", "--root " .. T.q(capture) .. " cgroup.lua" },
 }

@@ -265,6 +265,9 @@ local USAGE_ERRORS = {
   { "status.lua", "1 2", "more than one process id given ('2')" },
   { "status.lua", "", "no process id given" },
 
+  { "system.lua", "-x", "unknown option '-x'" },
+  { "system.lua", "12", "unknown argument '12'" },
+
   { "top.lua", "-x", "unknown option '-x'" },
   { "top.lua", "-n", "option -n needs a value (N)" },
   { "top.lua", "-n 0", "-n needs a positive number of rows, got '0'" },
@@ -272,7 +275,7 @@ local USAGE_ERRORS = {
   { "top.lua", "-p self", "-p needs process ids separated by commas, got 'self'" },
   { "top.lua", "-u -m", "options -u, -m and -c exclude each other" },
   { "top.lua", "--depth 2", "--depth goes with -c" },
-  { "top.lua", "-c -s map", "cannot sort by 'map' here (fields: cgroup procs uss pss rss swap current unmapped)" },
+  { "top.lua", "-c -s map", "cannot sort by 'map' here (fields: cgroup procs uss pss rss swap shmem_swap footprint current unmapped)" },
   { "cgroup.lua", "-p 1 --depth 2", "options -p and --depth exclude each other" },
   { "cgroup.lua", "-p abc", "bad process id 'abc'" },
   { "cgroup.lua", "-s size", "-s needs one of path, current, limit, headroom, usage, anon, file, kernel, shmem, sock, swap, pressure, oom_kill, procs, got 'size'" },
@@ -281,8 +284,14 @@ local USAGE_ERRORS = {
   { "diff.lua", "-s kernel a b", "-s kernel goes with -c" },
   { "rules.lua", "--cgroup-usage 95,80 all", "--cgroup-usage: the critical level 80% is below the warning level 95%" },
   { "rules.lua", "--cgroup-pressure x all", "--cgroup-pressure needs WARN[,CRIT] percentages such as 80%,95%, got 'x'" },
-  { "top.lua", "-m -s user", "cannot sort by 'user' here (fields: map procs maps uss pss rss swap)" },
+  { "top.lua", "-m -s user", "cannot sort by 'user' here (fields: map procs maps uss pss rss swap footprint)" },
   { "top.lua", "12", "unknown argument '12'" },
+
+  { "why.lua", "-x 1", "unknown option '-x'" },
+  { "why.lua", "", "no process id given" },
+  { "why.lua", "1 all", 'give process ids or "all", not both' },
+  { "why.lua", "-t 0 1", "-t needs a number of seconds above 0, got '0'" },
+  { "why.lua", "abc", "bad process id 'abc'" },
 
   { "wx.lua", "--bogus", "unknown option '--bogus'" },
   { "wx.lua", "one", "bad process id 'one'" },

@@ -18,6 +18,7 @@ local ult, sqrt = math.ult, math.sqrt
 local M = {}
 
 local samples = {}      -- key -> {value, iteration}
+local rates = {}        -- key -> {value, time, iteration}
 local series_of = {}    -- key -> series
 local mappings_of = {}  -- process key -> {iteration, list = previous mappings, next_id}
 local memory_of = {}    -- process key -> {iteration, pid, comm}: processes sampled with M.memory
@@ -41,6 +42,21 @@ function M.delta(key, value)
   return value - before.value
 end
 
+-- The change of value per second since the previous sample of key taken with rate, or nil the first
+-- time (or when no time has passed). time defaults to sys.monotonic(); value and time become the
+-- sample the next call compares with. A counter that went down (reset) gives a negative rate.
+function M.rate(key, value, time)
+  if key == nil then error("bad argument #1 to 'rate' (key expected, got nil)", 2) end
+  if type(value) ~= "number" then
+    error(format("bad argument #2 to 'rate' (number expected, got %s)", type(value)), 2)
+  end
+  time = time or sys.monotonic()
+  local before = rates[key]
+  rates[key] = { value = value, time = time, iteration = iteration() }
+  if before == nil or time <= before.time then return nil end
+  return (value - before.value) / (time - before.time)
+end
+
 -- The value of the previous sample of key, or nil.
 function M.previous(key)
   local before = samples[key]
@@ -56,7 +72,7 @@ end
 
 -- Forgets every sample, series and mapping list (keys taken by a later sample start anew).
 function M.reset()
-  samples, series_of, mappings_of, memory_of = {}, {}, {}, {}
+  samples, rates, series_of, mappings_of, memory_of = {}, {}, {}, {}, {}
 end
 
 ---------------------------------------------------------------------------------------------------
@@ -276,11 +292,25 @@ function M.slope(s)
   return slope, r2
 end
 
+-- Growth is steady from this many samples and this r² up, with a slope above 0 (leak.lua, why.lua).
+M.STEADY_SAMPLES, M.STEADY_R2 = 3, 0.8
+
+-- Whether a series grows steadily: at least STEADY_SAMPLES samples, a slope above 0 and r² of at
+-- least STEADY_R2, so that memory that goes up and down is not called growing on one peak. Returns
+-- steady, then the slope (units per second) and r² (nil with fewer than two samples).
+function M.steady(s)
+  local slope, r2 = M.slope(s)
+  return #s.values >= M.STEADY_SAMPLES and slope ~= nil and slope > 0 and r2 >= M.STEADY_R2, slope, r2
+end
+
 -- Samples not taken during a run are forgotten at its end.
 run.on_iteration_end(function()
   local now = iteration()
   for key, s in pairs(samples) do
     if s.iteration ~= now then samples[key] = nil end
+  end
+  for key, s in pairs(rates) do
+    if s.iteration ~= now then rates[key] = nil end
   end
   for key, s in pairs(series_of) do
     if s.iteration ~= now then series_of[key] = nil end
