@@ -469,14 +469,17 @@ local function machine_paragraph(account)
 
   local processes = {}
   for _, r in ipairs(account.scan.processes) do processes[#processes + 1] = r end
+  -- a process whose swap was not read ranks by its PSS, and says so
+  local function footprint(r) return r.pss + (r.swap or 0) end
   sort(processes, function(a, b)
-    if a.pss + a.swap ~= b.pss + b.swap then return a.pss + a.swap > b.pss + b.swap end
+    if footprint(a) ~= footprint(b) then return footprint(a) > footprint(b) end
     return a.pid < b.pid
   end)
   local biggest = {}
   for i = 1, math.min(3, #processes) do
     local r = processes[i]
-    biggest[#biggest + 1] = format("%s (pid %d) %s", shown(tostring(r.name)), r.pid, size(r.pss + r.swap))
+    biggest[#biggest + 1] = format("%s (pid %d) %s%s", shown(tostring(r.name)), r.pid, size(footprint(r)),
+      r.swap == nil and " (PSS only: its swap was not printed)" or "")
   end
   if #biggest > 0 then
     sentences[#sentences + 1] = format("Of the %s read, the biggest %s (PSS + swap) %s %s.",

@@ -157,6 +157,21 @@ T.test("all, on a capture: the machine's parts largest first, the biggest footpr
     .. "footprint for every process.", "next")
 end)
 
+T.test("all, where a smaps_rollup prints neither SwapPss nor Swap: that footprint is said to be PSS only, not PSS + 0", function()
+  local dir, cleanup <close> = T.tempdir()
+  T.sh(format("cp -r %s %s/proc && chmod -R u+w %s", T.q(capture), T.q(dir), T.q(dir)))
+  local rollup = dir .. "/proc/1848/smaps_rollup"
+  T.write(rollup, (T.read(rollup):gsub("\nSwap:[^\n]*", ""):gsub("\nSwapPss:[^\n]*", "")))
+  local answers, err, status = why_json(dir .. "/proc", "all")
+  T.eq({err, status}, {"", 0}, "stderr and status")
+  T.eq(answers[1].sentences[2], "Of the 1 process read, the biggest footprint (PSS + swap) is memhelper (pid 1848) "
+    .. "1.0M (PSS only: its swap was not printed).", "footprints")
+  local out = T.sh(T.memscript_command(dir .. "/proc") .. " -e " .. T.q([[
+    local scan = require("memscript.system").scan()
+    print(scan.processes[1].pid, scan.processes[1].swap, scan.sums.swap_unread)]]))
+  T.eq(out, "1848\tnil\t1\n", "the process's swap is nil, not 0, and counted as unread")
+end)
+
 T.test("a paragraph wrapped at 100 columns in text; -f csv refused", function()
   local out, _, status = T.memscript(capture, "why.lua 1848")
   T.eq(status, 0, "status")

@@ -61,6 +61,7 @@ end
 -- Reads every process's status and smaps_rollup through one handle each, the next ones read ahead
 -- by other threads (unreadable.scan). Returns
 --   {read = n, processes = {{pid, name, pss, anon, file, shmem, swap, swap_source, shmem_swap}...},
+--    (swap nil where smaps_rollup printed neither SwapPss nor Swap),
 --    sums = {pss, anon, file, shmem, unsplit, unsplit_processes, swap, swap_pss_missing, swap_unread},
 --    tally (unreadable.tally), failed = {{pid, reason}...}, seconds}
 function M.scan(p)
@@ -96,7 +97,7 @@ function M.scan(p)
     local pss = rollup.Pss or 0
     local swap, source = M.swap_of(rollup)
     local record = {pid = pid, name = status.Name, pss = pss, anon = rollup.Pss_Anon, file = rollup.Pss_File,
-                    shmem = rollup.Pss_Shmem, swap = swap or 0, swap_source = source,
+                    shmem = rollup.Pss_Shmem, swap = swap, swap_source = source,
                     shmem_swap = M.shmem_swap_of(rollup, status)}
     processes[#processes + 1] = record
     sums.pss = sums.pss + pss
