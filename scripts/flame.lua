@@ -22,8 +22,7 @@ local folded = require "memscript.folded"
 local flamegraph = require "memscript.flamegraph"
 local classify = require "memscript.classify"
 local units = require "memscript.units"
-local sys = require "memscript.sys"
-local escape = require("memscript.text").escape
+local svg = require "memscript.svg"
 local unreadable = require "memscript.unreadable"
 local cli = require "memscript.cli"
 
@@ -218,16 +217,7 @@ local function main()
   local note = format("%d process%s read%s; %s", read, read == 1 and "" or "es",
     unreadable_line and (" (" .. unreadable_line .. ")") or "", output.origin())
   local picture = flamegraph.svg(tree, { title = title, note = note })
-  if opts.output then
-    local ok, msg = sys.replace_file(opts.output, picture)
-    if not ok then
-      io.stderr:write("memscript: flame.lua: ", escape(tostring(msg)), "\n")
-      return 3
-    end
-  else
-    io.stdout:write(picture)
-  end
-  return 0
+  return svg.save(picture, opts.output, "flame.lua")
 end
 
 os.exit(main())

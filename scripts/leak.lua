@@ -23,6 +23,7 @@
 
 local proc = proc or require "memscript"
 local sys = require "memscript.sys"
+local svg = require "memscript.svg"
 local watch = require "memscript.watch"
 local alert = require "memscript.alert"
 local units = require "memscript.units"
@@ -341,10 +342,8 @@ local function write_chart(state, path)
       state.comm, relative[#relative], state.interval),
     times = relative, layers = layers, fit = "anonymous",
   } })
-  local ok, msg = sys.replace_file(path, picture)
-  if ok then return nil end
-  io.stderr:write("memscript: leak.lua: ", escape(tostring(msg)), "\n")
-  return 3
+  local status = svg.save(picture, path, "leak.lua")
+  return status ~= 0 and status or nil
 end
 
 local function main()

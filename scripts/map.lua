@@ -11,7 +11,7 @@
 local proc = proc or require "memscript"
 local output = require "memscript.output"
 local addressmap = require "memscript.addressmap"
-local sys = require "memscript.sys"
+local svg = require "memscript.svg"
 local escape = require("memscript.text").escape
 local unreadable = require "memscript.unreadable"
 local cli = require "memscript.cli"
@@ -56,16 +56,7 @@ local function main()
   local title = format("pid %s (%s)", tostring(pid), tostring(status.Name or "?"))
   local note = (command ~= "" and (command .. "; ") or "") .. output.origin()
   local picture = addressmap.svg(process.smaps, { title = title, note = note })
-  if opts.output then
-    local ok, why = sys.replace_file(opts.output, picture)
-    if not ok then
-      io.stderr:write("memscript: map.lua: ", escape(tostring(why)), "\n")
-      return 3
-    end
-  else
-    io.stdout:write(picture)
-  end
-  return 0
+  return svg.save(picture, opts.output, "map.lua")
 end
 
 os.exit(main())

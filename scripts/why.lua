@@ -51,7 +51,7 @@ local watch = require "memscript.watch"
 local classify = require "memscript.classify"
 local unreadable = require "memscript.unreadable"
 local system = require "memscript.system"
-local escape = require("memscript.text").escape
+local escape, wrap = require("memscript.text").escape, require("memscript.text").wrap
 local view = require "memscript.cgroupview"
 
 local format, concat, sort = string.format, table.concat, table.sort
@@ -508,21 +508,6 @@ end
 
 -- ---- output ----
 
--- A paragraph wrapped at width columns.
-local function wrapped(text, width)
-  local lines, line = {}, ""
-  for word in text:gmatch("%S+") do
-    if line ~= "" and #line + 1 + #word > width then
-      lines[#lines + 1] = line
-      line = word
-    else
-      line = line == "" and word or (line .. " " .. word)
-    end
-  end
-  if line ~= "" then lines[#lines + 1] = line end
-  return concat(lines, "\n")
-end
-
 local function main()
   local account, msg = system.account(proc)
   if not account then
@@ -557,7 +542,7 @@ local function main()
     io.stdout:write(output.json_encode(answers), "\n")
   else
     for i, a in ipairs(answers) do
-      io.stdout:write(i > 1 and "\n" or "", wrapped(a.text, 100), "\n")
+      io.stdout:write(i > 1 and "\n" or "", wrap(a.text, 100), "\n")
     end
   end
   io.stdout:flush()

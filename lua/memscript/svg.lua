@@ -4,6 +4,7 @@
 --   svg.text(path)                     --> escaped for a terminal (memscript.text), then for XML
 --   svg.colour("file", "/usr/lib/libc.so.6")   --> "#5b9bd5"-like: the kind's hue, shaded by the name
 --   svg.document{ width = 1200, height = 400, title = "...", style = "...", script = "...", body = {...} }
+--   svg.save(picture, path, "map.lua")  --> 0, or 3 with the reason on stderr; no path: standard output
 --
 -- A picture is one self-contained SVG file: no external script, stylesheet, font or image, so that
 -- any browser shows it from a file, offline. Names come from processes and can hold any byte:
@@ -13,7 +14,7 @@
 
 local text = require "memscript.text"
 
-local type, tostring, error, ipairs, floor = type, tostring, error, ipairs, math.floor
+local type, tostring, error, ipairs, floor, require, io = type, tostring, error, ipairs, math.floor, require, io
 local format, gsub, find, byte = string.format, string.gsub, string.find, string.byte
 local concat = table.concat
 
@@ -126,6 +127,21 @@ function M.document(doc)
   if doc.script then out[#out + 1] = "<script><![CDATA[\n" .. doc.script .. "]]></script>\n" end
   out[#out + 1] = "</svg>\n"
   return concat(out)
+end
+
+-- Writes a picture: to standard output, or with path to that file as -o writes standard output
+-- (sys.replace_file: whole or not at all, never through another user's link). Returns 0, or 3 after
+-- saying on standard error why the file could not be written, script (e.g. "map.lua") first.
+function M.save(picture, path, script)
+  if not path then
+    io.stdout:write(picture)
+    return 0
+  end
+  -- looked up at each call: --sandbox replaces sys.replace_file with a refusal
+  local ok, why = require("memscript.sys").replace_file(path, picture)
+  if ok then return 0 end
+  io.stderr:write("memscript: ", script, ": ", text.escape(tostring(why)), "\n")
+  return 3
 end
 
 -- The legend of the colour groups: an array of SVG strings, swatches from (x, y) rightwards.
