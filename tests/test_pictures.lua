@@ -239,17 +239,8 @@ T.test("flame.lua -c: a process whose cgroup cannot be read is left out and coun
 end)
 
 -- The cgroup live tests make: under the memory cgroup memscript's tests run in, in the v1 hierarchy.
-local V1 = "/sys/fs/cgroup/memory"
-
--- Why a cgroup cannot be made for the helper here, as T.skip's arguments; nil when it can.
-local function no_cgroup_here()
-  local h = proc.cgroup.hierarchy()
-  if not h or h.version ~= 1 or h.path ~= V1 then
-    return { "no cgroup v1 memory hierarchy at /sys/fs/cgroup/memory on this host", "anywhere" }
-  end
-  if T.run("id -u") ~= "0\n" then return { "needs root to make a cgroup" } end
-  return nil
-end
+local cg = require "livecgroup"
+local V1 = cg.V1
 
 -- What flame.lua -c, top.lua -c (its rows and its stacks) and cgroup.lua -p name as the cgroup of
 -- process pid: {flame = "a;b", top = "a;b", top_row = "/a/b", cgroup = "/a/b"}.
@@ -291,15 +282,13 @@ T.test("flame.lua -c, top.lua -c and cgroup.lua name the same cgroup for the liv
 end)
 
 T.test("flame.lua -c, top.lua -c and cgroup.lua in a cgroup made here whose name holds a ';' and a space", function()
-  local why = no_cgroup_here()
+  local why = cg.unavailable()
   if why then T.skip(why[1], why[2]) end
-  local own = assert(proc.cgroup.of("self")).path
-  local path = (own == "/" and "" or own) .. "/memscript-test-pictures;a b-" .. proc.stat("self").pid
+  local path = cg.child("pictures;a b")
   T.sh("mkdir " .. T.q(V1 .. path))
   local h
   local ok, problem = pcall(function()
-    local into = string.format("sh -c %s sh", T.q("echo $$ >" .. T.q(V1 .. path .. "/cgroup.procs") .. ' && exec "$@"'))
-    h = live.start(nil, 60, into)
+    h = live.start(nil, 60, cg.into(path))
     T.eq(assert(proc.cgroup.of(h.pid)).path, path, "proc.cgroup.of")
     T.eq(cgroups_named(h.pid), { flame = stack_of(path), top = stack_of(path), top_row = path, cgroup = path },
       "the cgroup each names")
@@ -313,11 +302,7 @@ T.test("flame.lua -c, top.lua -c and cgroup.lua in a cgroup made here whose name
     T.eq(paths[concat(frames, ";")].bytes, smaps_sum_live(h.pid), "its PSS")
   end)
   if h then live.stop(h) end
-  -- the cgroup can go once the helper is reaped
-  for _ = 1, 100 do
-    if os.remove(V1 .. path) or not T.read_if(V1 .. path .. "/cgroup.procs") then break end
-    os.execute("sleep 0.05")
-  end
+  cg.remove(path)
   if not ok then error(problem, 0) end
 end)
 
