@@ -335,13 +335,7 @@ function M.svg(mappings, opts)
     LEFT, svg.text(opts.note or ""), LEFT, svg.text(layout))
   body[#body + 1] = format('<text id="details" x="%d" y="%d">%s</text>\n', LEFT, bottom + 14,
     svg.text(opts.hint or "Point at a mapping for its details. The filled part of a box is its resident share."))
-  local groups = {}
-  for _, g in ipairs(svg.groups) do
-    for _, kind in ipairs(g.kinds) do
-      if kinds[kind] then groups[#groups + 1] = g; break end
-    end
-  end
-  for _, piece in ipairs(svg.legend(LEFT, bottom + 28, groups)) do body[#body + 1] = piece end
+  for _, piece in ipairs(svg.legend(LEFT, bottom + 28, svg.groups_of(kinds))) do body[#body + 1] = piece end
   return svg.document { width = WIDTH, height = bottom + 50, title = title, style = STYLE,
                         script = SCRIPT, body = body }
 end

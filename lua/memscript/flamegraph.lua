@@ -244,13 +244,7 @@ function M.svg(tree, opts)
   body[#body + 1] = format('<text id="details" x="%d" y="%d">%s</text>\n', LEFT, bottom + 16,
     svg.text(opts.hint or "Point at a frame for its bytes; click to zoom in, click the top frame to zoom out."))
   -- the legend names the colour groups drawn
-  local groups = {}
-  for _, g in ipairs(svg.groups) do
-    for _, kind in ipairs(g.kinds) do
-      if kinds[kind] then groups[#groups + 1] = g; break end
-    end
-  end
-  for _, piece in ipairs(svg.legend(LEFT, bottom + 30, groups)) do body[#body + 1] = piece end
+  for _, piece in ipairs(svg.legend(LEFT, bottom + 30, svg.groups_of(kinds))) do body[#body + 1] = piece end
   return svg.document {
     width = WIDTH, height = height, title = opts.title or tree.name, style = STYLE, script = SCRIPT, body = body,
     attributes = format('data-left="%d" data-width="%d" data-char="%s"', LEFT, inner, svg.num(CHAR_WIDTH)),

@@ -144,6 +144,17 @@ function M.save(picture, path, script)
   return 3
 end
 
+-- The colour groups, in legend order, that hold one of the kinds drawn (kinds: a set of kind names).
+function M.groups_of(kinds)
+  local groups = {}
+  for _, g in ipairs(M.groups) do
+    for _, kind in ipairs(g.kinds) do
+      if kinds[kind] then groups[#groups + 1] = g; break end
+    end
+  end
+  return groups
+end
+
 -- The legend of the colour groups: an array of SVG strings, swatches from (x, y) rightwards.
 function M.legend(x, y, groups)
   local out = {}
