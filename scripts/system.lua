@@ -5,7 +5,7 @@
 -- as meminfo counts them, the hugetlb pool, zswap and zram, free memory, and what no counter explains
 -- ("unaccounted", shown whatever its sign). Beside them, in no sum: swap, the processes that could not
 -- be read and the most they can hold, the tmpfs mounts, and in watch mode the rates of page faults,
--- swapping and refaults per second.
+-- swapping and refaults per second. With -f folded, the parts as collapsed stacks (system.stacks).
 
 local proc = proc or require "memscript"
 local output = require "memscript.output"
@@ -40,9 +40,9 @@ A figure that could not be read is null, never 0. docs/system.md explains every 
 compare with smem -w.
 With -f folded, the collapsed stacks of flame graphs (flamegraph.pl, inferno, speedscope): a line per
 part without shares and per share, its dotted name split at the dots into frames, with the bytes of
-its JSON row ("free 22152237056", "kernel;slab_unreclaimable 60170240"), so that the lines add up to
-MemTotal. A part with shares has no line of its own: its shares add up to it, the rest a share named
-for what it is (processes;rounding). A line of 0 bytes is left out. The notes (swap, the processes
+its JSON row ("free BYTES", "kernel;slab_unreclaimable BYTES"), so that the lines add up to
+MemTotal. A part with shares has no line of its own: its shares add up to it, what a split leaves
+over a share named for what it is (processes;rounding). A line of 0 bytes is left out. The notes (swap, the processes
 not read, tmpfs mounts, unplaced meminfo keys) and the rates are in no sum and are not written. A part
 or share below zero (unaccounted can be, where memory is counted twice) can be no frame: it is left
 out and named on stderr with the sum the lines then make, more than MemTotal by its size.

@@ -365,6 +365,12 @@ T.test("-f folded on a capture: a line per part without shares and per share, th
     "kernel;page_tables", "kernel;percpu", "kernel;vmalloc", "free", "unaccounted"}, "the stacks")
   T.eq({lines[1].bytes, lines[5].bytes, lines[14].bytes}, {248 * KB, mi.Cached - mi.Shmem - 732 * KB, mi.MemFree},
     "the helper's Pss_Anon, the page cache it does not map, MemFree")
+  -- docs/system.md shows this output
+  local page = T.read(T.source .. "/docs/system.md")
+  local shown = page:match("\n## As a flame graph: `%-f folded`\n.-\n```text\n(.-)```\n")
+  local text = {}
+  for i, line in ipairs(lines) do text[i] = line.stack .. " " .. line.bytes .. "\n" end
+  T.eq(shown, concat(text), "the lines docs/system.md shows")
 end)
 
 T.test("-f folded on built trees: per-CPU free pages, swap and an unreadable process; PSS not split", function()
