@@ -371,6 +371,10 @@ T.test("-f folded on a capture: a line per part without shares and per share, th
   local text = {}
   for i, line in ipairs(lines) do text[i] = line.stack .. " " .. line.bytes .. "\n" end
   T.eq(shown, concat(text), "the lines docs/system.md shows")
+  -- a format system.lua does not write names folded stacks among those it does
+  local out, err, status = T.memscript(helper_capture, "-f prom system.lua")
+  T.eq({out, status}, {"", 3}, "-f prom: stdout and status")
+  T.contains(err, "memscript: system.lua prints a table, JSON, CSV or folded stacks, not 'prom'\n", "-f prom: stderr")
 end)
 
 T.test("-f folded on built trees: per-CPU free pages, swap and an unreadable process; PSS not split", function()
