@@ -42,10 +42,11 @@ With -f folded, the collapsed stacks of flame graphs (flamegraph.pl, inferno, sp
 part without shares and per share, its dotted name split at the dots into frames, with the bytes of
 its JSON row ("free BYTES", "kernel;slab_unreclaimable BYTES"), so that the lines add up to
 MemTotal. A part with shares has no line of its own: its shares add up to it, what a split leaves
-over a share named for what it is (processes;rounding). A line of 0 bytes is left out. The notes (swap, the processes
-not read, tmpfs mounts, unplaced meminfo keys) and the rates are in no sum and are not written. A part
-or share below zero (unaccounted can be, where memory is counted twice) can be no frame: it is left
-out and named on stderr with the sum the lines then make, more than MemTotal by its size.
+over being a share named for what it is (processes;rounding). A line of 0 bytes is left out. The
+notes (swap, the processes not read, tmpfs mounts, unplaced meminfo keys) and the rates are in no sum
+and are not written. A part or share below zero (unaccounted can be, where memory is counted twice)
+can be no frame: it is left out and named on stderr with the sum the lines then make, more than
+MemTotal by its size.
 Exit status: 0 (also when -f folded leaves out a part below zero); 3 (UNKNOWN) on a usage error or
 when /proc/meminfo or the process list cannot be read.
 ]],
