@@ -5,13 +5,14 @@
 -- as meminfo counts them, the hugetlb pool, zswap and zram, free memory, and what no counter explains
 -- ("unaccounted", shown whatever its sign). Beside them, in no sum: swap, the processes that could not
 -- be read and the most they can hold, the tmpfs mounts, and in watch mode the rates of page faults,
--- swapping and refaults per second.
+-- swapping and refaults per second. With -f folded, the parts as collapsed stacks (system.stacks).
 
 local proc = proc or require "memscript"
 local output = require "memscript.output"
 local cli = require "memscript.cli"
 local escape = require("memscript.text").escape
 local system = require "memscript.system"
+local folded = require "memscript.folded"
 
 local format, rep, concat = string.format, string.rep, table.concat
 local io, os, ipairs, type = io, os, ipairs, type
@@ -37,7 +38,17 @@ estimate, meaning}: kind "part" for the parts, which add up to the row of kind "
 for figures beside the account; "rate" for rates per second (per_second, unit "faults/s" or "pages/s").
 A figure that could not be read is null, never 0. docs/system.md explains every part, and how they
 compare with smem -w.
-Exit status: 0; 3 (UNKNOWN) on a usage error or when /proc/meminfo or the process list cannot be read.
+With -f folded, the collapsed stacks of flame graphs (flamegraph.pl, inferno, speedscope): a line per
+part without shares and per share, its dotted name split at the dots into frames, with the bytes of
+its JSON row ("free BYTES", "kernel;slab_unreclaimable BYTES"), so that the lines add up to
+MemTotal. A part with shares has no line of its own: its shares add up to it, what a split leaves
+over being a share named for what it is (processes;rounding). A line of 0 bytes is left out. The
+notes (swap, the processes not read, tmpfs mounts, unplaced meminfo keys) and the rates are in no sum
+and are not written. A part or share below zero (unaccounted can be, where memory is counted twice)
+can be no frame: it is left out and named on stderr with the sum the lines then make, more than
+MemTotal by its size.
+Exit status: 0 (also when -f folded leaves out a part below zero); 3 (UNKNOWN) on a usage error or
+when /proc/meminfo or the process list cannot be read.
 ]],
 }
 
@@ -81,13 +92,28 @@ local function render_rates(rows)
   }, {format = "table"})
 end
 
+-- -f folded: the parts' leaves as stacks; a leaf below zero left out and named on stderr.
+local function main_folded(account)
+  local stacks, left_out, sum = system.stacks(account)
+  folded.print(stacks)
+  io.stdout:flush()
+  if #left_out > 0 then
+    local names = {}
+    for _, leaf in ipairs(left_out) do names[#names + 1] = format("%s (%d bytes)", leaf.part, leaf.bytes) end
+    io.stderr:write(format("memscript: system.lua: left out of the folded stacks, being below zero: %s; the "
+      .. "stacks add up to %d bytes, MemTotal is %d\n", escape(concat(names, ", ")), sum, account.memtotal))
+  end
+  return 0
+end
+
 local function main()
-  local fmt = output.check_format(SPEC.name, cli.usage(SPEC))
+  local fmt = output.check_format(SPEC.name, cli.usage(SPEC), true)
   local account, msg = system.account(proc)
   if not account then
     io.stderr:write("memscript: system.lua: ", escape(tostring(msg)), "\n")
     return 3
   end
+  if fmt == "folded" then return main_folded(account) end
   local rates = system.rates(proc)
   if fmt ~= "table" then
     local all = {}

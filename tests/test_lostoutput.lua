@@ -26,6 +26,7 @@ local scripts = {
   { "diff.lua", "diff.lua " .. T.q(capture) .. " live" },
   { "capture.lua", "capture.lua " .. T.q(tmp .. "/capture2") .. " self" },
   { "system.lua", "system.lua" },
+  { "system.lua", "-f folded system.lua" },
   { "why.lua", "why.lua --no-sample self" },
   -- a capture made here holds memscript's own memory cgroup, where the machine has cgroups
   { "cgroup.lua", "--root " .. T.q(capture) .. " cgroup.lua" },

@@ -303,6 +303,217 @@ print(bytes, table.concat(devices, " "), account.by_part.zram.bytes, account.by_
     .. "mm_stat, compressed data and the allocator's overhead; no meminfo key counts it\n", "zram")
 end)
 
+-- ---- -f folded ----
+
+-- The lines of folded text as {{stack = "a;b", bytes = n}...}; an error for a line that is not "STACK N".
+local function folded_lines(text)
+  local lines = {}
+  for line in text:gmatch("([^\n]*)\n") do
+    local stack, bytes = line:match("^(.+) (%d+)$")
+    if not stack then error("not a folded line: " .. T.show(line), 2) end
+    lines[#lines + 1] = {stack = stack, bytes = math.tointeger(tonumber(bytes))}
+  end
+  if text ~= "" then T.eq(text:sub(-1), "\n", "the text ends with a line end") end
+  return lines
+end
+
+local function system_folded(root)
+  local out, err, status = T.memscript(root, "-f folded system.lua")
+  T.eq({err, status}, {"", 0}, "-f folded: stderr and status")
+  return folded_lines(out)
+end
+
+-- The rows of kind part or share that no other row is a share of, in order: the leaves of the account.
+local function leaf_rows(rows)
+  local parents = {}
+  for _, row in ipairs(rows) do
+    local parent = row.kind == "share" and row.part:match("^(.+)%.[^.]+$")
+    if parent then parents[parent] = true end
+  end
+  local leaves = {}
+  for _, row in ipairs(rows) do
+    if (row.kind == "part" or row.kind == "share") and not parents[row.part] then leaves[#leaves + 1] = row end
+  end
+  return leaves
+end
+
+-- Every line is the JSON leaf of the same name ("kernel;stacks" is kernel.stacks) with its bytes, in
+-- the rows' order, and every leaf but those of 0 bytes has its line; the lines add up to MemTotal.
+local function check_folded(lines, rows)
+  local expected = {}
+  for _, row in ipairs(leaf_rows(rows)) do
+    if row.bytes ~= 0 then expected[#expected + 1] = {stack = row.part:gsub("%.", ";"), bytes = row.bytes} end
+  end
+  T.eq(lines, expected, "a line per leaf of the JSON rows, with its bytes")
+  local sum = 0
+  for _, line in ipairs(lines) do sum = sum + line.bytes end
+  T.eq(sum, by_part(rows).MemTotal.bytes, "the lines add up to MemTotal")
+  return sum
+end
+
+T.test("-f folded on a capture: a line per part without shares and per share, the bytes of its JSON row", function()
+  local mi = meminfo_of(T.read(helper_capture .. "/meminfo"))
+  local lines = system_folded(helper_capture)
+  local rows = system_json(helper_capture)
+  T.eq(check_folded(lines, rows), mi.MemTotal, "the captured MemTotal")
+  -- the parts with shares give no line of their own, nor do the leaves of 0 bytes (processes;rounding,
+  -- swap_cache, kernel;bounce, hugetlb...), the notes (swap, tmpfs) or the MemTotal row
+  local stacks = {}
+  for i, line in ipairs(lines) do stacks[i] = line.stack end
+  T.eq(stacks, {"processes;anon", "processes;file", "processes;shmem", "anon_unread", "page_cache;files",
+    "page_cache;buffers", "shmem", "kernel;slab_reclaimable", "kernel;slab_unreclaimable", "kernel;stacks",
+    "kernel;page_tables", "kernel;percpu", "kernel;vmalloc", "free", "unaccounted"}, "the stacks")
+  T.eq({lines[1].bytes, lines[5].bytes, lines[14].bytes}, {248 * KB, mi.Cached - mi.Shmem - 732 * KB, mi.MemFree},
+    "the helper's Pss_Anon, the page cache it does not map, MemFree")
+  -- docs/system.md shows this output
+  local page = T.read(T.source .. "/docs/system.md")
+  local shown = page:match("\n## As a flame graph: `%-f folded`\n.-\n```text\n(.-)```\n")
+  local text = {}
+  for i, line in ipairs(lines) do text[i] = line.stack .. " " .. line.bytes .. "\n" end
+  T.eq(shown, concat(text), "the lines docs/system.md shows")
+  -- a format system.lua does not write names folded stacks among those it does
+  local out, err, status = T.memscript(helper_capture, "-f prom system.lua")
+  T.eq({out, status}, {"", 3}, "-f prom: stdout and status")
+  T.contains(err, "memscript: system.lua prints a table, JSON, CSV or folded stacks, not 'prom'\n", "-f prom: stderr")
+end)
+
+T.test("-f folded on built trees: per-CPU free pages, swap and an unreadable process; PSS not split", function()
+  local root, cleanup <close> = built_tree(function(r)
+    T.write(r .. "/zoneinfo", "Node 0, zone   Normal\n  pagesets\n    cpu: 0\n              count:    77\n")
+    T.write(r .. "/meminfo", (T.read(r .. "/meminfo"):gsub("\nSwapTotal:[^\n]*", "\nSwapTotal:          1000 kB")
+      :gsub("\nSwapFree:[^\n]*", "\nSwapFree:            900 kB")))
+  end)
+  local lines, rows = system_folded(root), system_json(root)
+  check_folded(lines, rows)
+  local p = by_part(rows)
+  T.eq({p.free_percpu.bytes, p["swap.used"].bytes, p.unreadable.bytes}, {77 * 4096, 100 * KB, 1840 * KB},
+    "the tree holds a part free_percpu and the notes swap and unreadable")
+  local seen = {}
+  for _, line in ipairs(lines) do seen[line.stack:match("^[^;]+")] = true end
+  T.eq({seen.free_percpu, seen.swap, seen.unreadable, seen.MemTotal}, {true, nil, nil, nil},
+    "free_percpu is a stack; the notes beside MemTotal are not")
+  -- 4804's smaps_rollup without Pss_Anon: its Pss is processes;unsplit, the rest not_in_processes
+  local unsplit, cleanup_unsplit <close> = built_tree(function(r)
+    T.write(r .. "/4804/smaps_rollup", (T.read(r .. "/4804/smaps_rollup"):gsub("Pss_Anon:[^\n]*\n", "")))
+  end)
+  lines, rows = system_folded(unsplit), system_json(unsplit)
+  check_folded(lines, rows)
+  local by_stack = {}
+  for _, line in ipairs(lines) do by_stack[line.stack] = line.bytes end
+  T.eq({by_stack["processes;unsplit"], by_stack["processes;anon"], by_stack.not_in_processes},
+    {410 * KB, 248 * KB, by_part(rows).not_in_processes.bytes}, "the unsplit Pss and the rest, stacks of their own")
+end)
+
+T.test("-f folded with parts below zero: each left out and named on stderr, the lines then more than MemTotal", function()
+  -- Cached 8 kB short of Shmem + processes.file: page_cache.files is -8 kB; then MemTotal lowered
+  -- until unaccounted is -12 kB
+  local root, cleanup <close> = built_tree(function(r)
+    local mi = meminfo_of(T.read(r .. "/meminfo"))
+    T.write(r .. "/meminfo", (T.read(r .. "/meminfo"):gsub("\nCached:[^\n]*",
+      format("\nCached:         %d kB", (mi.Shmem + (298 + 732) * KB) // KB - 8))))
+  end)
+  local unaccounted = by_part(system_json(root)).unaccounted.bytes
+  local text = T.read(root .. "/meminfo")
+  local memtotal = meminfo_of(text).MemTotal - unaccounted - 12 * KB
+  T.write(root .. "/meminfo", (text:gsub("^MemTotal:[^\n]*", format("MemTotal:       %d kB", memtotal // KB))))
+  local rows = system_json(root)
+  local p = by_part(rows)
+  T.eq({p["page_cache.files"].bytes, p.unaccounted.bytes, p.MemTotal.bytes}, {-8 * KB, -12 * KB, memtotal},
+    "the JSON rows below zero")
+  check_sums(rows)
+  local out, err, status = T.memscript(root, "-f folded system.lua")
+  T.eq(status, 0, "status: the stacks were written")
+  local lines = folded_lines(out)
+  local sum, by_stack = 0, {}
+  for _, line in ipairs(lines) do
+    sum = sum + line.bytes
+    by_stack[line.stack] = line.bytes
+  end
+  T.eq(sum, memtotal + 20 * KB, "the lines add up to MemTotal and the 20 kB below zero")
+  T.eq({by_stack["page_cache;files"], by_stack.unaccounted, by_stack["page_cache;buffers"]},
+    {nil, nil, p["page_cache.buffers"].bytes}, "the parts below zero have no line; their siblings keep theirs")
+  T.eq(err, format("memscript: system.lua: left out of the folded stacks, being below zero: page_cache.files "
+    .. "(-8192 bytes), unaccounted (-12288 bytes); the stacks add up to %d bytes, MemTotal is %d\n", sum, memtotal),
+    "stderr")
+end)
+
+T.test("system.stacks: frames split at the dots only, escaped when written; an account that does not add up raises", function()
+  local system = require "memscript.system"
+  local folded = require "memscript.folded"
+  local account = {memtotal = 100, rows = {
+    {part = "a;b", kind = "part", bytes = 60},
+    {part = "a;b.new\nline\27[2K", kind = "share", bytes = 50},
+    {part = "a;b.rest", kind = "share", bytes = 10},
+    {part = "tab\tpart", kind = "part", bytes = 45},
+    {part = "below", kind = "part", bytes = -5},
+    {part = "total", kind = "total", bytes = 100},
+    {part = "a note", kind = "note", bytes = 7},
+  }}
+  local stacks, left_out, sum = system.stacks(account)
+  T.eq(stacks, {{{"a;b", "new\nline\27[2K"}, 50}, {{"a;b", "rest"}, 10}, {{"tab\tpart"}, 45}}, "the stacks, unescaped")
+  T.eq({left_out, sum}, {{{part = "below", bytes = -5}}, 105}, "the part below zero and the stacks' sum")
+  T.eq(folded.render(stacks), "a\\x3bb;new\\nline\\x1b[2K 50\na\\x3bb;rest 10\ntab\\tpart 45\n",
+    "written: ';' in a name stays in its frame, control bytes escaped")
+  account.rows[3].bytes = 11
+  T.raises(function() system.stacks(account) end, "system.stacks: the shares of a;b add up to 61, not to its 60 bytes",
+    "shares that do not add up to their part")
+  account.rows[3].bytes, account.rows[4].bytes = 10, 46
+  T.raises(function() system.stacks(account) end, "system.stacks: the parts add up to 101, not to MemTotal's 100",
+    "parts that do not add up to MemTotal")
+  account.rows[4].bytes = nil
+  T.raises(function() system.stacks(account) end, "system.stacks: tab\tpart has no bytes (nil)", "a leaf without bytes")
+  T.raises(function() system.stacks({rows = {}}) end, "bad argument #1 to 'stacks'", "not an account")
+end)
+
+-- The account and its stacks made in one memscript process: each stack the bytes of its row.
+local STACKS_SCRIPT = [[
+local system, cjson = require "memscript.system", require "cjson"
+local account = assert(system.account())
+local stacks, left_out, sum = system.stacks(account)
+local rows = {}
+for i, stack in ipairs(stacks) do
+  local row = account.by_part[table.concat(stack[1], ".")]
+  rows[i] = {stack = table.concat(stack[1], ";"), bytes = stack[2], row_kind = row.kind, row_bytes = row.bytes}
+end
+print(cjson.encode({memtotal = account.memtotal, stacks = rows, left_out = left_out, sum = sum}))]]
+
+local function check_same_run(root)
+  local out = T.sh(T.memscript_command(root, "-e " .. T.q(STACKS_SCRIPT)))
+  local r = T.json(out)
+  T.ok(#r.stacks > 0, "stacks")
+  local sum = 0
+  for _, stack in ipairs(r.stacks) do
+    T.ok(stack.row_kind == "part" or stack.row_kind == "share", stack.stack .. ": a part or a share")
+    T.eq(stack.bytes, stack.row_bytes, stack.stack .. ": the bytes of its row")
+    sum = sum + stack.bytes
+  end
+  local below = 0
+  for _, leaf in ipairs(r.left_out) do below = below + leaf.bytes end
+  T.eq({sum, r.sum}, {r.memtotal - below, r.memtotal - below}, "the stacks add up to MemTotal, less any part below zero")
+  return r
+end
+
+T.test("system.stacks on a capture, in the same run as the account: each stack the bytes of its row", function()
+  local r = check_same_run(helper_capture)
+  T.eq({r.memtotal, #r.left_out}, {meminfo_of(T.read(helper_capture .. "/meminfo")).MemTotal, 0}, "MemTotal")
+end)
+
+T.test("live: system.stacks in the same run as the account, and -f folded adding up to /proc/meminfo's MemTotal", function()
+  local memtotal = meminfo_of(T.read("/proc/meminfo")).MemTotal
+  local r = check_same_run(nil)
+  T.eq(r.memtotal, memtotal, "the account's MemTotal is the machine's")
+  local out, err, status = T.memscript(nil, "-f folded system.lua")
+  T.eq(status, 0, "status (stderr: " .. err .. ")")
+  local sum = 0
+  for _, line in ipairs(folded_lines(out)) do sum = sum + line.bytes end
+  -- a part below zero (unaccounted, where memory is counted twice) is left out, and stderr says so
+  local below = 0
+  for bytes in err:gmatch("%((%-%d+) bytes%)") do below = below + math.tointeger(tonumber(bytes)) end
+  if err ~= "" then T.contains(err, format("MemTotal is %d\n", memtotal), "stderr") end
+  T.eq(sum, memtotal - below, "the lines add up to /proc/meminfo's MemTotal" .. (below < 0 and
+    format(" and the %d bytes below zero", -below) or ""))
+end)
+
 -- ---- rates ----
 
 T.test("watch.rate: the change per second since the previous sample; system.rates from vmstat", function()

@@ -19,8 +19,8 @@ local unreadable = require "memscript.unreadable"
 local meminfo_module = require "memscript.meminfo"
 local units = require "memscript.units"
 
-local format, find, match, gmatch, gsub, char = string.format, string.find, string.match, string.gmatch,
-  string.gsub, string.char
+local format, find, match, gmatch, gsub, char, sub = string.format, string.find, string.match, string.gmatch,
+  string.gsub, string.char, string.sub
 local concat, sort = table.concat, table.sort
 local ipairs, pairs, type, tonumber, tostring = ipairs, pairs, type, tonumber, tostring
 local tointeger = math.tointeger
@@ -606,6 +606,68 @@ function M.account(p, opts)
 
   return {memtotal = memtotal, rows = rows, by_part = by_part, scan = scan, meminfo = mi, live = live,
           unreadable = bound, stacks_in_vmalloc = stacks_vmalloc, stacks_how = stacks_how, tmpfs = mounts}
+end
+
+---------------------------------------------------------------------------------------------------
+-- The account as collapsed stacks, for memscript.folded.
+
+-- The stacks of an account's parts: a stack per leaf, a part without shares or a share, its frames
+-- the dotted name split at the dots ("kernel.slab_unreclaimable" is {"kernel", "slab_unreclaimable"})
+-- and its bytes the row's, in the rows' order. A part with shares has no stack of its own: its shares
+-- add up to it, each rest already a share named for what it is (processes.rounding,
+-- processes.unsplit). Notes, rates and the MemTotal row are in no sum and give no stack. A leaf of 0
+-- bytes is a stack (memscript.folded writes no line for it). A leaf below zero can be no frame of a
+-- flame graph: it is given in left_out instead, and the stacks then add up to more than MemTotal, by
+-- its size. Returns stacks {{frames, bytes}...}, left_out {{part, bytes}...} and the stacks' sum.
+-- Raises an error when the rows break the account's contract (a leaf without bytes, a part its shares
+-- do not add up to, parts that do not add up to MemTotal): the bytes would then not be the rows'.
+function M.stacks(account)
+  if type(account) ~= "table" or type(account.rows) ~= "table" or type(account.memtotal) ~= "number" then
+    error("bad argument #1 to 'stacks' (an account from system.account expected)", 2)
+  end
+  local accounted = {}
+  for _, row in ipairs(account.rows) do
+    if row.kind == "part" or row.kind == "share" then accounted[#accounted + 1] = row end
+  end
+  -- every name above a dot is a parent; each parent's leaves are summed to check it
+  local parents, under = {}, {}
+  for _, row in ipairs(accounted) do
+    for at in gmatch(row.part, "()%.") do parents[sub(row.part, 1, at - 1)] = true end
+  end
+  local stacks, left_out = {}, {}
+  local leaves_sum, stacks_sum = 0, 0
+  for _, row in ipairs(accounted) do
+    local name, bytes = row.part, row.bytes
+    if not parents[name] then
+      if type(bytes) ~= "number" then
+        error(format("system.stacks: %s has no bytes (%s), so it can be no stack", name, tostring(bytes)), 2)
+      end
+      leaves_sum = leaves_sum + bytes
+      for at in gmatch(name, "()%.") do
+        local parent = sub(name, 1, at - 1)
+        under[parent] = (under[parent] or 0) + bytes
+      end
+      if bytes < 0 then
+        left_out[#left_out + 1] = {part = name, bytes = bytes}
+      else
+        local frames = {}
+        for frame in gmatch(name, "[^.]+") do frames[#frames + 1] = frame end
+        stacks[#stacks + 1] = {frames, bytes}
+        stacks_sum = stacks_sum + bytes
+      end
+    end
+  end
+  for _, row in ipairs(accounted) do
+    if parents[row.part] and under[row.part] ~= row.bytes then
+      error(format("system.stacks: the shares of %s add up to %s, not to its %s bytes", row.part,
+        tostring(under[row.part]), tostring(row.bytes)), 2)
+    end
+  end
+  if leaves_sum ~= account.memtotal then
+    error(format("system.stacks: the parts add up to %s, not to MemTotal's %s", tostring(leaves_sum),
+      tostring(account.memtotal)), 2)
+  end
+  return stacks, left_out, stacks_sum
 end
 
 ---------------------------------------------------------------------------------------------------
