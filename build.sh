@@ -7,9 +7,11 @@ cd "$(dirname "$0")"
 
 # What the build needs, and what the tests use: valgrind, clang's libFuzzer, and real peers: procps's pmap,
 # lua5.4 (the CLI behaves as lua does),
-# promtool (package prometheus) and prometheus-node-exporter, read back with curl.
+# promtool (package prometheus) and prometheus-node-exporter, read back with curl; smem (system.lua's
+# account compared with smem -w); xmllint (libxml2-utils) and a headless chromium for the SVG pictures.
 build_packages=(cmake make gcc pkg-config liblua5.4-dev lua-lpeg-dev lua-cjson-dev libedit-dev libarchive-dev)
-test_packages=(procps lua5.4 valgrind clang libclang-rt-14-dev prometheus prometheus-node-exporter curl)
+test_packages=(procps lua5.4 valgrind clang libclang-rt-14-dev prometheus prometheus-node-exporter curl smem
+  libxml2-utils chromium)
 # The Debian package: debhelper and lintian to build and check it; for the tests of what it installs,
 # bash (completion), strace (the exporter unit's system call filter), sudo and the Icinga 2 and
 # Nagios 4 that read the monitoring definitions (started by none: see install_missing).

@@ -13,15 +13,24 @@
 -- line (memscript.alert), WARNING or CRITICAL when the total grows steadily at least that fast, OK
 -- otherwise, UNKNOWN with fewer than 3 samples. On a terminal a line shows the total as it goes, with
 -- a sparkline (▁▂▃▄▅▆▇█) of the last samples.
+--
+-- With --svg FILE, the samples are also drawn as a chart (memscript.chart) when sampling ends, written
+-- as memscript's -o writes a file: the process's resident memory split in three from the same smaps
+-- reads (anonymous: the Anonymous pages, the total above; shmem: the other resident pages of shared
+-- memory mappings, System V segments, /dev/shm files, memfds and shared anonymous memory; file: the
+-- other resident pages of every other mapping, files and the kernel's [vdso]) and its swap, stacked,
+-- with the fitted line of the anonymous total.
 
 local proc = proc or require "memscript"
 local sys = require "memscript.sys"
+local svg = require "memscript.svg"
 local watch = require "memscript.watch"
 local alert = require "memscript.alert"
 local units = require "memscript.units"
 local output = require "memscript.output"
 local escape = require("memscript.text").escape
 local classify = require "memscript.classify"
+local chart = require "memscript.chart"
 local cli = require "memscript.cli"
 
 local format, find, gsub = string.format, string.find, string.gsub
@@ -50,25 +59,34 @@ grow fastest. Growth is steady with at least 3 samples, a slope above 0 and r² 
         .. "the summary" },
     { "--top", value = "N", type = "integer", noun = "mappings", default = 5,
       help = "mappings listed in the summary (default 5)" },
+    { "--svg", value = "FILE", help = "also draw the samples as a chart in FILE (SVG): anonymous, file, shmem "
+      .. "and swap stacked over time, with the fitted line of the anonymous total" },
   },
   operands = { { "PID", type = "pid" } },
   epilog = [[
 Ctrl-C ends the sampling and prints the summary. The summary's format is memscript's -f option
 (table; json: one object; csv: the classes).
 Exit status: 0; with --threshold 0 OK, 1 WARNING, 2 CRITICAL, 3 UNKNOWN (fewer than 3 samples);
-3 on a usage error or when the process cannot be read at the first sample.
+3 on a usage error, when the process cannot be read at the first sample, or when --svg's FILE cannot
+be written.
 ]],
 }
 
 local opts = cli.parse(SPEC, arg)
 
--- Growth is steady from this many samples and this r² up.
-local MIN_SAMPLES, MIN_R2 = 3, 0.8
+-- Growth is steady from this many samples (and r² of watch.STEADY_R2 up: watch.steady).
+local MIN_SAMPLES = watch.STEADY_SAMPLES
 
 -- Samples kept per series, and shown in the terminal's sparkline.
 local KEEP, SPARK_WIDTH = 1000, 30
 
 local SPARKS = { "▁", "▂", "▃", "▄", "▅", "▆", "▇", "█" }
+
+-- The layers of the chart (--svg), bottom to top.
+local LAYERS = { "anonymous", "file", "shmem", "swap" }
+
+-- Kinds of shared memory: their resident pages that are not anonymous are the chart's shmem.
+local SHMEM_KINDS = { shm = true, memfd = true }
 
 -- Classes of anonymous pages, in the order shown, by classify.kind of an anonymous mapping.
 local CLASSES = { "heap", "anon", "named_anon", "stack", "file" }
@@ -96,12 +114,20 @@ local function take_sample(state)
   local now = sys.monotonic()
   local total, by_class = 0, {}
   for _, class in ipairs(CLASSES) do by_class[class] = 0 end
+  local layers = { anonymous = 0, file = 0, shmem = 0, swap = 0 }
   local alive = {}
   for _, e in ipairs(entries) do
     local anonymous = e.anonymous or 0
     total = total + anonymous
     local class = class_of(e.mapping)
     by_class[class] = by_class[class] + anonymous
+    local other = (e.rss or 0) - anonymous
+    if SHMEM_KINDS[classify.kind(e.mapping)] then
+      layers.shmem = layers.shmem + other
+    else
+      layers.file = layers.file + other
+    end
+    layers.swap = layers.swap + (e.swap or 0)
     if classify.anonymous(e.mapping) or anonymous > 0 then
       local series = watch.series("mapping " .. e.id, anonymous, now, KEEP)
       alive[e.id] = true
@@ -112,6 +138,10 @@ local function take_sample(state)
     if not alive[id] then state.mappings[id] = nil end
   end
   state.total = watch.series("total", total, now, KEEP)
+  layers.anonymous = total
+  for _, layer in ipairs(LAYERS) do
+    state.layers[layer] = watch.series("layer " .. layer, layers[layer], now, KEEP)
+  end
   for _, class in ipairs(CLASSES) do
     state.classes[class] = watch.series("class " .. class, by_class[class], now, KEEP)
   end
@@ -123,11 +153,11 @@ end
 local function trend(series)
   local values = series.values
   local n = #values
-  local slope, r2 = watch.slope(series)
+  local steady, slope, r2 = watch.steady(series)
   local t = { first = values[1], last = values[n], change = values[n] - values[1], r2 = r2, samples = n,
               seconds = series.times[n] - series.times[1] }
   if slope then t.per_minute = tointeger(floor(slope * 60 + 0.5)) or floor(slope * 60 + 0.5) end
-  t.steady = n >= MIN_SAMPLES and slope ~= nil and slope > 0 and r2 >= MIN_R2
+  t.steady = steady
   return t
 end
 
@@ -300,6 +330,22 @@ local function check(state, limits)
   end
 end
 
+-- --svg: the samples as a chart, written whole or not at all; nil, or 3 when FILE cannot be written.
+local function write_chart(state, path)
+  local times, layers = state.total.times, {}
+  local first = times[1]
+  local relative = {}
+  for i, t in ipairs(times) do relative[i] = t - first end
+  for i, layer in ipairs(LAYERS) do layers[i] = { name = layer, values = state.layers[layer].values } end
+  local picture = chart.svg({ {
+    title = format("pid %s (%s): anonymous memory over %.1f s, every %g s", tostring(state.number),
+      state.comm, relative[#relative], state.interval),
+    times = relative, layers = layers, fit = "anonymous",
+  } })
+  local status = svg.save(picture, path, "leak.lua")
+  return status ~= 0 and status or nil
+end
+
 local function main()
   -- the summary is rows; --threshold prints a check's alerts, which go to stderr with -f prom
   if not opts.threshold then output.check_format(SPEC.name, cli.usage(SPEC)) end
@@ -309,7 +355,7 @@ local function main()
     return 3
   end
   local state = { pid = opts.pid, number = stat.pid, comm = proc.comm(opts.pid) or stat.comm, samples = 0,
-                  mappings = {}, classes = {}, interval = opts.interval, top = opts.top,
+                  mappings = {}, classes = {}, layers = {}, interval = opts.interval, top = opts.top,
                   tty = sys.isatty(1) and output.format() == "table" }
   local ok, stopped = pcall(sample_loop, state, opts)
   if not ok then
@@ -326,6 +372,7 @@ local function main()
   else
     print_summary(state, stopped)
   end
+  if opts.svg then return write_chart(state, opts.svg) end
   return nil
 end
 

@@ -31,6 +31,8 @@
 local proc = proc or require "memscript"
 local output = require "memscript.output"
 local escape = require("memscript.text").escape
+local folded = require "memscript.folded"
+local classify = require "memscript.classify"
 local cli = require "memscript.cli"
 
 local format, concat, rep = string.format, table.concat, string.rep
@@ -79,6 +81,11 @@ the report shows (no header or totals), sizes in bytes, the address in hex, with
   -d:       pid address size mode offset device mapping
   -X, -XX:  pid address perm offset device inode, the smaps fields under the kernel's names
             (VmFlags with -XX: a list of codes), mapping
+With -f folded, the collapsed stacks of flame graphs (flamegraph.pl, inferno, speedscope): one line
+per mapping with resident memory, in address order, "KIND;PATH RSS" (KIND as memscript.classify
+names it: heap, stack, anon, file, shm, ...; PATH as the kernel prints it, "[anon]" when blank; RSS
+in bytes), preceded by the frame "COMM [PID]" when more than one PID is given. The lines of a process
+add up to its RSS total.
 Exit status: 0; 3 (UNKNOWN) on a usage error or when a process cannot be read.
 ]],
 }
@@ -498,7 +505,28 @@ local function fields_row_columns(state)
   return columns
 end
 
-local fmt = output.check_format(SPEC.name, cli.usage(SPEC))
+local fmt = output.check_format(SPEC.name, cli.usage(SPEC), true)
+
+-- -f folded: each mapping's resident bytes under its kind and path.
+local function stacks_folded(p, with_process, stacks)
+  for _, m in ipairs(p.maps) do
+    local frames = {classify.kind(m), m.path ~= "" and m.path or "[anon]"}
+    if with_process then table.insert(frames, 1, format("%s [%d]", p.comm, p.tgid)) end
+    if m.Rss then stacks[#stacks + 1] = {frames, m.Rss} end
+  end
+  return true
+end
+
+if fmt == "folded" then
+  local stacks, failed = {}, false
+  for _, pid in ipairs(opts.pids) do
+    local p, err = gather(pid, "x")
+    if p then stacks_folded(p, #opts.pids > 1, stacks) else fail(tostring(err)); failed = true end
+  end
+  folded.print(stacks)
+  io.stdout:flush()
+  os.exit(failed and 3 or 0)
+end
 
 local REPORTS = {x = report_extended, d = report_device, X = report_fields}
 local ROWS = {x = rows_extended, d = rows_device, X = rows_fields}

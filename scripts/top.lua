@@ -1,9 +1,11 @@
--- top.lua: memory of every process on the system (USS, PSS, RSS, swap), per process, user, mapping or cgroup
+-- top.lua: memory of every process (USS, PSS, RSS, swap, footprint), per process, user, mapping or cgroup
 --
 -- What smem shows, read from smaps_rollup (one short file per process) instead of smaps: per process
 -- (the default), per user (-u, like smem -u) or per mapping name (-m, like smem -m and librank, which
 -- needs each process's whole smaps); or per cgroup (-c), the processes' sums beside the cgroup's own
--- charge. Sizes are bytes; a table on a terminal shows human units.
+-- charge. Sizes are bytes; a table on a terminal shows human units. The footprint is PSS + swap, swap
+-- being SwapPss (the process's share of its swapped-out pages) where the kernel prints it; the shmem
+-- pages swapped out, which SwapPss and status VmSwap leave out, are shown beside it (ShmemSwap).
 --
 -- A process is one of three things here: read (a row, and part of the totals), left out silently
 -- because it has no memory of its own (a kernel thread or a zombie, as smem leaves them out), or
@@ -12,11 +14,13 @@
 
 local proc = proc or require "memscript"
 local output = require "memscript.output"
+local folded = require "memscript.folded"
 local sys = require "memscript.sys"
 local collection = require "memscript.collection"
 local unreadable_module = require "memscript.unreadable"
 local cli = require "memscript.cli"
 local read_process, unreadable_scan = unreadable_module.read_process, unreadable_module.scan
+local system = require "memscript.system"
 
 local format, concat, rep = string.format, table.concat, string.rep
 local sub, match, gsub = string.sub, string.match, string.gsub
@@ -26,28 +30,30 @@ local arg = arg
 
 -- The fields of each view, named as in the JSON output: what -s can sort by.
 local VIEWS = {
-  process = {"pid", "user", "command", "uss", "pss", "rss", "swap"},
-  user = {"user", "procs", "uss", "pss", "rss", "swap"},
-  map = {"map", "procs", "maps", "uss", "pss", "rss", "swap"},
-  cgroup = {"cgroup", "procs", "uss", "pss", "rss", "swap", "current", "unmapped"},
+  process = {"pid", "user", "command", "uss", "pss", "rss", "swap", "shmem_swap", "footprint"},
+  user = {"user", "procs", "uss", "pss", "rss", "swap", "shmem_swap", "footprint"},
+  map = {"map", "procs", "maps", "uss", "pss", "rss", "swap", "footprint"},
+  cgroup = {"cgroup", "procs", "uss", "pss", "rss", "swap", "shmem_swap", "footprint", "current", "unmapped"},
 }
 
 local SPEC = {
   name = "top.lua",
-  summary = "memory of every process on the system (USS, PSS, RSS, swap), per process, user, mapping or cgroup",
+  summary = "memory of every process (USS, PSS, RSS, swap, footprint), per process, user, mapping or cgroup",
   intro = [[
 Memory of the processes on the system, largest PSS first, as smem shows it.
 ]],
   options = {
-    { label = "(default)", help = "one row per process: PID User Command USS PSS RSS Swap" },
-    { "-u", "--users", help = "one row per user: User Procs USS PSS RSS Swap, summed over the user's processes" },
+    { label = "(default)", help = "one row per process: PID User Command USS PSS RSS Swap ShmemSwap Footprint" },
+    { "-u", "--users", help = "one row per user: User Procs USS PSS RSS Swap ShmemSwap Footprint, summed over "
+        .. "the user's processes" },
     { "-m", "--mappings",
       help = "one row per mapping name (a file, [heap], [stack], [anon] for unnamed anonymous memory...): "
-        .. "Map Procs Maps USS PSS RSS Swap, summed over every process that maps it. Costlier: it reads "
+        .. "Map Procs Maps USS PSS RSS Swap Footprint, summed over every process that maps it. Costlier: it reads "
         .. "and parses each process's whole smaps, a record per mapping, instead of one smaps_rollup "
         .. "record per process (for a process with 60,000 mappings, about ten times the time)" },
     { "-c", "--cgroups",
-      help = "one row per memory cgroup the processes are in: Cgroup Procs USS PSS RSS Swap Current Unmapped, "
+      help = "one row per memory cgroup the processes are in: Cgroup Procs USS PSS RSS Swap ShmemSwap Footprint "
+        .. "Current Unmapped, "
         .. "the processes' sums beside the cgroup's charge (memory.current; v1 memory.usage_in_bytes) and "
         .. "Unmapped = Current - PSS: page cache and kernel memory charged to the cgroup that its "
         .. "processes do not map" },
@@ -57,15 +63,15 @@ Memory of the processes on the system, largest PSS first, as smem shows it.
     { "-n", "--rows", value = "N", type = "integer", min = 1, noun = "rows",
       help = "show the first N rows only (the totals line still sums every process read)" },
     { "-s", "--sort", value = "FIELD", suggest = { "pid", "user", "command", "procs", "map", "maps", "uss",
-        "pss", "rss", "swap" },
-      help = "sort by a column, named as in the JSON output: pid user command uss pss rss swap; with -u: "
-        .. "user procs uss pss rss swap; with -m: map procs maps uss pss rss swap; with -c: cgroup procs "
-        .. "uss pss rss swap current unmapped. Numbers largest first, text in byte order. Default: pss "
-        .. "(with -c: current)" },
+        "pss", "rss", "swap", "shmem_swap", "footprint", "cgroup", "current", "unmapped" },
+      help = "sort by a column, named as in the JSON output: pid user command uss pss rss swap shmem_swap "
+        .. "footprint; with -u: user procs uss pss rss swap shmem_swap footprint; with -m: map procs maps uss "
+        .. "pss rss swap footprint; with -c: cgroup procs uss pss rss swap shmem_swap footprint current "
+        .. "unmapped. Numbers largest first, text in byte order. Default: pss (with -c: current)" },
     { "-p", "--pid", value = "PID[,PID...]", type = "pids", repeatable = true, key = "pids",
       help = "only these processes (pids separated by commas; the option may be repeated)" },
     { "--ksm", help = "count KSM pages only, as procrank -k: USS, PSS and RSS from each present page's "
-        .. "kpageflags and kpagecount (root), no Swap column" },
+        .. "kpageflags and kpagecount (root), no Swap, ShmemSwap or Footprint column" },
     { "--swapbacked", help = "count swap-backed pages only (anonymous and shmem), as procrank -s (root)" },
     { "--cache", help = "count page cache pages only (not swap-backed), as procrank -c (root)" },
     { "--wss", value = "SECONDS", type = "seconds",
@@ -77,10 +83,25 @@ Memory of the processes on the system, largest PSS first, as smem shows it.
   epilog = [[
 
 USS = Private_Clean + Private_Dirty + Private_Hugetlb, PSS = Pss, RSS = Rss, Swap = SwapPss (the
-process's share of swap) where the kernel has it, else Swap; from /proc/PID/smaps_rollup (Linux 4.14
-and later), with -m from /proc/PID/smaps. User: the real uid from /proc/PID/status, named from
-/etc/passwd. Command: the command line, or [name] when it is empty; cut to 40 characters in a table.
+process's share of its swapped-out pages) where the kernel prints it, else Swap (a page shared with
+other processes then counted whole in each): the table titles the column SwapPss or Swap accordingly,
+and stderr counts the processes without SwapPss. Footprint = PSS + Swap (htop's EPSS). ShmemSwap =
+smaps_rollup Swap - status VmSwap: the shmem pages of its mappings that are swapped out (tmpfs and
+/dev/shm files, System V segments, shared anonymous memory), which SwapPss, VmSwap and so Footprint
+leave out; counted whole in each process that maps them (the kernel keeps no share of them), read from
+two files one after the other; "-" where Swap stands in for SwapPss (it includes them). From
+/proc/PID/smaps_rollup (Linux 4.14 and later), with -m from /proc/PID/smaps (no ShmemSwap there: its
+sums by name cannot tell shmem swap from shared anonymous swap). User: the real uid from
+/proc/PID/status, named from /etc/passwd. Command: the command line, or [name] when it is empty; cut
+to 40 characters in a table.
 The output format is memscript's -f option (table, json or csv); only a table ends with a totals line.
+With -f folded, the collapsed stacks of flame graphs (flamegraph.pl, inferno, speedscope), one line
+per process: "COMMAND [PID] BYTES", with -u "USER;COMMAND [PID] BYTES", with -m one line per mapping
+name and process: "MAP;COMMAND [PID] BYTES", with -c one line per process under its cgroup's path,
+a frame per component ("/" for the root cgroup): "system.slice;nginx.service;COMMAND [PID] BYTES".
+BYTES is the size -s names (uss, pss, rss, swap or footprint; default pss, also with -c: a cgroup's
+Current holds its descendants' and adds up to nothing), exact, and the lines add up to the totals
+line's figure; a stack of 0 bytes is left out. Frames are escaped as in a table, ";" as \x3b.
 With -c, a process is counted in the cgroup of the memory controller's hierarchy it is in
 (/proc/PID/cgroup); Current is the cgroup's own charge, which includes its descendants' (a
 cgroup's row and its child's both count the child's memory), so the totals line sums no Current.
@@ -107,7 +128,11 @@ if opts.only then
   if opts.view == "map" or opts.view == "cgroup" then
     cli.usage_error(SPEC, "the page filters count processes' pages: not with -m or -c")
   end
-  VIEWS[opts.view][#VIEWS[opts.view]] = nil
+  local kept = {}
+  for _, field in ipairs(VIEWS[opts.view]) do
+    if field ~= "swap" and field ~= "shmem_swap" and field ~= "footprint" then kept[#kept + 1] = field end
+  end
+  VIEWS[opts.view] = kept
 end
 if opts.wss then
   if opts.view ~= "process" then
@@ -205,12 +230,13 @@ local function read_memory(pid, want_maps)
   local state = type(status.State) == "string" and sub(status.State, 1, 1) or ""
   if status.Kthread == 1 or state == "Z" or state == "X" then return nil, "none" end
   if opts.only then
-    -- the filtered pages of every mapping, as smaps_rollup's fields (procrank's Uss is Private)
+    -- the filtered pages of every mapping, as smaps_rollup's fields (procrank's Uss is Private); no
+    -- Swap or SwapPss: kpageflags knows nothing of swap
     local list, errno
     list, msg, errno = handle:pagemap(nil, PAGE_FILTER)
     if not list then return nil, unreadable_module.reason_for(handle.pid, errno, proc), msg end
     if #list == 0 then return nil, "none" end
-    return { Rss = list:sum("rss"), Pss = list:sum("pss"), Private_Clean = list:sum("uss"), Swap = 0 }, status
+    return { Rss = list:sum("rss"), Pss = list:sum("pss"), Private_Clean = list:sum("uss") }, status
   end
   local file = want_maps and "smaps_sums" or "smaps_rollup"
   -- "none" for ESRCH from a process still there; a file missing from a process that is still there
@@ -228,11 +254,20 @@ local function uss_of(t)
   return (t.Private_Clean or 0) + (t.Private_Dirty or 0) + (t.Private_Hugetlb or 0)
 end
 
--- SwapPss where the kernel has it (Linux 4.3 and later), else Swap.
-local function swap_of(t)
-  local swap = t.SwapPss
-  if swap == nil then swap = t.Swap end
-  return swap or 0
+-- Processes whose swap is Swap because the kernel printed no SwapPss for them: the table's column
+-- is then titled Swap rather than SwapPss, and stderr says how many.
+local swap_stood_in = 0
+
+-- The sizes of a smaps_rollup table (with the process's status) or of a -m group of mappings: uss,
+-- pss, rss, swap (SwapPss where the kernel printed it, else Swap: stood_in), and with a status
+-- shmem_swap, the shmem pages swapped out that SwapPss leaves out (memscript.system.shmem_swap_of;
+-- nil where Swap stands in, which includes them).
+local function sizes_of(t, status)
+  local swap, source = system.swap_of(t)
+  local sizes = {uss = uss_of(t), pss = t.Pss or 0, rss = t.Rss or 0, swap = swap or 0,
+                 stood_in = swap ~= nil and source ~= "SwapPss"}
+  if status and source == "SwapPss" then sizes.shmem_swap = system.shmem_swap_of(t, status) end
+  return sizes
 end
 
 -- The command line joined with spaces, or "[Name]" when it is empty (or cannot be read any more).
@@ -281,33 +316,37 @@ local function scan_with(pids, read, add)
   return count, unreadable
 end
 
-local function add_sizes(into, uss, pss, rss, swap)
-  into.uss = into.uss + uss
-  into.pss = into.pss + pss
-  into.rss = into.rss + rss
-  into.swap = into.swap + swap
+-- Adds sizes (sizes_of) into a row or the totals: the footprint is pss + swap; shmem_swap stays nil
+-- until a known one is added.
+local function add_sizes(into, sizes)
+  into.uss = into.uss + sizes.uss
+  into.pss = into.pss + sizes.pss
+  into.rss = into.rss + sizes.rss
+  into.swap = into.swap + sizes.swap
+  into.footprint = into.footprint + sizes.pss + sizes.swap
+  if sizes.shmem_swap then into.shmem_swap = (into.shmem_swap or 0) + sizes.shmem_swap end
 end
 
 local function new_sums(t)
-  t.uss, t.pss, t.rss, t.swap = 0, 0, 0, 0
+  t.uss, t.pss, t.rss, t.swap, t.footprint = 0, 0, 0, 0, 0
   return t
 end
 
 -- Each view returns its rows (unsorted), the totals row, its columns and its default row order.
 
-local SIZE_COLUMNS = {
-  {"USS", "uss", kind = "bytes"},
-  {"PSS", "pss", kind = "bytes"},
-  {"RSS", "rss", kind = "bytes"},
-  {"Swap", "swap", kind = "bytes"},
-}
-if opts.only then SIZE_COLUMNS[4] = nil end
-if opts.wss then SIZE_COLUMNS[#SIZE_COLUMNS + 1] = {"WSS", "wss", kind = "bytes"} end
-
-local function columns_with(first)
+-- The size columns after first's: the swap column titled by what it holds; ShmemSwap unless the view
+-- has none (-m); with a page filter, USS, PSS and RSS alone; with --wss, WSS last.
+local function columns_with(first, with_shmem_swap)
   local columns = {}
   for _, col in ipairs(first) do columns[#columns + 1] = col end
-  for _, col in ipairs(SIZE_COLUMNS) do columns[#columns + 1] = col end
+  columns[#columns + 1] = {"USS", "uss", kind = "bytes"}
+  columns[#columns + 1] = {"PSS", "pss", kind = "bytes"}
+  columns[#columns + 1] = {"RSS", "rss", kind = "bytes"}
+  if opts.only then return columns end
+  columns[#columns + 1] = {swap_stood_in == 0 and "SwapPss" or "Swap", "swap", kind = "bytes"}
+  if with_shmem_swap then columns[#columns + 1] = {"ShmemSwap", "shmem_swap", kind = "bytes"} end
+  columns[#columns + 1] = {"Footprint", "footprint", kind = "bytes"}
+  if opts.wss then columns[#columns + 1] = {"WSS", "wss", kind = "bytes"} end
   return columns
 end
 
@@ -345,8 +384,10 @@ local function process_view(pids, for_table)
   if cleared then totals.wss = 0 end
   local read, unreadable = scan(pids, false, function(pid, rollup, status)
     local row = new_sums({pid = pid, user = user_name(names, status), command = command_of(pid, status)})
-    add_sizes(row, uss_of(rollup), rollup.Pss or 0, rollup.Rss or 0, swap_of(rollup))
-    add_sizes(totals, row.uss, row.pss, row.rss, row.swap)
+    local sizes = sizes_of(rollup, status)
+    if sizes.stood_in then swap_stood_in = swap_stood_in + 1 end
+    add_sizes(row, sizes)
+    add_sizes(totals, sizes)
     -- a process whose bits could not be cleared (or without the line) has no working set to show
     if cleared and cleared[pid] and rollup.Referenced then
       row.wss = rollup.Referenced
@@ -362,7 +403,7 @@ local function process_view(pids, for_table)
     {"PID", "pid", kind = "number"},
     {"User", "user", align = "left"},
     {"Command", command, align = "left", json = "command"},
-  })
+  }, true)
   return rows, totals, columns, read, unreadable
 end
 
@@ -380,24 +421,30 @@ local function user_view(pids)
     end
     row.procs = row.procs + 1
     totals.procs = totals.procs + 1
-    local uss, pss, rss, swap = uss_of(rollup), rollup.Pss or 0, rollup.Rss or 0, swap_of(rollup)
-    add_sizes(row, uss, pss, rss, swap)
-    add_sizes(totals, uss, pss, rss, swap)
+    local sizes = sizes_of(rollup, status)
+    if sizes.stood_in then swap_stood_in = swap_stood_in + 1 end
+    add_sizes(row, sizes)
+    add_sizes(totals, sizes)
   end)
   totals.user = format("total: %d user%s", #rows, #rows == 1 and "" or "s")
   local columns = columns_with({
     {"User", "user", align = "left"},
     {"Procs", "procs", kind = "number"},
-  })
+  }, true)
   return rows, totals, columns, read, unreadable
 end
 
 -- Mapping names: the path as the kernel prints it; "[anon]" for anonymous memory without a name.
-local function map_view(pids, for_table)
+-- with per_process, also returns an array of {map, process = "COMMAND [PID]", uss, pss, rss, swap}:
+-- each name's sizes in each process, names in the order first met, processes in pid order.
+local function map_view(pids, for_table, per_process)
   local by_name, rows = {}, {}
   local totals = new_sums({procs = 0, maps = 0})
-  local read, unreadable = scan(pids, true, function(_, groups)
+  local entries = per_process and {}
+  local read, unreadable = scan(pids, true, function(pid, groups, status)
     totals.procs = totals.procs + 1
+    local stood_in = false
+    local process = per_process and format("%s [%s]", command_of(pid, status), tostring(pid))
     -- one group per distinct path of the process (proc.smaps_sums), so each counts the process once
     for i = 1, #groups do
       local g = groups[i]
@@ -412,13 +459,16 @@ local function map_view(pids, for_table)
       row.procs = row.procs + 1
       row.maps = row.maps + g.maps
       totals.maps = totals.maps + g.maps
-      local uss = (g.Private_Clean or 0) + (g.Private_Dirty or 0) + (g.Private_Hugetlb or 0)
-      local pss, rss, swap = g.Pss or 0, g.Rss or 0, g.SwapPss
-      if swap == nil then swap = g.Swap or 0 end
-      row.uss, row.pss, row.rss, row.swap = row.uss + uss, row.pss + pss, row.rss + rss, row.swap + swap
-      totals.uss, totals.pss, totals.rss, totals.swap = totals.uss + uss, totals.pss + pss, totals.rss + rss,
-        totals.swap + swap
+      local sizes = sizes_of(g)
+      stood_in = stood_in or sizes.stood_in
+      add_sizes(row, sizes)
+      add_sizes(totals, sizes)
+      if entries then
+        entries[#entries + 1] = {map = name, process = process, uss = sizes.uss, pss = sizes.pss, rss = sizes.rss,
+                                 swap = sizes.swap, footprint = sizes.pss + sizes.swap}
+      end
     end
+    if stood_in then swap_stood_in = swap_stood_in + 1 end
   end)
   totals.map = format("total: %d name%s", #rows, #rows == 1 and "" or "s")
   local map = for_table and function(row)
@@ -429,13 +479,13 @@ local function map_view(pids, for_table)
     {"Procs", "procs", kind = "number"},
     {"Maps", "maps", kind = "number"},
   })
-  return rows, totals, columns, read, unreadable
+  return rows, totals, columns, read, unreadable, entries
 end
 
 -- ---- per cgroup (-c) ----
 
--- The memory of one process and its memory cgroup, through one handle: smaps_rollup, status, and
--- proc.cgroup.of's table; nil, "none" or nil, reason, message as read_memory.
+-- The memory of one process and its memory cgroup, through one handle: smaps_rollup, and
+-- {status = ..., cgroup = proc.cgroup.of's table}; nil, "none" or nil, reason, message as read_memory.
 local function read_memory_and_cgroup(pid)
   local handle <close>, reason, msg = unreadable_module.open(pid, proc, "status")
   if not handle then return nil, reason, msg end
@@ -448,14 +498,18 @@ local function read_memory_and_cgroup(pid)
   process, reason, msg = read_process(handle, {"smaps_rollup", "cgroup"})
   if not process then return nil, reason, msg end
   if process.smaps_rollup.Rss == nil then return nil, "none" end
-  return process.smaps_rollup, process.cgroup
+  return process.smaps_rollup, {status = status, cgroup = process.cgroup}
 end
 
-local function cgroup_view(pids, for_table)
+-- with per_process, also returns an array of {cgroup, process = "COMMAND [PID]", uss, pss, rss, swap}:
+-- each process read, in pid order, under the cgroup it is counted in; the cgroups' charges are not read.
+local function cgroup_view(pids, for_table, per_process)
   local view = require "memscript.cgroupview"
   local by_path, rows = {}, {}
   local totals = new_sums({procs = 0})
-  local read, unreadable = scan_with(pids, read_memory_and_cgroup, function(_, rollup, of)
+  local entries = per_process and {}
+  local read, unreadable = scan_with(pids, read_memory_and_cgroup, function(pid, rollup, process)
+    local of = process.cgroup
     local path = opts.depth and view.ancestor(of.path, opts.depth) or of.path
     local row = by_path[path]
     if not row then
@@ -465,10 +519,17 @@ local function cgroup_view(pids, for_table)
     end
     row.procs = row.procs + 1
     totals.procs = totals.procs + 1
-    local uss, pss, rss, swap = uss_of(rollup), rollup.Pss or 0, rollup.Rss or 0, swap_of(rollup)
-    add_sizes(row, uss, pss, rss, swap)
-    add_sizes(totals, uss, pss, rss, swap)
+    local sizes = sizes_of(rollup, process.status)
+    if sizes.stood_in then swap_stood_in = swap_stood_in + 1 end
+    add_sizes(row, sizes)
+    add_sizes(totals, sizes)
+    if entries then
+      entries[#entries + 1] = {cgroup = path, process = format("%s [%s]", command_of(pid, process.status),
+        tostring(pid)), uss = sizes.uss, pss = sizes.pss, rss = sizes.rss, swap = sizes.swap,
+        footprint = sizes.pss + sizes.swap}
+    end
   end)
+  if entries then return rows, totals, nil, read, unreadable, entries end
   -- each cgroup's charge, read once its processes are counted; one gone meanwhile shows "-"
   for _, row in ipairs(rows) do
     local m = proc.cgroup.memory(row.cgroup)
@@ -482,7 +543,7 @@ local function cgroup_view(pids, for_table)
   local columns = columns_with({
     {"Cgroup", cgroup, align = "left", json = "cgroup"},
     {"Procs", "procs", kind = "number"},
-  })
+  }, true)
   columns[#columns + 1] = {"Current", "current", kind = "bytes"}
   columns[#columns + 1] = {"Unmapped", "unmapped", kind = "bytes"}
   return rows, totals, columns, read, unreadable
@@ -512,10 +573,69 @@ local function render_table(rows, totals, columns)
 end
 
 
+-- -f folded: the stacks of the view, largest first (ties in pid or name order), the count read and
+-- the unreadable tally. -u is the process view with each process under its user; -m has, for each
+-- mapping name, the processes that map it.
+local FOLDED_SIZES = {uss = true, pss = true, rss = true, swap = true, footprint = true}
+
+-- -c has each process under its cgroup's path, a frame per component ("/" for the root cgroup).
+local function folded_stacks(pids, size)
+  local stacks = {}
+  if opts.view == "map" or opts.view == "cgroup" then
+    local key = opts.view
+    local rows, _, _, read, unreadable, entries
+    if key == "map" then
+      rows, _, _, read, unreadable, entries = map_view(pids, false, true)
+    else
+      rows, _, _, read, unreadable, entries = cgroup_view(pids, false, true)
+    end
+    -- each name's (or cgroup's) processes together (in pid order), the names largest first
+    local by_key = {}
+    for _, entry in ipairs(entries) do
+      local list = by_key[entry[key]]
+      if not list then list = {}; by_key[entry[key]] = list end
+      list[#list + 1] = entry
+    end
+    for _, row in ipairs(ordered(rows, key, size)) do
+      local above = key == "map" and {row.map} or folded.path_frames(row.cgroup)
+      for _, entry in ipairs(by_key[row[key]]) do
+        local frames = {}
+        for i, frame in ipairs(above) do frames[i] = frame end
+        frames[#frames + 1] = entry.process
+        stacks[#stacks + 1] = {frames, entry[size]}
+      end
+    end
+    return stacks, read, unreadable
+  end
+  local rows, _, _, read, unreadable = process_view(pids, false)
+  for _, row in ipairs(ordered(rows, "process", size)) do
+    local process = format("%s [%s]", row.command, tostring(row.pid))
+    stacks[#stacks + 1] = {opts.view == "user" and {row.user, process} or {process}, row[size]}
+  end
+  return stacks, read, unreadable
+end
+
+local function main_folded(pids)
+  local size = opts.sort or "pss"
+  if not FOLDED_SIZES[size] then
+    cli.usage_error(SPEC, format("-f folded writes a size: -s uss, pss, rss, swap or footprint, not '%s'", size))
+  end
+  if opts.rows then cli.usage_error(SPEC, "-f folded writes every stack: -n does not apply") end
+  if opts.wss then cli.usage_error(SPEC, "-f folded writes a size per stack: --wss does not apply") end
+  local stacks, read, unreadable = folded_stacks(pids, size)
+  folded.print(stacks)
+  io.stdout:flush()
+  local line = unreadable:summary()
+  if line then io.stderr:write(line, "\n") end
+  if read == 0 and line then return 3 end
+  return 0
+end
+
 local function main()
-  local fmt = output.check_format(SPEC.name, cli.usage(SPEC))
+  local fmt = output.check_format(SPEC.name, cli.usage(SPEC), true)
   local for_table = fmt == "table"
   local pids = pids_to_scan(opts)
+  if fmt == "folded" then return main_folded(pids) end
   local rows, totals, columns, read, unreadable
   if opts.view == "user" then
     rows, totals, columns, read, unreadable = user_view(pids)
@@ -536,6 +656,10 @@ local function main()
   io.stdout:flush()
   local line = unreadable:summary()
   if line then io.stderr:write(line, "\n") end
+  if swap_stood_in > 0 then
+    io.stderr:write(format("%d process%s without SwapPss: Swap stands in (a swapped-out page shared with other "
+      .. "processes counted whole in each)\n", swap_stood_in, swap_stood_in == 1 and "" or "es"))
+  end
   if read == 0 and line then return 3 end
   return 0
 end

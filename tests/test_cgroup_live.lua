@@ -2,56 +2,32 @@
 
 local T = require "testing"
 local live = require "livehelper"
+local cg = require "livecgroup"
 
 local format, concat = string.format, table.concat
 
-local V1 = "/sys/fs/cgroup/memory"
+local V1 = cg.V1
 local LIMIT = 16 * 1024 * 1024
 local OOM_LIMIT = 8 * 1024 * 1024
 local view = require "memscript.cgroupview"
 
--- Why the tests cannot run here, as T.skip's arguments; nil when they can.
-local function unavailable()
-  local h = proc.cgroup.hierarchy()
-  if not h or h.version ~= 1 or h.path ~= V1 then
-    return { "no cgroup v1 memory hierarchy at /sys/fs/cgroup/memory on this host", "anywhere" }
-  end
-  if T.run("id -u") ~= "0\n" then return { "needs root to make a cgroup" } end
-  return nil
-end
-
-local skip_reason = unavailable()
+local skip_reason = cg.unavailable()
 
 -- The cgroups made here, under this test's own memory cgroup, and what runs in them.
 local own = skip_reason == nil and assert(proc.cgroup.of("self")).path or "/"
-local function child(name)
-  return (own == "/" and "" or own) .. "/memscript-test-" .. name .. "-" .. proc.stat("self").pid
-end
-local path, oom_path, race_path = child("live"), child("oom"), child("race")
+local path, oom_path, race_path
+if skip_reason == nil then path, oom_path, race_path = cg.child("live"), cg.child("oom"), cg.child("race") end
 local helper
-
--- Removes a cgroup once its processes are gone (they leave it when they are reaped).
-local function remove_cgroup(cgroup)
-  local dir = V1 .. cgroup
-  for _ = 1, 100 do
-    if not T.read_if(dir .. "/cgroup.procs") then return end
-    if os.remove(dir) or not T.read_if(dir .. "/cgroup.procs") then return end
-    os.execute("sleep 0.05")
-  end
-end
 
 -- Whatever happens, the helpers are killed and the cgroups removed when the file ends.
 local cleanup <close> = setmetatable({}, { __close = function()
   if helper then live.stop(helper) end
   if skip_reason == nil then
-    for _, cgroup in ipairs({ path, oom_path, race_path }) do remove_cgroup(cgroup) end
+    for _, cgroup in ipairs({ path, oom_path, race_path }) do cg.remove(cgroup) end
   end
 end })
 
--- The shell prefix that moves the shell into cgroup and execs the command after it.
-local function into(cgroup)
-  return format("sh -c %s sh", T.q("echo $$ >" .. T.q(V1 .. cgroup .. "/cgroup.procs") .. ' && exec "$@"'))
-end
+local into = cg.into
 
 local function number_in(text)
   return math.tointeger(tonumber(text:match("^(%d+)")))
@@ -190,6 +166,36 @@ T.test("top.lua -c: the helper's USS, PSS and RSS beside its cgroup's charge", f
   T.eq(row.unmapped, row.current - row.pss, "unmapped = current - pss")
 end)
 
+T.test("why.lua PID: the helper's cgroup, its usage and the limit set here as the cgroup's files give them", function()
+  setup()
+  local units = require "memscript.units"
+  for _ = 1, 20 do
+    local before = number_in(file(path, "memory.usage_in_bytes"))
+    local out, err, status = T.memscript(nil, format("-f json %s/scripts/why.lua --no-sample %d", T.q(T.source),
+      helper.pid))
+    local after = number_in(file(path, "memory.usage_in_bytes"))
+    T.eq({ status, err }, { 0, "" }, "exit status and stderr")
+    local answer = T.json(out)[1]
+    if before == after then
+      T.contains(answer.text, format("Its memory cgroup is %s (cgroup v1): it uses %d bytes (%s, memory.usage_in_bytes) "
+        .. "of its limit of %d bytes (16M, memory.limit_in_bytes): %s, %s below it.", path, before, units.format(before),
+        LIMIT, format(before * 10 < LIMIT and "%.1f%%" or "%.0f%%", 100 * before / LIMIT), units.format(LIMIT - before)),
+        "the usage and the limit, exactly")
+      local failcnt = number_in(file(path, "memory.failcnt"))
+      T.contains(answer.text, format("Cgroup v1 keeps no memory pressure figure (memory.pressure is cgroup v2's); what "
+        .. "it keeps: its usage hit its limit %d times (memory.failcnt), it is not out of memory now "
+        .. "(memory.oom_control under_oom 0) and the OOM killer killed 0 processes in it (oom_kill).", failcnt),
+        "what v1 keeps of pressure")
+      T.eq(answer.figures.cgroup, { path = path, version = 1, current = before, limit = LIMIT,
+        limit_file = "memory.limit_in_bytes", headroom = LIMIT - before, failcnt = failcnt, under_oom = 0, oom_kill = 0 },
+        "the figures, exact")
+      T.contains(answer.text, format("memscript cgroup.lua -p %d for its cgroups", helper.pid), "the next command")
+      return
+    end
+  end
+  error("the usage of " .. path .. " did not hold still")
+end)
+
 T.test("rules.lua --cgroup-usage: warning, critical and OK by the helper's share of its limit", function()
   setup()
   local tmp, done <close> = T.tempdir()
@@ -320,7 +326,7 @@ T.test("a cgroup removed while it is read: nil and ENOENT, never a table of figu
   end)
   os.remove(stop)
   os.execute("sleep 0.2")
-  remove_cgroup(race_path)
+  cg.remove(race_path)
   if not ok then error(err, 0) end
   T.ok(gone > 0, "some reads found it removed (" .. gone .. ")")
   T.ok(whole + gone == 3000, "every read was one or the other")

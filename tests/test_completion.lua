@@ -120,14 +120,14 @@ end)
 
 T.test("-f offers the formats memscript accepts, in both spellings of the option", function()
   local formats = complete({ "-f", "" })
-  T.eq(formats, { "csv", "json", "prom", "table" }, "formats after -f")
+  T.eq(formats, { "csv", "folded", "json", "prom", "table" }, "formats after -f")
   for _, format in ipairs(formats) do
     local _, err, status = T.memscript(nil, "-f " .. format .. " -e ''")
     T.eq({ err, status }, { "", 0 }, "memscript -f " .. format)
   end
   local _, err, status = T.memscript(nil, "-f yaml -e ''")
   T.eq(status, 3, "memscript -f yaml is refused with status 3")
-  T.contains(err, "(table, json, csv or prom)", "the formats memscript names")
+  T.contains(err, "(table, json, csv, prom or folded)", "the formats memscript names")
   T.eq(complete({ "--format", "=", "" }), formats, "after --format=")
   T.eq(complete({ "--format", "=", "j" }), { "json" }, "after --format=j")
   T.eq(complete({ "-f", "c" }), { "csv" }, "after -f c")
@@ -140,8 +140,8 @@ T.test("the first word is a bundled script (as --list names them) or a file", fu
   T.eq(complete({ "rep" }), { "report.lua" }, "'rep'")
   local dir = tmp .. "/mine"
   T.sh("mkdir -p " .. T.q(dir .. "/sub") .. " && : > " .. T.q(dir .. "/my.lua"))
-  T.eq(complete({ "m" }, { dir = dir }), { "meminfo.lua", "my.lua" }, "'m' beside my.lua")
-  T.eq(complete({ "s" }, { dir = dir }), { "status.lua", "sub" }, "'s' beside a directory sub")
+  T.eq(complete({ "m" }, { dir = dir }), { "map.lua", "meminfo.lua", "my.lua" }, "'m' beside my.lua")
+  T.eq(complete({ "s" }, { dir = dir }), { "status.lua", "sub", "system.lua" }, "'s' beside a directory sub")
   T.eq(complete({ "-e", "print(1)", "rep" }), { "report.lua" }, "after -e CODE")
   T.eq(complete({ "--complete", "ex" }), { "exporter.lua" }, "the script --complete describes")
 end)
@@ -159,7 +159,8 @@ end)
 
 T.test("option values: choices, files, and nothing for a number", function()
   T.eq(complete({ "top.lua", "-s", "" }),
-    sorted({ "pid", "user", "command", "procs", "map", "maps", "uss", "pss", "rss", "swap" }), "top.lua -s")
+    sorted({ "pid", "user", "command", "procs", "map", "maps", "uss", "pss", "rss", "swap", "shmem_swap", "footprint",
+      "cgroup", "current", "unmapped" }), "top.lua -s")
   T.eq(complete({ "top.lua", "--sort", "=", "p" }), { "pid", "procs", "pss" }, "top.lua --sort=p")
   local dir = tmp .. "/files"
   T.sh("mkdir -p " .. T.q(dir .. "/rulesdir") .. " && : > " .. T.q(dir .. "/a.lua") .. " && : > " .. T.q(dir .. "/b.txt"))

@@ -22,8 +22,14 @@ local scripts = {
   { "leak.lua", "leak.lua --interval 0.01 --count 2 self" },
   { "numa.lua", "numa.lua self" },
   { "wss.lua", "wss.lua --reset-refs --interval 0.01 --count 1 self" },
+  { "flame.lua", "flame.lua" },
+  { "flame.lua", "-f folded flame.lua" },
+  { "map.lua", "map.lua self" },
   { "diff.lua", "diff.lua " .. T.q(capture) .. " live" },
   { "capture.lua", "capture.lua " .. T.q(tmp .. "/capture2") .. " self" },
+  { "system.lua", "system.lua" },
+  { "system.lua", "-f folded system.lua" },
+  { "why.lua", "why.lua --no-sample self" },
   -- a capture made here holds memscript's own memory cgroup, where the machine has cgroups
   { "cgroup.lua", "--root " .. T.q(capture) .. " cgroup.lua" },
 }

@@ -473,8 +473,9 @@ T.test("top.lua --swapbacked, --cache, --ksm: procrank's page filters, from kpag
     T.eq({ status, err }, { 0, "" }, only .. ": exit status, stderr")
     local row = T.json(out)[1]
     local list = proc.pagemap(h.pid, nil, { only = only })
-    T.eq({ row.pid, row.rss, row.uss, row.swap }, { h.pid, list:sum("rss"), list:sum("uss"), nil },
-         only .. ": RSS and USS as pagemap sums them; no swap")
+    T.eq({ row.pid, row.rss, row.uss, row.swap, row.shmem_swap, row.footprint },
+         { h.pid, list:sum("rss"), list:sum("uss"), nil, nil, nil },
+         only .. ": RSS and USS as pagemap sums them; no swap, shmem swap or footprint")
     -- the PSS of library pages moves as other processes (the memscript just run) map them
     if only ~= "cache" then T.eq(row.pss, list:sum("pss"), only .. ": PSS") end
   end
@@ -499,7 +500,10 @@ T.test("top.lua --wss: a WSS column, the pages referenced after clear_refs", fun
   T.eq(math.type(row.wss), "integer", "wss")
   T.ok(row.wss <= row.rss, "no more than resident")
   local text = T.memscript(nil, format("top.lua --wss 0.1 -p %d", h.pid))
-  T.ok(text:match("^ *PID +User +Command +USS +PSS +RSS +Swap +WSS\n"), "the column: " .. text)
+  T.ok(text:match("^ *PID +User +Command +USS +PSS +RSS +Swap%a* +ShmemSwap +Footprint +WSS\n"), "the column last: " .. text)
+  local _, why, code = T.memscript(nil, format("-f folded top.lua --wss 0.1 -p %d", h.pid))
+  T.eq({ code, why:match("^[^\n]*") }, { 3, "memscript: top.lua: -f folded writes a size per stack: --wss does not apply" },
+       "-f folded: refused, nothing cleared")
 end)
 
 -- ---- errors ----

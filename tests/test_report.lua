@@ -338,7 +338,8 @@ end)
 T.test("-f prom: report.lua says which formats it prints, exit status 3", function()
   local out, err, status = T.run(T.memscript_command() .. " -f prom report.lua " .. h.pid)
   T.eq({out, status}, {"", 3}, "stdout and exit status")
-  T.ok(err:find("^memscript: report.lua prints a table, JSON or CSV, not 'prom'\n") ~= nil, "stderr: " .. err)
+  T.ok(err:find("^memscript: report.lua prints a table, JSON, CSV or folded stacks, not 'prom'\n") ~= nil,
+    "stderr: " .. err)
 end)
 
 T.test("report.lua's first line says what it is; --help prints the usage its spec gives", function()

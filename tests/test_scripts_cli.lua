@@ -253,10 +253,24 @@ local USAGE_ERRORS = {
   { "rules.lua", "1 all", 'give process ids or "all", not both' },
   { "rules.lua", "", "no process id given" },
 
+  { "flame.lua", "-u -c", "options -u and -c exclude each other" },
+  { "flame.lua", "--metric vsz", "--metric needs one of pss, rss, uss, swap, footprint, got 'vsz'" },
+  { "flame.lua", "-p abc", "-p needs process ids separated by commas, got 'abc'" },
+  { "flame.lua", "-o", "option -o needs a value (FILE.svg)" },
+  { "flame.lua", "12", "unknown argument '12'" },
+
+  { "map.lua", "", "no process id given" },
+  { "map.lua", "x", "bad process id 'x'" },
+  { "map.lua", "1 2", "more than one process id given ('2')" },
+  { "map.lua", "-x 1", "unknown option '-x'" },
+
   { "status.lua", "-q 1", "unknown option '-q'" },
   { "status.lua", "pid", "bad process id 'pid'" },
   { "status.lua", "1 2", "more than one process id given ('2')" },
   { "status.lua", "", "no process id given" },
+
+  { "system.lua", "-x", "unknown option '-x'" },
+  { "system.lua", "12", "unknown argument '12'" },
 
   { "top.lua", "-x", "unknown option '-x'" },
   { "top.lua", "-n", "option -n needs a value (N)" },
@@ -265,7 +279,7 @@ local USAGE_ERRORS = {
   { "top.lua", "-p self", "-p needs process ids separated by commas, got 'self'" },
   { "top.lua", "-u -m", "options -u, -m and -c exclude each other" },
   { "top.lua", "--depth 2", "--depth goes with -c" },
-  { "top.lua", "-c -s map", "cannot sort by 'map' here (fields: cgroup procs uss pss rss swap current unmapped)" },
+  { "top.lua", "-c -s map", "cannot sort by 'map' here (fields: cgroup procs uss pss rss swap shmem_swap footprint current unmapped)" },
   { "cgroup.lua", "-p 1 --depth 2", "options -p and --depth exclude each other" },
   { "cgroup.lua", "-p abc", "bad process id 'abc'" },
   { "cgroup.lua", "-s size", "-s needs one of path, current, limit, headroom, usage, anon, file, kernel, shmem, sock, swap, pressure, oom_kill, procs, got 'size'" },
@@ -274,7 +288,7 @@ local USAGE_ERRORS = {
   { "diff.lua", "-s kernel a b", "-s kernel goes with -c" },
   { "rules.lua", "--cgroup-usage 95,80 all", "--cgroup-usage: the critical level 80% is below the warning level 95%" },
   { "rules.lua", "--cgroup-pressure x all", "--cgroup-pressure needs WARN[,CRIT] percentages such as 80%,95%, got 'x'" },
-  { "top.lua", "-m -s user", "cannot sort by 'user' here (fields: map procs maps uss pss rss swap)" },
+  { "top.lua", "-m -s user", "cannot sort by 'user' here (fields: map procs maps uss pss rss swap footprint)" },
   { "top.lua", "12", "unknown argument '12'" },
   { "top.lua", "--ksm --cache", "options --ksm, --swapbacked and --cache exclude each other" },
   { "top.lua", "-m --swapbacked", "the page filters count processes' pages: not with -m or -c" },
@@ -282,6 +296,7 @@ local USAGE_ERRORS = {
   { "top.lua", "-u --wss 1", "--wss shows one column per process: not with -u, -m or -c" },
   { "top.lua", "-c --wss 1", "--wss shows one column per process: not with -u, -m or -c" },
   { "top.lua", "--wss 1 --ksm", "--wss counts all the pages referenced: not with a page filter" },
+  { "top.lua", "--ksm -s footprint", "cannot sort by 'footprint' here (fields: pid user command uss pss rss)" },
   { "top.lua", "--depth 1 --cache", "--depth goes with -c" },
 
   { "wss.lua", "--reset-refs --idle 1", "options --reset-refs and --idle exclude each other" },
@@ -289,6 +304,12 @@ local USAGE_ERRORS = {
   { "wss.lua", "--reset-refs", "no process id given" },
   { "wss.lua", "1", "choose how to measure: --reset-refs (clear_refs and smaps Referenced) or --idle "
     .. "(page_idle); both change what the kernel knows of the process's pages" },
+
+  { "why.lua", "-x 1", "unknown option '-x'" },
+  { "why.lua", "", "no process id given" },
+  { "why.lua", "1 all", 'give process ids or "all", not both' },
+  { "why.lua", "-t 0 1", "-t needs a number of seconds above 0, got '0'" },
+  { "why.lua", "abc", "bad process id 'abc'" },
 
   { "wx.lua", "--bogus", "unknown option '--bogus'" },
   { "wx.lua", "one", "bad process id 'one'" },

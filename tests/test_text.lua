@@ -187,4 +187,14 @@ T.test("json_safe writes C1, bidirectional and separator characters as \\uHHHH, 
   T.eq(json_safe('{"plain":1}'), '{"plain":1}', "nothing to change")
 end)
 
+T.test("wrap breaks at blanks within the width, indents the lines after the first, keeps a long word whole", function()
+  T.eq(text.wrap("one two three four", 9), "one two\nthree\nfour", "width 9")
+  T.eq(text.wrap("one two three four", 9, 4), "one two\n    three\n    four", "indent 4")
+  T.eq(text.wrap("a\nb c", 80), "a\nb c", "a newline starts a new line")
+  T.eq(text.wrap("tiny /a/path/longer/than/the/width tail", 10), "tiny\n/a/path/longer/than/the/width\ntail",
+    "a word wider than the width stands alone")
+  T.eq(text.wrap("  spaced   out  ", 80), "spaced out", "runs of blanks are one")
+  T.eq(text.wrap("", 10), "", "nothing")
+end)
+
 T.done()

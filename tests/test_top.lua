@@ -12,8 +12,10 @@ local top_script = T.source .. "/scripts/top.lua"
 -- Processes (all sizes from the captured files; see tests/fixtures/*/README):
 --   2      a kernel thread: status with Kthread 1, empty cmdline, nothing else          -> left out
 --   4804   the live capture (`sleep 100000`, uid 0)                                     -> a row
---   4805   4804 with uid 3999999 (in no passwd file), a long command line with a tab, and in its
---          smaps_rollup Private_Hugetlb 2048 kB, Swap 100 kB, SwapPss 60 kB                -> a row
+--   4805   4804 with uid 3999999 (in no passwd file), a long command line with a tab, in its
+--          smaps_rollup Private_Hugetlb 2048 kB, Swap 100 kB, SwapPss 60 kB, and in its status
+--          VmSwap 80 kB: 80 kB of swap entries in its page tables (shared with others: its share is
+--          60 kB), 20 kB of shmem swapped out                                            -> a row
 --   4806   4804 with an empty command line, and a smaps_rollup without SwapPss, Swap 8 kB -> a row, [sleep]
 --   4807   a zombie: 4804's status with State Z, empty cmdline, nothing else            -> left out
 --   4808   4804 without smaps_rollup and smaps                                          -> unreadable
@@ -42,7 +44,8 @@ local function build_tree()
              (T.read(helper_capture .. "/status"):gsub("\nUid:[^\n]*", "\nUid:\t1000\t1000\t1000\t1000")))
   local status = T.read(capture .. "/status")
   T.write(root .. "/4805/status",
-             (status:gsub("\nUid:[^\n]*", "\nUid:\t3999999\t3999999\t3999999\t3999999")))
+             (status:gsub("\nUid:[^\n]*", "\nUid:\t3999999\t3999999\t3999999\t3999999")
+                    :gsub("\nVmSwap:[^\n]*", "\nVmSwap:\t      80 kB")))
   T.write(root .. "/4805/cmdline", "python3\0-c\0" .. LONG_ARG .. "\0")
   T.write(root .. "/4806/cmdline", "")
   local rollup = T.read(capture .. "/smaps_rollup")
@@ -84,10 +87,19 @@ local function top(fmt, args, proc_root)
   return T.run(format("%s %s-f %s %s %s", T.memscript_command(), root_opt, fmt, T.q(top_script), args or ""))
 end
 
+-- JSON rows, a null (a figure not known) as nil.
+local function decoded(text)
+  local rows = integers(cjson.decode(text))
+  for _, row in ipairs(rows) do
+    for k, v in pairs(row) do if v == cjson.null then row[k] = nil end end
+  end
+  return rows
+end
+
 local function top_json(args, proc_root)
   local out, err, status = top("json", args, proc_root)
   T.eq(status, 0, "exit status of top.lua " .. (args or "") .. " (stderr: " .. err .. ")")
-  return integers(cjson.decode(out)), err
+  return decoded(out), err
 end
 
 local function by_key(rows, key)
@@ -105,15 +117,18 @@ local function passwd_name(uid)
   return uid
 end
 
-local SLEEP = {uss = (36 + 112) * KB, pss = 410 * KB, rss = 1840 * KB, swap = 0}
+-- Footprint = PSS + swap; ShmemSwap = smaps_rollup Swap - status VmSwap, absent where Swap stands in
+-- for SwapPss (4806).
+local SLEEP = {uss = (36 + 112) * KB, pss = 410 * KB, rss = 1840 * KB, swap = 0, shmem_swap = 0, footprint = 410 * KB}
 -- The helper's smaps_rollup: Private_Clean 0, Private_Dirty 1032 kB, Pss 1032 kB, Rss 1036 kB, SwapPss 0.
-local HELPER = {uss = 1032 * KB, pss = 1032 * KB, rss = 1036 * KB, swap = 0}
-local SLEEP_4805 = {uss = SLEEP.uss + 2048 * KB, pss = SLEEP.pss, rss = SLEEP.rss, swap = 60 * KB}
-local SLEEP_4806 = {uss = SLEEP.uss, pss = SLEEP.pss, rss = SLEEP.rss, swap = 8 * KB}
+local HELPER = {uss = 1032 * KB, pss = 1032 * KB, rss = 1036 * KB, swap = 0, shmem_swap = 0, footprint = 1032 * KB}
+local SLEEP_4805 = {uss = SLEEP.uss + 2048 * KB, pss = SLEEP.pss, rss = SLEEP.rss, swap = 60 * KB,
+                    shmem_swap = 20 * KB, footprint = (410 + 60) * KB}
+local SLEEP_4806 = {uss = SLEEP.uss, pss = SLEEP.pss, rss = SLEEP.rss, swap = 8 * KB, footprint = (410 + 8) * KB}
 
 local function process_row(pid, user, command, sizes)
-  return {pid = pid, user = user, command = command,
-          uss = sizes.uss, pss = sizes.pss, rss = sizes.rss, swap = sizes.swap}
+  return {pid = pid, user = user, command = command, uss = sizes.uss, pss = sizes.pss, rss = sizes.rss,
+          swap = sizes.swap, shmem_swap = sizes.shmem_swap, footprint = sizes.footprint}
 end
 
 local EXPECTED_ROWS = {
@@ -123,10 +138,12 @@ local EXPECTED_ROWS = {
   process_row(4806, "root", "[sleep]", SLEEP_4806),
 }
 
+local STOOD_IN = "1 process without SwapPss: Swap stands in (a swapped-out page shared with other processes " ..
+                 "counted whole in each)\n"
 local FOOTER = "3 processes unreadable: 1 gone, 2 other (" .. root ..
-               "/4808/smaps_rollup: No such file or directory)\n"
+               "/4808/smaps_rollup: No such file or directory)\n" .. STOOD_IN
 
-T.test("each process read is a row: USS, PSS, RSS, SwapPss (else Swap) from smaps_rollup, by PSS", function()
+T.test("each process read is a row: USS, PSS, RSS, SwapPss (else Swap), ShmemSwap, Footprint, by PSS", function()
   local rows, err = top_json("", root)
   T.eq(rows, EXPECTED_ROWS, "rows")
   T.eq(rows[1].pid, 1848, "first row")
@@ -175,18 +192,35 @@ T.test("unreadable processes are neither rows nor part of the totals", function(
   T.ok(not out:find("unreadable", 1, true), "the footer is not on stdout")
 end)
 
--- The numbers of the table's last line: uss pss rss swap.
-local function totals_line(table_text)
-  local last = table_text:match("([^\n]*)\n$")
-  local uss, pss, rss, swap = last:match("(%d+)%s+(%d+)%s+(%d+)%s+(%d+)$")
-  return last, {uss = math.tointeger(tonumber(uss)), pss = math.tointeger(tonumber(pss)),
-                rss = math.tointeger(tonumber(rss)), swap = math.tointeger(tonumber(swap))}
+-- The size fields of a view, in its columns' order.
+local SIZES = {"uss", "pss", "rss", "swap", "shmem_swap", "footprint"}
+local MAP_SIZES = {"uss", "pss", "rss", "swap", "footprint"}
+
+-- The sizes of one line of a table ("-" for a figure not known is nil), by the fields' names.
+local function line_sizes(line, fields)
+  local words = {}
+  for word in line:gmatch("%S+") do words[#words + 1] = word end
+  local t = {}
+  for i, field in ipairs(fields) do
+    local word = words[#words - #fields + i]
+    t[field] = word ~= "-" and math.tointeger(tonumber(word)) or nil
+  end
+  return t
 end
 
-local function sums(rows)
-  local s = {uss = 0, pss = 0, rss = 0, swap = 0}
+-- The numbers of the table's last line.
+local function totals_line(table_text, fields)
+  local last = table_text:match("([^\n]*)\n$")
+  return last, line_sizes(last, fields or SIZES)
+end
+
+-- The sums of the rows' sizes; a field no row knows stays nil.
+local function sums(rows, fields)
+  local s = {}
   for _, row in ipairs(rows) do
-    for k in pairs(s) do s[k] = s[k] + row[k] end
+    for _, k in ipairs(fields or SIZES) do
+      if row[k] ~= nil then s[k] = (s[k] or 0) + row[k] end
+    end
   end
   return s
 end
@@ -197,14 +231,16 @@ T.test("the table ends with a rule and the totals over the processes read", func
   local last, totals = totals_line(out)
   T.eq(totals, sums(rows), "totals line against the JSON rows")
   T.eq(totals, {uss = HELPER.uss + 3 * SLEEP.uss + 2048 * KB, pss = HELPER.pss + 3 * SLEEP.pss,
-                rss = HELPER.rss + 3 * SLEEP.rss, swap = HELPER.swap + 68 * KB}, "totals")
+                rss = HELPER.rss + 3 * SLEEP.rss, swap = HELPER.swap + 68 * KB, shmem_swap = 20 * KB,
+                footprint = HELPER.pss + 3 * SLEEP.pss + 68 * KB}, "totals")
   T.contains(last, "total: 4 processes", "totals line")
   local lines = {}
   for line in out:gmatch("([^\n]*)\n") do lines[#lines + 1] = line end
   T.eq(#lines, 1 + 4 + 2, "header, four rows, rule, totals")
   T.ok(lines[6]:match("^%-+$") ~= nil, "rule line: " .. lines[6])
   T.eq(#lines[6], #lines[1], "the rule is as wide as the header")
-  T.eq(lines[1]:gsub("^%s+", ""):gsub("%s+", " "), "PID User Command USS PSS RSS Swap", "header")
+  T.eq(lines[1]:gsub("^%s+", ""):gsub("%s+", " "), "PID User Command USS PSS RSS Swap ShmemSwap Footprint",
+    "header: Swap, not SwapPss, as 4806 has no SwapPss")
 end)
 
 T.test("the table cuts commands to 40 characters, then escapes control characters (a tab as \\t); JSON keeps them", function()
@@ -221,20 +257,26 @@ T.test("json and csv carry no totals", function()
   T.eq(status, 0, "exit status")
   local lines = {}
   for line in out:gmatch("([^\r]*)\r\n") do lines[#lines + 1] = line end
-  T.eq(lines[1], "pid,user,command,uss,pss,rss,swap", "CSV header")
+  T.eq(lines[1], "pid,user,command,uss,pss,rss,swap,shmem_swap,footprint", "CSV header")
   T.eq(#lines, 5, "header and four rows")
-  T.eq(lines[2], format("1848,%s,./memhelper,%d,%d,%d,%d", passwd_name("1000"),
-                        HELPER.uss, HELPER.pss, HELPER.rss, HELPER.swap), "first CSV row")
+  T.eq(lines[2], format("1848,%s,./memhelper,%d,%d,%d,%d,%d,%d", passwd_name("1000"),
+                        HELPER.uss, HELPER.pss, HELPER.rss, HELPER.swap, HELPER.shmem_swap, HELPER.footprint),
+       "first CSV row")
+  T.eq(lines[5], format("4806,root,[sleep],%d,%d,%d,%d,,%d", SLEEP.uss, SLEEP.pss, SLEEP.rss, 8 * KB,
+                        SLEEP_4806.footprint), "no ShmemSwap where Swap stands in for SwapPss")
   T.eq(#top_json("", root), 4, "JSON rows")
 end)
 
 T.test("-u sums each user's processes", function()
   local rows = top_json("-u", root)
   T.eq(rows, {
-    {user = passwd_name("1000"), procs = 1, uss = HELPER.uss, pss = HELPER.pss, rss = HELPER.rss, swap = HELPER.swap},
-    {user = "root", procs = 2, uss = 2 * SLEEP.uss, pss = 2 * SLEEP.pss, rss = 2 * SLEEP.rss, swap = 8 * KB},
-    {user = "3999999", procs = 1, uss = SLEEP_4805.uss, pss = SLEEP.pss, rss = SLEEP.rss, swap = 60 * KB},
-  }, "-u rows")
+    {user = passwd_name("1000"), procs = 1, uss = HELPER.uss, pss = HELPER.pss, rss = HELPER.rss, swap = HELPER.swap,
+     shmem_swap = 0, footprint = HELPER.footprint},
+    {user = "root", procs = 2, uss = 2 * SLEEP.uss, pss = 2 * SLEEP.pss, rss = 2 * SLEEP.rss, swap = 8 * KB,
+     shmem_swap = 0, footprint = 2 * SLEEP.pss + 8 * KB},
+    {user = "3999999", procs = 1, uss = SLEEP_4805.uss, pss = SLEEP.pss, rss = SLEEP.rss, swap = 60 * KB,
+     shmem_swap = 20 * KB, footprint = SLEEP_4805.footprint},
+  }, "-u rows: each user's sums (4806's unknown ShmemSwap left out of root's)")
   local out, err = top("table", "-u", root)
   local last, totals = totals_line(out)
   T.eq(totals, sums(rows), "-u totals against its rows")
@@ -245,7 +287,7 @@ end)
 -- -m sums smaps records; values from the fixtures' smaps, summed outside memscript (kB).
 local function map_row(name, procs, maps, uss, pss, rss, swap)
   return {map = name, procs = procs, maps = maps,
-          uss = uss * KB, pss = pss * KB, rss = rss * KB, swap = swap * KB}
+          uss = uss * KB, pss = pss * KB, rss = rss * KB, swap = swap * KB, footprint = (pss + swap) * KB}
 end
 
 T.test("-m sums every mapping of a name over the processes that map it", function()
@@ -260,15 +302,17 @@ T.test("-m sums every mapping of a name over the processes that map it", functio
   T.eq(rows[1].map, "/tmp/memhelper", "largest PSS first")
   T.eq(rows[2].map, "/usr/lib/x86_64-linux-gnu/libc.so.6", "second")
   local out, err = top("table", "-m", root)
-  local last, totals = totals_line(out)
-  T.eq(totals, sums(rows), "-m totals against its rows")
+  local last, totals = totals_line(out, MAP_SIZES)
+  T.eq(totals, sums(rows, MAP_SIZES), "-m totals against its rows")
   -- smaps' Pss lines of 4804 add up to 400 kB; smaps_rollup says 410 kB (the kernel rounds once there).
   T.eq(totals, {uss = (3 * 148 + 1032) * KB, pss = (3 * 400 + 1032) * KB, rss = (3 * 1840 + 1036) * KB,
-                swap = 60 * KB}, "-m totals")
+                swap = 60 * KB, footprint = (3 * 400 + 1032 + 60) * KB}, "-m totals")
+  T.ok(out:match("^Map%s+Procs%s+Maps%s+USS%s+PSS%s+RSS%s+SwapPss%s+Footprint\n") ~= nil,
+       "-m header: every smaps mapping has SwapPss, no ShmemSwap column")
   T.ok(last:match("^total: 31 names%s+4%s+146%s") ~= nil,
        "-m totals line (31 names, 4 processes, 146 mappings): " .. last)
   T.eq(err, "3 processes unreadable: 1 gone, 2 other (" .. root ..
-            "/4808/smaps: No such file or directory)\n", "-m footer")
+            "/4808/smaps: No such file or directory)\n", "-m footer: smaps has SwapPss in 4806 too")
 end)
 
 T.test("-n shows the first rows, the totals still sum every process read", function()
@@ -277,6 +321,40 @@ T.test("-n shows the first rows, the totals still sum every process read", funct
   T.eq(top_json("-n1", root), {EXPECTED_ROWS[1]}, "-n1")
   local _, totals = totals_line((top("table", "-n 1", root)))
   T.eq(totals.rss, HELPER.rss + 3 * SLEEP.rss, "totals with -n 1")
+end)
+
+-- -c on the fixture tree read as a machine (--root), with a cgroup v2 hierarchy made here: the helper
+-- in /a, the three sleeps in /b.
+T.test("-c: Footprint and ShmemSwap per cgroup beside its charge, and -s footprint", function()
+  local cg = tree_dir .. "/sys/fs/cgroup"
+  T.sh(format("mkdir -p %s/a %s/b", T.q(cg), T.q(cg)))
+  T.write(cg .. "/cgroup.controllers", "memory\n")
+  T.write(cg .. "/a/memory.current", "5000000\n")
+  T.write(cg .. "/b/memory.current", "3000000\n")
+  T.write(root .. "/1848/cgroup", "0::/a\n")
+  for _, pid in ipairs({"4804", "4805", "4806"}) do T.write(root .. "/" .. pid .. "/cgroup", "0::/b\n") end
+  local function run(fmt, args)
+    return T.run(format("%s --root %s -f %s %s -c %s", T.memscript_command(), T.q(tree_dir), fmt, T.q(top_script), args))
+  end
+  local out, err, status = run("json", "")
+  T.eq(status, 0, "status (stderr: " .. err .. ")")
+  local b_swap = SLEEP.swap + SLEEP_4805.swap + SLEEP_4806.swap
+  -- 4806's ShmemSwap is unknown (Swap stands in, and holds it): /b's is 4804's and 4805's
+  local expected = {
+    {cgroup = "/a", procs = 1, uss = HELPER.uss, pss = HELPER.pss, rss = HELPER.rss, swap = 0, shmem_swap = 0,
+     footprint = HELPER.footprint, current = 5000000, unmapped = 5000000 - HELPER.pss},
+    {cgroup = "/b", procs = 3, uss = 2 * SLEEP.uss + SLEEP_4805.uss, pss = 3 * SLEEP.pss, rss = 3 * SLEEP.rss,
+     swap = b_swap, shmem_swap = SLEEP_4805.shmem_swap, footprint = 3 * SLEEP.pss + b_swap, current = 3000000,
+     unmapped = 3000000 - 3 * SLEEP.pss},
+  }
+  T.eq(decoded(out), expected, "rows, largest charge first")
+  out = run("json", "-s footprint")
+  T.eq(decoded(out), {expected[2], expected[1]}, "-s footprint: /b's PSS + swap first")
+  out, err = run("table", "")
+  local header = out:match("^[^\n]*")
+  T.eq(header:gsub("%s+", " "), "Cgroup Procs USS PSS RSS Swap ShmemSwap Footprint Current Unmapped",
+    "the table's columns: Swap, as 4806 has no SwapPss")
+  T.contains(err, "1 process without SwapPss: Swap stands in", "stderr says so")
 end)
 
 T.test("-s sorts by another column: numbers largest first, text in byte order", function()
@@ -290,6 +368,14 @@ T.test("-s sorts by another column: numbers largest first, text in byte order", 
   T.eq(pids(top_json("--sort command", root)), {1848, 4806, 4805, 4804}, "--sort command")
   T.eq(pids(top_json("-s swap", root)), {4805, 4806, 1848, 4804}, "-s swap")
   T.eq(pids(top_json("-s uss", root)), {4805, 1848, 4804, 4806}, "-s uss, ties in pid order")
+  T.eq(pids(top_json("-s footprint", root)), {1848, 4805, 4806, 4804}, "-s footprint")
+  T.eq(pids(top_json("-s shmem_swap", root)), {4805, 1848, 4804, 4806}, "-s shmem_swap: unknown last")
+  local previous = math.huge
+  for _, row in ipairs(top_json("-m -s footprint", root)) do
+    T.eq(row.footprint, row.pss + row.swap, "-m footprint of " .. row.map)
+    T.ok(row.footprint <= previous, "-m -s footprint: largest first")
+    previous = row.footprint
+  end
   local users = {}
   for i, row in ipairs(top_json("-u -s procs", root)) do users[i] = row.user end
   T.eq(users[1], "root", "-u -s procs")
@@ -309,7 +395,7 @@ T.test("usage errors exit 3 with the usage on stderr; --help exits 0", function(
     T.contains(err, "usage: memscript top.lua", "usage for " .. args)
   end
   local _, err = top("table", "-m -s user", root)
-  T.contains(err, "cannot sort by 'user' here (fields: map procs maps uss pss rss swap)", "-m -s user")
+  T.contains(err, "cannot sort by 'user' here (fields: map procs maps uss pss rss swap footprint)", "-m -s user")
   local help, help_err, status = top("table", "--help", root)
   T.eq({help_err, status}, {"", 0}, "--help")
   T.contains(help, "Kernel threads and zombies", "--help on kernel threads")
@@ -319,7 +405,7 @@ end)
 T.test("memscript --list shows top.lua's description", function()
   local out = T.sh(T.memscript_command() .. " --list")
   T.contains(out, "top.lua", "--list")
-  T.contains(out, "memory of every process on the system", "--list description")
+  T.contains(out, "memory of every process (USS, PSS, RSS, swap, footprint)", "--list description")
 end)
 
 -- ---- a progress line on a terminal ----
@@ -353,10 +439,11 @@ end
 local me = T.sh("id -un"):match("[^\n]+")
 local helper_command = T.helper .. " -- top test"
 
-local function helper_row(rollup)
+local function helper_row(rollup, vm_swap)
   return {pid = helper.pid, user = me, command = helper_command,
           uss = rollup.Private_Clean + rollup.Private_Dirty + rollup.Private_Hugetlb,
-          pss = rollup.Pss, rss = rollup.Rss, swap = rollup.SwapPss}
+          pss = rollup.Pss, rss = rollup.Rss, swap = rollup.SwapPss, shmem_swap = rollup.Swap - vm_swap,
+          footprint = rollup.Pss + rollup.SwapPss}
 end
 
 -- Runs top.lua with args and checks the helper's row against the helper's smaps_rollup, read in the same
@@ -369,10 +456,10 @@ local function check_helper_row(args)
   local check_path = os.tmpname()
   local prelude = format([[
 local cjson, pid, exit = require "cjson", %d, os.exit
-local before = proc.smaps_rollup(pid)
+local before, vm_swap = proc.smaps_rollup(pid), proc.status(pid).VmSwap
 os.exit = function(code)
   local f = io.open(%q, "w")
-  f:write(cjson.encode({before = before, after = proc.smaps_rollup(pid)}))
+  f:write(cjson.encode({before = before, after = proc.smaps_rollup(pid), vm_swap = vm_swap}))
   f:close()
   exit(code)
 end]], helper.pid, check_path)
@@ -382,12 +469,12 @@ end]], helper.pid, check_path)
                                           T.memscript_command(), T.q(prelude), T.q(top_script), args))
     T.eq(status, 0, "exit status of top.lua " .. args .. " (stderr: " .. err .. ")")
     local check = integers(cjson.decode(T.read(check_path)))
-    local rows = integers(cjson.decode(out))
+    local rows = decoded(out)
     local row = by_key(rows, "pid")[helper.pid]
-    local expected = helper_row(check.before)
+    local expected = helper_row(check.before, check.vm_swap)
     T.ok(row ~= nil, "a row for the helper")
     T.eq(row.uss, expected.uss, "uss")
-    expected.pss = row.pss
+    expected.pss, expected.footprint = row.pss, row.pss + expected.swap
     T.eq(row, expected, "the helper's row but its pss")
     if T.show(check.before) == T.show(check.after) then
       if row.pss == check.before.Pss then
@@ -416,20 +503,27 @@ T.test("live: a whole-system scan has the helper's exact row, and not its zombie
   T.ok(#rows >= 2, "more than one process read")
 end)
 
-T.test("live: the table's totals are the sum of its own rows", function()
+T.test("live: the table's totals are the sum of its own rows; the kernel's SwapPss titles the column", function()
   local out, _, status = top("table", "")
   T.eq(status, 0, "exit status")
   local lines = {}
   for line in out:gmatch("([^\n]*)\n") do lines[#lines + 1] = line end
-  local s = {uss = 0, pss = 0, rss = 0, swap = 0}
-  for i = 2, #lines - 2 do
-    local uss, pss, rss, swap = lines[i]:match("(%d+)%s+(%d+)%s+(%d+)%s+(%d+)$")
-    s.uss, s.pss = s.uss + tonumber(uss), s.pss + tonumber(pss)
-    s.rss, s.swap = s.rss + tonumber(rss), s.swap + tonumber(swap)
-  end
+  T.ok(lines[1]:match("RSS%s+SwapPss%s+ShmemSwap%s+Footprint$") ~= nil, "header: " .. lines[1])
+  local rows = {}
+  for i = 2, #lines - 2 do rows[#rows + 1] = line_sizes(lines[i], SIZES) end
   local last, totals = totals_line(out)
-  T.eq(totals, s, "totals line")
+  T.eq(totals, sums(rows), "totals line")
   T.contains(last, format("total: %d processes", #lines - 3), "process count")
+end)
+
+T.test("live: every row's footprint is its PSS + SwapPss, per process, user, mapping and (with cgroups) cgroup", function()
+  local views = {"", "-u", "-m"}
+  if proc.cgroup.hierarchy() then views[#views + 1] = "-c" end
+  for _, args in ipairs(views) do
+    local rows = top_json(args)
+    T.ok(#rows > 0, "rows of top.lua " .. args)
+    for _, row in ipairs(rows) do T.eq(row.footprint, row.pss + row.swap, "footprint, top.lua " .. args) end
+  end
 end)
 
 T.test("live: -m counts the helper's mapped file once, with its smaps Rss", function()
@@ -471,7 +565,7 @@ T.test("live, as uid 65534: root's processes are counted as permission denied, n
   need_helper()
   local out, err, status = as_nobody("")
   T.eq(status, 0, "exit status (stderr: " .. err .. ")")
-  local rows = integers(cjson.decode(out))
+  local rows = decoded(out)
   local nobody = passwd_name("65534")
   T.ok(#rows >= 1, "top.lua reads at least itself")
   for _, row in ipairs(rows) do
@@ -494,10 +588,10 @@ T.test("as uid 65534 on the fixture tree: an unreadable smaps_rollup counts as p
   local out, err, status = as_nobody("", root)
   T.sh(format("chmod 444 %s/4806/smaps_rollup", T.q(root)))
   T.eq(status, 0, "exit status")
-  local rows = integers(cjson.decode(out))
+  local rows = decoded(out)
   T.eq(rows, {EXPECTED_ROWS[1], EXPECTED_ROWS[2], EXPECTED_ROWS[3]}, "rows without 4806")
   T.eq(err, "4 processes unreadable: 1 gone, 1 permission denied, 2 other (" .. root ..
-       "/4808/smaps_rollup: No such file or directory)\n", "footer")
+       "/4808/smaps_rollup: No such file or directory)\n", "footer: 4806, without SwapPss, was not read")
 end)
 
 cleanup()

@@ -53,6 +53,15 @@ function M.kind(m)
   return "file"
 end
 
+-- The kind of memory under a mapping path when the perms are not known (proc.smaps_sums adds
+-- mappings up by path alone): M.kind of a private mapping that can be accessed. A blank path is
+-- "anon" (the kernel names shared anonymous memory "/dev/zero (deleted)" or "[anon_shmem:NAME]"),
+-- whatever the perms: "guard" is never returned (a mapping without access holds no memory unless its
+-- pages were written before it lost its access, and those are anonymous memory).
+function M.path_kind(path)
+  return M.kind({ path = path, perms = "rw-p" })
+end
+
 -- Not backed by a file: the heap, stacks, anonymous and named anonymous memory.
 function M.anonymous(m)
   local path = m.path or ""

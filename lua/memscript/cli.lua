@@ -27,6 +27,7 @@ local format, find, match, sub, gsub, rep = string.format, string.find, string.m
 local concat, tointeger = table.concat, math.tointeger
 local io, os = io, os
 local G = _G
+local wrap = require("memscript.text").wrap
 
 local M = {}
 
@@ -205,25 +206,6 @@ local function label_of(row)
   return concat(names, ", ") .. (row.value and (" " .. row.value) or "")
 end
 
--- text wrapped to width at blanks, each line after the first indented by indent; "\n" in text
--- starts a new line.
-local function wrapped(text, width, indent)
-  local lines = {}
-  for paragraph in (text .. "\n"):gmatch("(.-)\n") do
-    local line = ""
-    for word in paragraph:gmatch("%S+") do
-      if line ~= "" and #line + 1 + #word > width then
-        lines[#lines + 1] = line
-        line = word
-      else
-        line = line == "" and word or (line .. " " .. word)
-      end
-    end
-    lines[#lines + 1] = line
-  end
-  return concat(lines, "\n" .. rep(" ", indent))
-end
-
 local function block(text)
   if not text or text == "" then return "" end
   return sub(text, -1) == "\n" and text or (text .. "\n")
@@ -241,7 +223,7 @@ function M.help(spec)
   local out = { M.usage(spec), block(spec.intro) }
   for _, row in ipairs(c.rows) do
     local label = label_of(row)
-    local help = wrapped(row.help or "", HELP_WIDTH - column, column)
+    local help = wrap(row.help or "", HELP_WIDTH - column, column)
     if #label > width then
       out[#out + 1] = "  " .. label .. "\n" .. rep(" ", column) .. help .. "\n"
     else

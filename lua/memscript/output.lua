@@ -39,11 +39,12 @@ end
 -- For a script that prints rows (table, JSON or CSV only): with any other format chosen (-f prom)
 -- it writes "memscript: NAME prints a table, JSON or CSV, not 'prom'" and then usage (when given)
 -- on stderr and exits with status 3; otherwise it returns the format. Called before any work.
-function M.check_format(name, usage)
+-- folded = true: the script also writes folded stacks (-f folded, memscript.folded).
+function M.check_format(name, usage, folded)
   local fmt = M.format()
-  if M.formats[fmt] then return fmt end
-  io.stderr:write(format("memscript: %s prints a table, JSON or CSV, not '%s'\n", tostring(name), fmt),
-    usage or "")
+  if M.formats[fmt] or (folded and fmt == "folded") then return fmt end
+  io.stderr:write(format("memscript: %s prints a table, JSON%s, not '%s'\n", tostring(name),
+    folded and ", CSV or folded stacks" or " or CSV", fmt), usage or "")
   io.stderr:flush()
   os.exit(3)
 end

@@ -32,6 +32,14 @@ function M.finish()
   return nil
 end
 
+-- watch mode's --svg: the chart of the processes this run sampled with memscript.watch's memory(pid),
+-- or nil when it sampled none.
+function M.growth_svg()
+  local watch = loaded["memscript.watch"]
+  if type(watch) == "table" then return watch.growth_svg() end
+  return nil
+end
+
 -- --sandbox: takes away from the global table G what a shared rule file must not use.
 function M.sandbox(G)
   require("memscript.sandbox").apply(G)

@@ -88,6 +88,8 @@ function M.apply(G)
   package.cpath = ""
   package.loadlib = refused("package.loadlib")
   package.preload["memscript.capture"] = refused("require \"memscript.capture\"")
+  local sys = package.loaded["memscript.sys"]
+  if type(sys) == "table" then sys.replace_file = refused("sys.replace_file") end
   package.loaded["memscript.capture"] = nil
   local searchers = package.searchers
   for i = #searchers, 2, -1 do searchers[i] = nil end

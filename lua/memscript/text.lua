@@ -4,6 +4,7 @@
 --   text.escape("\27[2K\rOK")        --> "\x1b[2K\rOK" (as the backslash sequences, not the bytes)
 --   text.escape("caf\xc3\xa9 \xff")  --> "café \xff"
 --   text.valid_utf8("caf\xff")       --> "caf\u{FFFD}" (the character, for JSON and Prometheus)
+--   text.wrap("a b c", 3)            --> "a b\nc" (help texts and paragraphs, not escaping)
 --
 -- A file name may hold any byte but '/' and NUL; a comm, a command line or a memfd name any byte at
 -- all; the kernel escapes only '\n' in maps (as "\012"). Printed raw, ESC and OSC sequences move the
@@ -168,6 +169,25 @@ function M.valid_utf8(s)
   if from == 1 then return s end
   parts[#parts + 1] = sub(s, from)
   return concat(parts)
+end
+
+-- text wrapped to width columns at blanks, each line after the first indented by indent blanks
+-- (none by default); a "\n" in text starts a new line. A word longer than width stands alone.
+function M.wrap(s, width, indent)
+  local lines = {}
+  for paragraph in (s .. "\n"):gmatch("(.-)\n") do
+    local line = ""
+    for word in paragraph:gmatch("%S+") do
+      if line ~= "" and #line + 1 + #word > width then
+        lines[#lines + 1] = line
+        line = word
+      else
+        line = line == "" and word or (line .. " " .. word)
+      end
+    end
+    lines[#lines + 1] = line
+  end
+  return concat(lines, "\n" .. string.rep(" ", indent or 0))
 end
 
 -- JSON text (as lua-cjson writes it, which leaves these raw) with the characters escape writes as

@@ -11,15 +11,17 @@ local proc = require "memscript"
 local run = require "memscript.run"
 local sys = require "memscript.sys"
 
-local type, pairs, ipairs, error, tonumber = type, pairs, ipairs, error, tonumber
-local format, remove = string.format, table.remove
+local type, pairs, ipairs, error, tonumber, tostring = type, pairs, ipairs, error, tonumber, tostring
+local format, remove, sort = string.format, table.remove, table.sort
 local ult, sqrt = math.ult, math.sqrt
 
 local M = {}
 
 local samples = {}      -- key -> {value, iteration}
+local rates = {}        -- key -> {value, time, iteration}
 local series_of = {}    -- key -> series
 local mappings_of = {}  -- process key -> {iteration, list = previous mappings, next_id}
+local memory_of = {}    -- process key -> {iteration, pid, comm}: processes sampled with M.memory
 
 local function iteration()
   return sys.iteration or 1
@@ -40,6 +42,21 @@ function M.delta(key, value)
   return value - before.value
 end
 
+-- The change of value per second since the previous sample of key taken with rate, or nil the first
+-- time (or when no time has passed). time defaults to sys.monotonic(); value and time become the
+-- sample the next call compares with. A counter that went down (reset) gives a negative rate.
+function M.rate(key, value, time)
+  if key == nil then error("bad argument #1 to 'rate' (key expected, got nil)", 2) end
+  if type(value) ~= "number" then
+    error(format("bad argument #2 to 'rate' (number expected, got %s)", type(value)), 2)
+  end
+  time = time or sys.monotonic()
+  local before = rates[key]
+  rates[key] = { value = value, time = time, iteration = iteration() }
+  if before == nil or time <= before.time then return nil end
+  return (value - before.value) / (time - before.time)
+end
+
 -- The value of the previous sample of key, or nil.
 function M.previous(key)
   local before = samples[key]
@@ -55,7 +72,7 @@ end
 
 -- Forgets every sample, series and mapping list (keys taken by a later sample start anew).
 function M.reset()
-  samples, series_of, mappings_of = {}, {}, {}
+  samples, rates, series_of, mappings_of, memory_of = {}, {}, {}, {}, {}
 end
 
 ---------------------------------------------------------------------------------------------------
@@ -78,6 +95,75 @@ function M.process(pid)
   end
   if delta.rss ~= nil or delta.anonymous ~= nil or delta.swap ~= nil then sample.delta = delta end
   return sample
+end
+
+---------------------------------------------------------------------------------------------------
+-- Memory over time, for a chart.
+
+-- The layers of a process's memory M.memory samples, bottom to top, and their status keys.
+local MEMORY_LAYERS = { { "anonymous", "RssAnon" }, { "file", "RssFile" }, { "shmem", "RssShmem" },
+  { "swap", "VmSwap" } }
+
+-- One sample of a process's memory from /proc/PID/status, read through one handle with its stat:
+-- {pid, key, comm, time, anonymous = RssAnon, file = RssFile, shmem = RssShmem, swap = VmSwap}
+-- (bytes), each also appended to the process's series ("memory KEY anonymous", ...; M.series), so
+-- that watch mode's --svg FILE draws them after each run (M.growth_svg). nil, message, errno when the
+-- process cannot be read, or has none of those lines (a kernel thread: errno 22, EINVAL).
+function M.memory(pid)
+  local p <close>, msg, errno = proc.open(pid, "stat")
+  if not p then return nil, msg, errno end
+  local stat, status
+  stat, msg, errno = p:stat()
+  if not stat then return nil, msg, errno end
+  status, msg, errno = p:status()
+  if not status then return nil, msg, errno end
+  local key = format("%d:%d", stat.pid, stat.starttime)
+  local sample = { pid = stat.pid, key = key, comm = status.Name, time = sys.monotonic() }
+  for _, layer in ipairs(MEMORY_LAYERS) do
+    local value = status[layer[2]]
+    if type(value) ~= "number" then
+      return nil, format("%s/%d/status: no %s line (a process without memory of its own?)", proc.root(), stat.pid,
+        layer[2]), 22
+    end
+    sample[layer[1]] = value
+  end
+  for _, layer in ipairs(MEMORY_LAYERS) do
+    M.series("memory " .. key .. " " .. layer[1], sample[layer[1]], sample.time)
+  end
+  memory_of[key] = { iteration = iteration(), pid = stat.pid, comm = status.Name }
+  return sample
+end
+
+-- The SVG chart (memscript.chart) of every process sampled with M.memory and not forgotten (sampled
+-- in the latest run), a panel each in pid order: its layers stacked over time and the fitted line of
+-- their total; nil when there is none.
+function M.growth_svg()
+  local keys = {}
+  for key in pairs(memory_of) do keys[#keys + 1] = key end
+  if #keys == 0 then return nil end
+  sort(keys, function(a, b)
+    local pa, pb = memory_of[a].pid, memory_of[b].pid
+    if pa ~= pb then return pa < pb end
+    return a < b
+  end)
+  local panels = {}
+  for _, key in ipairs(keys) do
+    local process = memory_of[key]
+    local layers, times = {}, nil
+    for i, layer in ipairs(MEMORY_LAYERS) do
+      local s = series_of["memory " .. key .. " " .. layer[1]]
+      layers[i] = { name = layer[1], values = s.values }
+      times = s.times
+    end
+    local relative = {}
+    for i, t in ipairs(times) do relative[i] = t - times[1] end
+    panels[#panels + 1] = {
+      title = format("pid %d (%s): resident memory and swap (RssAnon, RssFile, RssShmem, VmSwap)", process.pid,
+        tostring(process.comm)),
+      times = relative, layers = layers, fit = "total",
+    }
+  end
+  return require("memscript.chart").svg(panels, { title = "memory over time" })
 end
 
 ---------------------------------------------------------------------------------------------------
@@ -206,17 +292,34 @@ function M.slope(s)
   return slope, r2
 end
 
+-- Growth is steady from this many samples and this r² up, with a slope above 0 (leak.lua, why.lua).
+M.STEADY_SAMPLES, M.STEADY_R2 = 3, 0.8
+
+-- Whether a series grows steadily: at least STEADY_SAMPLES samples, a slope above 0 and r² of at
+-- least STEADY_R2, so that memory that goes up and down is not called growing on one peak. Returns
+-- steady, then the slope (units per second) and r² (nil with fewer than two samples).
+function M.steady(s)
+  local slope, r2 = M.slope(s)
+  return #s.values >= M.STEADY_SAMPLES and slope ~= nil and slope > 0 and r2 >= M.STEADY_R2, slope, r2
+end
+
 -- Samples not taken during a run are forgotten at its end.
 run.on_iteration_end(function()
   local now = iteration()
   for key, s in pairs(samples) do
     if s.iteration ~= now then samples[key] = nil end
   end
+  for key, s in pairs(rates) do
+    if s.iteration ~= now then rates[key] = nil end
+  end
   for key, s in pairs(series_of) do
     if s.iteration ~= now then series_of[key] = nil end
   end
   for key, s in pairs(mappings_of) do
     if s.iteration ~= now then mappings_of[key] = nil end
+  end
+  for key, s in pairs(memory_of) do
+    if s.iteration ~= now then memory_of[key] = nil end
   end
 end)
 

@@ -1,4 +1,6 @@
-/* lsys.c: module memscript.sys: isatty, a monotonic clock, sleeping, reading a named file, and the host's options. */
+/* lsys.c: module memscript.sys: isatty, a monotonic clock, sleeping, reading a named file, a file system's
+ * figures (statfs), and the host's options. */
+#define _GNU_SOURCE /* O_PATH */
 #include "bind/lsys.h"
 
 #include <errno.h>
@@ -6,6 +8,8 @@
 #include <math.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/statfs.h>
+#include <sys/sysmacros.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -120,6 +124,68 @@ static int sys_sleep(lua_State *L)
 	return 0;
 }
 
+/* A count from the kernel as a Lua integer; a float past 2^63, never wrapped. */
+static void push_count(lua_State *L, unsigned long long count)
+{
+	if (count > (unsigned long long)LUA_MAXINTEGER)
+		lua_pushnumber(L, (lua_Number)count);
+	else
+		lua_pushinteger(L, (lua_Integer)count);
+}
+
+static void set_count(lua_State *L, const char *name, unsigned long long count)
+{
+	push_count(L, count);
+	lua_setfield(L, -2, name);
+}
+
+/*
+ * statfs(path): the figures of the file system holding path, from fstatfs(2) and fstat(2) on one
+ * descriptor opened with O_PATH | O_NOFOLLOW (nothing is opened for reading: a FIFO cannot block,
+ * a device is not woken; a symbolic link as the last component is refused, not followed). Returns
+ * {type, block_size, blocks, blocks_free, blocks_available, files, files_free, dev}: type is f_type
+ * (0x01021994 for tmpfs), sizes are counts of block_size (f_frsize) bytes, dev is the device
+ * number of the file system as "MAJOR:MINOR", the way /proc/PID/mountinfo prints it, so that a
+ * caller can check that path reached the mount it meant and not one mounted over it. On failure
+ * nil, "path: reason", errno.
+ */
+static int sys_statfs(lua_State *L)
+{
+	const char *path = luaL_checkstring(L, 1);
+	struct statfs fs;
+	struct stat st;
+	int saved_errno = 0;
+	int fd = open(path, O_PATH | O_NOFOLLOW | O_CLOEXEC);
+
+	if (fd < 0)
+		return luaL_fileresult(L, 0, path);
+	/* both calls made and the descriptor closed before anything that can raise a Lua error */
+	if (fstat(fd, &st) != 0 || fstatfs(fd, &fs) != 0)
+		saved_errno = errno;
+	close(fd);
+	if (saved_errno != 0) {
+		errno = saved_errno;
+		return luaL_fileresult(L, 0, path);
+	}
+	if (S_ISLNK(st.st_mode)) {
+		lua_pushnil(L);
+		lua_pushfstring(L, "%s: a symbolic link (statfs does not follow one)", path);
+		lua_pushinteger(L, ELOOP);
+		return 3;
+	}
+	lua_createtable(L, 0, 8);
+	set_count(L, "type", (unsigned long long)(unsigned long)fs.f_type);
+	set_count(L, "block_size", (unsigned long long)fs.f_frsize);
+	set_count(L, "blocks", (unsigned long long)fs.f_blocks);
+	set_count(L, "blocks_free", (unsigned long long)fs.f_bfree);
+	set_count(L, "blocks_available", (unsigned long long)fs.f_bavail);
+	set_count(L, "files", (unsigned long long)fs.f_files);
+	set_count(L, "files_free", (unsigned long long)fs.f_ffree);
+	lua_pushfstring(L, "%d:%d", (int)major(st.st_dev), (int)minor(st.st_dev));
+	lua_setfield(L, -2, "dev");
+	return 1;
+}
+
 /* time(): wall-clock seconds since the epoch, as a float. */
 static int sys_time(lua_State *L)
 {
@@ -134,6 +200,7 @@ static const luaL_Reg sys_functions[] = {
 	{"monotonic", sys_monotonic},
 	{"read_file", sys_read_file},
 	{"sleep", sys_sleep},
+	{"statfs", sys_statfs},
 	{"time", sys_time},
 	{NULL, NULL},
 };

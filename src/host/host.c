@@ -95,7 +95,7 @@ static int run_early_options(lua_State *L, char **argv, int stop)
 		if (strcmp(a, "--proc-root") == 0 || strcmp(a, "--root") == 0 || strcmp(a, "-f") == 0 ||
 		    strcmp(a, "--format") == 0 || strcmp(a, "--timeout") == 0 || strcmp(a, "--max-memory") == 0 ||
 		    strcmp(a, "-o") == 0 || strcmp(a, "--interval") == 0 || strcmp(a, "--count") == 0 ||
-		    strcmp(a, "--complete") == 0) {
+		    strcmp(a, "--complete") == 0 || strcmp(a, "--svg") == 0) {
 			i++;
 			continue;
 		}
@@ -302,6 +302,8 @@ struct host_run {
 	int succeeded;     /* the run ended well: -o's single file may replace the old one */
 	long runs;         /* watch mode: the runs started */
 	long lost_outputs; /* watch mode with -o: runs whose file could not be written */
+	long charts;       /* watch mode with --svg: charts written */
+	long lost_charts;  /* watch mode with --svg: runs whose chart could not be written */
 };
 
 /* One run of what is watched: the script on top of the stack, or with no script the -e chunks. */
@@ -315,6 +317,37 @@ static int run_once(lua_State *L, const struct watched *w)
 	if (w->script_loaded)
 		return call_script(L);
 	return run_early_options(L, w->run->argv, w->run->argc) ? LUA_OK : LUA_ERRRUN;
+}
+
+/*
+ * --svg: after a run, the chart of the processes sampled with memscript.watch's memory(pid)
+ * (runtime.growth_svg), written as -o writes a file: whole or not at all. A run that sampled none
+ * writes nothing. Returns 0 when the chart could not be made or written.
+ */
+static int write_growth_chart(lua_State *L, struct host_run *run)
+{
+	char why[PATH_MAX + 300];
+	const char *text;
+	size_t len;
+	int status, written;
+
+	runtime_push(L, "growth_svg");
+	status = host_docall(L, 0, 1);
+	if (status != LUA_OK)
+		return host_report(L, status) == LUA_OK;
+	if (lua_isnil(L, -1)) {
+		lua_pop(L, 1);
+		return 1;
+	}
+	text = lua_tolstring(L, -1, &len);
+	written = text != NULL && outfile_replace(run->opts.svg, text, len, why, sizeof(why)) == 0;
+	lua_pop(L, 1);
+	if (!written) {
+		host_message(why);
+		return 0;
+	}
+	run->charts++;
+	return 1;
 }
 
 /*
@@ -370,6 +403,8 @@ static int run_iterations(lua_State *L, const struct watched *w, int output_per_
 			continue;
 		}
 		ok = run_once(L, w) == LUA_OK && call_run_hook(L, "iteration_end", NULL) == LUA_OK;
+		if (ok && o->svg != NULL && !write_growth_chart(L, run))
+			run->lost_charts++;
 		if (output_per_run && !end_output(ok))
 			run->lost_outputs++;
 		if (!ok)
@@ -428,6 +463,27 @@ static int lua_where(lua_State *L)
 	return 1;
 }
 
+/*
+ * sys.replace_file(path, text): writes text to path as -o writes standard output (outfile_replace):
+ * whole or not at all, never through another user's link. Returns true, or nil and "PATH: reason".
+ * --sandbox takes it away (memscript.sandbox).
+ */
+static int sys_replace_file(lua_State *L)
+{
+	size_t len;
+	const char *path = luaL_checkstring(L, 1);
+	const char *text = luaL_checklstring(L, 2, &len);
+	char why[PATH_MAX + 300];
+
+	if (outfile_replace(path, text, len, why, sizeof(why)) != 0) {
+		luaL_pushfail(L);
+		lua_pushstring(L, why);
+		return 2;
+	}
+	lua_pushboolean(L, 1);
+	return 1;
+}
+
 /* The globals every script sees besides Lua's own: proc, cgroup (proc.cgroup) and where; and the host's options. */
 static void open_memscript(lua_State *L, const struct options *o)
 {
@@ -460,6 +516,8 @@ static void open_memscript(lua_State *L, const struct options *o)
 	lua_setfield(L, LUA_REGISTRYINDEX, SYS_KEY);
 	lua_pushinteger(L, 1);
 	lua_setfield(L, -2, "iteration");
+	lua_pushcfunction(L, sys_replace_file);
+	lua_setfield(L, -2, "replace_file");
 	lua_getfield(L, -1, "options");
 	if (o->format != NULL) {
 		lua_pushstring(L, o->format);
@@ -551,6 +609,19 @@ static int end_run(const struct host_run *run, int status)
 		char msg[PATH_MAX + 200];
 		snprintf(msg, sizeof(msg), "%s: the output of %ld of %ld runs could not be written (see above)",
 			 run->opts.output, run->lost_outputs, run->runs);
+		host_message(msg);
+		status = STATUS_UNKNOWN;
+	}
+	if (run->lost_charts > 0) {
+		char msg[PATH_MAX + 200];
+		snprintf(msg, sizeof(msg), "%s: the chart of %ld of %ld runs could not be written (see above)",
+			 run->opts.svg, run->lost_charts, run->runs);
+		host_message(msg);
+		status = STATUS_UNKNOWN;
+	} else if (run->opts.svg != NULL && run->charts == 0 && run->runs > 0) {
+		char msg[PATH_MAX + 200];
+		snprintf(msg, sizeof(msg), "%s: no chart written: no run sampled a process with memscript.watch's "
+			 "memory(pid)", run->opts.svg);
 		host_message(msg);
 		status = STATUS_UNKNOWN;
 	}
@@ -667,6 +738,10 @@ int host_main(int argc, char **argv)
 		return STATUS_UNKNOWN;
 	if (run.opts.count > 0 && run.opts.interval <= 0) {
 		fprintf(stderr, "memscript: --count counts the runs of watch mode: give --interval too\n%s", host_usage_text);
+		return STATUS_UNKNOWN;
+	}
+	if (run.opts.svg != NULL && run.opts.interval <= 0) {
+		fprintf(stderr, "memscript: --svg charts the samples of watch mode: give --interval too\n%s", host_usage_text);
 		return STATUS_UNKNOWN;
 	}
 	/* Whatever the parent set, a closed pipe on stdout ends memscript quietly, as it does cat. */

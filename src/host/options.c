@@ -18,10 +18,12 @@ const char host_usage_text[] =
 	"  -l G=MOD         require library MOD into global G\n"
 	"  -i               enter interactive mode after executing script\n"
 	"  -v               show version information\n"
-	"  -f, --format F   output format of the bundled scripts: table, json, csv or prom\n"
+	"  -f, --format F   output format of the bundled scripts: table, json, csv, prom or folded\n"
 	"  -o FILE          write standard output to FILE, replacing it only when complete\n"
 	"  --interval SECS  run the script again every SECS seconds (watch mode)\n"
 	"  --count N        with --interval: stop after N runs (0, the default: until Ctrl-C)\n"
+	"  --svg FILE       with --interval: after each run, chart the memory of the processes\n"
+	"                   sampled with memscript.watch's memory(pid) in FILE (SVG)\n"
 	"  --root DIR       read a captured machine: DIR/proc and DIR/sys (DIR may be an archive)\n"
 	"  --proc-root DIR  read /proc files under DIR instead of /proc (a proc tree, a capture\n"
 	"                   or an archive of one)\n"
@@ -61,7 +63,7 @@ static size_t parse_max_memory(const char *text)
 	return 0;
 }
 
-static const char *const output_formats[] = {"table", "json", "csv", "prom", NULL};
+static const char *const output_formats[] = {"table", "json", "csv", "prom", "folded", NULL};
 
 /* Returns value when it is one of the output formats, else NULL after printing why. */
 static const char *check_format(const char *value)
@@ -72,7 +74,7 @@ static const char *check_format(const char *value)
 		if (strcmp(value, output_formats[i]) == 0)
 			return value;
 	}
-	fprintf(stderr, "%s: unknown format '%s' (table, json, csv or prom)\n", progname, value);
+	fprintf(stderr, "%s: unknown format '%s' (table, json, csv, prom or folded)\n", progname, value);
 	return NULL;
 }
 
@@ -156,6 +158,12 @@ int host_parse_options(int argc, char **argv, struct options *o)
 				return -1;
 			}
 			o->output = argv[i];
+		} else if (strcmp(a, "--svg") == 0) {
+			if (++i >= argc) {
+				fprintf(stderr, "%s: '--svg' needs a file\n%s", progname, host_usage_text);
+				return -1;
+			}
+			o->svg = argv[i];
 		} else if (strcmp(a, "--interval") == 0 || strcmp(a, "--count") == 0) {
 			char *end = NULL;
 			double value;

@@ -18,6 +18,7 @@ struct options {
 	double interval;   /* --interval, seconds; 0: run once */
 	long count;        /* --count: runs in watch mode, 0 for no end */
 	const char *output; /* -o FILE */
+	const char *svg;    /* --svg FILE: watch mode's chart of memscript.watch.memory's samples */
 	const char *root;   /* --root or --proc-root */
 	int proc_root;      /* root came from --proc-root */
 	const char *format;

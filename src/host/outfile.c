@@ -1,4 +1,4 @@
-/* outfile.c: -o's atomic replacement of a file, relative to its directory's descriptor, never through another user's link. */
+/* outfile.c: -o's atomic replacement of a file (and a script's, sys.replace_file), relative to its directory's descriptor, never through another user's link. */
 /* O_PATH, getrandom and fchownat's flags are Linux (GNU) interfaces. */
 #define _GNU_SOURCE
 #include "host/outfile.h"
@@ -33,6 +33,19 @@ static struct {
 	volatile sig_atomic_t armed; /* the temporary file exists */
 } out = {NULL, -1, "", "", -1, 0};
 
+/* The file outfile_replace is writing: as `out`, a signal handler may read it while `armed`. */
+static struct {
+	int dirfd;
+	char temporary[NAME_MAX + 1];
+	volatile sig_atomic_t armed;
+} whole = {-1, "", 0};
+
+/* The path the messages name, and who writes it ("-o", "memscript") for the refusals. */
+static struct {
+	const char *path;
+	const char *writer;
+} naming = {NULL, "-o"};
+
 /* The signals whose default action ends the process and that are commonly sent to a job. */
 static const int fatal_signals[] = {SIGTERM, SIGHUP, SIGQUIT, SIGPIPE, SIGUSR1, SIGUSR2, SIGXCPU, SIGXFSZ};
 #define N_FATAL_SIGNALS (sizeof(fatal_signals) / sizeof(fatal_signals[0]))
@@ -42,6 +55,10 @@ void outfile_discard_from_signal(void)
 	if (out.armed) {
 		out.armed = 0;
 		unlinkat(out.dirfd, out.temporary, 0);
+	}
+	if (whole.armed) {
+		whole.armed = 0;
+		unlinkat(whole.dirfd, whole.temporary, 0);
 	}
 }
 
@@ -103,7 +120,7 @@ static int fail(char *why, size_t whylen, const char *fmt, ...)
 
 static int fail_errno(char *why, size_t whylen, int err)
 {
-	return fail(why, whylen, "%s: %s", out.path, strerror(err));
+	return fail(why, whylen, "%s: %s", naming.path, strerror(err));
 }
 
 /* A link is followed only when its owner is the caller (whose files these are) or root (who could write anything anyway). */
@@ -130,9 +147,9 @@ static int refuse_link(char *why, size_t whylen, const char *link_name, int is_t
 	describe_user(owner, user, sizeof(user));
 	if (is_the_file)
 		return fail(why, whylen, "%s: a symbolic link owned by %s, neither you nor root: "
-			    "-o does not write through another user's link", out.path, user);
+			    "%s does not write through another user's link", naming.path, user, naming.writer);
 	return fail(why, whylen, "%s: '%s' on the way is a symbolic link owned by %s, neither you nor root: "
-		    "-o does not write through another user's link", out.path, link_name, user);
+		    "%s does not write through another user's link", naming.path, link_name, user, naming.writer);
 }
 
 /*
@@ -216,8 +233,8 @@ static int resolve(const char *path, int *dirfd_out, char *name, struct stat *st
 			/* The file itself: "x/" or "x/." names a directory. */
 			if (slash != NULL || len == 0 || strcmp(component, ".") == 0 || strcmp(component, "..") == 0) {
 				close(dirfd);
-				return fail(why, whylen, "%s: not a regular file (-o replaces a file with a new one, renamed over it)",
-					    out.path);
+				return fail(why, whylen, "%s: not a regular file (%s replaces a file with a new one, renamed "
+					    "over it)", naming.path, naming.writer);
 			}
 			if (fstatat(dirfd, component, &lst, AT_SYMLINK_NOFOLLOW) != 0) {
 				err = errno;
@@ -231,8 +248,8 @@ static int resolve(const char *path, int *dirfd_out, char *name, struct stat *st
 			if (!S_ISLNK(lst.st_mode)) {
 				if (!S_ISREG(lst.st_mode)) {
 					close(dirfd);
-					return fail(why, whylen, "%s: not a regular file (-o replaces a file with a new one, "
-						    "renamed over it)", out.path);
+					return fail(why, whylen, "%s: not a regular file (%s replaces a file with a new one, "
+						    "renamed over it)", naming.path, naming.writer);
 				}
 				*st = lst;
 				break;
@@ -325,6 +342,8 @@ int outfile_begin(const char *path, char *why, size_t whylen)
 	mode_t mode;
 
 	out.path = path;
+	naming.path = path;
+	naming.writer = "-o";
 	if (resolve(path, &dirfd, name, &old, why, whylen) != 0)
 		return -1;
 	mode = new_file_mode(&old, &gid);
@@ -433,7 +452,7 @@ int outfile_commit(char *why, size_t whylen)
 	}
 	finish(err == 0);
 	if (err != 0)
-		return fail_errno(why, whylen, err);
+		return fail(why, whylen, "%s: %s", out.path, strerror(err));
 	return 0;
 }
 
@@ -444,4 +463,73 @@ void outfile_abort(void)
 	fflush(stdout);
 	restore_stdout();
 	finish(0);
+}
+
+int outfile_replace(const char *path, const char *data, size_t len, char *why, size_t whylen)
+{
+	struct stat old;
+	sigset_t saved_mask;
+	int dirfd, fd, err = 0;
+	char name[NAME_MAX + 1];
+	gid_t gid;
+	mode_t mode;
+
+	naming.path = path;
+	naming.writer = "memscript";
+	if (resolve(path, &dirfd, name, &old, why, whylen) != 0)
+		return -1;
+	mode = new_file_mode(&old, &gid);
+	catch_fatal_signals();
+	block_fatal_signals(1, &saved_mask);
+	fd = create_temporary(dirfd, name, whole.temporary);
+	if (fd >= 0) {
+		whole.dirfd = dirfd;
+		whole.armed = 1;
+	} else {
+		err = errno;
+	}
+	block_fatal_signals(0, &saved_mask);
+	if (fd < 0) {
+		close(dirfd);
+		return fail_errno(why, whylen, err);
+	}
+	/* The group first: chown may clear mode bits. A group that cannot be kept gets no access. */
+	if (gid != (gid_t)-1 && fchown(fd, (uid_t)-1, gid) != 0)
+		mode &= ~(mode_t)0070;
+	if (fchmod(fd, mode) != 0)
+		err = errno;
+	while (err == 0 && len > 0) {
+		ssize_t n = write(fd, data, len);
+		if (n < 0 && errno != EINTR)
+			err = errno;
+		else if (n > 0) {
+			data += n;
+			len -= (size_t)n;
+		}
+	}
+	if (err == 0 && fsync(fd) != 0)
+		err = errno;
+	if (close(fd) != 0 && err == 0)
+		err = errno;
+	/* renameat replaces the name in the directory, never what a link there points to. */
+	block_fatal_signals(1, &saved_mask);
+	if (err == 0 && renameat(dirfd, whole.temporary, dirfd, name) != 0)
+		err = errno;
+	if (err != 0)
+		unlinkat(dirfd, whole.temporary, 0);
+	whole.armed = 0;
+	whole.dirfd = -1;
+	block_fatal_signals(0, &saved_mask);
+	if (err == 0) {
+		/* the rename made durable where the directory can be opened for it, as outfile_commit does */
+		int d = openat(dirfd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+		if (d >= 0) {
+			fsync(d);
+			close(d);
+		}
+	}
+	close(dirfd);
+	if (err != 0)
+		return fail_errno(why, whylen, err);
+	return 0;
 }

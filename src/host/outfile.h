@@ -30,11 +30,20 @@ int outfile_active(void);
  */
 int outfile_commit(char *why, size_t whylen);
 
+/*
+ * Writes the len bytes of data to path as -o writes standard output: reached and created the same
+ * way, into a temporary file beside it that is synced and renamed over path only when whole, with
+ * the same mode (see outfile_begin); another user's link is refused as "memscript does not write
+ * through another user's link". Independent of -o: both may be in progress. Returns 0, or -1 with
+ * "PATH: reason" in why, path left as it was.
+ */
+int outfile_replace(const char *path, const char *data, size_t len, char *why, size_t whylen);
+
 /* Discards the temporary file and restores standard output. */
 void outfile_abort(void);
 
 /*
- * Removes the temporary file, if any. Async-signal-safe: for handlers about to end the process
+ * Removes the temporary files, if any (-o's and outfile_replace's). Async-signal-safe: for handlers about to end the process
  * (a fatal signal, the --timeout grace), so that no FILE.tmpXXXXXX is left behind.
  */
 void outfile_discard_from_signal(void);

@@ -48,7 +48,8 @@ top_lua=$bench_source_dir/scripts/top.lua
 check_same_rss() {
 	local pid=$1 smem_kb top_bytes
 	smem_kb=$(smem -H -c "pid rss" | awk -v pid="$pid" '$1 == pid { print $2 }')
-	top_bytes=$("$memscript" -f csv "$top_lua" -p "$pid" 2>/dev/null | awk -F, 'NR == 2 { print $(NF - 1) }')
+	top_bytes=$("$memscript" -f csv "$top_lua" -p "$pid" 2>/dev/null |
+		awk -F, 'NR == 1 { for (i = 1; i <= NF; i++) if ($i == "rss") column = i } NR == 2 { print $column }')
 	if [ -z "$smem_kb" ] || [ "$((smem_kb * 1024))" != "$top_bytes" ]; then
 		echo "top_vs_smem.sh: RSS of pid $pid: smem ${smem_kb:-none} kB, top.lua ${top_bytes:-none} bytes" >&2
 		exit 2

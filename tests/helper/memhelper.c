@@ -19,6 +19,10 @@
  * and writes a new anonymous region of STEP_KB (default 256) every INTERVAL_MS (default 50), STEPS times
  * (default 200), printing "grow N START_HEX SIZE_BYTES" after each, and stops once done.
  *
+ * `memhelper pageout` maps the same regions, then asks the kernel to page out anon_half (private) and
+ * shared_anon (shmem) with MADV_PAGEOUT, printing "pageout NAME ok" or "pageout NAME failed REASON",
+ * and stops: on a machine with swap their written pages are then swapped out.
+ *
  * Arguments after "--" are ignored: they are there to give /proc/PID/cmdline a known content.
  */
 
@@ -59,6 +63,7 @@ enum {
 };
 
 static size_t page_size;
+static unsigned char *anon_half_at, *shared_anon_at;   /* for pageout mode */
 static char dir_path[4096];
 static unsigned char *cursor;   /* next free address inside the reservation */
 static unsigned char *reservation_end;
@@ -138,6 +143,7 @@ static void map_anon_half(void)
     if (!p)
         die("mmap anon_half");
     write_pages(p, ANON_HALF_PAGES / 2, 2);
+    anon_half_at = p;
     describe("anon_half", p, ANON_HALF_PAGES, "written_pages=32 every_other_page");
 }
 
@@ -161,6 +167,7 @@ static void map_shared_anon(void)
     if (!p)
         die("mmap shared_anon");
     write_pages(p, SHARED_ANON_PAGES / 2, 1);
+    shared_anon_at = p;
     describe("shared_anon", p, SHARED_ANON_PAGES, "written_pages=8");
 }
 
@@ -332,6 +339,18 @@ static long argument(char **argv, int index, int ends_options, long fallback)
     return v;
 }
 
+#ifndef MADV_PAGEOUT
+#define MADV_PAGEOUT 21 /* Linux 5.4; older C libraries' headers lack it */
+#endif
+
+static void page_out(const char *name, unsigned char *start, size_t pages)
+{
+    if (madvise(start, pages * page_size, MADV_PAGEOUT) == 0)
+        printf("pageout %s ok\n", name);
+    else
+        printf("pageout %s failed %s\n", name, strerror(errno));
+}
+
 static void grow(long step_kb, long interval_ms, long steps)
 {
     size_t step_pages = ((size_t)step_kb * 1024 + page_size - 1) / page_size;
@@ -350,11 +369,12 @@ static void grow(long step_kb, long interval_ms, long steps)
 int main(int argc, char **argv)
 {
     int grow_mode = argc > 1 && strcmp(argv[1], "grow") == 0;
-    int ends_options = 1 + grow_mode;   /* index of "--" if given */
+    int pageout_mode = argc > 1 && strcmp(argv[1], "pageout") == 0;
+    int ends_options = 1 + grow_mode + pageout_mode;   /* index of "--" if given */
     for (int i = 2; grow_mode && i < argc && i <= 4 && strcmp(argv[i], "--") != 0; i++)
         ends_options = i + 1;
     if (ends_options < argc && strcmp(argv[ends_options], "--") != 0) {
-        fprintf(stderr, "usage: memhelper [grow [STEP_KB [INTERVAL_MS [STEPS]]]] [-- IGNORED...]\n");
+        fprintf(stderr, "usage: memhelper [grow [STEP_KB [INTERVAL_MS [STEPS]]] | pageout] [-- IGNORED...]\n");
         return 2;
     }
     /* Own session: the stop never leaves a stopped member in the caller's process group, and a SIGHUP
@@ -393,6 +413,10 @@ int main(int argc, char **argv)
     map_sysv();
     map_odd_name();
     make_zombie();
+    if (pageout_mode) {
+        page_out("anon_half", anon_half_at, ANON_HALF_PAGES);
+        page_out("shared_anon", shared_anon_at, SHARED_ANON_PAGES);
+    }
     printf("ready\n");
     if (fflush(stdout) != 0)
         die("stdout");
