@@ -70,8 +70,16 @@ Memory of the processes on the system, largest PSS first, as smem shows it.
         .. "unmapped. Numbers largest first, text in byte order. Default: pss (with -c: current)" },
     { "-p", "--pid", value = "PID[,PID...]", type = "pids", repeatable = true, key = "pids",
       help = "only these processes (pids separated by commas; the option may be repeated)" },
+    { "--ksm", help = "count KSM pages only, as procrank -k: USS, PSS and RSS from each present page's "
+        .. "kpageflags and kpagecount (root), no Swap, ShmemSwap or Footprint column" },
+    { "--swapbacked", help = "count swap-backed pages only (anonymous and shmem), as procrank -s (root)" },
+    { "--cache", help = "count page cache pages only (not swap-backed), as procrank -c (root)" },
+    { "--wss", value = "SECONDS", type = "seconds",
+      help = "add a WSS column, the working set: clears the referenced bits of every process shown "
+        .. "(/proc/PID/clear_refs; page reclaim then sees their pages as not used lately), waits SECONDS, "
+        .. "and reads Referenced from smaps_rollup" },
   },
-  exclusive = { { "-u", "-m", "-c" } },
+  exclusive = { { "-u", "-m", "-c" }, { "--ksm", "--swapbacked", "--cache" } },
   epilog = [[
 
 USS = Private_Clean + Private_Dirty + Private_Hugetlb, PSS = Pss, RSS = Rss, Swap = SwapPss (the
@@ -113,6 +121,27 @@ Exit status: 0; 3 (UNKNOWN) on a usage error, or when processes were unreadable 
 local opts = cli.parse(SPEC, arg)
 opts.view = opts.users and "user" or opts.mappings and "map" or opts.cgroups and "cgroup" or "process"
 if opts.depth and not opts.cgroups then cli.usage_error(SPEC, "--depth goes with -c") end
+-- procrank's page filters: the sizes come from kpageflags and kpagecount, which know nothing of swap
+opts.only = opts.ksm and "ksm" or opts.swapbacked and "swapbacked" or opts.cache and "cache" or nil
+if opts.only then
+  -- -m sums smaps per name; -c sets PSS beside the cgroup's whole charge: filtered pages fit neither
+  if opts.view == "map" or opts.view == "cgroup" then
+    cli.usage_error(SPEC, "the page filters count processes' pages: not with -m or -c")
+  end
+  local kept = {}
+  for _, field in ipairs(VIEWS[opts.view]) do
+    if field ~= "swap" and field ~= "shmem_swap" and field ~= "footprint" then kept[#kept + 1] = field end
+  end
+  VIEWS[opts.view] = kept
+end
+if opts.wss then
+  if opts.view ~= "process" then
+    cli.usage_error(SPEC, "--wss shows one column per process: not with -u, -m or -c")
+  end
+  -- the working set is of every page the process references, the filtered sizes of some pages only
+  if opts.only then cli.usage_error(SPEC, "--wss counts all the pages referenced: not with a page filter") end
+  VIEWS.process[#VIEWS.process + 1] = "wss"
+end
 if opts.sort then
   local known = false
   for _, field in ipairs(VIEWS[opts.view]) do known = known or field == opts.sort end
@@ -170,6 +199,8 @@ end
 -- What -m adds up of each mapping, by path, in C (proc.smaps_sums): no table per mapping is built.
 local MAP_FIELDS = {smaps_sums = {"Rss", "Pss", "Private_Clean", "Private_Dirty", "Private_Hugetlb", "Swap",
   "SwapPss"}}
+-- What the page filters read of each process: its mappings' filtered pages, looked up by frame.
+local PAGE_FILTER = {only = opts.only, fields = {"rss", "pss", "uss"}}
 
 -- The memory of one process (pid, or a handle open on it): smaps_rollup's table, or its smaps summed
 -- by path (proc.smaps_sums) when want_maps. Returns
@@ -198,6 +229,15 @@ local function read_memory(pid, want_maps)
   -- Kthread (in the status of recent kernels); State "Z (zombie)" or "X (dead)": its memory is released.
   local state = type(status.State) == "string" and sub(status.State, 1, 1) or ""
   if status.Kthread == 1 or state == "Z" or state == "X" then return nil, "none" end
+  if opts.only then
+    -- the filtered pages of every mapping, as smaps_rollup's fields (procrank's Uss is Private); no
+    -- Swap or SwapPss: kpageflags knows nothing of swap
+    local list, errno
+    list, msg, errno = handle:pagemap(nil, PAGE_FILTER)
+    if not list then return nil, unreadable_module.reason_for(handle.pid, errno, proc), msg end
+    if #list == 0 then return nil, "none" end
+    return { Rss = list:sum("rss"), Pss = list:sum("pss"), Private_Clean = list:sum("uss") }, status
+  end
   local file = want_maps and "smaps_sums" or "smaps_rollup"
   -- "none" for ESRCH from a process still there; a file missing from a process that is still there
   -- (a damaged capture) is "other"
@@ -295,16 +335,18 @@ end
 -- Each view returns its rows (unsorted), the totals row, its columns and its default row order.
 
 -- The size columns after first's: the swap column titled by what it holds; ShmemSwap unless the view
--- has none (-m).
+-- has none (-m); with a page filter, USS, PSS and RSS alone; with --wss, WSS last.
 local function columns_with(first, with_shmem_swap)
   local columns = {}
   for _, col in ipairs(first) do columns[#columns + 1] = col end
   columns[#columns + 1] = {"USS", "uss", kind = "bytes"}
   columns[#columns + 1] = {"PSS", "pss", kind = "bytes"}
   columns[#columns + 1] = {"RSS", "rss", kind = "bytes"}
+  if opts.only then return columns end
   columns[#columns + 1] = {swap_stood_in == 0 and "SwapPss" or "Swap", "swap", kind = "bytes"}
   if with_shmem_swap then columns[#columns + 1] = {"ShmemSwap", "shmem_swap", kind = "bytes"} end
   columns[#columns + 1] = {"Footprint", "footprint", kind = "bytes"}
+  if opts.wss then columns[#columns + 1] = {"WSS", "wss", kind = "bytes"} end
   return columns
 end
 
@@ -326,16 +368,31 @@ local function user_name(names, status)
   return names[uid] or uid
 end
 
+-- --wss: clears the referenced bits of each process, then waits; returns the pids cleared.
+local function reset_refs(pids, seconds)
+  local cleared = {}
+  for _, pid in ipairs(pids) do cleared[pid] = proc.clear_refs(pid, 1) end
+  sys.sleep(seconds)
+  return cleared
+end
+
 local function process_view(pids, for_table)
   local names = read_passwd()
   local rows = {}
   local totals = new_sums({pid = "", user = ""})
+  local cleared = opts.wss and reset_refs(pids, opts.wss)
+  if cleared then totals.wss = 0 end
   local read, unreadable = scan(pids, false, function(pid, rollup, status)
     local row = new_sums({pid = pid, user = user_name(names, status), command = command_of(pid, status)})
     local sizes = sizes_of(rollup, status)
     if sizes.stood_in then swap_stood_in = swap_stood_in + 1 end
     add_sizes(row, sizes)
     add_sizes(totals, sizes)
+    -- a process whose bits could not be cleared (or without the line) has no working set to show
+    if cleared and cleared[pid] and rollup.Referenced then
+      row.wss = rollup.Referenced
+      totals.wss = totals.wss + row.wss
+    end
     rows[#rows + 1] = row
   end)
   totals.command = format("total: %d process%s", read, read == 1 and "" or "es")
@@ -564,6 +621,7 @@ local function main_folded(pids)
     cli.usage_error(SPEC, format("-f folded writes a size: -s uss, pss, rss, swap or footprint, not '%s'", size))
   end
   if opts.rows then cli.usage_error(SPEC, "-f folded writes every stack: -n does not apply") end
+  if opts.wss then cli.usage_error(SPEC, "-f folded writes a size per stack: --wss does not apply") end
   local stacks, read, unreadable = folded_stacks(pids, size)
   folded.print(stacks)
   io.stdout:flush()

@@ -142,6 +142,10 @@ local refusals = {
   { 'package.loadlib("libc.so.6", "puts")', "package.loadlib is not available" },
   { 'require("cjson.safe")', "module 'cjson.safe' not found" },
   { 'debug.getinfo(1)', "attempt to call a nil value (field 'getinfo')" },
+  { 'proc.clear_refs("self", 1)', "proc.clear_refs is not available in --sandbox" },
+  { 'proc.mark_idle("self")', "proc.mark_idle is not available in --sandbox" },
+  { 'proc.at("/proc").clear_refs("self", 4)', "proc.clear_refs is not available in --sandbox" },
+  { 'require("memscript").mark_idle("self")', "proc.mark_idle is not available in --sandbox" },
 }
 
 for _, case in ipairs(refusals) do

@@ -20,6 +20,8 @@ local scripts = {
   { "wx.lua", "wx.lua self" },
   { "exporter.lua", "-f prom exporter.lua self" },
   { "leak.lua", "leak.lua --interval 0.01 --count 2 self" },
+  { "numa.lua", "numa.lua self" },
+  { "wss.lua", "wss.lua --reset-refs --interval 0.01 --count 1 self" },
   { "flame.lua", "flame.lua" },
   { "flame.lua", "-f folded flame.lua" },
   { "map.lua", "map.lua self" },

@@ -226,6 +226,10 @@ local USAGE_ERRORS = {
   { "meminfo.lua", "-v", "unknown option '-v'" },
   { "meminfo.lua", "1", "unknown argument '1'" },
 
+  { "numa.lua", "-x 1", "unknown option '-x'" },
+  { "numa.lua", "abc", "bad process id 'abc'" },
+  { "numa.lua", "", "no process id given" },
+
   { "query.lua", "-z 26231 'Rss > 0'", "unknown option '-z'" },
   { "query.lua", "abc 'Rss > 0'", "bad process id 'abc'" },
   { "query.lua", "", "no process id given" },
@@ -286,6 +290,20 @@ local USAGE_ERRORS = {
   { "rules.lua", "--cgroup-pressure x all", "--cgroup-pressure needs WARN[,CRIT] percentages such as 80%,95%, got 'x'" },
   { "top.lua", "-m -s user", "cannot sort by 'user' here (fields: map procs maps uss pss rss swap footprint)" },
   { "top.lua", "12", "unknown argument '12'" },
+  { "top.lua", "--ksm --cache", "options --ksm, --swapbacked and --cache exclude each other" },
+  { "top.lua", "-m --swapbacked", "the page filters count processes' pages: not with -m or -c" },
+  { "top.lua", "-c --ksm", "the page filters count processes' pages: not with -m or -c" },
+  { "top.lua", "-u --wss 1", "--wss shows one column per process: not with -u, -m or -c" },
+  { "top.lua", "-c --wss 1", "--wss shows one column per process: not with -u, -m or -c" },
+  { "top.lua", "--wss 1 --ksm", "--wss counts all the pages referenced: not with a page filter" },
+  { "top.lua", "--ksm -s footprint", "cannot sort by 'footprint' here (fields: pid user command uss pss rss)" },
+  { "top.lua", "--depth 1 --cache", "--depth goes with -c" },
+
+  { "wss.lua", "--reset-refs --idle 1", "options --reset-refs and --idle exclude each other" },
+  { "wss.lua", "--reset-refs -i 0 1", "-i needs a number of seconds above 0, got '0'" },
+  { "wss.lua", "--reset-refs", "no process id given" },
+  { "wss.lua", "1", "choose how to measure: --reset-refs (clear_refs and smaps Referenced) or --idle "
+    .. "(page_idle); both change what the kernel knows of the process's pages" },
 
   { "why.lua", "-x 1", "unknown option '-x'" },
   { "why.lua", "", "no process id given" },

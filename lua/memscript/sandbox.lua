@@ -1,5 +1,6 @@
 -- sandbox.lua: what --sandbox takes away, so a shared rules file can be run as root: commands,
--- file writes, binary chunks, C modules and the debug library (all but tracebacks).
+-- file writes, changes to processes' page state, binary chunks, C modules and the debug library
+-- (all but tracebacks).
 -- Reading stays allowed: a rules file reads /proc and its own inputs like any script.
 
 local error, type, select = error, type, select
@@ -41,6 +42,23 @@ function M.apply(G)
     end
     return output(file)
   end
+
+  -- proc.clear_refs and proc.mark_idle change what the kernel knows of a process's pages (its
+  -- referenced, soft-dirty and idle bits): no rules file needs that. Tables proc.at returns too.
+  local function without_writers(p)
+    if type(p) ~= "table" then return p end
+    p.clear_refs = refused("proc.clear_refs")
+    p.mark_idle = refused("proc.mark_idle")
+    local at = p.at
+    if at then
+      p.at = function(...)
+        local other, msg, errno = at(...)
+        return without_writers(other), msg, errno
+      end
+    end
+    return p
+  end
+  without_writers(G.proc)
 
   -- Text chunks only: a binary chunk can break the interpreter's guarantees.
   string.dump = refused("string.dump")

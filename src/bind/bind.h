@@ -117,11 +117,19 @@ extern const struct luaL_Reg bind_maps_functions[];    /* maps, smaps */
 extern const struct luaL_Reg bind_pidfile_functions[]; /* cmdline, comm, stat, statm */
 extern const struct luaL_Reg bind_flat_functions[];    /* ksm_stat */
 extern const struct luaL_Reg bind_sums_functions[];    /* smaps_sums */
+extern const struct luaL_Reg bind_pages_functions[];   /* numa_maps, pagemap */
+/* The functions that change a process's page state: in the `proc` table only, not in handles. */
+extern const struct luaL_Reg bind_pages_writers[];     /* clear_refs, mark_idle */
 
 /* proc.cgroup's functions (of, memory, list, children, hierarchy), with the source as upvalue 1. */
 extern const struct luaL_Reg bind_cgroup_functions[];
 /* p:cgroup() of a process handle: proc.cgroup.of(p). */
 extern const struct luaL_Reg bind_cgroup_handle_functions[];
+/*
+ * The memory controller's hierarchy under the sys tree, where proc.cgroup reads it ("fs/cgroup",
+ * "fs/cgroup/memory"), in top[size]: 0, or an errno value (ENOENT: no hierarchy has the controller).
+ */
+int bind_cgroup_memory_top(struct source *src, char *top, size_t size);
 
 /* proc.meminfo(): /proc/meminfo as a table. */
 int bind_meminfo(lua_State *L);

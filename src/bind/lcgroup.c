@@ -94,17 +94,22 @@ static int no_hierarchy(lua_State *L, struct source *src, const char *relpath, c
 	return 3;
 }
 
-/* Finds the hierarchy: returns 0, or pushes the error results and returns 3. */
-static int find_hierarchy(lua_State *L, struct source *src, struct hierarchy *h)
+/*
+ * Finds the hierarchy without Lua: 0 and *h; or an errno value, with *where the sys tree's relpath
+ * the error names and *message what is missing there (NULL: the errno value's own message).
+ */
+static int locate_hierarchy(struct source *src, struct hierarchy *h, const char **where, const char **message)
 {
 	struct source_dir *cgroup_fs;
 	struct procfile f;
 	struct v1_search v1;
 	int err, v2_root, v2_memory = 0;
 
+	*where = "fs/cgroup";
+	*message = NULL;
 	err = source_dir_open(src, SOURCE_SYS, "fs/cgroup", &cgroup_fs);
 	if (err != 0)
-		return bind_os_error(L, source_tree(src, SOURCE_SYS), "fs/cgroup", err);
+		return err;
 	v2_root = source_dir_read(cgroup_fs, "cgroup.controllers", &f) == 0;
 	if (v2_root) {
 		v2_memory = has_word(f.data, f.len, "memory");
@@ -120,16 +125,43 @@ static int find_hierarchy(lua_State *L, struct source *src, struct hierarchy *h)
 		return 0;
 	}
 	if (err != 0)
-		return bind_os_error(L, source_tree(src, SOURCE_SYS), "fs/cgroup", err);
+		return err;
 	if (v1.name[0]) {
 		h->version = 1;
 		snprintf(h->top, sizeof(h->top), "fs/cgroup/%s", v1.name);
 		return 0;
 	}
-	if (v2_root)
-		return no_hierarchy(L, src, "fs/cgroup/cgroup.controllers",
-				    "no memory controller (the cgroup2 root does not list it, and no v1 hierarchy has it)");
-	return no_hierarchy(L, src, "fs/cgroup", "no memory controller (neither a cgroup2 root nor a v1 memory hierarchy)");
+	if (v2_root) {
+		*where = "fs/cgroup/cgroup.controllers";
+		*message = "no memory controller (the cgroup2 root does not list it, and no v1 hierarchy has it)";
+	} else {
+		*message = "no memory controller (neither a cgroup2 root nor a v1 memory hierarchy)";
+	}
+	return ENOENT;
+}
+
+/* Finds the hierarchy: returns 0, or pushes the error results and returns 3. */
+static int find_hierarchy(lua_State *L, struct source *src, struct hierarchy *h)
+{
+	const char *where, *message;
+	int err = locate_hierarchy(src, h, &where, &message);
+
+	if (err == 0)
+		return 0;
+	if (message == NULL)
+		return bind_os_error(L, source_tree(src, SOURCE_SYS), where, err);
+	return no_hierarchy(L, src, where, message);
+}
+
+int bind_cgroup_memory_top(struct source *src, char *top, size_t size)
+{
+	struct hierarchy h;
+	const char *where, *message;
+	int err = locate_hierarchy(src, &h, &where, &message);
+
+	if (err == 0 && (size_t)snprintf(top, size, "%s", h.top) >= size)
+		err = ENAMETOOLONG;
+	return err;
 }
 
 /*

@@ -264,6 +264,8 @@ static void ensure_process_metatable(lua_State *L)
 	luaL_setfuncs(L, bind_flat_functions, 1);
 	lua_pushnil(L);
 	luaL_setfuncs(L, bind_sums_functions, 1);
+	lua_pushnil(L);
+	luaL_setfuncs(L, bind_pages_functions, 1);
 	luaL_setfuncs(L, process_methods, 0);
 	lua_pushcclosure(L, process_index, 1);
 	lua_setfield(L, -2, "__index");
@@ -616,7 +618,8 @@ static int open_source(lua_State *L, const char *root, enum source_root_kind how
 	}
 	{
 		const luaL_Reg *const lists[] = {proc_functions, bind_keyval_functions, bind_maps_functions,
-						 bind_pidfile_functions, bind_flat_functions, bind_sums_functions};
+						 bind_pidfile_functions, bind_flat_functions, bind_sums_functions,
+						 bind_pages_functions, bind_pages_writers};
 		size_t i;
 		for (i = 0; i < sizeof(lists) / sizeof(lists[0]); i++) {
 			lua_pushvalue(L, -2); /* the table, then the source as the functions' upvalue */

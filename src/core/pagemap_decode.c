@@ -23,24 +23,36 @@ void pagemap_decode(uint64_t raw, struct pagemap_entry *entry)
 
 void pagemap_count(const uint64_t *entries, size_t n, struct pagemap_counts *counts)
 {
-	uint64_t present = 0, swapped = 0, soft_dirty = 0, exclusive = 0;
+	uint64_t present = 0, swapped = 0, swapped_not_guard = 0, soft_dirty = 0, exclusive = 0;
 	uint64_t file_or_shared = 0, uffd_wp = 0, guard = 0;
-	size_t i;
+	size_t i, j;
 
-	/* Shifts and adds into locals: no branch per entry, and the compiler may vectorise it. */
-	for (i = 0; i < n; i++) {
-		uint64_t e = entries[i];
-		present += e >> PAGEMAP_PRESENT;
-		swapped += (e >> PAGEMAP_SWAPPED) & 1;
-		file_or_shared += (e >> PAGEMAP_FILE_OR_SHARED) & 1;
-		guard += (e >> PAGEMAP_GUARD) & 1;
-		uffd_wp += (e >> PAGEMAP_UFFD_WP) & 1;
-		exclusive += (e >> PAGEMAP_EXCLUSIVE) & 1;
-		soft_dirty += (e >> PAGEMAP_SOFT_DIRTY) & 1;
+	/*
+	 * Shifts and adds into locals, no branch per entry. Most entries of a large mapping are often
+	 * empty (0: nothing mapped there yet): eight at a time are tested together and skipped, a
+	 * branch per eight that is taken the same way for long runs.
+	 */
+	for (i = 0; i < n; i += 8) {
+		size_t block = n - i < 8 ? n - i : 8;
+		const uint64_t *e8 = entries + i;
+		if (block == 8 && (e8[0] | e8[1] | e8[2] | e8[3] | e8[4] | e8[5] | e8[6] | e8[7]) == 0)
+			continue;
+		for (j = 0; j < block; j++) {
+			uint64_t e = e8[j];
+			present += e >> PAGEMAP_PRESENT;
+			swapped += (e >> PAGEMAP_SWAPPED) & 1;
+			swapped_not_guard += (e >> PAGEMAP_SWAPPED) & ~(e >> PAGEMAP_GUARD) & 1;
+			file_or_shared += (e >> PAGEMAP_FILE_OR_SHARED) & 1;
+			guard += (e >> PAGEMAP_GUARD) & 1;
+			uffd_wp += (e >> PAGEMAP_UFFD_WP) & 1;
+			exclusive += (e >> PAGEMAP_EXCLUSIVE) & 1;
+			soft_dirty += (e >> PAGEMAP_SOFT_DIRTY) & ((e >> PAGEMAP_PRESENT) | (e >> PAGEMAP_SWAPPED)) & 1;
+		}
 	}
 	counts->entries += n;
 	counts->present += present;
 	counts->swapped += swapped;
+	counts->swapped_not_guard += swapped_not_guard;
 	counts->soft_dirty += soft_dirty;
 	counts->exclusive += exclusive;
 	counts->file_or_shared += file_or_shared;

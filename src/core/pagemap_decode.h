@@ -53,7 +53,10 @@ struct pagemap_counts {
 	uint64_t entries;
 	uint64_t present;
 	uint64_t swapped;        /* bit 62: includes guard regions and other swap-format entries */
-	uint64_t soft_dirty;     /* bit 55, whatever else the entry holds */
+	uint64_t swapped_not_guard; /* bit 62 without bit 58: the swap-format entries but guard regions */
+	uint64_t soft_dirty;     /* bit 55 on an entry present or swapped (bit 63 or 62): the kernel
+	                            also sets it on every empty entry of a VMA marked VM_SOFTDIRTY,
+	                            which is no page */
 	uint64_t exclusive;
 	uint64_t file_or_shared;
 	uint64_t uffd_wp;
@@ -62,7 +65,8 @@ struct pagemap_counts {
 
 /*
  * Adds the bits of entries[0..n) to *counts (which the caller zeroes once, so a range read in
- * batches is counted batch by batch). No branch per entry: it runs over millions of them.
+ * batches is counted batch by batch). No branch per entry: it runs over millions of them, most
+ * often empty ones, which it skips eight at a time.
  */
 void pagemap_count(const uint64_t *entries, size_t n, struct pagemap_counts *counts);
 

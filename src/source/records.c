@@ -1,4 +1,4 @@
-/* records.c: one pread loop for the files of 64-bit records, whole records only. */
+/* records.c: one pread loop and one pwrite loop for the files of 64-bit records, whole records only. */
 #include "source/records.h"
 
 #include <errno.h>
@@ -46,5 +46,26 @@ int records_read(int fd, uint64_t first, uint64_t *out, size_t count, size_t *nr
 		done += (size_t)n / RECORD_SIZE;
 	}
 	*nread = done;
+	return 0;
+}
+
+int records_write(int fd, uint64_t first, const uint64_t *in, size_t count)
+{
+	size_t done = 0;
+
+	if (first > RECORDS_MAX_INDEX || count > RECORDS_MAX_INDEX - first)
+		return EINVAL;
+	while (done < count) {
+		size_t want = count - done < RECORDS_BATCH ? count - done : RECORDS_BATCH;
+		ssize_t n;
+		do
+			n = pwrite(fd, in + done, want * RECORD_SIZE, (off_t)((first + done) * RECORD_SIZE));
+		while (n < 0 && errno == EINTR);
+		if (n < 0)
+			return errno;
+		if ((size_t)n < RECORD_SIZE)
+			return ENOSPC;
+		done += (size_t)n / RECORD_SIZE;
+	}
 	return 0;
 }

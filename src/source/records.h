@@ -24,4 +24,12 @@
  */
 int records_read(int fd, uint64_t first, uint64_t *out, size_t count, size_t *nread);
 
+/*
+ * Writes in[0..count) as records from record index first, with pwrite, RECORDS_BATCH records per
+ * write, retrying EINTR and short writes (the page_idle bitmap takes whole 64-bit words only).
+ * Returns 0 or an errno value (EINVAL for an offset past what off_t holds, ENOSPC when the file
+ * takes no more, the error of pwrite itself).
+ */
+int records_write(int fd, uint64_t first, const uint64_t *in, size_t count);
+
 #endif

@@ -120,7 +120,8 @@ static int open_beneath(const struct source *src, int dirfd, const char *relpath
 	if (no_openat2)
 		return open_by_components(dirfd, relpath, flags, follow);
 	memset(&how, 0, sizeof(how));
-	how.flags = (unsigned long long)(flags | O_CLOEXEC | O_NOCTTY);
+	/* openat2 refuses O_NOCTTY beside O_PATH, which opens nothing to be a terminal. */
+	how.flags = (unsigned long long)(flags | O_CLOEXEC | ((flags & O_PATH) ? 0 : O_NOCTTY));
 	how.resolve = RESOLVE_BENEATH | RESOLVE_NO_MAGICLINKS | (follow ? 0 : RESOLVE_NO_SYMLINKS);
 	/* EAGAIN: a rename elsewhere in the tree raced the lookup; trying again is what the kernel asks. */
 	for (tries = 0; tries < 8; tries++) {
@@ -139,8 +140,11 @@ static int open_beneath(const struct source *src, int dirfd, const char *relpath
 	return fd;
 }
 
-/* Opens a file to read: O_NONBLOCK so a FIFO cannot block the open, then only a regular file. */
-static int open_regular(const struct source_dir *dir, const char *relpath, int *err)
+/*
+ * Opens a file to read (or, with flags O_WRONLY or O_RDWR, to write): O_NONBLOCK so a FIFO cannot
+ * block the open, then only a regular file.
+ */
+static int open_regular_flags(const struct source_dir *dir, const char *relpath, int flags, int *err)
 {
 	struct stat st;
 	int fd;
@@ -149,7 +153,7 @@ static int open_regular(const struct source_dir *dir, const char *relpath, int *
 		*err = SOURCE_EOUTSIDE;
 		return -1;
 	}
-	fd = open_beneath(dir->src, dir->fd, relpath, O_RDONLY | O_NONBLOCK);
+	fd = open_beneath(dir->src, dir->fd, relpath, flags | O_NONBLOCK);
 	if (fd < 0) {
 		*err = errno;
 		return -1;
@@ -167,6 +171,11 @@ static int open_regular(const struct source_dir *dir, const char *relpath, int *
 	/* Regular files ignore O_NONBLOCK; it is cleared all the same, so reads are plain reads. */
 	fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) & ~O_NONBLOCK);
 	return fd;
+}
+
+static int open_regular(const struct source_dir *dir, const char *relpath, int *err)
+{
+	return open_regular_flags(dir, relpath, O_RDONLY, err);
 }
 
 /* ---- archives ---- */
@@ -556,6 +565,28 @@ int source_dir_lines(const struct source_dir *dir, const char *relpath, struct l
 	return linestream_open_fd(fd, out);
 }
 
+int source_dir_open_fd(const struct source_dir *dir, const char *relpath, int flags, int *fd_out)
+{
+	int fd, e;
+
+	*fd_out = -1;
+	if (flags != O_RDONLY && flags != O_WRONLY && flags != O_RDWR)
+		return EINVAL;
+	if (!stays_beneath(relpath))
+		return SOURCE_EOUTSIDE;
+	if (dir->src->archive != NULL)
+		return EOPNOTSUPP;
+	if (flags != O_RDONLY && dir->src->kind != SOURCE_LIVE)
+		return EROFS;
+	if (dir->fd < 0)
+		return ENOENT;
+	fd = open_regular_flags(dir, relpath, flags, &e);
+	if (fd < 0)
+		return e;
+	*fd_out = fd;
+	return 0;
+}
+
 int source_dir_list(const struct source_dir *dir, const char *relpath,
 		    int (*fn)(const char *name, void *arg), void *arg)
 {
@@ -598,6 +629,31 @@ int source_dir_list(const struct source_dir *dir, const char *relpath,
 	}
 	closedir(d);
 	return e;
+}
+
+int source_dir_inode(const struct source_dir *dir, const char *relpath, uint64_t *inode, int *is_dir)
+{
+	struct stat st;
+	int fd;
+
+	if (!stays_beneath(relpath))
+		return SOURCE_EOUTSIDE;
+	if (dir->src->archive != NULL)
+		return EOPNOTSUPP;
+	if (dir->fd < 0)
+		return ENOENT;
+	fd = open_beneath(dir->src, dir->fd, relpath, O_PATH | O_NOFOLLOW);
+	if (fd < 0)
+		return errno;
+	if (fstat(fd, &st) != 0) {
+		int e = errno;
+		close(fd);
+		return e;
+	}
+	close(fd);
+	*inode = (uint64_t)st.st_ino;
+	*is_dir = S_ISDIR(st.st_mode);
+	return 0;
 }
 
 /* An archive's names under one directory that are directories themselves (they hold a file). */

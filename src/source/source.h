@@ -3,6 +3,7 @@
 #define MEMSCRIPT_SOURCE_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 #include "source/archive_tree.h"
 #include "source/linestream.h"
@@ -103,11 +104,28 @@ int source_dir_read(const struct source_dir *dir, const char *relpath, struct pr
 int source_dir_lines(const struct source_dir *dir, const char *relpath, struct linestream **out);
 
 /*
+ * Opens relpath under dir as a file descriptor, for what is not read whole: files of 64-bit records
+ * read with pread (pagemap, kpageflags), files written (clear_refs, page_idle/bitmap). flags is
+ * O_RDONLY, O_WRONLY or O_RDWR; the descriptor is close-on-exec, in blocking mode, and the caller
+ * closes it. Only a regular file is opened (SOURCE_ENOTREG otherwise), beneath dir as every read
+ * is. Only the running system's trees are opened for writing (a captured tree gives EROFS), and an
+ * archive's files have no descriptor (EOPNOTSUPP). Returns 0 and *fd_out, or an error as above.
+ */
+int source_dir_open_fd(const struct source_dir *dir, const char *relpath, int flags, int *fd_out);
+
+/*
  * Calls fn(name, arg) for each entry of the directory relpath under dir ("" for dir itself), "."
  * and ".." left out, in no particular order; fn returns nonzero to stop. Returns 0 or an error.
  */
 int source_dir_list(const struct source_dir *dir, const char *relpath,
 		    int (*fn)(const char *name, void *arg), void *arg);
+
+/*
+ * The inode number of relpath under dir ("" for dir itself), and whether it is a directory; the
+ * link itself for a symbolic link. A captured tree in a directory is asked as the running system
+ * is; an archive's entries have no inode (EOPNOTSUPP). Returns 0 or an error as above.
+ */
+int source_dir_inode(const struct source_dir *dir, const char *relpath, uint64_t *inode, int *is_dir);
 
 /*
  * Calls fn(name, arg) for each subdirectory of the directory relpath under dir, as source_dir_list

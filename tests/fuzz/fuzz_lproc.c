@@ -27,7 +27,7 @@
  * input (a captured tree holds regular files only: memscript follows no link there).
  */
 static const char *const pid_files[] = {
-	"cmdline", "comm", "ksm_stat", "maps", "smaps", "smaps_rollup", "stat", "statm", "status"};
+	"cmdline", "comm", "ksm_stat", "maps", "numa_maps", "smaps", "smaps_rollup", "stat", "statm", "status"};
 /* The files of the tree's top; also hard links to the one file. */
 static const char *const top_files[] = {"meminfo", "vmstat"};
 #define NTOP (sizeof(top_files) / sizeof(top_files[0]))
@@ -383,7 +383,7 @@ struct call {
 
 static const struct call calls[] = {
 	{"cmdline", "cmdline"}, {"comm", "comm"}, {"ksm_stat", "ksm_stat"}, {"maps", "maps"},
-	{"meminfo", NULL}, {"smaps", "smaps"}, {"smaps_rollup", "smaps_rollup"}, {"smaps_sums", "smaps"},
+	{"meminfo", NULL}, {"numa_maps", "numa_maps"}, {"smaps", "smaps"}, {"smaps_rollup", "smaps_rollup"}, {"smaps_sums", "smaps"},
 	{"stat", "stat"},
 	{"statm", "statm"}, {"status", "status"}, {"vmstat", NULL},
 };
@@ -481,6 +481,23 @@ static void check_result(lua_State *L, const struct call *c, int nres, const cha
 			lua_pop(L, 3);
 		}
 		FUZZ_CHECK(maps == count_headers(bytes, len));
+	} else if (strcmp(c->name, "numa_maps") == 0) {
+		/* a table per line: its address and policy, and no key without a value */
+		long i, n = (long)lua_rawlen(L, t);
+		FUZZ_CHECK(n == count_lines(bytes, len));
+		for (i = 1; i <= n; i++) {
+			FUZZ_CHECK(lua_rawgeti(L, t, i) == LUA_TTABLE);
+			FUZZ_CHECK(lua_getfield(L, -1, "vm_start") == LUA_TNUMBER && lua_isinteger(L, -1));
+			FUZZ_CHECK(lua_getfield(L, -2, "policy") == LUA_TSTRING);
+			lua_pop(L, 2);
+			lua_pushnil(L);
+			while (lua_next(L, -2)) {
+				FUZZ_CHECK(lua_type(L, -2) == LUA_TSTRING);
+				FUZZ_CHECK(is_number_or_string(L, -1) || lua_type(L, -1) == LUA_TBOOLEAN);
+				lua_pop(L, 1);
+			}
+			lua_pop(L, 1);
+		}
 	} else if (strcmp(c->name, "statm") == 0) {
 		check_statm(L, t);
 	} else if (strcmp(c->name, "stat") == 0) {

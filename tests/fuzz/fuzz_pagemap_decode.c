@@ -1,4 +1,4 @@
-/* fuzz_pagemap_decode.c: pagemap and kpageflags words decoded and counted against bit-by-bit references; records_read over a file of the bytes. */
+/* fuzz_pagemap_decode.c: pagemap and kpageflags words decoded and counted, kpageflags and kpagecount summed, against bit-by-bit references; records_read over a file of the bytes. */
 #define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "fuzz_util.h"
+#include "core/kpage_account.h"
 #include "core/pagemap_decode.h"
 #include "source/records.h"
 
@@ -102,11 +103,12 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		ref.entries++;
 		ref.present += bit_of(words[i], 63);
 		ref.swapped += bit_of(words[i], 62);
+		ref.swapped_not_guard += bit_of(words[i], 62) & !bit_of(words[i], 58);
 		ref.file_or_shared += bit_of(words[i], 61);
 		ref.guard += bit_of(words[i], 58);
 		ref.uffd_wp += bit_of(words[i], 57);
 		ref.exclusive += bit_of(words[i], 56);
-		ref.soft_dirty += bit_of(words[i], 55);
+		ref.soft_dirty += bit_of(words[i], 55) & (bit_of(words[i], 63) | bit_of(words[i], 62));
 		for (b = 0; b < 64; b++)
 			kp_ref[b] += bit_of(words[i], b);
 	}
@@ -116,6 +118,34 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	memset(kp, 0, sizeof(kp));
 	kpageflags_count(words, m, kp);
 	FUZZ_CHECK(memcmp(kp, kp_ref, sizeof(kp)) == 0);
+	/* Pairs of words as a kpageflags word and a kpagecount mapcount, through each filter. */
+	{
+		struct kpage_totals t, t_ref;
+		memset(&t, 0, sizeof(t));
+		memset(&t_ref, 0, sizeof(t_ref));
+		for (i = 0; i + 1 < m; i += 2) {
+			uint64_t flags = words[i], mapcount = words[i + 1];
+			enum kpage_filter filter = (enum kpage_filter)(i / 2 % 4);
+			int kept = filter == KPAGE_ALL || (filter == KPAGE_ONLY_KSM && bit_of(flags, 21)) ||
+				   (filter == KPAGE_ONLY_SWAPBACKED && bit_of(flags, 14)) ||
+				   (filter == KPAGE_ONLY_CACHE && !bit_of(flags, 14));
+			int f;
+			FUZZ_CHECK(kpage_kept(flags, filter) == kept);
+			if (!kept)
+				continue;
+			kpage_add(flags, mapcount, 4096, &t);
+			t_ref.pages++;
+			for (f = 0; f < KPAGE_FLAGS; f++)
+				t_ref.flagged[f] += bit_of(flags, kpage_flag_bit((enum kpage_flag)f));
+			if (mapcount >= 1) {
+				t_ref.mapped++;
+				t_ref.unique += mapcount == 1;
+				t_ref.pss_fixed += (UINT64_C(4096) << KPAGE_PSS_SHIFT) / mapcount;
+			}
+		}
+		FUZZ_CHECK(memcmp(&t, &t_ref, sizeof(t)) == 0);
+	}
+
 	/* Counted in two batches, all the words: the same as in one. */
 	cut = n == 0 ? 0 : data[0] % (n + 1);
 	memset(&whole, 0, sizeof(whole));

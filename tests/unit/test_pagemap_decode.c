@@ -96,7 +96,7 @@ static void test_count(void)
 		BIT(62) | 3,                  /* swapped */
 		BIT(63) | BIT(55),            /* present soft-dirty */
 		BIT(57),                      /* uffd-wp marker alone */
-		0,
+		BIT(55),                      /* empty, in a VMA marked soft-dirty: no page */
 	};
 	struct pagemap_counts c;
 
@@ -105,6 +105,7 @@ static void test_count(void)
 	CHECK_UINT("entries", 7, c.entries);
 	CHECK_UINT("present", 3, c.present);
 	CHECK_UINT("swapped", 2, c.swapped);
+	CHECK_UINT("swapped but not a guard region", 1, c.swapped_not_guard);
 	CHECK_UINT("guard", 1, c.guard);
 	CHECK_UINT("exclusive", 2, c.exclusive);
 	CHECK_UINT("file_or_shared", 1, c.file_or_shared);
@@ -116,6 +117,54 @@ static void test_count(void)
 	CHECK_UINT("present after a second batch", 5, c.present);
 	pagemap_count(entries, 0, &c);
 	CHECK_UINT("an empty batch adds nothing", 9, c.entries);
+}
+
+/*
+ * pagemap_count skips blocks of eight empty entries: entries around and between such blocks, and
+ * a tail shorter than eight, are all counted, wherever the array starts.
+ */
+static void test_count_empty_blocks(void)
+{
+	const uint64_t present = BIT(63) | BIT(56) | 7, swapped = BIT(62) | BIT(55) | 3;
+	uint64_t entries[8 * 6 + 5];
+	size_t n = sizeof(entries) / sizeof(entries[0]), start;
+	struct pagemap_counts c;
+
+	memset(entries, 0, sizeof(entries));
+	/* block 0 full; blocks 1-2 empty; block 3 one present at its last slot; block 4 empty; block 5 one
+	   swapped at its first slot; the 5-entry tail: present in its last slot */
+	for (size_t i = 0; i < 8; i++)
+		entries[i] = present;
+	entries[3 * 8 + 7] = present;
+	entries[5 * 8] = swapped;
+	entries[n - 1] = present;
+	memset(&c, 0, sizeof(c));
+	pagemap_count(entries, n, &c);
+	CHECK_UINT("entries: every one, empty blocks too", n, c.entries);
+	CHECK_UINT("present: the full block, the one after the empty blocks, the tail's", 10, c.present);
+	CHECK_UINT("exclusive", 10, c.exclusive);
+	CHECK_UINT("swapped: the one after the empty block", 1, c.swapped);
+	CHECK_UINT("soft_dirty: the swapped one", 1, c.soft_dirty);
+
+	/* From every offset in the first block: the blocks of eight fall elsewhere, the sums do not move. */
+	for (start = 1; start < 8; start++) {
+		memset(&c, 0, sizeof(c));
+		pagemap_count(entries + start, n - start, &c);
+		if (!CHECK_UINT("present from an unaligned start", 10 - start, c.present) ||
+		    !CHECK_UINT("swapped from an unaligned start", 1, c.swapped) ||
+		    !CHECK_UINT("entries from an unaligned start", n - start, c.entries))
+			break;
+	}
+	/* Fewer than eight: a tail only, the last entry counted. */
+	memset(&c, 0, sizeof(c));
+	pagemap_count(entries + n - 5, 5, &c);
+	CHECK_UINT("a 5-entry array: its last entry", 1, c.present);
+	/* Only empty entries, 8 * 6 + 5 of them: nothing but entries. */
+	memset(entries, 0, sizeof(entries));
+	memset(&c, 0, sizeof(c));
+	pagemap_count(entries, n, &c);
+	CHECK_UINT("all empty: entries", n, c.entries);
+	CHECK("all empty: no page", c.present == 0 && c.swapped == 0 && c.exclusive == 0 && c.soft_dirty == 0);
 }
 
 /* pagemap_count over a million entries equals pagemap_decode one by one. */
@@ -142,7 +191,8 @@ static void test_count_against_decode(void)
 		ref.entries++;
 		ref.present += (uint64_t)e.present;
 		ref.swapped += (uint64_t)e.swapped;
-		ref.soft_dirty += (uint64_t)e.soft_dirty;
+		ref.swapped_not_guard += (uint64_t)(e.swapped && !e.guard);
+		ref.soft_dirty += (uint64_t)(e.soft_dirty && (e.present || e.swapped));
 		ref.exclusive += (uint64_t)e.exclusive;
 		ref.file_or_shared += (uint64_t)e.file_or_shared;
 		ref.uffd_wp += (uint64_t)e.uffd_wp;
@@ -151,6 +201,7 @@ static void test_count_against_decode(void)
 	CHECK_UINT("entries", ref.entries, c.entries);
 	CHECK_UINT("present", ref.present, c.present);
 	CHECK_UINT("swapped", ref.swapped, c.swapped);
+	CHECK_UINT("swapped_not_guard", ref.swapped_not_guard, c.swapped_not_guard);
 	CHECK_UINT("soft_dirty", ref.soft_dirty, c.soft_dirty);
 	CHECK_UINT("exclusive", ref.exclusive, c.exclusive);
 	CHECK_UINT("file_or_shared", ref.file_or_shared, c.file_or_shared);
@@ -504,6 +555,7 @@ int main(void)
 	UNIT_RUN(test_decode_shared_and_flags, "decode: file-or-shared, soft-dirty, uffd-wp, the largest pfn, bits 59-60");
 	UNIT_RUN(test_decode_swapped_and_guard, "decode: swap type and offset; a guard region in swap format");
 	UNIT_RUN(test_count, "count: each bit over an array, added batch by batch");
+	UNIT_RUN(test_count_empty_blocks, "count: blocks of eight empty entries skipped, entries beside them and a short tail counted");
 	UNIT_RUN(test_count_against_decode, "count over a million random entries equals decoding each");
 	UNIT_RUN(test_kpageflags_names, "kpageflags names at the bits of linux/kernel-page-flags.h, none past 26");
 	UNIT_RUN(test_kpageflags_count, "kpageflags_count: per-bit counts, added to");
