@@ -24,6 +24,7 @@ local classify = require "memscript.classify"
 local units = require "memscript.units"
 local svg = require "memscript.svg"
 local unreadable = require "memscript.unreadable"
+local users = require "memscript.users"
 local cli = require "memscript.cli"
 
 local format, concat, match, sub = string.format, table.concat, string.match, string.sub
@@ -94,18 +95,6 @@ local NAMELESS = { anon = "", heap = "[heap]", stack = "[stack]", vdso = "[vdso]
 
 -- ---- reading ----
 
-local function read_passwd()
-  local names = {}
-  local f = io.open("/etc/passwd", "r")
-  if not f then return names end
-  for line in f:lines() do
-    local name, uid = match(line, "^([^:]*):[^:]*:(%d+):")
-    if name and names[uid] == nil then names[uid] = name end
-  end
-  f:close()
-  return names
-end
-
 -- What is read of each process; with -c also its memory cgroup, as proc.cgroup.of finds it (the
 -- one way top.lua -c and cgroup.lua find it too), through the same handle.
 local FILES = opts.cgroups and { "status", "smaps_sums", "cmdline", "cgroup" } or { "status", "smaps_sums", "cmdline" }
@@ -154,7 +143,7 @@ end
 -- Every stack of every process read: {frames = {{name, kind, detail}, ...}, bytes}, and the count of
 -- processes read and the unreadable tally.
 local function stacks_of_machine(measure)
-  local names = opts.users and read_passwd() or {}
+  local names = opts.users and users.names() or {}
   local stacks = {}
   local ahead = { p = proc, files = { "status", "smaps", "cmdline" } }
   local read, tally = unreadable.scan(pids_to_scan(), read_memory, function(pid, process)

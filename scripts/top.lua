@@ -19,6 +19,7 @@ local sys = require "memscript.sys"
 local collection = require "memscript.collection"
 local unreadable_module = require "memscript.unreadable"
 local cli = require "memscript.cli"
+local users = require "memscript.users"
 local read_process, unreadable_scan = unreadable_module.read_process, unreadable_module.scan
 local system = require "memscript.system"
 
@@ -155,21 +156,6 @@ local COMMAND_WIDTH = 40
 
 -- Seconds a scan runs before the progress line appears, and between its updates.
 local PROGRESS_AFTER, PROGRESS_EVERY = 1.0, 0.1
-
--- ---- users ----
-
--- uid -> name from /etc/passwd; an empty table when it cannot be read (uids then print as numbers).
-local function read_passwd()
-  local names = {}
-  local f = io.open("/etc/passwd", "r")
-  if not f then return names end
-  for line in f:lines() do
-    local name, uid = match(line, "^([^:]*):[^:]*:(%d+):")
-    if name and names[uid] == nil then names[uid] = name end
-  end
-  f:close()
-  return names
-end
 
 -- ---- progress on a terminal ----
 
@@ -377,7 +363,7 @@ local function reset_refs(pids, seconds)
 end
 
 local function process_view(pids, for_table)
-  local names = read_passwd()
+  local names = users.names()
   local rows = {}
   local totals = new_sums({pid = "", user = ""})
   local cleared = opts.wss and reset_refs(pids, opts.wss)
@@ -408,7 +394,7 @@ local function process_view(pids, for_table)
 end
 
 local function user_view(pids)
-  local names = read_passwd()
+  local names = users.names()
   local by_user, rows = {}, {}
   local totals = new_sums({procs = 0})
   local read, unreadable = scan(pids, false, function(_, rollup, status)

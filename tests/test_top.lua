@@ -143,6 +143,17 @@ local STOOD_IN = "1 process without SwapPss: Swap stands in (a swapped-out page 
 local FOOTER = "3 processes unreadable: 1 gone, 2 other (" .. root ..
                "/4808/smaps_rollup: No such file or directory)\n" .. STOOD_IN
 
+T.test("users.names: uid to name from a passwd file, the first line for a uid, nothing from a file not there", function()
+  local dir, cleanup <close> = T.tempdir()
+  T.write(dir .. "/passwd", "root:x:0:0:root:/root:/bin/bash\nnot a passwd line\nalias:x:0:0::/:/bin/sh\n"
+    .. "nobody:x:65534:65534:nobody:/nonexistent:/usr/sbin/nologin\n")
+  local out = T.sh(T.memscript_command(nil, "-e " .. T.q(format([[
+    local users = require "memscript.users"
+    local names, none = users.names(%q), users.names(%q)
+    print(names["0"], names["65534"], names["1"], next(none))]], dir .. "/passwd", dir .. "/missing"))))
+  T.eq(out, "root\tnobody\tnil\tnil\n", "root (not alias), nobody, no uid 1, nothing from a missing file")
+end)
+
 T.test("each process read is a row: USS, PSS, RSS, SwapPss (else Swap), ShmemSwap, Footprint, by PSS", function()
   local rows, err = top_json("", root)
   T.eq(rows, EXPECTED_ROWS, "rows")
