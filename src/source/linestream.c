@@ -9,6 +9,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "source/bigarray.h"
 #include "source/procfile.h"
 
 /*
@@ -32,20 +33,43 @@ struct chunk {
 };
 
 /*
- * Chunk buffers given back by closed streams, for the next stream: a scan opens one stream per
- * process, and fresh buffers would cost new page faults each time. At most CHUNKS are kept.
+ * Chunk buffers come first from a pool of POOL_CHUNKS in one 2 MiB region that the kernel is asked
+ * to back with a huge page (bigarray): the chunks a one-shot run touches then cost one fault, not one
+ * per 4 KiB page (about 250 for a ring of fresh chunks, at ten microseconds or more each in a virtual
+ * machine, as much as the kernel's whole cost of a 5,000-line maps). The pool serves two streams at a
+ * time, a read-ahead pool's streams beyond it take malloc'ed chunks, and chunks given back by closed
+ * streams are kept (at most CHUNKS of them) for the next stream: a scan opens one per process.
  */
+#define POOL_CHUNKS 8
 static pthread_mutex_t spare_lock = PTHREAD_MUTEX_INITIALIZER;
+static char *pool;          /* POOL_CHUNKS * CHUNK_SIZE bytes, or NULL when it could not be made */
+static int pool_tried;
+static unsigned pool_free;  /* bit i set: chunk i of the pool is free */
 static char *spare[CHUNKS];
 static int spare_count;
+
+static int in_pool(const char *data)
+{
+	return pool != NULL && data >= pool && data < pool + (size_t)POOL_CHUNKS * CHUNK_SIZE;
+}
 
 static char *chunk_buffer(void)
 {
 	char *data = NULL;
 
 	pthread_mutex_lock(&spare_lock);
-	if (spare_count > 0)
+	if (!pool_tried) {
+		pool_tried = 1;
+		pool = bigarray_alloc((size_t)POOL_CHUNKS * CHUNK_SIZE);
+		pool_free = pool != NULL ? (1u << POOL_CHUNKS) - 1 : 0;
+	}
+	if (pool_free != 0) {
+		int i = __builtin_ctz(pool_free);
+		pool_free &= ~(1u << i);
+		data = pool + (size_t)i * CHUNK_SIZE;
+	} else if (spare_count > 0) {
 		data = spare[--spare_count];
+	}
 	pthread_mutex_unlock(&spare_lock);
 	return data != NULL ? data : malloc(CHUNK_SIZE);
 }
@@ -55,7 +79,10 @@ static void chunk_release(char *data)
 	if (data == NULL)
 		return;
 	pthread_mutex_lock(&spare_lock);
-	if (spare_count < CHUNKS) {
+	if (in_pool(data)) {
+		pool_free |= 1u << ((size_t)(data - pool) / CHUNK_SIZE);
+		data = NULL;
+	} else if (spare_count < CHUNKS) {
 		spare[spare_count++] = data;
 		data = NULL;
 	}

@@ -1,0 +1,145 @@
+/* test_linestream.c: every line of a file, in order, with more streams open at once than the chunk pool serves. */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "source/linestream.h"
+#include "unit.h"
+
+/* Lines "line N of NAME, padded ...", N from 1: long enough that LINES of them fill many chunks. */
+#define LINES 40000
+
+static char dir[] = "/tmp/memscript-linestream-XXXXXX";
+
+static void line_text(char *buf, size_t size, const char *name, long n)
+{
+	snprintf(buf, size, "line %ld of %s, padded to be read across many 256 KiB chunks: %080ld", n, name, n);
+}
+
+/* Writes a file of lines lines named name under dir; returns its path (static buffer per call site). */
+static int write_file(const char *name, long lines, char *path, size_t size)
+{
+	char buf[256];
+	FILE *f;
+	long n;
+
+	snprintf(path, size, "%s/%s", dir, name);
+	f = fopen(path, "w");
+	if (f == NULL)
+		return errno;
+	for (n = 1; n <= lines; n++) {
+		line_text(buf, sizeof(buf), name, n);
+		fprintf(f, "%s\n", buf);
+	}
+	return fclose(f) == 0 ? 0 : errno;
+}
+
+/* Reads the next line of s and checks it is line n of name; returns 1 when it is. */
+static int next_is(struct linestream *s, const char *name, long n)
+{
+	char want[256];
+	const char *line;
+	size_t len;
+	int r = linestream_next(s, &line, &len);
+
+	if (!CHECK_INT("a line is there", 1, r))
+		return 0;
+	line_text(want, sizeof(want), name, n);
+	if (strlen(want) != len || memcmp(want, line, len) != 0)
+		return CHECK_TEXT("the line", want, line, len);
+	return CHECK_INT("its number", n, linestream_lineno(s));
+}
+
+/*
+ * Three large files read in turns, a line of each at a time: each stream keeps up to four chunks,
+ * twelve in all, more than the eight of the pool, so some chunks come from malloc; twice, so the
+ * second round takes back what the first gave.
+ */
+static void test_interleaved(void)
+{
+	static const char *const names[3] = {"a", "b", "c"};
+	char paths[3][512];
+	struct linestream *s[3];
+	int i, round;
+	long n;
+
+	for (i = 0; i < 3; i++)
+		if (!CHECK_INT("file written", 0, write_file(names[i], LINES, paths[i], sizeof(paths[i]))))
+			return;
+	for (round = 0; round < 2; round++) {
+		for (i = 0; i < 3; i++)
+			if (!CHECK_INT("opened", 0, linestream_open(paths[i], &s[i])))
+				return;
+		for (n = 1; n <= LINES; n++)
+			for (i = 0; i < 3; i++)
+				if (!next_is(s[i], names[i], n))
+					goto close;
+		for (i = 0; i < 3; i++) {
+			const char *line;
+			size_t len;
+			CHECK_INT("the end after the last line", 0, linestream_next(s[i], &line, &len));
+		}
+	close:
+		for (i = 0; i < 3; i++)
+			linestream_close(s[i]);
+	}
+	for (i = 0; i < 3; i++)
+		unlink(paths[i]);
+}
+
+/* Streams closed mid-file give their chunks back: many opened, read a little and closed, in a row. */
+static void test_closed_midway(void)
+{
+	char path[512];
+	int k;
+
+	if (!CHECK_INT("file written", 0, write_file("mid", LINES, path, sizeof(path))))
+		return;
+	for (k = 0; k < 50; k++) {
+		struct linestream *s;
+		long n;
+		if (!CHECK_INT("opened", 0, linestream_open(path, &s)))
+			return;
+		for (n = 1; n <= 1000 * (k % 5 + 1); n++)
+			if (!next_is(s, "mid", n))
+				break;
+		linestream_close(s);
+	}
+	unlink(path);
+}
+
+/* A file within the first chunk: read without a thread, every line, then the end. */
+static void test_small_file(void)
+{
+	char path[512];
+	struct linestream *s;
+	const char *line;
+	size_t len;
+	long n;
+
+	if (!CHECK_INT("file written", 0, write_file("small", 10, path, sizeof(path))))
+		return;
+	if (!CHECK_INT("opened", 0, linestream_open(path, &s)))
+		return;
+	for (n = 1; n <= 10; n++)
+		if (!next_is(s, "small", n))
+			break;
+	CHECK_INT("the end", 0, linestream_next(s, &line, &len));
+	linestream_close(s);
+	unlink(path);
+}
+
+int main(void)
+{
+	if (mkdtemp(dir) == NULL) {
+		perror("mkdtemp");
+		return 1;
+	}
+	UNIT_RUN(test_interleaved, "three large files read a line of each in turn, twice: every line, in order, then the end");
+	UNIT_RUN(test_closed_midway, "fifty streams closed mid-file one after another: each reads its lines from the start");
+	UNIT_RUN(test_small_file, "a file within the first chunk: its lines, then the end");
+	rmdir(dir);
+	return unit_end();
+}
