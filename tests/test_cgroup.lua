@@ -281,6 +281,34 @@ T.test("damaged files: a clear error naming file and line, or nil; never a 0 for
   T.eq(m.peak, 1, "the others read")
 end)
 
+T.test("memory.stat, memory.events, oom_control: a word where the kernel prints a number is an error naming the line", function()
+  local dir, cleanup <close> = T.tempdir()
+  v2_tree(dir)
+  local file = dir .. "/" .. V2_SERVICE
+  T.eq(with_file(dir, "memory.stat", "anon 524288\ninactive_file max\n"),
+       { nil, file .. "memory.stat:2: 'max' where a number is expected", 22 }, "memory.stat")
+  with_file(dir, "memory.stat", "anon 524288\ninactive_file 307200\n")
+  T.eq(with_file(dir, "memory.events", "low 0\noom_kill many\n"),
+       { nil, file .. "memory.events:2: 'many' where a number is expected", 22 }, "memory.events")
+  with_file(dir, "memory.events", "oom_kill 1\n")
+  T.eq(with_file(dir, "memory.stat", "anon -4096\nfile 0\n")[1].stat.anon, -4096, "a negative count is still a number")
+  T.write(file .. "memory.stat", "anon 524288\ninactive_file max\n")
+  -- the scripts count the cgroup unreadable, naming the file, instead of computing with a word
+  local out, err, status = T.memscript(dir, "cgroup.lua")
+  T.eq(status, 0, "cgroup.lua: status")
+  T.contains(err, "1 cgroup unreadable: " .. file .. "memory.stat:2: 'max' where a number is expected", "cgroup.lua")
+  T.ok(not out:find("a.service", 1, true), "cgroup.lua: no row for the cgroup not read")
+  T.write(dir .. "/proc/meminfo", "MemTotal:       16384 kB\nMemFree:         8192 kB\n")
+  out, err, status = T.memscript(dir, "-f prom exporter.lua --cgroup-depth 2 all")
+  T.eq(status, 0, "exporter: status " .. err)
+  T.contains(out, "memscript_cgroups_unreadable 1\n", "exporter: counted unreadable")
+  out, err, status = T.memscript(dir, "rules.lua --cgroup-usage 50 all")
+  T.eq(status, 3, "rules: UNKNOWN")
+  T.contains(out, "UNKNOWN: cannot read cgroup /system.slice/a.service (error=\"" .. file ..
+             "memory.stat:2: 'max' where a number is expected\")", "rules")
+  T.eq(err, "", "rules: no traceback")
+end)
+
 T.test("/proc/PID/cgroup: a damaged file is an error naming the line; no memory line nor v2 line is ENOENT", function()
   local dir, cleanup <close> = T.tempdir()
   v2_tree(dir)

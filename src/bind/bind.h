@@ -132,8 +132,12 @@ int bind_kv_file(lua_State *L, const struct source_dir *dir, const char *file);
 /* Any "key value" file under dir as a table (vmstat, ksm_stat, cgroup memory.stat); or nil, message, errno. */
 int bind_flat_file(lua_State *L, const struct source_dir *dir, const char *file);
 
-/* The same from bytes already read (data[0..len), the file at path); the caller keeps data. */
-int bind_flat_bytes(lua_State *L, const char *path, const char *data, size_t len);
+/*
+ * The same from bytes already read (data[0..len), the file at path; the caller keeps data), for
+ * files whose every value the kernel prints as a number (cgroup memory.stat, memory.events): a
+ * word in place of one is refused ("'max' where a number is expected"), so no script computes with it.
+ */
+int bind_flat_numbers(lua_State *L, const char *path, const char *data, size_t len);
 
 /* proc.vmstat(): /proc/vmstat as a table. */
 int bind_vmstat(lua_State *L);

@@ -574,10 +574,10 @@ static int push_file(lua_State *L, struct memory_ctx *c, const struct memory_fil
 	case KIND_LIMIT:
 		return push_single(L, c, f->kind == KIND_LIMIT);
 	case KIND_FLAT:
-		/* the "key value" reader's table, which keeps the kernel's key order (proc.keys) */
+		/* the "key value" reader's table, which keeps the kernel's key order (proc.keys); numbers only */
 		if (c->file.len == 0)
 			return bind_format_error(L, c->path, 1, "empty file");
-		n = bind_flat_bytes(L, c->path, c->file.data, c->file.len);
+		n = bind_flat_numbers(L, c->path, c->file.data, c->file.len);
 		if (n != 1)
 			return n;
 		if (c->h->version == 1 && strcmp(f->key, "stat") == 0)
