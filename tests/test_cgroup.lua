@@ -220,6 +220,36 @@ T.test("errors: no cgroup file system, no memory controller, a path outside, a c
   T.raises(function() cg.memory(42) end, "a cgroup path starting with '/' expected", "a number")
 end)
 
+T.test("a tree nested past PATH_MAX: every cgroup listed down to the first too long to open, which memory() names", function()
+  local dir, cleanup <close> = T.tempdir()
+  v2_tree(dir)
+  -- a user given a subtree can nest it without bound: 25 levels of 200-byte names under /z
+  local name = ("d"):rep(200)
+  T.sh(format("bash -c %s", T.q(format("cd %s && mkdir z && cd z && for i in $(seq 25); do mkdir %s && cd %s; done",
+    T.q(dir .. "/sys/fs/cgroup"), name, name))))
+  local cg = machine(dir).cgroup
+  -- "fs/cgroup" + "/z" + 20 components fits in PATH_MAX (4096 with its NUL), 21 do not
+  local expected, path = { "/", "/system.slice", "/system.slice/a.service", "/system.slice-x", "/z" }, "/z"
+  for _ = 1, 21 do
+    path = path .. "/" .. name
+    expected[#expected + 1] = path
+  end
+  local list, err = cg.list()
+  T.eq(err, nil, "list() succeeds")
+  T.eq(list, expected, "listed down to the first cgroup whose path does not fit, not below it")
+  T.eq({ cg.memory(path) }, { nil, dir .. "/sys/fs/cgroup" .. path .. ": File name too long", 36 },
+       "memory() of that cgroup names it")
+  T.write(dir .. "/proc/meminfo", "MemTotal:       16384 kB\nMemFree:         8192 kB\n")
+  local out, stderr, status = T.memscript(dir, "cgroup.lua")
+  T.eq(status, 0, "cgroup.lua: status")
+  T.contains(out, "a.service", "cgroup.lua: the other cgroups' rows")
+  T.contains(stderr, "memscript: 1 cgroup unreadable: " .. dir .. "/sys/fs/cgroup" .. path .. ": File name too long",
+             "cgroup.lua names the cgroup it could not read")
+  out, stderr, status = T.memscript(dir, "-f prom exporter.lua --cgroup-depth 2 all")
+  T.eq({ stderr, status }, { "", 0 }, "the exporter down to depth 2 is not concerned")
+  T.contains(out, "memscript_cgroups_unreadable 0\n", "exporter")
+end)
+
 -- Writes one file of the v2 service and returns memory()'s three results.
 local function with_file(dir, name, text)
   T.write(dir .. "/" .. V2_SERVICE .. name, text)

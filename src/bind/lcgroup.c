@@ -659,6 +659,23 @@ static int memory_build(lua_State *L, void *arg)
 	return 1;
 }
 
+/* Pushes nil, "HIERARCHY/PATH: File name too long", ENAMETOOLONG for a cgroup nested past PATH_MAX. Returns 3. */
+static int too_long(lua_State *L, struct source *src, const struct hierarchy *h, const char *path, size_t len)
+{
+	char top[PATH_MAX];
+
+	while (len > 1 && path[len - 1] == '/')
+		len--;
+	source_dir_path(source_tree(src, SOURCE_SYS), h->top, top, sizeof(top));
+	luaL_checkstack(L, 4, NULL);
+	lua_pushnil(L);
+	lua_pushlstring(L, path, len);
+	lua_pushfstring(L, "%s%s: %s", top, lua_tostring(L, -1), source_strerror(ENAMETOOLONG));
+	lua_remove(L, -2);
+	lua_pushinteger(L, source_errno(ENAMETOOLONG));
+	return 3;
+}
+
 /* memory(path): the cgroup's memory files as one table; nil, message, errno. */
 static int cgroup_memory(lua_State *L)
 {
@@ -673,7 +690,7 @@ static int cgroup_memory(lua_State *L)
 	if ((n = find_hierarchy(L, src, &h)) != 0)
 		return n;
 	if ((err = cgroup_relpath(&h, path, len, rel, sizeof(rel))) != 0)
-		return bind_os_error(L, source_tree(src, SOURCE_SYS), h.top, err);
+		return too_long(L, src, &h, path, len);
 	memset(&c, 0, sizeof(c));
 	c.h = &h;
 	c.page_size = source_page_size(src);
@@ -820,6 +837,13 @@ static int cgroup_list(lua_State *L)
 		err = list_children(src, &h, l.paths[i], &l, rel, sizeof(rel));
 		/* A cgroup removed since its parent was listed is simply not there any more. */
 		if (err == ENOENT && i > 0)
+			continue;
+		/*
+		 * One nested so deep that its path does not fit in PATH_MAX stays listed (memory() says
+		 * why it cannot be read), the cgroups below it cannot be reached: a user's subtree nested
+		 * past the limit does not keep the others from being listed.
+		 */
+		if (err == ENAMETOOLONG && i > 0)
 			continue;
 		if (err != 0) {
 			path_list_free(&l);
