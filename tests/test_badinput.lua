@@ -31,10 +31,34 @@ T.test("a NUL byte in status: error naming file and line", function()
   T.eq({ root.status(pid) }, { nil, path(pid, "status") .. ":2: NUL byte in the value", 22 }, "result")
 end)
 
-T.test("a carriage return is part of the value: a process may end its name with one; \"4 kB\\r\" is no size", function()
-  local pid = tree({ status = "Name:\tx\r\nVmRSS:\t 4 kB\r\nThreads:\t1\n" })
+T.test("a carriage return is part of the value: a process may end its name with one; \"4\\r\" is no number", function()
+  local pid = tree({ status = "Name:\tx\r\nVmRSS:\t 4 kB\nThreads:\t1\r\nFDSize:\t64\n" })
   local s = assert(root.status(pid))
-  T.eq({ s.Name, s.VmRSS, s.Threads }, { "x\r", "4 kB\r", 1 }, "Name, VmRSS, Threads")
+  T.eq({ s.Name, s.VmRSS, s.Threads, s.FDSize }, { "x\r", 4096, "1\r", 64 }, "Name, VmRSS, Threads, FDSize")
+end)
+
+T.test("meminfo, smaps_rollup and status's sizes: a word where the kernel prints a number is an error naming the line", function()
+  local pid = tree({ smaps_rollup = HEADER .. "Rss:  8 kB\nPss:  lots kB\n",
+    status = "Name:\tVmRSS: 4 kB\nVmRSS:\tlots\n" })
+  T.eq({ root.smaps_rollup(pid) }, { nil, path(pid, "smaps_rollup") .. ":3: 'lots kB' where a number is expected", 22 },
+       "smaps_rollup")
+  T.eq({ root.status(pid) }, { nil, path(pid, "status") .. ":2: 'lots' where a size in kB is expected", 22 },
+       "status: VmRSS, after a Name that spells a size (a process's own text, kept)")
+  pid = tree({ status = "Name:\tVmRSS: lots\nRssAnon:\t4 kB\r\n" })
+  T.eq({ root.status(pid) }, { nil, path(pid, "status") .. ":2: '4 kB\r' where a size in kB is expected", 22 },
+       "status: a size with a carriage return")
+  pid = tree({ status = "Name:\tx\nVmRSS:\t4 kB\nHugetlbPages:\t0 kB\nSpeculation_Store_Bypass:\tthread vulnerable\n" })
+  T.eq(root.status(pid), { Name = "x", VmRSS = 4096, HugetlbPages = 0,
+       Speculation_Store_Bypass = "thread vulnerable" }, "other keys keep their text")
+  local dir = tmp .. "/meminfo-word"
+  T.sh("mkdir -p " .. T.q(dir .. "/proc"))
+  T.write(dir .. "/proc/meminfo", "MemTotal:       16384 kB\nMemFree:        lots kB\nHugePages_Total:   many\n")
+  T.eq({ proc.at(dir .. "/proc").meminfo() }, { nil, dir .. "/proc/meminfo:2: 'lots kB' where a number is expected", 22 },
+       "meminfo")
+  -- the scripts that compute with them name the file instead of stopping with a traceback
+  local out, err, status = T.memscript(dir, "system.lua")
+  T.eq({ out, err, status }, { "", "memscript: system.lua: " .. dir .. "/proc/meminfo:2: 'lots kB' where a number is expected\n", 3 },
+       "system.lua")
 end)
 
 T.test("CRLF line ends in maps: error naming the column", function()
