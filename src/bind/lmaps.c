@@ -512,10 +512,7 @@ static int mapping_build(lua_State *L, void *arg)
 	if (record > 0)
 		finish_mapping(L, c, &count);
 	lua_pushvalue(L, SLOT_RESULT);
-	/*
-	 * Here, while the collector is stopped: loading the collection module is the first allocation
-	 * after the build, and with the collector running it would start a cycle over every table.
-	 */
+	/* The list's methods (memscript.collection) are set inside the build, with the rest of it. */
 	bind_set_mapping_list(L);
 	return 1;
 }
