@@ -61,6 +61,27 @@ T.test("meminfo, smaps_rollup and status's sizes: a word where the kernel prints
        "system.lua")
 end)
 
+T.test("smaps: a word where the kernel prints a size is an error naming the line; VmFlags and Name keep their text", function()
+  local pid = tree({ smaps = HEADER .. "Size:  4 kB\nRss:   lots kB\n" })
+  T.eq({ root.smaps(pid) }, { nil, path(pid, "smaps") .. ":3: 'lots kB' where a size in kB is expected", 22 }, "Rss")
+  pid = tree({ smaps = HEADER .. "Size:  4 kB\nSwapPss:   x\n" })
+  T.eq({ root.smaps(pid) }, { nil, path(pid, "smaps") .. ":3: 'x' where a size in kB is expected", 22 }, "SwapPss")
+  pid = tree({ smaps = HEADER .. "Name:           [anon:dalvik 4 kB]\nSize:  4 kB\nTHPeligible:    0\n"
+    .. "VmFlags: rd ex mr mw me\n" })
+  local m = assert(root.smaps(pid))[1]
+  T.eq({ m.Name, m.Size, m.THPeligible, tostring(m.VmFlags) }, { "[anon:dalvik 4 kB]", 4096, 0, "rd ex mr mw me" },
+       "Android's Name, THPeligible and VmFlags as printed")
+  -- the pictures and reports that compute with sizes name the file instead of stopping with a traceback
+  local dir = tmp .. "/smaps-word"
+  T.sh("mkdir -p " .. T.q(dir .. "/proc/42"))
+  T.write(dir .. "/proc/42/smaps", HEADER .. "Size:  4 kB\nRss:   lots kB\n")
+  T.write(dir .. "/proc/42/maps", HEADER)
+  T.write(dir .. "/proc/42/status", "Name:\tx\nTgid:\t42\nPid:\t42\n")
+  local out, err, status = T.memscript(dir, "map.lua 42")
+  T.eq({ out, err, status }, { "", "memscript: map.lua: " .. dir .. "/proc/42/smaps:3: 'lots kB' where a size in kB is "
+       .. "expected\n", 3 }, "map.lua")
+end)
+
 T.test("CRLF line ends in maps: error naming the column", function()
   local pid = tree({ maps = "00400000-00401000 r-xp 00000000 fd:00 0\r\n" })
   T.eq({ root.maps(pid) }, { nil, path(pid, "maps") .. ":1: inode: decimal number expected", 22 }, "result")
