@@ -298,6 +298,12 @@ T.test("damaged files: a clear error naming file and line, or nil; never a 0 for
   T.eq(with_file(dir, "cgroup.procs", "42\nabc\n"), { nil, file .. "cgroup.procs:2: a process id expected", 22 },
        "cgroup.procs: not a pid")
   T.eq(with_file(dir, "cgroup.procs", "")[1].procs, {}, "cgroup.procs empty: no process")
+  -- no kernel has more than 2^22 process ids (PID_MAX_LIMIT): a longer list is no cgroup.procs
+  T.eq(with_file(dir, "cgroup.procs", ("7\n"):rep(4194304))[1].procs, { 7 }, "2^22 lines (v1 repeats a pid)")
+  T.eq(with_file(dir, "cgroup.procs", ("7\n"):rep(4194305)),
+       { nil, file .. "cgroup.procs:4194305: more processes than a kernel has process ids (4194304)", 22 },
+       "cgroup.procs: one line more")
+  with_file(dir, "cgroup.procs", "")
   T.eq(with_file(dir, "memory.numa_stat", "anon N0=1 N0=2\n"), { nil, file .. "memory.numa_stat:1: node 0 twice", 22 },
        "NUMA: a node twice")
   T.eq(with_file(dir, "memory.numa_stat", "anon N0=x\n"), { nil, file .. "memory.numa_stat:1: 'N0=x': a count expected after '='", 22 },

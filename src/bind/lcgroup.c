@@ -526,6 +526,13 @@ static int compare_u64(const void *a, const void *b)
 	return (x > y) - (x < y);
 }
 
+/*
+ * PID_MAX_LIMIT of 64-bit kernels (include/linux/threads.h): no kernel has more process ids, so no
+ * cgroup.procs lists more lines, v1's repeats included (one per task at most). A longer file is
+ * damaged or planted, and its pids would take eight bytes a line outside the --max-memory budget.
+ */
+#define PIDS_MAX (4 * 1024 * 1024)
+
 /* cgroup.procs: the pids, ascending, each once (v1 does not promise either). */
 static int push_pids(lua_State *L, struct memory_ctx *c)
 {
@@ -541,6 +548,10 @@ static int push_pids(lua_State *L, struct memory_ctx *c)
 		if (num_parse_dec(&q, line_end, &pid) != NUM_OK || q != line_end || pid == 0 || pid > INT_MAX ||
 		    (*p == '0'))
 			return bind_format_error(L, c->path, lineno, "a process id expected");
+		if (n == PIDS_MAX)
+			return bind_format_error(L, c->path, lineno,
+						 lua_pushfstring(L, "more processes than a kernel has process ids (%d)",
+								 PIDS_MAX));
 		if (n == cap) {
 			size_t grown_cap = cap ? cap * 2 : 64;
 			uint64_t *grown = realloc(c->pids, grown_cap * sizeof(*grown));
