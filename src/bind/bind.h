@@ -33,7 +33,8 @@ struct bind_process {
  * The directory of the process named by argument arg: a process handle's (which the handle owns),
  * or a pid's (integer, numeric string or "self"), opened here for this call. On success returns
  * the directory, with *opened set for a pid: the caller closes it with bind_done_process as soon
- * as it is done (a userdata left on the stack closes it if an error is raised first). On failure
+ * as it is done (a to-be-closed userdata left on the stack closes it if an error is raised first:
+ * the caller removes it from the stack with lua_settop or lua_pop only). On failure
  * returns NULL with the error results (nil, "PATH/file: reason", errno) pushed and *nresults set
  * to 3: file is the file the caller was to read there.
  */
