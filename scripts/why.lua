@@ -56,7 +56,7 @@ local view = require "memscript.cgroupview"
 
 local format, concat, sort = string.format, table.concat, table.sort
 local io, os, ipairs, pairs, tostring, type = io, os, ipairs, pairs, tostring, type
-local floor, huge = math.floor, math.huge
+local floor, huge, mtype = math.floor, math.huge, math.type
 
 local fmt = output.format()
 if fmt ~= "table" and fmt ~= "json" then
@@ -82,8 +82,14 @@ local function percent(part, whole)
   return format(share < 9.95 and share > -9.95 and "%.1f%%" or "%.0f%%", share)
 end
 
+-- A count or a size as digits: an integer as it is, one past 2^63 (a float, as the bindings give it) in full.
+local function digits(n)
+  if mtype(n) == "integer" then return format("%d", n) end
+  return format("%.0f", n)
+end
+
 local function plural(n, word, words)
-  return format("%d %s", n, n == 1 and word or (words or word .. "s"))
+  return format("%s %s", digits(n), n == 1 and word or (words or word .. "s"))
 end
 
 -- A list as prose: "a", "a and b", "a, b and c".
@@ -228,8 +234,8 @@ end
 -- below it": the cgroup files' numbers exactly, then the same in binary units.
 local function against_limit(m, limit, file)
   local current, headroom = m.current, limit - m.current
-  return format("%d bytes (%s, %s) of its limit of %d bytes (%s, %s): %s, %s", current, size(current),
-    usage_file(m), limit, size(limit), file, percent(current, limit),
+  return format("%s bytes (%s, %s) of its limit of %s bytes (%s, %s): %s, %s", digits(current), size(current),
+    usage_file(m), digits(limit), size(limit), file, percent(current, limit),
     headroom >= 0 and format("%s below it", size(headroom)) or format("%s above it", size(-headroom)))
 end
 
@@ -288,7 +294,7 @@ local function cgroup_sentences(t, figures)
   elseif own_bound then
     text = format("%s: it uses %s", title, against_limit(m, limit, file))
   else
-    text = format("%s: it uses %d bytes (%s, %s) and has no limit of its own", title, m.current, size(m.current),
+    text = format("%s: it uses %s bytes (%s, %s) and has no limit of its own", title, digits(m.current), size(m.current),
       usage_file(m))
   end
   if above and (not own_bound or above.headroom < f.headroom) then
@@ -326,9 +332,9 @@ local function cgroup_sentences(t, figures)
       f.events_high, f.events_max = events.high, events.max
       local counts = {}
       if events.high then
-        counts[#counts + 1] = format("%d times over memory.high (throttled and made to reclaim)", events.high)
+        counts[#counts + 1] = format("%s times over memory.high (throttled and made to reclaim)", digits(events.high))
       end
-      if events.max then counts[#counts + 1] = format("%d times about to go over memory.max", events.max) end
+      if events.max then counts[#counts + 1] = format("%s times about to go over memory.max", digits(events.max)) end
       if kills then counts[#counts + 1] = plural(kills, "OOM kill") end
       if #counts > 0 then said = said .. format("; memory.events counts %s, in it and below it", listed(counts)) end
     end
@@ -338,7 +344,7 @@ local function cgroup_sentences(t, figures)
     f.failcnt, f.under_oom = m.failcnt, oom and oom.under_oom
     local parts = {}
     if m.failcnt ~= nil then
-      parts[#parts + 1] = format("its usage hit its limit %d times (memory.failcnt)", m.failcnt)
+      parts[#parts + 1] = format("its usage hit its limit %s times (memory.failcnt)", digits(m.failcnt))
     end
     if oom and oom.under_oom ~= nil then
       parts[#parts + 1] = oom.under_oom == 1 and "it is out of memory now (memory.oom_control under_oom 1)"

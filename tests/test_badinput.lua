@@ -31,10 +31,55 @@ T.test("a NUL byte in status: error naming file and line", function()
   T.eq({ root.status(pid) }, { nil, path(pid, "status") .. ":2: NUL byte in the value", 22 }, "result")
 end)
 
-T.test("a carriage return is part of the value: a process may end its name with one; \"4 kB\\r\" is no size", function()
-  local pid = tree({ status = "Name:\tx\r\nVmRSS:\t 4 kB\r\nThreads:\t1\n" })
+T.test("a carriage return is part of the value: a process may end its name with one; \"4\\r\" is no number", function()
+  local pid = tree({ status = "Name:\tx\r\nVmRSS:\t 4 kB\nThreads:\t1\r\nFDSize:\t64\n" })
   local s = assert(root.status(pid))
-  T.eq({ s.Name, s.VmRSS, s.Threads }, { "x\r", "4 kB\r", 1 }, "Name, VmRSS, Threads")
+  T.eq({ s.Name, s.VmRSS, s.Threads, s.FDSize }, { "x\r", 4096, "1\r", 64 }, "Name, VmRSS, Threads, FDSize")
+end)
+
+T.test("meminfo, smaps_rollup and status's sizes: a word where the kernel prints a number is an error naming the line", function()
+  local pid = tree({ smaps_rollup = HEADER .. "Rss:  8 kB\nPss:  lots kB\n",
+    status = "Name:\tVmRSS: 4 kB\nVmRSS:\tlots\n" })
+  T.eq({ root.smaps_rollup(pid) }, { nil, path(pid, "smaps_rollup") .. ":3: 'lots kB' where a number is expected", 22 },
+       "smaps_rollup")
+  T.eq({ root.status(pid) }, { nil, path(pid, "status") .. ":2: 'lots' where a size in kB is expected", 22 },
+       "status: VmRSS, after a Name that spells a size (a process's own text, kept)")
+  pid = tree({ status = "Name:\tVmRSS: lots\nRssAnon:\t4 kB\r\n" })
+  T.eq({ root.status(pid) }, { nil, path(pid, "status") .. ":2: '4 kB\r' where a size in kB is expected", 22 },
+       "status: a size with a carriage return")
+  pid = tree({ status = "Name:\tx\nVmRSS:\t4 kB\nHugetlbPages:\t0 kB\nSpeculation_Store_Bypass:\tthread vulnerable\n" })
+  T.eq(root.status(pid), { Name = "x", VmRSS = 4096, HugetlbPages = 0,
+       Speculation_Store_Bypass = "thread vulnerable" }, "other keys keep their text")
+  local dir = tmp .. "/meminfo-word"
+  T.sh("mkdir -p " .. T.q(dir .. "/proc"))
+  T.write(dir .. "/proc/meminfo", "MemTotal:       16384 kB\nMemFree:        lots kB\nHugePages_Total:   many\n")
+  T.eq({ proc.at(dir .. "/proc").meminfo() }, { nil, dir .. "/proc/meminfo:2: 'lots kB' where a number is expected", 22 },
+       "meminfo")
+  -- the scripts that compute with them name the file instead of stopping with a traceback
+  local out, err, status = T.memscript(dir, "system.lua")
+  T.eq({ out, err, status }, { "", "memscript: system.lua: " .. dir .. "/proc/meminfo:2: 'lots kB' where a number is expected\n", 3 },
+       "system.lua")
+end)
+
+T.test("smaps: a word where the kernel prints a size is an error naming the line; VmFlags and Name keep their text", function()
+  local pid = tree({ smaps = HEADER .. "Size:  4 kB\nRss:   lots kB\n" })
+  T.eq({ root.smaps(pid) }, { nil, path(pid, "smaps") .. ":3: 'lots kB' where a size in kB is expected", 22 }, "Rss")
+  pid = tree({ smaps = HEADER .. "Size:  4 kB\nSwapPss:   x\n" })
+  T.eq({ root.smaps(pid) }, { nil, path(pid, "smaps") .. ":3: 'x' where a size in kB is expected", 22 }, "SwapPss")
+  pid = tree({ smaps = HEADER .. "Name:           [anon:dalvik 4 kB]\nSize:  4 kB\nTHPeligible:    0\n"
+    .. "VmFlags: rd ex mr mw me\n" })
+  local m = assert(root.smaps(pid))[1]
+  T.eq({ m.Name, m.Size, m.THPeligible, tostring(m.VmFlags) }, { "[anon:dalvik 4 kB]", 4096, 0, "rd ex mr mw me" },
+       "Android's Name, THPeligible and VmFlags as printed")
+  -- the pictures and reports that compute with sizes name the file instead of stopping with a traceback
+  local dir = tmp .. "/smaps-word"
+  T.sh("mkdir -p " .. T.q(dir .. "/proc/42"))
+  T.write(dir .. "/proc/42/smaps", HEADER .. "Size:  4 kB\nRss:   lots kB\n")
+  T.write(dir .. "/proc/42/maps", HEADER)
+  T.write(dir .. "/proc/42/status", "Name:\tx\nTgid:\t42\nPid:\t42\n")
+  local out, err, status = T.memscript(dir, "map.lua 42")
+  T.eq({ out, err, status }, { "", "memscript: map.lua: " .. dir .. "/proc/42/smaps:3: 'lots kB' where a size in kB is "
+       .. "expected\n", 3 }, "map.lua")
 end)
 
 T.test("CRLF line ends in maps: error naming the column", function()

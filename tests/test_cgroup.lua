@@ -220,6 +220,36 @@ T.test("errors: no cgroup file system, no memory controller, a path outside, a c
   T.raises(function() cg.memory(42) end, "a cgroup path starting with '/' expected", "a number")
 end)
 
+T.test("a tree nested past PATH_MAX: every cgroup listed down to the first too long to open, which memory() names", function()
+  local dir, cleanup <close> = T.tempdir()
+  v2_tree(dir)
+  -- a user given a subtree can nest it without bound: 25 levels of 200-byte names under /z
+  local name = ("d"):rep(200)
+  T.sh(format("bash -c %s", T.q(format("cd %s && mkdir z && cd z && for i in $(seq 25); do mkdir %s && cd %s; done",
+    T.q(dir .. "/sys/fs/cgroup"), name, name))))
+  local cg = machine(dir).cgroup
+  -- "fs/cgroup" + "/z" + 20 components fits in PATH_MAX (4096 with its NUL), 21 do not
+  local expected, path = { "/", "/system.slice", "/system.slice/a.service", "/system.slice-x", "/z" }, "/z"
+  for _ = 1, 21 do
+    path = path .. "/" .. name
+    expected[#expected + 1] = path
+  end
+  local list, err = cg.list()
+  T.eq(err, nil, "list() succeeds")
+  T.eq(list, expected, "listed down to the first cgroup whose path does not fit, not below it")
+  T.eq({ cg.memory(path) }, { nil, dir .. "/sys/fs/cgroup" .. path .. ": File name too long", 36 },
+       "memory() of that cgroup names it")
+  T.write(dir .. "/proc/meminfo", "MemTotal:       16384 kB\nMemFree:         8192 kB\n")
+  local out, stderr, status = T.memscript(dir, "cgroup.lua")
+  T.eq(status, 0, "cgroup.lua: status")
+  T.contains(out, "a.service", "cgroup.lua: the other cgroups' rows")
+  T.contains(stderr, "memscript: 1 cgroup unreadable: " .. dir .. "/sys/fs/cgroup" .. path .. ": File name too long",
+             "cgroup.lua names the cgroup it could not read")
+  out, stderr, status = T.memscript(dir, "-f prom exporter.lua --cgroup-depth 2 all")
+  T.eq({ stderr, status }, { "", 0 }, "the exporter down to depth 2 is not concerned")
+  T.contains(out, "memscript_cgroups_unreadable 0\n", "exporter")
+end)
+
 -- Writes one file of the v2 service and returns memory()'s three results.
 local function with_file(dir, name, text)
   T.write(dir .. "/" .. V2_SERVICE .. name, text)
@@ -268,6 +298,12 @@ T.test("damaged files: a clear error naming file and line, or nil; never a 0 for
   T.eq(with_file(dir, "cgroup.procs", "42\nabc\n"), { nil, file .. "cgroup.procs:2: a process id expected", 22 },
        "cgroup.procs: not a pid")
   T.eq(with_file(dir, "cgroup.procs", "")[1].procs, {}, "cgroup.procs empty: no process")
+  -- no kernel has more than 2^22 process ids (PID_MAX_LIMIT): a longer list is no cgroup.procs
+  T.eq(with_file(dir, "cgroup.procs", ("7\n"):rep(4194304))[1].procs, { 7 }, "2^22 lines (v1 repeats a pid)")
+  T.eq(with_file(dir, "cgroup.procs", ("7\n"):rep(4194305)),
+       { nil, file .. "cgroup.procs:4194305: more processes than a kernel has process ids (4194304)", 22 },
+       "cgroup.procs: one line more")
+  with_file(dir, "cgroup.procs", "")
   T.eq(with_file(dir, "memory.numa_stat", "anon N0=1 N0=2\n"), { nil, file .. "memory.numa_stat:1: node 0 twice", 22 },
        "NUMA: a node twice")
   T.eq(with_file(dir, "memory.numa_stat", "anon N0=x\n"), { nil, file .. "memory.numa_stat:1: 'N0=x': a count expected after '='", 22 },
@@ -279,6 +315,34 @@ T.test("damaged files: a clear error naming file and line, or nil; never a 0 for
   local m = with_file(dir, "memory.peak", "1\n")[1]
   T.eq(m.current, nil, "a file missing: nil")
   T.eq(m.peak, 1, "the others read")
+end)
+
+T.test("memory.stat, memory.events, oom_control: a word where the kernel prints a number is an error naming the line", function()
+  local dir, cleanup <close> = T.tempdir()
+  v2_tree(dir)
+  local file = dir .. "/" .. V2_SERVICE
+  T.eq(with_file(dir, "memory.stat", "anon 524288\ninactive_file max\n"),
+       { nil, file .. "memory.stat:2: 'max' where a number is expected", 22 }, "memory.stat")
+  with_file(dir, "memory.stat", "anon 524288\ninactive_file 307200\n")
+  T.eq(with_file(dir, "memory.events", "low 0\noom_kill many\n"),
+       { nil, file .. "memory.events:2: 'many' where a number is expected", 22 }, "memory.events")
+  with_file(dir, "memory.events", "oom_kill 1\n")
+  T.eq(with_file(dir, "memory.stat", "anon -4096\nfile 0\n")[1].stat.anon, -4096, "a negative count is still a number")
+  T.write(file .. "memory.stat", "anon 524288\ninactive_file max\n")
+  -- the scripts count the cgroup unreadable, naming the file, instead of computing with a word
+  local out, err, status = T.memscript(dir, "cgroup.lua")
+  T.eq(status, 0, "cgroup.lua: status")
+  T.contains(err, "1 cgroup unreadable: " .. file .. "memory.stat:2: 'max' where a number is expected", "cgroup.lua")
+  T.ok(not out:find("a.service", 1, true), "cgroup.lua: no row for the cgroup not read")
+  T.write(dir .. "/proc/meminfo", "MemTotal:       16384 kB\nMemFree:         8192 kB\n")
+  out, err, status = T.memscript(dir, "-f prom exporter.lua --cgroup-depth 2 all")
+  T.eq(status, 0, "exporter: status " .. err)
+  T.contains(out, "memscript_cgroups_unreadable 1\n", "exporter: counted unreadable")
+  out, err, status = T.memscript(dir, "rules.lua --cgroup-usage 50 all")
+  T.eq(status, 3, "rules: UNKNOWN")
+  T.contains(out, "UNKNOWN: cannot read cgroup /system.slice/a.service (error=\"" .. file ..
+             "memory.stat:2: 'max' where a number is expected\")", "rules")
+  T.eq(err, "", "rules: no traceback")
 end)
 
 T.test("/proc/PID/cgroup: a damaged file is an error naming the line; no memory line nor v2 line is ENOENT", function()

@@ -227,6 +227,25 @@ T.test("flame.lua -c: a frame per component of each process's memory cgroup, the
     "the ';' in a cgroup's name escaped in its folded frame")
 end)
 
+T.test("a label drawn on a frame or a box is the start of its title's first line: its name escaped once, not twice", function()
+  local tree, tree_cleanup <close> = machine.build({ cgroups = true })
+  T.write(tree .. "/1848/cgroup", "0::/system.slice/a\27[2Jb\\c.service\n")
+  T.write(tree .. "/1848/smaps", (T.read(tree .. "/1848/smaps"):gsub("memhelper%.3qopYa/data", "memhelper.3qopYa/d\27[1mt")))
+  local frames = pictures.frames(run("flame.lua -c", tree))
+  local frame
+  for _, f in ipairs(frames) do if f.title:match("^[^\n]*") == "a\\x1b[2Jb\\\\c.service" then frame = f end end
+  T.ok(frame ~= nil, "the cgroup's frame, its title the name as memscript.text escapes it")
+  T.eq(frame.label, "a\\x1b[2Jb\\\\c.service", "its label: the same text")
+  local path = tmp .. "/escaped-label-map.svg"
+  run("map.lua 1848 -o " .. T.q(path), tree)
+  local found
+  for _, r in ipairs(pictures.regions(picture(path))) do
+    if r.title:match("^[^\n]*") == "/tmp/memhelper.3qopYa/d\\x1b[1mt" then found = r end
+  end
+  T.ok(found ~= nil, "the mapping's box, its title the path escaped")
+  T.contains(pictures.unxml(found.body), ">d\\x1b[1mt<", "its label: the base name escaped once")
+end)
+
 T.test("flame.lua -c: a process whose cgroup cannot be read is left out and counted, as top.lua -c counts it", function()
   local bare, bare_cleanup <close> = machine.build()
   local out, err, status = T.memscript(bare, "flame.lua -c")

@@ -143,6 +143,23 @@ print(#b, collectgarbage("count") > before)]])
   T.eq(out, "200000\ttrue\n", "values")
 end)
 
+T.test("a read through the bindings starts no garbage collection: the pause after a full one is kept", function()
+  -- After a full collection Lua waits until the heap has doubled before it starts the next one. A
+  -- binding that restarted the collector at every call would start one at once, and a script keeping
+  -- a table per process would have its whole heap traversed again at every read.
+  local out = run(nil, [[
+local ballast = {}
+for i = 1, 50000 do ballast[i] = { i, tostring(i) } end
+collectgarbage()
+local collected = false
+setmetatable({}, { __gc = function() collected = true end })
+local before = collectgarbage("count")
+for _ = 1, 500 do assert(proc.cgroup.of("self") or proc.status("self")) end
+local grown = collectgarbage("count") - before
+print(collected, grown < before)]])
+  T.eq(out, "false\ttrue\n", "no collection started by 500 reads that grew the heap by far less than its size")
+end)
+
 T.test("proc.smaps_sums(pid, fields): per path, the sums over the mappings proc.smaps gives, in bytes", function()
   local out = run(capture, [[
 local fields = {"Rss", "Pss", "Private_Dirty", "Swap", "SwapPss", "ProtectionKey"}

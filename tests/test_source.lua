@@ -24,6 +24,9 @@ end
 
 local m = machine(tmp .. "/m")
 
+local sanitized = T.sh(T.memscript_command() .. " -e " .. T.q('print(io.open("/proc/self/maps"):read("a"):find("libasan", 1, true) ~= nil)'))
+  == "true\n"
+
 T.test("--root DIR reads DIR/proc and DIR/sys; proc.read and proc.list take the tree as \"sys\"", function()
   local code = [[print(proc.root(), proc.comm(42), proc.meminfo().MemTotal,
     proc.read("fs/cgroup/system.slice/a.service/memory.current", "sys"),
@@ -63,6 +66,31 @@ T.test("a FIFO, a device or a directory where a file is expected is refused at o
     format("nil\t%smaps: a symbolic link in a captured tree (captures hold none; it is not followed)\t40\n", p),
     format("nil\t%sstatm: not a regular file (a FIFO, a device or a socket is never read)\t22\n", p),
     format("nil\t%scmdline: Is a directory\t21\n", p) }), "", 0 }, "each refused")
+end)
+
+T.test("a huge file in a captured tree is refused at once, naming it; a line of smaps past 16 MiB too", function()
+  local dir = machine(tmp .. "/huge")
+  -- sparse: 8 GiB that take no disk, as a file planted to make memscript read for ever
+  T.sh(format("truncate -s 8G %s/sys/fs/cgroup/system.slice/a.service/memory.current %s/proc/42/status",
+              T.q(dir), T.q(dir)))
+  -- a first line that never ends: 17 MiB without a newline
+  T.sh(format("head -c %d /dev/zero | tr '\\0' x > %s/proc/42/smaps", 17 * 1024 * 1024, T.q(dir)))
+  local code = [[
+print(proc.cgroup.memory("/system.slice/a.service"))
+print(proc.status(42))
+print(proc.smaps(42))
+print(proc.smaps_sums(42, {"Rss"}))]]
+  local out, err, status = T.memscript(nil, format("--timeout 20 --root %s -e %s", T.q(dir), T.q(code)),
+                                       { prefix = "/usr/bin/time -f %M" })
+  local p = dir .. "/proc/42/"
+  T.eq({ out, status }, { table.concat({
+    format("nil\t%s/sys/fs/cgroup/system.slice/a.service/memory.current: File too large\t27\n", dir),
+    format("nil\t%sstatus: File too large\t27\n", p),
+    format("nil\t%ssmaps: File too large\t27\n", p),
+    format("nil\t%ssmaps: File too large\t27\n", p) }), 0 }, "each refused, named")
+  -- nothing near the file's size was held: the largest resident size, in kB, under 200 MiB (under
+  -- AddressSanitizer the resident size says nothing of memscript's own use)
+  if not sanitized then T.ok(tonumber(err:match("(%d+)%s*$")) < 200 * 1024, "resident at most: " .. err) end
 end)
 
 T.test("a symbolic link planted in a captured tree is never followed, not even for the tree's directories", function()

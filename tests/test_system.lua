@@ -286,6 +286,23 @@ Node 0, zone   %s
   T.ok(not p.unaccounted.meaning:find("per-CPU", 1, true), "unaccounted no longer holds them")
 end)
 
+T.test("a built tree with counts past 2^63 (floats): said in full, and a zoneinfo count so is no traceback", function()
+  local root, cleanup <close> = built_tree(function(r)
+    T.write(r .. "/meminfo", (T.read(r .. "/meminfo"):gsub("\nHugePages_Free:%s+%d+", "\nHugePages_Free:    99999999999999999999")
+      :gsub("\nZswapped:%s+%d+ kB", "\nZswapped:       99999999999999999999 kB")))
+    T.write(r .. "/zoneinfo", "Node 0, zone   Normal\n  pagesets\n    cpu: 0\n              count:    99999999999999999999\n")
+  end)
+  local rows = system_json(root)
+  local p = by_part(rows)
+  T.contains(p.hugetlb.meaning, "(free of the default size: 100000000000000000000 pages)", "HugePages_Free")
+  T.contains(p.zswap.meaning, "holding 102400000000000000000000 bytes of swapped-out memory (Zswapped)", "Zswapped")
+  T.eq(p.free_percpu, nil, "no per-CPU part from a count that is no page count")
+  T.contains(p.unaccounted.meaning, "free pages held on per-CPU lists (MemFree leaves them out; /proc/zoneinfo not "
+    .. "read)", "unaccounted holds them")
+  local out = T.sh(T.memscript_command(root) .. " -e " .. T.q("print(require('memscript.system').percpu_free())"))
+  T.eq(out, "nil\t" .. root .. "/zoneinfo:4: 'count: 99999999999999999999': not a count of pages\n", "why")
+end)
+
 -- zram devices are read from the machine's /sys: a tree read as a machine (proc.at(dir, "machine")).
 T.test("zram: mem_used_total of every device's mm_stat, a part of its own", function()
   local dir, cleanup <close> = T.tempdir()

@@ -123,6 +123,22 @@ T.test("cgroup v1: its own limit, one above it closer to its limit, and what v1 
     .. "(memory.oom_control under_oom 0) and the OOM killer killed 2 processes in it (oom_kill).", "failcnt, oom_control")
 end)
 
+T.test("cgroup figures past 2^63 (floats, as the bindings give them) are said in full, not a traceback", function()
+  local a, _, cleanup <close> = why_in_cgroup("0::/big\n", {
+    ["cgroup.controllers"] = "memory\n",
+    ["big/memory.current"] = "18446744073709551615\n", ["big/memory.max"] = "99999999999999999999999\n",
+    ["big/memory.pressure"] = "some avg10=0.00 avg60=0.00 avg300=0.00 total=0\n",
+    ["big/memory.events"] = "low 0\nhigh 99999999999999999999\nmax 1\noom 0\noom_kill 18446744073709551616\n",
+  })
+  T.eq(sentence_with(a, "Its memory cgroup"), "Its memory cgroup is /big (cgroup v2): it uses 18446744073709551616 "
+    .. "bytes (16E, memory.current) of its limit of 99999999999999991611392 bytes (86736E, memory.max): 0.0%, 86720E "
+    .. "below it.", "usage and limit: the floats' values in full")
+  T.eq(sentence_with(a, "It is"), "It is under no memory pressure: at least one of its tasks waited for memory 0.00% "
+    .. "of the last 10 s (memory.pressure some avg10); memory.events counts 100000000000000000000 times over "
+    .. "memory.high (throttled and made to reclaim), 1 times about to go over memory.max and 18446744073709551616 OOM "
+    .. "kills, in it and below it.", "events")
+end)
+
 T.test("a cgroup whose directory is not there: said, with the reason", function()
   local a, dir, cleanup <close> = why_in_cgroup("0::/gone\n", {["cgroup.controllers"] = "memory\n"})
   T.eq(sentence_with(a, "Its memory cgroup"), "Its memory cgroup is /gone (/proc/1848/cgroup), but its memory cannot "

@@ -72,7 +72,7 @@ local function fit(s, w)
     local cut = utf8_offset(s, fits - 1)
     s = s:sub(1, (cut or (fits - 1)) - 1) .. ".."
   end
-  return svg.text(s)
+  return svg.escaped_text(s)
 end
 
 -- The name drawn for a mapping: a file's base name, the bracketed name, or "[anon]".

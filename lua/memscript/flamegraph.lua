@@ -123,7 +123,7 @@ local function label(name, w)
     local cut = utf8_offset(s, fits - 1)
     s = s:sub(1, (cut or (fits - 1)) - 1) .. ".."
   end
-  return svg.text(s)
+  return svg.escaped_text(s)
 end
 
 local function share(part, whole)

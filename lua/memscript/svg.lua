@@ -2,6 +2,7 @@
 --
 --   local svg = require "memscript.svg"
 --   svg.text(path)                     --> escaped for a terminal (memscript.text), then for XML
+--   svg.escaped_text(cut)              --> the XML step alone, for text memscript.text escaped already
 --   svg.colour("file", "/usr/lib/libc.so.6")   --> "#5b9bd5"-like: the kind's hue, shaded by the name
 --   svg.document{ width = 1200, height = 400, title = "...", style = "...", script = "...", body = {...} }
 --   svg.save(picture, path, "map.lua")  --> 0, or 3 with the reason on stderr; no path: standard output
@@ -22,11 +23,17 @@ local M = {}
 
 local ENTITIES = { ["&"] = "&amp;", ["<"] = "&lt;", [">"] = "&gt;", ['"'] = "&quot;", ["'"] = "&#39;" }
 
--- Text from anywhere, safe as XML element text or attribute value.
-function M.text(s)
-  s = text.escape(tostring(s))
+-- Text memscript.text.escape has already escaped (or a part cut from such text), safe as XML:
+-- U+FFFE and U+FFFF escaped, then the entities. Escaping it again would show each backslash of its
+-- escapes doubled, as if the name held a backslash there.
+function M.escaped_text(s)
   s = gsub(s, "\xef\xbf([\xbe\xbf])", function(last) return last == "\xbe" and "\\u{FFFE}" or "\\u{FFFF}" end)
   return (gsub(s, "[&<>\"']", ENTITIES))
+end
+
+-- Text from anywhere, safe as XML element text or attribute value.
+function M.text(s)
+  return M.escaped_text(text.escape(tostring(s)))
 end
 
 -- A coordinate or length: at most two decimals, no trailing zeros ("12", "0.5", "1180.25").

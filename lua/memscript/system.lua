@@ -23,7 +23,7 @@ local format, find, match, gmatch, gsub, char, sub = string.format, string.find,
   string.gsub, string.char, string.sub
 local concat, sort = table.concat, table.sort
 local ipairs, pairs, type, tonumber, tostring = ipairs, pairs, type, tonumber, tostring
-local tointeger = math.tointeger
+local tointeger, mtype = math.tointeger, math.type
 
 local MEANINGS = meminfo_module.meanings
 
@@ -217,8 +217,14 @@ function M.percpu_free(p)
   local text, msg = p.read("zoneinfo")
   if not text then return nil, msg end
   local pages, lists = 0, 0
-  for count in gmatch(text, "\n%s+count:%s+(%d+)") do
-    pages = pages + tointeger(tonumber(count))
+  for at, count in gmatch(text, "\n()%s+count:%s+(%d+)") do
+    local n = tointeger(tonumber(count))
+    if not n then
+      local _, lines_before = gsub(sub(text, 1, at - 1), "\n", "")
+      return nil, format("%s/zoneinfo:%d: 'count: %s': not a count of pages", p.root(), lines_before + 1,
+        #count > 40 and "a long number" or count)
+    end
+    pages = pages + n
     lists = lists + 1
   end
   if lists == 0 then return nil, p.root() .. "/zoneinfo: no pagesets" end
@@ -320,8 +326,14 @@ local KERNEL_SHARES = {
   {"writeback_tmp", "WritebackTmp"},
 }
 
+-- A count or a size as digits: an integer as it is, one past 2^63 (a float, as the bindings give it) in full.
+local function digits(n)
+  if mtype(n) == "integer" then return format("%d", n) end
+  return format("%.0f", n)
+end
+
 local function plural(n, word, words)
-  return format("%d %s", n, n == 1 and word or (words or word .. "s"))
+  return format("%s %s", digits(n), n == 1 and word or (words or word .. "s"))
 end
 
 -- The account of the machine p reads (default: memscript's proc). opts.scan: a scan already made
@@ -464,7 +476,7 @@ function M.account(p, opts)
   -- pools and compressed memory
   if mi.Hugetlb ~= nil then
     add("part", "hugetlb", mi.Hugetlb, "Hugetlb: the hugetlb pool, huge pages of every size, in use or free"
-      .. (mi.HugePages_Free and format(" (free of the default size: %d pages)", mi.HugePages_Free) or "")
+      .. (mi.HugePages_Free and format(" (free of the default size: %s pages)", digits(mi.HugePages_Free)) or "")
       .. "; no process's PSS counts them")
   elseif mi.HugePages_Total ~= nil and mi.Hugepagesize ~= nil then
     add("part", "hugetlb", mi.HugePages_Total * mi.Hugepagesize, "estimate: HugePages_Total times Hugepagesize: "
@@ -472,7 +484,7 @@ function M.account(p, opts)
   end
   if mi.Zswap ~= nil then
     add("part", "zswap", mi.Zswap, "Zswap: " .. MEANINGS.Zswap .. (mi.Zswapped and
-      format(", holding %d bytes of swapped-out memory (Zswapped)", mi.Zswapped) or ""))
+      format(", holding %s bytes of swapped-out memory (Zswapped)", digits(mi.Zswapped)) or ""))
   end
   local zram_bytes, zram_devices = M.zram(p)
   if zram_bytes and #zram_devices > 0 then

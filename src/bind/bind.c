@@ -51,8 +51,12 @@ void bind_check_pid(lua_State *L, int arg, char *name, size_t size)
 	luaL_typeerror(L, arg, "pid (integer, numeric string or \"self\")");
 }
 
-/* A directory opened for one call: the collector closes it if an error is raised before the call does. */
-static int opened_dir_gc(lua_State *L)
+/*
+ * A directory opened for one call: closed by the call, or, when an error is raised before the call
+ * does, as the error leaves the call (a to-be-closed slot); the collector closes it if even that
+ * did not run (a closing method can fail to start when memory is short, as a finalizer can).
+ */
+static int opened_dir_close(lua_State *L)
 {
 	struct source_dir **slot = lua_touserdata(L, 1);
 	source_dir_close(*slot);
@@ -79,10 +83,13 @@ struct source_dir *bind_process_dir(lua_State *L, int arg, const char *file, str
 	src = bind_source(L);
 	slot = lua_newuserdatauv(L, sizeof(*slot), 0);
 	*slot = NULL;
-	lua_createtable(L, 0, 1);
-	lua_pushcfunction(L, opened_dir_gc);
+	lua_createtable(L, 0, 2);
+	lua_pushcfunction(L, opened_dir_close);
+	lua_setfield(L, -2, "__close");
+	lua_pushcfunction(L, opened_dir_close);
 	lua_setfield(L, -2, "__gc");
 	lua_setmetatable(L, -2);
+	lua_toclose(L, -1);
 	err = source_dir_open(src, SOURCE_PROC, name, slot);
 	if (err != 0) {
 		/* The message names the file the caller was to read: "/proc/42/smaps: No such file ..." */
@@ -92,7 +99,7 @@ struct source_dir *bind_process_dir(lua_State *L, int arg, const char *file, str
 		*nresults = bind_os_error(L, source_tree(src, SOURCE_PROC), rel, err);
 		return NULL;
 	}
-	/* The userdata stays on the stack below what the caller pushes; bind_done_process closes it. */
+	/* The userdata stays on the stack below what the caller pushes (only lua_settop may remove it); bind_done_process closes it. */
 	*opened = slot;
 	return *slot;
 }
@@ -275,17 +282,17 @@ int bind_call(lua_State *L, int (*build)(lua_State *, void *), void *ctx, void (
 {
 	struct protected_build pb = {build, ctx};
 	int top = lua_gettop(L);
-	int gc_was_running = lua_gc(L, LUA_GCISRUNNING);
 	int status;
 
-	/* Everything built is alive until returned: collecting during the build is wasted work. */
-	if (gc_was_running)
-		lua_gc(L, LUA_GCSTOP);
+	/*
+	 * The collector is left running: what is built is anchored on the stack. Stopping it here
+	 * would cost more than it saves: Lua 5.4's LUA_GCRESTART zeroes the collector's debt, which
+	 * starts a collection at the next allocation, so a script keeping what it reads (a table per
+	 * process) would have its whole heap traversed again and again, in time growing as its square.
+	 */
 	lua_pushcfunction(L, protected_trampoline);
 	lua_pushlightuserdata(L, &pb);
 	status = lua_pcall(L, 1, LUA_MULTRET, 0);
-	if (gc_was_running)
-		lua_gc(L, LUA_GCRESTART);
 	cleanup(ctx);
 	if (status != LUA_OK)
 		lua_error(L);

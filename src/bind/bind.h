@@ -33,7 +33,8 @@ struct bind_process {
  * The directory of the process named by argument arg: a process handle's (which the handle owns),
  * or a pid's (integer, numeric string or "self"), opened here for this call. On success returns
  * the directory, with *opened set for a pid: the caller closes it with bind_done_process as soon
- * as it is done (a userdata left on the stack closes it if an error is raised first). On failure
+ * as it is done (a to-be-closed userdata left on the stack closes it if an error is raised first:
+ * the caller removes it from the stack with lua_settop or lua_pop only). On failure
  * returns NULL with the error results (nil, "PATH/file: reason", errno) pushed and *nresults set
  * to 3: file is the file the caller was to read there.
  */
@@ -140,8 +141,12 @@ int bind_kv_file(lua_State *L, const struct source_dir *dir, const char *file);
 /* Any "key value" file under dir as a table (vmstat, ksm_stat, cgroup memory.stat); or nil, message, errno. */
 int bind_flat_file(lua_State *L, const struct source_dir *dir, const char *file);
 
-/* The same from bytes already read (data[0..len), the file at path); the caller keeps data. */
-int bind_flat_bytes(lua_State *L, const char *path, const char *data, size_t len);
+/*
+ * The same from bytes already read (data[0..len), the file at path; the caller keeps data), for
+ * files whose every value the kernel prints as a number (cgroup memory.stat, memory.events): a
+ * word in place of one is refused ("'max' where a number is expected"), so no script computes with it.
+ */
+int bind_flat_numbers(lua_State *L, const char *path, const char *data, size_t len);
 
 /* proc.vmstat(): /proc/vmstat as a table. */
 int bind_vmstat(lua_State *L);

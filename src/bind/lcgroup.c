@@ -558,6 +558,13 @@ static int compare_u64(const void *a, const void *b)
 	return (x > y) - (x < y);
 }
 
+/*
+ * PID_MAX_LIMIT of 64-bit kernels (include/linux/threads.h): no kernel has more process ids, so no
+ * cgroup.procs lists more lines, v1's repeats included (one per task at most). A longer file is
+ * damaged or planted, and its pids would take eight bytes a line outside the --max-memory budget.
+ */
+#define PIDS_MAX (4 * 1024 * 1024)
+
 /* cgroup.procs: the pids, ascending, each once (v1 does not promise either). */
 static int push_pids(lua_State *L, struct memory_ctx *c)
 {
@@ -573,6 +580,10 @@ static int push_pids(lua_State *L, struct memory_ctx *c)
 		if (num_parse_dec(&q, line_end, &pid) != NUM_OK || q != line_end || pid == 0 || pid > INT_MAX ||
 		    (*p == '0'))
 			return bind_format_error(L, c->path, lineno, "a process id expected");
+		if (n == PIDS_MAX)
+			return bind_format_error(L, c->path, lineno,
+						 lua_pushfstring(L, "more processes than a kernel has process ids (%d)",
+								 PIDS_MAX));
 		if (n == cap) {
 			size_t grown_cap = cap ? cap * 2 : 64;
 			uint64_t *grown = realloc(c->pids, grown_cap * sizeof(*grown));
@@ -606,10 +617,10 @@ static int push_file(lua_State *L, struct memory_ctx *c, const struct memory_fil
 	case KIND_LIMIT:
 		return push_single(L, c, f->kind == KIND_LIMIT);
 	case KIND_FLAT:
-		/* the "key value" reader's table, which keeps the kernel's key order (proc.keys) */
+		/* the "key value" reader's table, which keeps the kernel's key order (proc.keys); numbers only */
 		if (c->file.len == 0)
 			return bind_format_error(L, c->path, 1, "empty file");
-		n = bind_flat_bytes(L, c->path, c->file.data, c->file.len);
+		n = bind_flat_numbers(L, c->path, c->file.data, c->file.len);
 		if (n != 1)
 			return n;
 		if (c->h->version == 1 && strcmp(f->key, "stat") == 0)
@@ -691,6 +702,23 @@ static int memory_build(lua_State *L, void *arg)
 	return 1;
 }
 
+/* Pushes nil, "HIERARCHY/PATH: File name too long", ENAMETOOLONG for a cgroup nested past PATH_MAX. Returns 3. */
+static int too_long(lua_State *L, struct source *src, const struct hierarchy *h, const char *path, size_t len)
+{
+	char top[PATH_MAX];
+
+	while (len > 1 && path[len - 1] == '/')
+		len--;
+	source_dir_path(source_tree(src, SOURCE_SYS), h->top, top, sizeof(top));
+	luaL_checkstack(L, 4, NULL);
+	lua_pushnil(L);
+	lua_pushlstring(L, path, len);
+	lua_pushfstring(L, "%s%s: %s", top, lua_tostring(L, -1), source_strerror(ENAMETOOLONG));
+	lua_remove(L, -2);
+	lua_pushinteger(L, source_errno(ENAMETOOLONG));
+	return 3;
+}
+
 /* memory(path): the cgroup's memory files as one table; nil, message, errno. */
 static int cgroup_memory(lua_State *L)
 {
@@ -705,7 +733,7 @@ static int cgroup_memory(lua_State *L)
 	if ((n = find_hierarchy(L, src, &h)) != 0)
 		return n;
 	if ((err = cgroup_relpath(&h, path, len, rel, sizeof(rel))) != 0)
-		return bind_os_error(L, source_tree(src, SOURCE_SYS), h.top, err);
+		return too_long(L, src, &h, path, len);
 	memset(&c, 0, sizeof(c));
 	c.h = &h;
 	c.page_size = source_page_size(src);
@@ -852,6 +880,13 @@ static int cgroup_list(lua_State *L)
 		err = list_children(src, &h, l.paths[i], &l, rel, sizeof(rel));
 		/* A cgroup removed since its parent was listed is simply not there any more. */
 		if (err == ENOENT && i > 0)
+			continue;
+		/*
+		 * One nested so deep that its path does not fit in PATH_MAX stays listed (memory() says
+		 * why it cannot be read), the cgroups below it cannot be reached: a user's subtree nested
+		 * past the limit does not keep the others from being listed.
+		 */
+		if (err == ENAMETOOLONG && i > 0)
 			continue;
 		if (err != 0) {
 			path_list_free(&l);

@@ -11,8 +11,9 @@
 struct flat_ctx {
 	const char *path;
 	struct procfile file;
-	const char *data; /* the bytes parsed: file's, or the caller's (bind_flat_bytes) */
+	const char *data; /* the bytes parsed: file's, or the caller's (bind_flat_numbers) */
 	size_t len;
+	int numbers_only; /* a word in place of a value is refused (files the kernel prints numbers in) */
 };
 
 /* Stack: the layout at 1, the table at 2. Every key as printed, its value as value_token classifies it. */
@@ -34,6 +35,11 @@ static int flat_build(lua_State *L, void *arg)
 		reason = flatkeyed_parse_line(p, (size_t)(line_end - p), &f);
 		if (reason != NULL)
 			return bind_format_error(L, c->path, lineno, reason);
+		if (c->numbers_only && f.value.kind == VALUE_TEXT)
+			return bind_format_error(L, c->path, lineno,
+						 lua_pushfstring(L, "'%s' where a number is expected",
+								 f.value.text_len > 40 ? "a long value"
+										       : lua_pushlstring(L, f.value.text, f.value.text_len)));
 		if (bind_record_key(L, 1, f.key, f.key_len, 0, c->path, lineno) != 0)
 			return 3;
 		bind_push_value(L, &f.value);
@@ -63,10 +69,11 @@ int bind_flat_file(lua_State *L, const struct source_dir *dir, const char *file)
 		return bind_os_error(L, dir, file, err);
 	c.data = c.file.data;
 	c.len = c.file.len;
+	c.numbers_only = 0;
 	return bind_call(L, flat_build, &c, flat_cleanup);
 }
 
-int bind_flat_bytes(lua_State *L, const char *path, const char *data, size_t len)
+int bind_flat_numbers(lua_State *L, const char *path, const char *data, size_t len)
 {
 	struct flat_ctx c;
 
@@ -75,6 +82,7 @@ int bind_flat_bytes(lua_State *L, const char *path, const char *data, size_t len
 	c.file.len = c.file.cap = 0;
 	c.data = data;
 	c.len = len;
+	c.numbers_only = 1;
 	return bind_call(L, flat_build, &c, flat_cleanup);
 }
 

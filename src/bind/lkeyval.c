@@ -13,6 +13,7 @@ struct kv_ctx {
 	struct procfile file;
 	int rollup; /* smaps_rollup: the first line is a mapping header, skipped */
 	int status; /* status: the keys printed as text whatever digits they hold stay text */
+	int numbers_only; /* meminfo, smaps_rollup: the kernel prints nothing but numbers there */
 };
 
 /*
@@ -27,6 +28,25 @@ static const char *const status_text_keys[] = {
 	"Mems_allowed", "Mems_allowed_list", "NSpgid", "NSpid", "NSsid", "NStgid", "Name", "ShdPnd",
 	"SigBlk", "SigCgt", "SigIgn", "SigPnd", "Umask",
 };
+
+/*
+ * The status keys the kernel prints as sizes, "%8lu kB" (fs/proc/task_mmu.c task_mem): the Vm* and
+ * Rss* keys and HugetlbPages. Only the kernel writes these lines (a process's own text, its Name,
+ * has a line of its own), so anything else there is a damaged file, not a process's choice.
+ */
+static int is_status_size_key(const char *key, size_t len)
+{
+	return (len > 2 && memcmp(key, "Vm", 2) == 0) || (len > 3 && memcmp(key, "Rss", 3) == 0) ||
+	       (len == 12 && memcmp(key, "HugetlbPages", 12) == 0);
+}
+
+/* Refuses a value's text where expected ("a number") is: returns 3, the error results pushed. */
+static int refuse_text(lua_State *L, const struct kv_ctx *c, long lineno, const struct kv_field *f, const char *expected)
+{
+	const char *shown = f->text_len > 40 ? "a long value" : lua_pushlstring(L, f->text, f->text_len);
+
+	return bind_format_error(L, c->path, lineno, lua_pushfstring(L, "'%s' where %s is expected", shown, expected));
+}
 
 static int is_status_text_key(const char *key, size_t len)
 {
@@ -64,6 +84,10 @@ static int kv_build(lua_State *L, void *arg)
 			return bind_format_error(L, c->path, lineno, reason);
 		if (bind_record_key(L, 1, f.key, f.key_len, f.kind == KV_KB, c->path, lineno) != 0)
 			return 3;
+		if (c->numbers_only && f.kind == KV_TEXT)
+			return refuse_text(L, c, lineno, &f, "a number");
+		if (c->status && f.kind != KV_KB && is_status_size_key(f.key, f.key_len))
+			return refuse_text(L, c, lineno, &f, "a size in kB");
 		if (c->status && f.kind != KV_TEXT && is_status_text_key(f.key, f.key_len))
 			f.kind = KV_TEXT;
 		bind_push_kv_value(L, &f);
@@ -85,7 +109,7 @@ static void kv_cleanup(void *arg)
  * the argument that named the process (its handle may have read the file ahead), 0 for none.
  */
 static int read_kv_file(lua_State *L, int process, const struct source_dir *dir, const char *file, int rollup,
-			int status)
+			int status, int numbers_only)
 {
 	char path[PATH_MAX];
 	struct kv_ctx c;
@@ -95,6 +119,7 @@ static int read_kv_file(lua_State *L, int process, const struct source_dir *dir,
 	c.path = path;
 	c.rollup = rollup;
 	c.status = status;
+	c.numbers_only = numbers_only;
 	err = process != 0 ? bind_process_read(L, process, dir, file, &c.file) : source_dir_read(dir, file, &c.file);
 	if (err != 0)
 		return bind_os_error(L, dir, file, err);
@@ -105,7 +130,7 @@ static int read_kv_file(lua_State *L, int process, const struct source_dir *dir,
 static int read_process_kv(lua_State *L, const struct source_dir *dir, const char *file, void *arg)
 {
 	int flags = *(const int *)arg;
-	return read_kv_file(L, 1, dir, file, flags & 1, flags & 2);
+	return read_kv_file(L, 1, dir, file, flags & 1, flags & 2, flags & 1);
 }
 
 static int kv_status(lua_State *L)
@@ -122,12 +147,12 @@ static int kv_smaps_rollup(lua_State *L)
 
 int bind_meminfo(lua_State *L)
 {
-	return read_kv_file(L, 0, source_tree(bind_source(L), SOURCE_PROC), "meminfo", 0, 0);
+	return read_kv_file(L, 0, source_tree(bind_source(L), SOURCE_PROC), "meminfo", 0, 0, 1);
 }
 
 int bind_kv_file(lua_State *L, const struct source_dir *dir, const char *file)
 {
-	return read_kv_file(L, 0, dir, file, 0, 0);
+	return read_kv_file(L, 0, dir, file, 0, 0, 0);
 }
 
 const luaL_Reg bind_keyval_functions[] = {

@@ -385,6 +385,27 @@ static void finish_mapping(lua_State *L, struct mapping_ctx *c, lua_Integer *cou
 	lua_rawseti(L, SLOT_RESULT, ++*count);
 }
 
+/*
+ * The smaps keys the kernel prints as sizes, "%8lu kB" (fs/proc/task_mmu.c): a word there is a
+ * damaged file, never a value. Other keys may hold text (VmFlags; Android's Name, which a process
+ * chooses); keys a later kernel adds are not listed and keep whatever they hold.
+ */
+static int is_size_key(const char *key, size_t len)
+{
+	static const char *const sizes[] = {
+		"AnonHugePages", "Anonymous", "FilePmdMapped", "KSM", "KernelPageSize", "LazyFree", "Locked",
+		"MMUPageSize", "Private_Clean", "Private_Dirty", "Private_Hugetlb", "Pss", "Pss_Anon", "Pss_Dirty",
+		"Pss_File", "Pss_Shmem", "Referenced", "Rss", "Shared_Clean", "Shared_Dirty", "Shared_Hugetlb",
+		"ShmemPmdMapped", "Size", "Swap", "SwapPss",
+	};
+	size_t i;
+
+	for (i = 0; i < sizeof(sizes) / sizeof(sizes[0]); i++)
+		if (strlen(sizes[i]) == len && memcmp(sizes[i], key, len) == 0)
+			return 1;
+	return 0;
+}
+
 /* One "Key: value" line of the mapping on top; returns the number of results of an error, or 0. */
 static int add_smaps_field(lua_State *L, struct mapping_ctx *c, const char *line, size_t len, unsigned long record)
 {
@@ -403,6 +424,11 @@ static int add_smaps_field(lua_State *L, struct mapping_ctx *c, const char *line
 		reason = kv_parse_line(line, len, &f);
 		if (reason != NULL)
 			return bind_format_error(L, c->path, linestream_lineno(c->stream), reason);
+		/* only here: the fast path above takes numbers alone */
+		if (f.kind == KV_TEXT && is_size_key(f.key, f.key_len))
+			return bind_format_error(L, c->path, linestream_lineno(c->stream),
+						 lua_pushfstring(L, "'%s' where a size in kB is expected",
+								 f.text_len > 40 ? "a long value" : lua_pushlstring(L, f.text, f.text_len)));
 		k = field_no < KEY_CACHE_MAX ? lookup_key(L, c, field_no, f.key, f.key_len) : -1;
 	}
 	if (k >= 0) {
@@ -512,10 +538,7 @@ static int mapping_build(lua_State *L, void *arg)
 	if (record > 0)
 		finish_mapping(L, c, &count);
 	lua_pushvalue(L, SLOT_RESULT);
-	/*
-	 * Here, while the collector is stopped: loading the collection module is the first allocation
-	 * after the build, and with the collector running it would start a cycle over every table.
-	 */
+	/* The list's methods (memscript.collection) are set inside the build, with the rest of it. */
 	bind_set_mapping_list(L);
 	return 1;
 }

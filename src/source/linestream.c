@@ -114,6 +114,7 @@ struct linestream {
 	char *carry;
 	size_t carry_len;
 	size_t carry_cap;
+	size_t max_line;   /* the longest line taken, in bytes; 0: no limit */
 };
 
 /*
@@ -282,8 +283,15 @@ static int next_chunk(struct linestream *s)
 	return result;
 }
 
+void linestream_set_max_line(struct linestream *s, size_t max)
+{
+	s->max_line = max;
+}
+
 static int carry_append(struct linestream *s, const char *p, size_t n)
 {
+	if (s->max_line != 0 && s->carry_len + n > s->max_line)
+		return -EFBIG;
 	if (s->carry_len + n > s->carry_cap) {
 		size_t cap = s->carry_cap ? s->carry_cap : 4096;
 		char *grown;

@@ -20,6 +20,12 @@ int linestream_open_fd(int fd, struct linestream **out);
 int linestream_open_memory(const char *data, size_t len, struct linestream **out);
 
 /*
+ * Lines longer than max bytes are refused: linestream_next returns -EFBIG instead of gathering
+ * them (a file with no newline would otherwise be held whole). 0, the default, sets no limit.
+ */
+void linestream_set_max_line(struct linestream *s, size_t max);
+
+/*
  * The next line without its '\n' (a last line with no newline is returned too). The line stays
  * valid until the next call. Returns 1 for a line, 0 at end of file, or a negative errno value.
  */

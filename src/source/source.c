@@ -8,6 +8,7 @@
 #include <limits.h>
 #include <linux/magic.h>
 #include <linux/openat2.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -141,10 +142,39 @@ static int open_beneath(const struct source *src, int dirfd, const char *relpath
 }
 
 /*
- * Opens a file to read (or, with flags O_WRONLY or O_RDWR, to write): O_NONBLOCK so a FIFO cannot
- * block the open, then only a regular file.
+ * What a captured tree (a directory another user may have made) may make memscript hold, when
+ * --max-memory sets no smaller limit: a file read whole, as an archive's whole tree may take (a
+ * sparse file of terabytes costs its maker nothing); a line of a file read line by line (maps,
+ * smaps: the kernel's longest, a mapped file's path, is kilobytes). The running system's files
+ * are the kernel's, bounded by what it prints.
  */
-static int open_regular_flags(const struct source_dir *dir, const char *relpath, int flags, int *err)
+#define CAPTURED_FILE_MAX ((size_t)1 << 30)
+#define CAPTURED_LINE_MAX ((size_t)16 << 20)
+
+/* The largest file src reads whole (0: no limit). */
+static size_t file_limit(const struct source *src)
+{
+	if (src->max_file != 0)
+		return src->max_file;
+	return src->kind == SOURCE_LIVE ? 0 : CAPTURED_FILE_MAX;
+}
+
+/* The longest line src reads line by line (0: no limit). */
+static size_t line_limit(const struct source *src)
+{
+	size_t limit = src->kind == SOURCE_LIVE ? 0 : CAPTURED_LINE_MAX;
+
+	if (src->max_file != 0 && (limit == 0 || src->max_file < limit))
+		limit = src->max_file;
+	return limit;
+}
+
+/*
+ * Opens a file to read (or, with flags O_WRONLY or O_RDWR, to write): O_NONBLOCK so a FIFO cannot
+ * block the open, then only a regular file. *size (when size is not NULL) is its size as fstat
+ * gives it (0 for /proc's files).
+ */
+static int open_regular_flags(const struct source_dir *dir, const char *relpath, int flags, off_t *size, int *err)
 {
 	struct stat st;
 	int fd;
@@ -170,12 +200,14 @@ static int open_regular_flags(const struct source_dir *dir, const char *relpath,
 	}
 	/* Regular files ignore O_NONBLOCK; it is cleared all the same, so reads are plain reads. */
 	fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) & ~O_NONBLOCK);
+	if (size != NULL)
+		*size = st.st_size;
 	return fd;
 }
 
-static int open_regular(const struct source_dir *dir, const char *relpath, int *err)
+static int open_regular(const struct source_dir *dir, const char *relpath, off_t *size, int *err)
 {
-	return open_regular_flags(dir, relpath, O_RDONLY, err);
+	return open_regular_flags(dir, relpath, O_RDONLY, size, err);
 }
 
 /* ---- archives ---- */
@@ -517,6 +549,8 @@ void source_dir_path(const struct source_dir *dir, const char *relpath, char *bu
 
 int source_dir_read(const struct source_dir *dir, const char *relpath, struct procfile *out)
 {
+	size_t limit = file_limit(dir->src);
+	off_t size;
 	int fd, e;
 
 	out->data = NULL;
@@ -538,16 +572,22 @@ int source_dir_read(const struct source_dir *dir, const char *relpath, struct pr
 	}
 	if (dir->fd < 0)
 		return ENOENT;
-	fd = open_regular(dir, relpath, &e);
+	fd = open_regular(dir, relpath, &size, &e);
 	if (fd < 0)
 		return e;
-	e = procfile_read_fd_max(fd, dir->src->max_file, out);
+	/* too large already: refused before a byte is read (the read loop checks a file that grows) */
+	if (limit != 0 && (uintmax_t)size > limit) {
+		close(fd);
+		return EFBIG;
+	}
+	e = procfile_read_fd_max(fd, limit, out);
 	close(fd);
 	return e;
 }
 
 int source_dir_lines(const struct source_dir *dir, const char *relpath, struct linestream **out)
 {
+	off_t size;
 	int fd, e;
 
 	if (dir->src->archive != NULL) {
@@ -559,10 +599,13 @@ int source_dir_lines(const struct source_dir *dir, const char *relpath, struct l
 	}
 	if (dir->fd < 0)
 		return ENOENT;
-	fd = open_regular(dir, relpath, &e);
+	fd = open_regular(dir, relpath, &size, &e);
 	if (fd < 0)
 		return e;
-	return linestream_open_fd(fd, out);
+	if ((e = linestream_open_fd(fd, out)) != 0)
+		return e;
+	linestream_set_max_line(*out, line_limit(dir->src));
+	return 0;
 }
 
 int source_dir_open_fd(const struct source_dir *dir, const char *relpath, int flags, int *fd_out)
@@ -580,7 +623,7 @@ int source_dir_open_fd(const struct source_dir *dir, const char *relpath, int fl
 		return EROFS;
 	if (dir->fd < 0)
 		return ENOENT;
-	fd = open_regular_flags(dir, relpath, flags, &e);
+	fd = open_regular_flags(dir, relpath, flags, NULL, &e);
 	if (fd < 0)
 		return e;
 	*fd_out = fd;
