@@ -108,6 +108,9 @@ void bind_push_kv_value(lua_State *L, const struct kv_field *f);
  */
 int bind_call(lua_State *L, int (*build)(lua_State *L, void *ctx), void *ctx, void (*cleanup)(void *ctx));
 
+/* bind_call with the collector stopped during the build: for a table per mapping (bind.c says why). */
+int bind_call_bulk(lua_State *L, int (*build)(lua_State *L, void *ctx), void *ctx, void (*cleanup)(void *ctx));
+
 /*
  * The functions of each family of files, registered by lproc.c in the `proc` table (with the pid as
  * argument 1) and in process handles (the handle as argument 1), with the source as upvalue 1.

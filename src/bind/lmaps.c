@@ -595,7 +595,7 @@ static int read_mappings(lua_State *L, const char *file, int smaps)
 		bind_done_process(opened);
 		return n;
 	}
-	n = bind_call(L, mapping_build, c, mapping_cleanup);
+	n = bind_call_bulk(L, mapping_build, c, mapping_cleanup);
 	bind_done_process(opened);
 	return n;
 }

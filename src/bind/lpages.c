@@ -780,7 +780,7 @@ static int run_pagemap(lua_State *L, struct pagemap_ctx *c)
 		return 3;
 	}
 	c->dir = dir;
-	n = bind_call(L, pagemap_build, c, pagemap_cleanup);
+	n = bind_call_bulk(L, pagemap_build, c, pagemap_cleanup);
 	bind_done_process(opened);
 	return n;
 }
