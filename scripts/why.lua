@@ -56,7 +56,7 @@ local view = require "memscript.cgroupview"
 
 local format, concat, sort = string.format, table.concat, table.sort
 local io, os, ipairs, pairs, tostring, type = io, os, ipairs, pairs, tostring, type
-local floor, huge, mtype = math.floor, math.huge, math.type
+local floor, huge = math.floor, math.huge
 
 local fmt = output.format()
 if fmt ~= "table" and fmt ~= "json" then
@@ -82,15 +82,7 @@ local function percent(part, whole)
   return format(share < 9.95 and share > -9.95 and "%.1f%%" or "%.0f%%", share)
 end
 
--- A count or a size as digits: an integer as it is, one past 2^63 (a float, as the bindings give it) in full.
-local function digits(n)
-  if mtype(n) == "integer" then return format("%d", n) end
-  return format("%.0f", n)
-end
-
-local function plural(n, word, words)
-  return format("%s %s", digits(n), n == 1 and word or (words or word .. "s"))
-end
+local digits, plural = units.digits, units.plural
 
 -- A list as prose: "a", "a and b", "a, b and c".
 local function listed(items)

@@ -82,17 +82,7 @@ local FOLDED_COMMAND = "memscript --proc-root " .. CAPTURE .. " -f folded top.lu
 
 -- text in lines of at most 100 characters, broken at spaces.
 local function wrapped(text)
-  local lines, line = {}, ""
-  for word in text:gmatch("%S+") do
-    if line ~= "" and #line + 1 + #word > 100 then
-      lines[#lines + 1] = line
-      line = word
-    else
-      line = line == "" and word or (line .. " " .. word)
-    end
-  end
-  lines[#lines + 1] = line
-  return concat(lines, "\n")
+  return require("memscript.text").wrap(text, 100)
 end
 
 -- The page, around the pictures and the folded text.

@@ -70,6 +70,14 @@ T.test("JSON has no infinity or NaN: json_encode and print -f json write null", 
   T.eq({ out, err, status }, { '[{"a":null,"b":null,"c":null,"d":2.5}]\n', "", 0 }, "print")
 end)
 
+T.test("units.digits writes integers and floats past 2^63 in full; units.plural adds the word for the count", function()
+  T.eq(units.digits(0), "0", "0")
+  T.eq(units.digits(math.maxinteger), "9223372036854775807", "the largest integer")
+  T.eq(units.digits(2.0^64), "18446744073709551616", "2^64, a float, in full")
+  T.eq({units.plural(1, "process", "processes"), units.plural(2, "process", "processes"), units.plural(0, "page")},
+       {"1 process", "2 processes", "0 pages"}, "plurals")
+end)
+
 T.test("units.format takes any finite number; integers print as before", function()
   local cases = {
     { 0, "0B" }, { 100, "100B" }, { 1023, "1023B" }, { -1023, "-1023B" }, { 1024, "1.0K" },

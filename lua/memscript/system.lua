@@ -23,7 +23,7 @@ local format, find, match, gmatch, gsub, char, sub = string.format, string.find,
   string.gsub, string.char, string.sub
 local concat, sort = table.concat, table.sort
 local ipairs, pairs, type, tonumber, tostring = ipairs, pairs, type, tonumber, tostring
-local tointeger, mtype = math.tointeger, math.type
+local tointeger = math.tointeger
 
 local MEANINGS = meminfo_module.meanings
 
@@ -326,15 +326,7 @@ local KERNEL_SHARES = {
   {"writeback_tmp", "WritebackTmp"},
 }
 
--- A count or a size as digits: an integer as it is, one past 2^63 (a float, as the bindings give it) in full.
-local function digits(n)
-  if mtype(n) == "integer" then return format("%d", n) end
-  return format("%.0f", n)
-end
-
-local function plural(n, word, words)
-  return format("%s %s", digits(n), n == 1 and word or (words or word .. "s"))
-end
+local digits, plural = units.digits, units.plural
 
 -- The account of the machine p reads (default: memscript's proc). opts.scan: a scan already made
 -- (M.scan) to use instead of scanning again. Returns

@@ -47,6 +47,18 @@ function M.format(bytes)
   return format("%.0f%s", value, suffixes[i])
 end
 
+-- A count or a size as digits: an integer as it is, one past 2^63 (a float, as the bindings give it)
+-- in full, never in exponent form.
+function M.digits(n)
+  if math.type(n) == "integer" then return format("%d", n) end
+  return format("%.0f", n)
+end
+
+-- "1 process", "2 processes": n as digits and the word for it (words: the plural, default word .. "s").
+function M.plural(n, word, words)
+  return format("%s %s", M.digits(n), n == 1 and word or (words or word .. "s"))
+end
+
 -- Whole kB as pmap and the kernel print them.
 function M.kb(bytes)
   if bytes == nil then return nil end
