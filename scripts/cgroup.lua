@@ -16,10 +16,9 @@ local cli = require "memscript.cli"
 local view = require "memscript.cgroupview"
 local escape = require("memscript.text").escape
 
-local format, concat, rep, sub = string.format, table.concat, string.rep, string.sub
+local format, concat, rep = string.format, table.concat, string.rep
 local io, os, ipairs, tostring, type = io, os, ipairs, tostring, type
 local huge = math.huge
-local utf8_len, utf8_offset = utf8.len, utf8.offset
 local arg = arg
 
 -- The fields -s sorts by, named as in the JSON output.
@@ -78,16 +77,7 @@ local function fail(msg)
   os.exit(3)
 end
 
--- text cut to width characters, "..." ending a cut one.
-local function cut(text, width)
-  local chars = utf8_len(text)
-  if chars then
-    if chars > width then text = sub(text, 1, utf8_offset(text, width - 2) - 1) .. "..." end
-  elseif #text > width then
-    text = sub(text, 1, width - 3) .. "..."
-  end
-  return text
-end
+local cut = require("memscript.text").cut
 
 -- The rows: view.fields of each cgroup, with its kind, whole memory.stat and pressure, and pids.
 local function rows_of(tree)

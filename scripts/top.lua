@@ -26,7 +26,6 @@ local system = require "memscript.system"
 local format, concat, rep = string.format, table.concat, string.rep
 local sub, match, gsub = string.sub, string.match, string.gsub
 local io, os, ipairs, tostring, type = io, os, ipairs, tostring, type
-local utf8_len, utf8_offset = utf8.len, utf8.offset
 local arg = arg
 
 -- The fields of each view, named as in the JSON output: what -s can sort by.
@@ -336,17 +335,7 @@ local function columns_with(first, with_shmem_swap)
   return columns
 end
 
--- text cut to width characters, "..." ending a cut one; the table then escapes what would break its
--- lines or drive the terminal (memscript.text), so an escaped cell can be wider.
-local function table_text(text, width)
-  local chars = utf8_len(text)
-  if chars then
-    if chars > width then text = sub(text, 1, utf8_offset(text, width - 2) - 1) .. "..." end
-  elseif #text > width then
-    text = sub(text, 1, width - 3) .. "..."
-  end
-  return text
-end
+local table_text = require("memscript.text").cut
 
 local function user_name(names, status)
   local uid = match(tostring(status.Uid or ""), "^%s*(%d+)")

@@ -197,4 +197,12 @@ T.test("wrap breaks at blanks within the width, indents the lines after the firs
   T.eq(text.wrap("", 10), "", "nothing")
 end)
 
+T.test("cut keeps a text within width characters, ending a cut one with ...; bytes when it is not UTF-8", function()
+  T.eq(text.cut("short", 10), "short", "shorter than the width")
+  T.eq(text.cut("exactly10!", 10), "exactly10!", "as wide as the width")
+  T.eq(text.cut("/usr/lib/x86_64-linux-gnu/libc.so.6", 12), "/usr/lib/...", "cut to 12")
+  T.eq(text.cut("東京タワーの上", 5), "東京...", "characters, not bytes")
+  T.eq(text.cut("abc\xffdefgh", 6), "abc...", "invalid UTF-8: bytes")
+end)
+
 T.done()

@@ -5,6 +5,7 @@
 --   text.escape("caf\xc3\xa9 \xff")  --> "café \xff"
 --   text.valid_utf8("caf\xff")       --> "caf\u{FFFD}" (the character, for JSON and Prometheus)
 --   text.wrap("a b c", 3)            --> "a b\nc" (help texts and paragraphs, not escaping)
+--   text.cut("東京タワー", 4)          --> "東..." (a table cell's width, in characters)
 --
 -- A file name may hold any byte but '/' and NUL; a comm, a command line or a memfd name any byte at
 -- all; the kernel escapes only '\n' in maps (as "\012"). Printed raw, ESC and OSC sequences move the
@@ -169,6 +170,18 @@ function M.valid_utf8(s)
   if from == 1 then return s end
   parts[#parts + 1] = sub(s, from)
   return concat(parts)
+end
+
+-- s cut to width characters (UTF-8 characters where s is valid UTF-8, else bytes), "..." ending a
+-- cut one: for table cells, which the table writer then escapes (so an escaped cell can be wider).
+function M.cut(s, width)
+  local chars = utf8len(s)
+  if chars then
+    if chars > width then s = sub(s, 1, utf8.offset(s, width - 2) - 1) .. "..." end
+  elseif #s > width then
+    s = sub(s, 1, width - 3) .. "..."
+  end
+  return s
 end
 
 -- text wrapped to width columns at blanks, each line after the first indented by indent blanks
