@@ -630,23 +630,18 @@ int source_dir_open_fd(const struct source_dir *dir, const char *relpath, int fl
 	return 0;
 }
 
-int source_dir_list(const struct source_dir *dir, const char *relpath,
-		    int (*fn)(const char *name, void *arg), void *arg)
+/*
+ * Calls fn(name, arg) for each entry of the directory relpath beneath dir in a directory tree (not
+ * an archive), "." and ".." left out, and with dirs_only the directories alone, until fn returns
+ * nonzero. Returns 0 or an errno value.
+ */
+static int list_directory(const struct source_dir *dir, const char *relpath, int dirs_only,
+			  int (*fn)(const char *name, void *arg), void *arg)
 {
 	DIR *d;
 	struct dirent *entry;
 	int fd, e = 0;
 
-	if (!stays_beneath(relpath))
-		return SOURCE_EOUTSIDE;
-	if (dir->src->archive != NULL) {
-		char key[PATH_MAX];
-		if ((e = archive_key(dir, relpath, key, sizeof(key))) != 0)
-			return e;
-		if (!archive_tree_list_dir(dir->src->archive, key, fn, arg))
-			return archive_tree_find(dir->src->archive, key, &(size_t){0}) ? ENOTDIR : ENOENT;
-		return 0;
-	}
 	if (dir->fd < 0)
 		return ENOENT;
 	fd = open_beneath(dir->src, dir->fd, relpath, O_RDONLY | O_DIRECTORY);
@@ -659,6 +654,8 @@ int source_dir_list(const struct source_dir *dir, const char *relpath,
 		return e;
 	}
 	for (;;) {
+		struct stat st;
+		int is_dir = 1;
 		errno = 0;
 		entry = readdir(d);
 		if (entry == NULL) {
@@ -667,11 +664,34 @@ int source_dir_list(const struct source_dir *dir, const char *relpath,
 		}
 		if (strcmp(entry->d_name, ".") == 0 || strcmp(entry->d_name, "..") == 0)
 			continue;
-		if (fn(entry->d_name, arg) != 0)
+		/* d_type where the file system gives it (cgroupfs, tmpfs, ext4 do), else a look at the entry */
+		if (dirs_only)
+			is_dir = entry->d_type != DT_UNKNOWN ? entry->d_type == DT_DIR
+							     : fstatat(dirfd(d), entry->d_name, &st, AT_SYMLINK_NOFOLLOW) == 0 &&
+								       S_ISDIR(st.st_mode);
+		if (is_dir && fn(entry->d_name, arg) != 0)
 			break;
 	}
 	closedir(d);
 	return e;
+}
+
+int source_dir_list(const struct source_dir *dir, const char *relpath,
+		    int (*fn)(const char *name, void *arg), void *arg)
+{
+	int e;
+
+	if (!stays_beneath(relpath))
+		return SOURCE_EOUTSIDE;
+	if (dir->src->archive != NULL) {
+		char key[PATH_MAX];
+		if ((e = archive_key(dir, relpath, key, sizeof(key))) != 0)
+			return e;
+		if (!archive_tree_list_dir(dir->src->archive, key, fn, arg))
+			return archive_tree_find(dir->src->archive, key, &(size_t){0}) ? ENOTDIR : ENOENT;
+		return 0;
+	}
+	return list_directory(dir, relpath, 0, fn, arg);
 }
 
 int source_dir_inode(const struct source_dir *dir, const char *relpath, uint64_t *inode, int *is_dir)
@@ -725,9 +745,7 @@ static int visit_archive_dir(const char *name, void *arg)
 int source_dir_list_dirs(const struct source_dir *dir, const char *relpath,
 			 int (*fn)(const char *name, void *arg), void *arg)
 {
-	DIR *d;
-	struct dirent *entry;
-	int fd, e = 0;
+	int e;
 
 	if (!stays_beneath(relpath))
 		return SOURCE_EOUTSIDE;
@@ -749,38 +767,7 @@ int source_dir_list_dirs(const struct source_dir *dir, const char *relpath,
 		}
 		return 0;
 	}
-	if (dir->fd < 0)
-		return ENOENT;
-	fd = open_beneath(dir->src, dir->fd, relpath, O_RDONLY | O_DIRECTORY);
-	if (fd < 0)
-		return errno;
-	d = fdopendir(fd);
-	if (d == NULL) {
-		e = errno;
-		close(fd);
-		return e;
-	}
-	for (;;) {
-		struct stat st;
-		int is_dir;
-		errno = 0;
-		entry = readdir(d);
-		if (entry == NULL) {
-			e = errno;
-			break;
-		}
-		if (strcmp(entry->d_name, ".") == 0 || strcmp(entry->d_name, "..") == 0)
-			continue;
-		/* d_type where the file system gives it (cgroupfs, tmpfs, ext4 do), else a look at the entry */
-		if (entry->d_type != DT_UNKNOWN)
-			is_dir = entry->d_type == DT_DIR;
-		else
-			is_dir = fstatat(dirfd(d), entry->d_name, &st, AT_SYMLINK_NOFOLLOW) == 0 && S_ISDIR(st.st_mode);
-		if (is_dir && fn(entry->d_name, arg) != 0)
-			break;
-	}
-	closedir(d);
-	return e;
+	return list_directory(dir, relpath, 1, fn, arg);
 }
 
 const char *source_strerror(int err)
