@@ -115,13 +115,7 @@ local function read_memory(target)
 end
 
 local function pids_to_scan()
-  if not opts.pids then return proc.pids() end
-  local list, seen = {}, {}
-  for _, pid in ipairs(opts.pids) do
-    if not seen[pid] then seen[pid] = true; list[#list + 1] = pid end
-  end
-  table.sort(list)
-  return list
+  return unreadable.pids(proc, opts.pids)
 end
 
 -- ---- the stacks ----

@@ -265,13 +265,7 @@ end
 -- ---- the scan ----
 
 local function pids_to_scan(opts)
-  if not opts.pids then return proc.pids() end
-  local list, seen = {}, {}
-  for _, pid in ipairs(opts.pids) do
-    if not seen[pid] then seen[pid] = true; list[#list + 1] = pid end
-  end
-  table.sort(list)
-  return list
+  return unreadable_module.pids(proc, opts.pids)
 end
 
 -- Reads every process: calls add(pid, memory, status) for each one read; returns the count of processes

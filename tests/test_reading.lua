@@ -110,6 +110,14 @@ print(pcall(p.read_ahead, p, {"a", "b", "c", "d", "e", "f", "g", "h", "i"}))]])
   T.contains(lines[3], "too many files", "nine files")
 end)
 
+T.test("unreadable.pids: the pids asked, each once in increasing order, or every pid of the tree", function()
+  local out = run(capture, [[
+local u = require "memscript.unreadable"
+print(table.concat(u.pids(proc, {1850, 1848, 1850, 1849}), " "))
+print(table.concat(u.pids(proc), " ") == table.concat(proc.pids(), " "))]])
+  T.eq(out, "1848 1849 1850\ntrue\n", "asked, and every pid")
+end)
+
 T.test("unreadable.scan with read-ahead reads every process as it does without", function()
   local out = run(capture, PRELUDE .. [[
 local u = require "memscript.unreadable"

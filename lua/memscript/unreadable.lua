@@ -90,6 +90,18 @@ function M.read_process(pid, files, p, fields)
   return tables
 end
 
+-- The pids a scan reads: those asked (each once, in increasing order), or every pid p lists.
+-- Returns the list, or nil, message, errno from p.pids().
+function M.pids(p, asked)
+  if not asked then return p.pids() end
+  local list, seen = {}, {}
+  for _, pid in ipairs(asked) do
+    if not seen[pid] then seen[pid] = true; list[#list + 1] = pid end
+  end
+  table.sort(list)
+  return list
+end
+
 -- A whole-system scan: calls read(pid) for each of pids, in order. read returns value[, extra] for a
 -- process it read, or nil, reason, message as read_process does. use(pid, value, extra) is called for
 -- each process read; one without memory of its own ("none") is left out uncounted, and the others
