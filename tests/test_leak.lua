@@ -162,34 +162,10 @@ local function leak_on_growing_capture(options, leak_args)
   local tmp, cleanup <close> = T.tempdir()
   T.sh(format("cp -r %s %s/", T.q(T.fixtures .. "/helper-capture/proc"), T.q(tmp)))
   local smaps = tmp .. "/proc/1848/smaps"
-  local prelude = format([[
-local sys = require "memscript.sys"
-local path = %q
-local f = assert(io.open(path, "rb"))
-local original = f:read("a")
-f:close()
-local clock, grown = 1000.0, 0
-local function write_grown()
-  local head, heap, tail = original:match("^(.-\n)(28278000%%-2829a000 [^\n]*\n.-VmFlags:[^\n]*\n)(.*)$")
-  heap = heap:gsub("^28278000%%-2829a000", string.format("28278000-%%x", 0x2829a000 + grown))
-  for _, key in ipairs({ "Size", "Rss", "Pss", "Pss_Dirty", "Private_Dirty", "Referenced", "Anonymous" }) do
-    heap = heap:gsub("\n" .. key .. ":( +)(%%d+) kB", function(blank, kb)
-      local text = tostring(tonumber(kb) + grown // 1024)
-      return "\n" .. key .. ":" .. string.rep(" ", #blank + #kb - #text) .. text .. " kB"
-    end)
-  end
-  local out = assert(io.open(path, "wb"))
-  out:write(head, heap, tail)
-  out:close()
-end
-sys.monotonic = function() return clock end
-sys.sleep = function(seconds)
-  clock = clock + seconds
-  grown = grown + 1024 * 1024
-  write_grown()
-end
-]], smaps)
-  return T.memscript(tmp .. "/proc", options .. " -e " .. T.q(prelude) .. " leak.lua " .. leak_args)
+  -- the prelude the gallery's growth chart is drawn with (tests/gallery/growing-heap.lua)
+  local prelude = T.read(T.source .. "/tests/gallery/growing-heap.lua")
+  return T.memscript(tmp .. "/proc", options .. " -e " .. T.q(prelude) .. " leak.lua " .. leak_args,
+    { env = "MEMSCRIPT_GROWING_SMAPS=" .. T.q(smaps) })
 end
 
 -- The anonymous pages of the captured helper, from its smaps: the heap 16 kB, mappings without a
