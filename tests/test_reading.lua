@@ -208,4 +208,26 @@ print(proc.smaps(7))]])
        "false\tbad argument #2 to 'memscript.smaps_sums' (a field named twice)\n", "argument errors")
 end)
 
+T.test("proc.smaps_sums: a mapping whose keys are not in the order of the one before is read as proc.smaps reads it", function()
+  local dir = tmp .. "/sums-order"
+  T.sh("mkdir -p " .. T.q(dir .. "/7"))
+  local function header(at, path) return format("%08x-%08x rw-p 00000000 00:00 0  %s\n", at, at + 4096, path) end
+  -- the second mapping has the first one's keys in another order, one left out and one more
+  T.write(dir .. "/7/smaps", header(0x400000, "/a") .. "Rss:  4 kB\nPss:  2 kB\nSwap:  0 kB\n"
+    .. header(0x500000, "/a") .. "Pss:  4 kB\nRss:  8 kB\nLocked:  4 kB\n"
+    .. header(0x600000, "/b") .. "Rss:  12 kB\nPss:  12 kB\nSwap:  4 kB\n")
+  T.eq(run(dir, [[for _, s in ipairs(proc.smaps_sums(7, {"Rss", "Pss", "Swap", "Locked"})) do
+  print(s.path, s.maps, s.Rss, s.Pss, s.Swap, s.Locked) end]]),
+    "/a\t2\t12288\t6144\t0\t4096\n/b\t1\t12288\t12288\t4096\tnil\n", "sums by path")
+  -- where earlier mappings had a number, a word; and a key twice where the order was learned
+  T.write(dir .. "/7/smaps", header(0x400000, "/a") .. "Rss:  4 kB\nPss:  2 kB\n"
+    .. header(0x500000, "/a") .. "Rss:  many kB\nPss:  2 kB\n")
+  T.eq(run(dir, [[print(proc.smaps_sums(7, {"Rss"}))]]),
+       format("nil\t%s/7/smaps:5: Rss: a number expected, to be summed\t22\n", dir), "a word where a number was")
+  T.write(dir .. "/7/smaps", header(0x400000, "/a") .. "Rss:  4 kB\nPss:  2 kB\n"
+    .. header(0x500000, "/a") .. "Rss:  4 kB\nRss:  4 kB\n")
+  T.eq(run(dir, [[print(proc.smaps_sums(7, {"Rss"}))]]),
+       format("nil\t%s/7/smaps:6: duplicate key 'Rss'\t22\n", dir), "a key twice, at the place of another")
+end)
+
 T.done()

@@ -18,6 +18,9 @@
  */
 
 #define SUM_FIELDS_MAX 16
+/* Keys remembered by their place after a mapping's header, and the longest such key. */
+#define PLACES_MAX 48
+#define PLACE_KEY_MAX 32
 
 struct sum_group {
 	char *path;
@@ -38,6 +41,16 @@ struct sums_ctx {
 	size_t ngroups, cap;
 	size_t *index; /* open addressing over groups: 0 empty, else group number + 1 */
 	size_t index_cap;
+	/*
+	 * The key each line after a header had last time, by place: every mapping of smaps prints its
+	 * keys in the same order, so most lines are the known key and a number, taken in one pass
+	 * (kv_parse_known_number) without looking the key up among the fields.
+	 */
+	struct {
+		char key[PLACE_KEY_MAX];
+		size_t len;  /* 0: nothing known at this place */
+		int field;   /* the field the key is, or -1 */
+	} places[PLACES_MAX];
 };
 
 static uint64_t path_hash(const char *s, size_t len)
@@ -116,24 +129,37 @@ static int field_of(const struct sums_ctx *c, const char *key, size_t len)
 	return -1;
 }
 
+/* Whether line is the key known at this place after the header with a number, parsed into *f. */
+static int known_line(const struct sums_ctx *c, int place, const char *line, size_t len, struct kv_field *f)
+{
+	size_t key_len;
+
+	if (place >= PLACES_MAX || (key_len = c->places[place].len) == 0 || key_len >= len)
+		return 0;
+	return memcmp(line, c->places[place].key, key_len) == 0 && kv_parse_known_number(line, len, key_len, f);
+}
+
 static int sums_build(lua_State *L, void *arg)
 {
 	struct sums_ctx *c = arg;
 	struct sum_group *g = NULL;
 	unsigned char mapping_seen[SUM_FIELDS_MAX];
 	size_t i;
-	int r, k;
+	int r, k, place = 0;
 
 	for (;;) {
 		const char *line, *reason;
 		size_t len;
+		struct kv_field f;
 
 		r = linestream_next(c->stream, &line, &len);
 		if (r < 0)
 			return bind_path_error(L, c->path, -r);
 		if (r == 0)
 			break;
-		if (maps_is_header(line, len)) {
+		if (g != NULL && known_line(c, place, line, len, &f)) {
+			k = c->places[place++].field;
+		} else if (maps_is_header(line, len)) {
 			struct maps_header h;
 			reason = maps_parse_header(line, len, &h);
 			if (reason != NULL)
@@ -143,33 +169,40 @@ static int sums_build(lua_State *L, void *arg)
 				return bind_path_error(L, c->path, ENOMEM);
 			g->maps++;
 			memset(mapping_seen, 0, sizeof(mapping_seen));
+			place = 0;
+			continue;
 		} else if (g != NULL) {
-			struct kv_field f;
 			reason = kv_parse_line(line, len, &f);
 			if (reason != NULL)
 				return bind_format_error(L, c->path, linestream_lineno(c->stream), reason);
 			k = field_of(c, f.key, f.key_len);
-			if (k < 0)
-				continue;
-			if (mapping_seen[k])
-				return bind_format_error(L, c->path, linestream_lineno(c->stream),
-							 lua_pushfstring(L, "duplicate key '%s'", c->fields[k]));
-			mapping_seen[k] = 1;
-			if (f.kind == KV_TEXT)
-				return bind_format_error(L, c->path, linestream_lineno(c->stream),
-							 lua_pushfstring(L, "%s: a number expected, to be summed", c->fields[k]));
-			{
-				uint64_t unit = f.kind == KV_KB ? 1024 : 1, add;
-				if (f.overflowed || f.number > UINT64_MAX / unit ||
-				    (add = f.number * unit) > UINT64_MAX - g->sums[k])
-					return bind_format_error(L, c->path, linestream_lineno(c->stream),
-								 lua_pushfstring(L, "%s: the sum does not fit 64 bits", c->fields[k]));
-				g->sums[k] += add;
-				g->seen[k] = 1;
+			if (place < PLACES_MAX && f.key_len < PLACE_KEY_MAX) {
+				memcpy(c->places[place].key, f.key, f.key_len);
+				c->places[place].len = f.key_len;
+				c->places[place].field = k;
 			}
+			place++;
 		} else {
 			return bind_format_error(L, c->path, linestream_lineno(c->stream),
 						 "field before the first mapping header");
+		}
+		if (k < 0)
+			continue;
+		if (mapping_seen[k])
+			return bind_format_error(L, c->path, linestream_lineno(c->stream),
+						 lua_pushfstring(L, "duplicate key '%s'", c->fields[k]));
+		mapping_seen[k] = 1;
+		if (f.kind == KV_TEXT)
+			return bind_format_error(L, c->path, linestream_lineno(c->stream),
+						 lua_pushfstring(L, "%s: a number expected, to be summed", c->fields[k]));
+		{
+			uint64_t unit = f.kind == KV_KB ? 1024 : 1, add;
+			if (f.overflowed || f.number > UINT64_MAX / unit ||
+			    (add = f.number * unit) > UINT64_MAX - g->sums[k])
+				return bind_format_error(L, c->path, linestream_lineno(c->stream),
+							 lua_pushfstring(L, "%s: the sum does not fit 64 bits", c->fields[k]));
+			g->sums[k] += add;
+			g->seen[k] = 1;
 		}
 	}
 	lua_createtable(L, (int)c->ngroups, 0);

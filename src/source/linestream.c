@@ -104,6 +104,7 @@ struct linestream {
 	int stop;          /* the parser closes early: the reader must quit */
 	int threaded;
 	pthread_t thread;
+	size_t first_fill; /* what the first chunk is filled to before the caller gets it */
 
 	/* Parser side: the chunk being cut into lines. */
 	int current;       /* index of the chunk held by the parser, -1 when none */
@@ -142,7 +143,7 @@ static void *reader_main(void *arg)
 {
 	struct linestream *s = arg;
 
-	size_t target = FIRST_FILL;
+	size_t target = s->first_fill;
 
 	pthread_mutex_lock(&s->lock);
 	for (;;) {
@@ -179,7 +180,7 @@ int linestream_open(const char *path, struct linestream **out)
 	return linestream_open_fd(fd, out);
 }
 
-int linestream_open_fd(int fd, struct linestream **out)
+static int open_fd(int fd, size_t first_fill, struct linestream **out)
 {
 	struct linestream *s;
 	int i, err, eof;
@@ -193,13 +194,14 @@ int linestream_open_fd(int fd, struct linestream **out)
 	pthread_mutex_init(&s->lock, NULL);
 	pthread_cond_init(&s->changed, NULL);
 	s->fd = fd;
+	s->first_fill = first_fill;
 	/* The first chunk is read here: a file that ends within it (most files) needs no thread, nor more chunks. */
 	s->chunks[0].data = chunk_buffer();
 	if (s->chunks[0].data == NULL) {
 		linestream_close(s);
 		return ENOMEM;
 	}
-	err = fill_chunk(s->fd, &s->chunks[0], FIRST_FILL, &eof);
+	err = fill_chunk(s->fd, &s->chunks[0], first_fill, &eof);
 	if (err != 0) {
 		linestream_close(s);
 		return err;
@@ -232,6 +234,16 @@ int linestream_open_fd(int fd, struct linestream **out)
 	}
 	*out = s;
 	return 0;
+}
+
+int linestream_open_fd(int fd, struct linestream **out)
+{
+	return open_fd(fd, FIRST_FILL, out);
+}
+
+int linestream_open_fd_filled(int fd, struct linestream **out)
+{
+	return open_fd(fd, CHUNK_SIZE, out);
 }
 
 int linestream_open_memory(const char *data, size_t len, struct linestream **out)

@@ -16,6 +16,14 @@ int linestream_open(const char *path, struct linestream **out);
 /* The same over an open descriptor, which the stream owns from then on (closed even on failure). */
 int linestream_open_fd(int fd, struct linestream **out);
 
+/*
+ * The same, for a thread that reads ahead of the one that parses (a read-ahead pool's): the first
+ * chunk is filled whole (about 250 KiB) before it returns, so a file that fits, such as the smaps
+ * of a process of a few hundred mappings, is read by the calling thread alone and needs no reader
+ * thread of its own; a longer one is read on by a reader thread as usual.
+ */
+int linestream_open_fd_filled(int fd, struct linestream **out);
+
 /* A stream over a copy of data (a file already in memory, as from an archive); no thread. */
 int linestream_open_memory(const char *data, size_t len, struct linestream **out);
 

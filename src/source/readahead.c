@@ -51,7 +51,7 @@ static void run_job(struct readahead_job *job)
 		if (stop)
 			break;
 		if (f->lines)
-			f->err = source_dir_lines(job->dir, f->name, &f->stream);
+			f->err = source_dir_lines_filled(job->dir, f->name, &f->stream);
 		else
 			f->err = source_dir_read(job->dir, f->name, &f->whole);
 	}
@@ -89,11 +89,11 @@ static void *pool_main(void *arg)
 	return NULL;
 }
 
-/* Starts the pool once: one thread per CPU but the caller's. Called with pool_lock held. */
+/* Starts the pool once: one thread per CPU. Called with pool_lock held. */
 static void start_pool_locked(void)
 {
 	long cpus = sysconf(_SC_NPROCESSORS_ONLN);
-	int want = cpus > 1 ? (int)(cpus - 1) : 1, i;
+	int want = cpus > 1 ? (int)cpus : 1, i;
 	sigset_t all, saved;
 
 	if (want > POOL_MAX)

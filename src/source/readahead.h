@@ -7,11 +7,12 @@
 /*
  * A whole-system scan spends most of its time in the kernel producing each process's files
  * (smaps above all) and the rest building tables from them. A job reads the named files of one
- * process through its directory handle on a pool thread (one per CPU but one), so that the
- * kernel's work for the next processes is done on the other CPUs while the caller builds the
- * tables of this one. "maps" and "smaps" are opened as line streams (the first chunk read, the
- * rest read by the stream's own thread as it is consumed), every other file read whole, each
- * exactly as source_dir_lines and source_dir_read would, failures included.
+ * process through its directory handle on a pool thread (one per CPU), so that the kernel's work
+ * for the next processes is done on every CPU while the caller builds the tables of this one (the
+ * caller mostly parses, and waits: a pool thread per CPU but one left a CPU idle). "maps" and
+ * "smaps" are opened as line streams with their first chunk filled whole (source_dir_lines_filled:
+ * the smaps of a process of a few hundred mappings is read by the pool thread alone), every other
+ * file read whole, each exactly as source_dir_lines and source_dir_read would, failures included.
  *
  * A job the caller needs before a pool thread has started it is run by the caller itself, so no
  * one waits on a queue. The directory must stay open until the job is cancelled.

@@ -585,7 +585,7 @@ int source_dir_read(const struct source_dir *dir, const char *relpath, struct pr
 	return e;
 }
 
-int source_dir_lines(const struct source_dir *dir, const char *relpath, struct linestream **out)
+static int open_lines(const struct source_dir *dir, const char *relpath, int filled, struct linestream **out)
 {
 	off_t size;
 	int fd, e;
@@ -602,10 +602,20 @@ int source_dir_lines(const struct source_dir *dir, const char *relpath, struct l
 	fd = open_regular(dir, relpath, &size, &e);
 	if (fd < 0)
 		return e;
-	if ((e = linestream_open_fd(fd, out)) != 0)
+	if ((e = filled ? linestream_open_fd_filled(fd, out) : linestream_open_fd(fd, out)) != 0)
 		return e;
 	linestream_set_max_line(*out, line_limit(dir->src));
 	return 0;
+}
+
+int source_dir_lines(const struct source_dir *dir, const char *relpath, struct linestream **out)
+{
+	return open_lines(dir, relpath, 0, out);
+}
+
+int source_dir_lines_filled(const struct source_dir *dir, const char *relpath, struct linestream **out)
+{
+	return open_lines(dir, relpath, 1, out);
 }
 
 int source_dir_open_fd(const struct source_dir *dir, const char *relpath, int flags, int *fd_out)

@@ -103,6 +103,9 @@ int source_dir_read(const struct source_dir *dir, const char *relpath, struct pr
 /* Opens relpath under dir for reading line by line (linestream_close it). Returns 0 or an error. */
 int source_dir_lines(const struct source_dir *dir, const char *relpath, struct linestream **out);
 
+/* The same with the first chunk filled whole before it returns (linestream_open_fd_filled). */
+int source_dir_lines_filled(const struct source_dir *dir, const char *relpath, struct linestream **out);
+
 /*
  * Opens relpath under dir as a file descriptor, for what is not read whole: files of 64-bit records
  * read with pread (pagemap, kpageflags), files written (clear_refs, page_idle/bitmap). flags is
