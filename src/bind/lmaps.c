@@ -31,6 +31,8 @@ enum {
 };
 
 #define HEADER_FIELDS 8
+#define HEADER_ALL ((1u << HEADER_FIELDS) - 1)
+#define HEADER_SIZE (1u << (SLOT_SIZE - SLOT_VM_START))
 #define KEY_CACHE_MAX 256
 /* Buckets of the path cache: a process maps up to a few hundred files, each often several times, in turn. */
 #define PATH_BUCKETS 256
@@ -68,6 +70,7 @@ struct mapping_ctx {
 	const char *fields[FIELDS_MAX];
 	size_t field_lens[FIELDS_MAX];
 	unsigned header_kept;  /* bit i: header field i is set */
+	int size_derived;      /* smaps tables of every field: size is read through the layout */
 	int kept;              /* fields set in the mapping being built */
 
 	struct cached_key keys[KEY_CACHE_MAX];
@@ -218,6 +221,89 @@ static int lookup_key(lua_State *L, struct mapping_ctx *c, int field_no, const c
 }
 
 /*
+ * An smaps mapping table does not hold size: the kernel's Size says the same in bytes, and one key
+ * more than 32 (ProtectionKey, on machines with memory protection keys) would double the hash part
+ * of every table. Its layout reads size as vm_end - vm_start for m.size and lists it in pairs(m).
+ */
+static int push_derived_size(lua_State *L, int t)
+{
+	lua_Integer start, end;
+	int ok;
+
+	if (lua_getfield(L, t, "vm_start") != LUA_TNUMBER || !lua_isinteger(L, -1)) {
+		lua_pop(L, 1);
+		return 0;
+	}
+	start = lua_tointeger(L, -1);
+	ok = lua_getfield(L, t, "vm_end") == LUA_TNUMBER && lua_isinteger(L, -1);
+	end = lua_tointeger(L, -1);
+	lua_pop(L, 2);
+	if (!ok)
+		return 0;
+	lua_pushinteger(L, (lua_Integer)((lua_Unsigned)end - (lua_Unsigned)start));
+	return 1;
+}
+
+static int is_size_name(lua_State *L, int i)
+{
+	size_t len;
+	const char *key = lua_type(L, i) == LUA_TSTRING ? lua_tolstring(L, i, &len) : NULL;
+	return key != NULL && len == 4 && memcmp(key, "size", 4) == 0;
+}
+
+static int mapping_index(lua_State *L)
+{
+	if (is_size_name(L, 2) && push_derived_size(L, 1))
+		return 1;
+	lua_pushnil(L);
+	return 1;
+}
+
+/* next over the fields held, then size; the table's own size, if a script set one, comes once. */
+static int mapping_next(lua_State *L)
+{
+	luaL_checktype(L, 1, LUA_TTABLE);
+	lua_settop(L, 2);
+	if (is_size_name(L, 2)) {
+		lua_pushnil(L);
+		return 1; /* size comes last */
+	}
+	while (lua_next(L, 1)) {
+		if (!is_size_name(L, -2))
+			return 2;
+		lua_pop(L, 1); /* a size the script set: listed last, with the others' */
+	}
+	lua_pushliteral(L, "size");
+	if (lua_rawget(L, 1) == LUA_TNIL) {
+		lua_pop(L, 1);
+		if (!push_derived_size(L, 1))
+			return 0;
+	}
+	lua_pushliteral(L, "size");
+	lua_insert(L, -2);
+	return 2;
+}
+
+static int mapping_pairs(lua_State *L)
+{
+	lua_pushcfunction(L, mapping_next);
+	lua_pushvalue(L, 1);
+	lua_pushnil(L);
+	return 3;
+}
+
+/* Gives the layout on top the metamethods that read size, when the tables do not hold it. */
+static void derive_size(lua_State *L, const struct mapping_ctx *c)
+{
+	if (!c->size_derived)
+		return;
+	lua_pushcfunction(L, mapping_index);
+	lua_setfield(L, -2, "__index");
+	lua_pushcfunction(L, mapping_pairs);
+	lua_setfield(L, -2, "__pairs");
+}
+
+/*
  * Past the cache (more than KEY_CACHE_MAX keys, or fields, in play) a mapping gets a layout of its
  * own, started here from the fields it had so far and appended to field by field.
  */
@@ -228,6 +314,7 @@ static void start_own_layout(lua_State *L, struct mapping_ctx *c)
 	if (!lua_isnil(L, SLOT_OWN_LAYOUT))
 		return;
 	layout_new(L);
+	derive_size(L, c);
 	for (i = 0; i < c->current.n; i++)
 		if (c->keys[c->current.key[i]].kept)
 			layout_append(L, -1, c->keys[c->current.key[i]].slot, c->current.kb[i]);
@@ -250,6 +337,7 @@ static void set_layout(lua_State *L, struct mapping_ctx *c)
 	    memcmp(c->current.key, c->last.key, (size_t)c->current.n * sizeof(c->current.key[0])) != 0 ||
 	    memcmp(c->current.kb, c->last.kb, (size_t)c->current.n) != 0) {
 		layout_new(L);
+		derive_size(L, c);
 		for (i = 0; i < c->current.n; i++)
 			if (c->keys[c->current.key[i]].kept)
 				layout_append(L, -1, c->keys[c->current.key[i]].slot, c->current.kb[i]);
@@ -330,17 +418,19 @@ static void set_header_field(lua_State *L, const struct mapping_ctx *c, int i)
 
 static void set_header_fields(lua_State *L, struct mapping_ctx *c, const struct maps_header *h)
 {
-	if (c->header_kept == (1u << HEADER_FIELDS) - 1) {
-		/* Every field: the common case, without the test per field. */
+	if ((c->header_kept | HEADER_SIZE) == HEADER_ALL) {
+		/* Every field (size aside): the common case, without the test per field. */
 		lua_pushvalue(L, SLOT_VM_START);
 		lua_pushinteger(L, (lua_Integer)h->vm_start);
 		lua_rawset(L, -3);
 		lua_pushvalue(L, SLOT_VM_END);
 		lua_pushinteger(L, (lua_Integer)h->vm_end);
 		lua_rawset(L, -3);
-		lua_pushvalue(L, SLOT_SIZE);
-		lua_pushinteger(L, (lua_Integer)(h->vm_end - h->vm_start));
-		lua_rawset(L, -3);
+		if (c->header_kept & HEADER_SIZE) {
+			lua_pushvalue(L, SLOT_SIZE);
+			lua_pushinteger(L, (lua_Integer)(h->vm_end - h->vm_start));
+			lua_rawset(L, -3);
+		}
 		lua_pushvalue(L, SLOT_PERMS);
 		push_short(L, c, h->perms, h->perms_len);
 		lua_rawset(L, -3);
@@ -497,11 +587,14 @@ static int mapping_build(lua_State *L, void *arg)
 	lua_pushnil(L);                 /* SLOT_LAST_FLAGS */
 	lua_pushnil(L);                 /* SLOT_LAST_LAYOUT */
 	lua_pushnil(L);                 /* SLOT_OWN_LAYOUT */
-	c->fields_hint = HEADER_FIELDS;
 	c->header_kept = 0;
 	for (i = 0; i < HEADER_FIELDS; i++)
 		if (is_kept(c, header_keys[i], strlen(header_keys[i])))
 			c->header_kept |= 1u << i;
+	c->size_derived = c->smaps && c->nfields < 0;
+	if (c->size_derived)
+		c->header_kept &= ~HEADER_SIZE;
+	c->fields_hint = __builtin_popcount(c->header_kept);
 
 	for (;;) {
 		const char *line;
