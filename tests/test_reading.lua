@@ -168,6 +168,39 @@ print(collected, grown < before)]])
   T.eq(out, "false\ttrue\n", "no collection started by 500 reads that grew the heap by far less than its size")
 end)
 
+T.test("a ProtectionKey line does not make smaps tables larger: size is read through the layout", function()
+  -- the first record of this machine's own smaps, as 2,000 mappings, with and without ProtectionKey
+  local first = {}
+  for line in io.lines("/proc/self/smaps") do
+    if #first > 0 and line:find("^%x+%-%x+ ") then break end
+    if not line:find("^ProtectionKey:") then first[#first + 1] = line end
+  end
+  local body = table.concat(first, "\n", 2)
+  local function tree(name, extra)
+    local dir = tmp .. "/" .. name
+    T.sh("mkdir -p " .. T.q(dir .. "/9"))
+    local records = {}
+    for i = 1, 2000 do
+      records[i] = format("%08x-%08x rw-p 00000000 00:00 0 \n%s\n%s", i * 0x10000, i * 0x10000 + 4096, body, extra)
+    end
+    T.write(dir .. "/9/smaps", table.concat(records))
+    return dir
+  end
+  local chunk = [[collectgarbage("stop")
+local before = collectgarbage("count")
+local list = proc.smaps(9)
+local kb = collectgarbage("count") - before
+local m, n = list[2000], 0
+for k in pairs(m) do n = n + 1 end
+print(#list, m.ProtectionKey, m.size, rawget(m, "size"), n, math.floor(kb)) ]]
+  local plain = {run(tree("plain", ""), chunk):match("^(%d+)\t(%S+)\t(%d+)\t(%S+)\t(%d+)\t(%d+)\n$")}
+  local pkey = {run(tree("pkey", "ProtectionKey:         0\n"), chunk):match("^(%d+)\t(%S+)\t(%d+)\t(%S+)\t(%d+)\t(%d+)\n$")}
+  T.eq({plain[1], plain[2], plain[3], plain[4], pkey[1], pkey[2], pkey[3], pkey[4], pkey[5] - plain[5]},
+       {"2000", "nil", "4096", "nil", "2000", "0", "4096", "nil", 1}, "tables, ProtectionKey, size, fields listed")
+  local grown = tonumber(pkey[6]) / tonumber(plain[6])
+  T.ok(grown < 1.1, format("the tables with ProtectionKey take %d KiB, without %d KiB", pkey[6], plain[6]))
+end)
+
 T.test("proc.smaps_sums(pid, fields): per path, the sums over the mappings proc.smaps gives, in bytes", function()
   local out = run(capture, [[
 local fields = {"Rss", "Pss", "Private_Dirty", "Swap", "SwapPss", "ProtectionKey"}
