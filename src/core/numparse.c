@@ -21,15 +21,16 @@ enum num_status num_parse_dec(const char **pos, const char *end, uint64_t *out)
 	return overflow ? NUM_OVERFLOW : NUM_OK;
 }
 
+/* One more than the value of each byte as a hex digit, 0 for the others: one load per digit. */
+static const unsigned char hex_values[256] = {
+	['0'] = 1, ['1'] = 2, ['2'] = 3, ['3'] = 4, ['4'] = 5, ['5'] = 6, ['6'] = 7, ['7'] = 8, ['8'] = 9, ['9'] = 10,
+	['a'] = 11, ['b'] = 12, ['c'] = 13, ['d'] = 14, ['e'] = 15, ['f'] = 16,
+	['A'] = 11, ['B'] = 12, ['C'] = 13, ['D'] = 14, ['E'] = 15, ['F'] = 16,
+};
+
 static int hex_digit(char c)
 {
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
+	return (int)hex_values[(unsigned char)c] - 1;
 }
 
 enum num_status num_parse_hex(const char **pos, const char *end, uint64_t *out)
