@@ -273,7 +273,7 @@ end
 local function scan(pids, want_maps, add)
   local done = 0
   -- the kernel produces the next processes' files on other CPUs while this one's tables are built
-  local ahead = {p = proc, files = {"status", want_maps and "smaps" or "smaps_rollup"}}
+  local ahead = {p = proc, files = {"status", want_maps and "smaps_sums" or "smaps_rollup"}, fields = MAP_FIELDS}
   local read, unreadable = unreadable_scan(pids, function(pid)
     progress.update(done, #pids)
     done = done + 1

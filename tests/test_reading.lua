@@ -97,6 +97,47 @@ print(a1, a2, a3) print(b1, b2, b3) print(s1, s2, s3) print(t1, t2, t3)]], pid, 
   T.contains(lines[1], "nil\t/proc/" .. pid .. "/smaps: ", "smaps fails")
 end)
 
+T.test("p:read_ahead with smaps_sums: the sums a pool thread made are those proc.smaps_sums makes", function()
+  local out = run(capture, PRELUDE .. [[
+local fields = {"Rss", "Pss", "Private_Dirty", "Swap"}
+local p <close> = assert(proc.open(1848))
+assert(p:read_ahead({"status", "smaps_sums"}, {smaps_sums = fields}) == p)
+local ahead = p:smaps_sums(fields)
+assert(same(ahead, proc.smaps_sums(1848, fields)), "the same sums")
+assert(same(p:smaps_sums(fields), ahead), "a second call reads afresh")
+-- other fields than those read ahead: added up afresh, not taken
+p:read_ahead({"smaps_sums"}, {smaps_sums = fields})
+assert(same(p:smaps_sums({"Rss"}), proc.smaps_sums(1848, {"Rss"})), "other fields")
+print(#ahead, ahead[1].path)]])
+  T.eq(out, "15\t/tmp/memhelper\n", "sums read ahead")
+end)
+
+T.test("p:read_ahead with smaps_sums: a file refused is refused with the same message, line and errno", function()
+  local dir = tmp .. "/sums-ahead"
+  T.sh("mkdir -p " .. T.q(dir .. "/7"))
+  T.write(dir .. "/7/smaps", "00400000-00401000 r-xp 00000000 fd:00 12  /bin/x\nRss:  4 kB\nRss:  8 kB\n")
+  local out = run(dir, [[
+local p <close> = assert(proc.open(7))
+p:read_ahead({"smaps_sums"}, {smaps_sums = {"Rss"}})
+print(p:smaps_sums({"Rss"}))
+print(proc.smaps_sums(7, {"Rss"}))
+local gone <close> = assert(proc.open(7))
+os.remove(proc.root() .. "/7/smaps")
+gone:read_ahead({"smaps_sums"}, {smaps_sums = {"Rss"}})
+print(gone:smaps_sums({"Rss"}))
+print(proc.smaps_sums(7, {"Rss"}))
+print(pcall(p.read_ahead, p, {"smaps_sums"}, {smaps_sums = {}}))
+print(pcall(p.read_ahead, p, {"smaps_sums"}, {smaps_sums = {string.rep("x", 32)}}))]])
+  local lines = {}
+  for line in out:gmatch("[^\n]+") do lines[#lines + 1] = line end
+  T.eq(lines[1], format("nil\t%s/7/smaps:3: duplicate key 'Rss'\t22", dir), "a key twice, found on the pool thread")
+  T.eq(lines[2], lines[1], "as proc.smaps_sums says it")
+  T.eq(lines[3], format("nil\t%s/7/smaps: No such file or directory\t2", dir), "a file that is not there")
+  T.eq(lines[4], lines[3], "as proc.smaps_sums says it")
+  T.contains(lines[5], "false\tbad argument #3 to '?' (1 to 16 field names expected)", "no field")
+  T.contains(lines[6], "(field names of 1 to 31 bytes expected)", "a name longer than any key")
+end)
+
 T.test("p:read_ahead refuses what is not a list of the process's files", function()
   local out = run(capture, [[
 local p <close> = assert(proc.open(1848))

@@ -106,8 +106,9 @@ end
 -- process it read, or nil, reason, message as read_process does. use(pid, value, extra) is called for
 -- each process read; one without memory of its own ("none") is left out uncounted, and the others
 -- are counted in a tally by reason. Returns the number of processes read and the tally.
--- With ahead = {p = proc table, files = {"status", "smaps"}}, the next few processes are opened
--- and those files of theirs read by other threads (p:read_ahead) while read works on this one:
+-- With ahead = {p = proc table, files = {"status", "smaps"}[, fields = {smaps_sums = {...}}]}, the
+-- next few processes are opened and those files of theirs read by other threads (p:read_ahead, with
+-- fields: "smaps_sums" added up there too) while read works on this one:
 -- read is then given the process's handle, open with its files being read, instead of the pid
 -- (still the pid when the open failed, so that read fails as it would have); the scan closes it.
 function M.scan(pids, read, use, ahead)
@@ -117,7 +118,7 @@ function M.scan(pids, read, use, ahead)
     local pid = pids[i]
     if pid == nil or handles[i] ~= nil then return end
     local handle = ahead.p.open(pid)
-    if handle then handle:read_ahead(ahead.files) end
+    if handle then handle:read_ahead(ahead.files, ahead.fields) end
     handles[i] = handle or false
   end
   for i, pid in ipairs(pids) do

@@ -126,8 +126,7 @@ int bind_process_file(lua_State *L, const char *file,
 	return n;
 }
 
-/* The read-ahead job of the process handle at arg, or NULL (a pid, or a handle without one). */
-static struct readahead_job *ahead_of(lua_State *L, int arg)
+struct readahead_job *bind_process_ahead(lua_State *L, int arg)
 {
 	struct bind_process *p = luaL_testudata(L, arg, BIND_PROCESS);
 	return p != NULL ? p->ahead : NULL;
@@ -137,7 +136,7 @@ int bind_process_read(lua_State *L, int arg, const struct source_dir *dir, const
 {
 	int err;
 
-	if (readahead_take_whole(ahead_of(L, arg), file, out, &err))
+	if (readahead_take_whole(bind_process_ahead(L, arg), file, out, &err))
 		return err;
 	return source_dir_read(dir, file, out);
 }
@@ -147,7 +146,7 @@ int bind_process_lines(lua_State *L, int arg, const struct source_dir *dir, cons
 {
 	int err;
 
-	if (readahead_take_lines(ahead_of(L, arg), file, out, &err))
+	if (readahead_take_lines(bind_process_ahead(L, arg), file, out, &err))
 		return err;
 	return source_dir_lines(dir, file, out);
 }

@@ -61,6 +61,16 @@ int bind_process_read(lua_State *L, int arg, const struct source_dir *dir, const
 int bind_process_lines(lua_State *L, int arg, const struct source_dir *dir, const char *file,
 		       struct linestream **out);
 
+/*
+ * The fields of proc.smaps_sums in the table at index t (checked as it checks them, errors naming
+ * argument arg) as a sum started.
+ */
+struct smaps_sums;
+void bind_sums_fields(lua_State *L, int t, int arg, struct smaps_sums *out);
+
+/* The read-ahead job of the process handle at argument arg, or NULL (a pid, or a handle without one). */
+struct readahead_job *bind_process_ahead(lua_State *L, int arg);
+
 /* Checks a pid argument (integer, numeric string or "self"), writing its directory name. */
 void bind_check_pid(lua_State *L, int arg, char *name, size_t size);
 

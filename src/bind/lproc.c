@@ -17,6 +17,7 @@
 #include "bind/runtime.h"
 #include "core/numparse.h"
 #include "source/capture.h"
+#include "core/smaps_sums.h"
 #include "source/readahead.h"
 
 /* ---- the source userdata (upvalue 1 of every function) ---- */
@@ -186,14 +187,16 @@ static int process_read(lua_State *L)
 }
 
 /*
- * p:read_ahead(files): starts reading the named files of the process on another thread, so that
- * the kernel's work for them overlaps the caller's work on other processes; the next p:status(),
- * p:smaps()... of each takes what was read. Returns the handle.
+ * p:read_ahead(files[, fields]): starts reading the named files of the process on another thread,
+ * so that the kernel's work for them overlaps the caller's work on other processes; the next
+ * p:status(), p:smaps()... of each takes what was read. "smaps_sums" with fields.smaps_sums (the
+ * fields p:smaps_sums will be asked for) adds smaps up on that thread too. Returns the handle.
  */
 static int process_read_ahead(lua_State *L)
 {
 	struct process *p = check_process(L);
 	const char *names[READAHEAD_FILES_MAX];
+	struct smaps_sums sums, *with_sums = NULL;
 	lua_Integer i, n;
 	int err;
 
@@ -207,9 +210,16 @@ static int process_read_ahead(lua_State *L)
 				 strlen(names[i - 1]) < 32, 2, "names of the process's files expected");
 		lua_pop(L, 1); /* still anchored in the table */
 	}
+	if (!lua_isnoneornil(L, 3)) {
+		luaL_checktype(L, 3, LUA_TTABLE);
+		if (lua_getfield(L, 3, "smaps_sums") != LUA_TNIL) {
+			bind_sums_fields(L, lua_gettop(L), 3, &sums);
+			with_sums = &sums;
+		}
+	}
 	readahead_cancel(p->ahead);
 	p->ahead = NULL;
-	err = readahead_submit(p->dir, names, (int)n, &p->ahead);
+	err = readahead_submit(p->dir, names, (int)n, with_sums, &p->ahead);
 	if (err != 0)
 		return luaL_error(L, "read_ahead: %s", strerror(err));
 	lua_settop(L, 1);

@@ -4,22 +4,31 @@
 #include <errno.h>
 #include <pthread.h>
 #include <signal.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+
+#include "core/smaps_sums.h"
 
 /* At most this many pool threads, whatever the CPU count. */
 #define POOL_MAX 7
 
 enum job_state { JOB_QUEUED, JOB_RUNNING, JOB_DONE };
 
+enum job_kind { READ_WHOLE, READ_LINES, READ_SUMS };
+
 struct job_file {
 	char name[32];
-	int lines;        /* read as a line stream, not whole */
+	enum job_kind kind;
 	int taken;
 	int err;
 	struct procfile whole;
 	struct linestream *stream;
+	/* READ_SUMS: smaps added up here; a line refused is at lineno, the reason in reason */
+	struct smaps_sums *sums;
+	long lineno;
+	char reason[96];
 };
 
 struct readahead_job {
@@ -37,6 +46,45 @@ static pthread_cond_t job_done = PTHREAD_COND_INITIALIZER;   /* a job became JOB
 static struct readahead_job *queue_head, *queue_tail;
 static int pool_size; /* threads started; -1 when none could be */
 
+static int is_cancelled(struct readahead_job *job)
+{
+	int stop;
+
+	pthread_mutex_lock(&pool_lock);
+	stop = job->cancelled;
+	pthread_mutex_unlock(&pool_lock);
+	return stop;
+}
+
+/* Adds up the process's smaps into f->sums, stopping soon when the job is cancelled. */
+static void run_sums(struct readahead_job *job, struct job_file *f)
+{
+	struct linestream *stream;
+	const char *line, *reason;
+	size_t len;
+	int got, added;
+
+	if ((f->err = source_dir_lines_filled(job->dir, "smaps", &stream)) != 0)
+		return;
+	while ((got = linestream_next(stream, &line, &len)) > 0) {
+		if ((linestream_lineno(stream) & 1023) == 0 && is_cancelled(job))
+			break;
+		added = smaps_sums_line(f->sums, line, len, &reason);
+		if (added == -1) {
+			f->lineno = linestream_lineno(stream);
+			snprintf(f->reason, sizeof(f->reason), "%s", reason);
+			break;
+		}
+		if (added != 0) {
+			f->err = added;
+			break;
+		}
+	}
+	if (got < 0)
+		f->err = -got;
+	linestream_close(stream);
+}
+
 /* Reads the job's files; the caller set it JOB_RUNNING and holds no lock. */
 static void run_job(struct readahead_job *job)
 {
@@ -44,13 +92,11 @@ static void run_job(struct readahead_job *job)
 
 	for (i = 0; i < job->count; i++) {
 		struct job_file *f = &job->files[i];
-		int stop;
-		pthread_mutex_lock(&pool_lock);
-		stop = job->cancelled;
-		pthread_mutex_unlock(&pool_lock);
-		if (stop)
+		if (is_cancelled(job))
 			break;
-		if (f->lines)
+		if (f->kind == READ_SUMS)
+			run_sums(job, f);
+		else if (f->kind == READ_LINES)
 			f->err = source_dir_lines_filled(job->dir, f->name, &f->stream);
 		else
 			f->err = source_dir_read(job->dir, f->name, &f->whole);
@@ -113,7 +159,8 @@ static void start_pool_locked(void)
 		pool_size = -1;
 }
 
-int readahead_submit(struct source_dir *dir, const char *const *names, int count, struct readahead_job **out)
+int readahead_submit(struct source_dir *dir, const char *const *names, int count, const struct smaps_sums *sums,
+		     struct readahead_job **out)
 {
 	struct readahead_job *job;
 	int i;
@@ -131,7 +178,14 @@ int readahead_submit(struct source_dir *dir, const char *const *names, int count
 		if (len >= sizeof(f->name))
 			continue;
 		memcpy(f->name, names[i], len + 1);
-		f->lines = strcmp(f->name, "maps") == 0 || strcmp(f->name, "smaps") == 0;
+		if (strcmp(f->name, "smaps_sums") == 0) {
+			if (sums == NULL || (f->sums = malloc(sizeof(*f->sums))) == NULL)
+				continue;
+			*f->sums = *sums; /* the fields named; nothing added yet */
+			f->kind = READ_SUMS;
+		} else {
+			f->kind = strcmp(f->name, "maps") == 0 || strcmp(f->name, "smaps") == 0 ? READ_LINES : READ_WHOLE;
+		}
 		job->count++;
 	}
 	pthread_mutex_lock(&pool_lock);
@@ -183,21 +237,21 @@ static void finish(struct readahead_job *job)
 	pthread_mutex_unlock(&pool_lock);
 }
 
-static struct job_file *find_file(struct readahead_job *job, const char *name, int lines)
+static struct job_file *find_file(struct readahead_job *job, const char *name, enum job_kind kind)
 {
 	int i;
 
 	if (job == NULL)
 		return NULL;
 	for (i = 0; i < job->count; i++)
-		if (!job->files[i].taken && job->files[i].lines == lines && strcmp(job->files[i].name, name) == 0)
+		if (!job->files[i].taken && job->files[i].kind == kind && strcmp(job->files[i].name, name) == 0)
 			return &job->files[i];
 	return NULL;
 }
 
 int readahead_take_whole(struct readahead_job *job, const char *name, struct procfile *out, int *err)
 {
-	struct job_file *f = find_file(job, name, 0);
+	struct job_file *f = find_file(job, name, READ_WHOLE);
 
 	if (f == NULL)
 		return 0;
@@ -211,7 +265,7 @@ int readahead_take_whole(struct readahead_job *job, const char *name, struct pro
 
 int readahead_take_lines(struct readahead_job *job, const char *name, struct linestream **out, int *err)
 {
-	struct job_file *f = find_file(job, name, 1);
+	struct job_file *f = find_file(job, name, READ_LINES);
 
 	if (f == NULL)
 		return 0;
@@ -220,6 +274,23 @@ int readahead_take_lines(struct readahead_job *job, const char *name, struct lin
 	*err = f->err;
 	*out = f->stream;
 	f->stream = NULL;
+	return 1;
+}
+
+int readahead_take_sums(struct readahead_job *job, const char *const *names, const size_t *lens, int n,
+			struct smaps_sums *out, int *err, long *lineno)
+{
+	struct job_file *f = find_file(job, "smaps_sums", READ_SUMS);
+
+	if (f == NULL || !smaps_sums_same_fields(f->sums, names, lens, n))
+		return 0;
+	finish(job);
+	f->taken = 1;
+	*err = f->err;
+	*out = *f->sums;
+	memset(f->sums, 0, sizeof(*f->sums)); /* the groups are out's now */
+	*lineno = f->reason[0] != '\0' ? f->lineno : 0;
+	snprintf(out->reason, sizeof(out->reason), "%s", f->reason);
 	return 1;
 }
 
@@ -241,6 +312,10 @@ void readahead_cancel(struct readahead_job *job)
 	for (i = 0; i < job->count; i++) {
 		procfile_free(&job->files[i].whole);
 		linestream_close(job->files[i].stream);
+		if (job->files[i].sums != NULL) {
+			smaps_sums_free(job->files[i].sums);
+			free(job->files[i].sums);
+		}
 	}
 	free(job);
 }

@@ -21,8 +21,15 @@ struct readahead_job;
 
 #define READAHEAD_FILES_MAX 8
 
-/* Queues a job for names (at most READAHEAD_FILES_MAX, each shorter than 32 bytes). 0 or ENOMEM. */
-int readahead_submit(struct source_dir *dir, const char *const *names, int count, struct readahead_job **out);
+struct smaps_sums;
+
+/*
+ * Queues a job for names (at most READAHEAD_FILES_MAX, each shorter than 32 bytes). The name
+ * "smaps_sums" asks for the process's smaps added up on the pool thread into a copy of sums (a sum
+ * started with smaps_sums_init, nothing added; ignored when sums is NULL). 0 or ENOMEM.
+ */
+int readahead_submit(struct source_dir *dir, const char *const *names, int count, const struct smaps_sums *sums,
+		     struct readahead_job **out);
 
 /*
  * Takes the named file's result out of the job, running or waiting for it if need be. Returns 1
@@ -32,6 +39,14 @@ int readahead_submit(struct source_dir *dir, const char *const *names, int count
  */
 int readahead_take_whole(struct readahead_job *job, const char *name, struct procfile *out, int *err);
 int readahead_take_lines(struct readahead_job *job, const char *name, struct linestream **out, int *err);
+
+/*
+ * Takes the job's smaps sums when it has them for the same fields, as readahead_take_whole does:
+ * returns 1 with *err (an errno value, or 0) and *lineno (the line of smaps refused, its reason in
+ * out->reason; 0 when none was) and the sums in *out (smaps_sums_free them), or 0: add up afresh.
+ */
+int readahead_take_sums(struct readahead_job *job, const char *const *names, const size_t *lens, int n,
+			struct smaps_sums *out, int *err, long *lineno);
 
 /* Stops the job (waiting for a pool thread that runs it) and frees what it read but no one took. */
 void readahead_cancel(struct readahead_job *job);
