@@ -32,14 +32,16 @@
  * reuses the same pages), but for blocks of whole huge pages, which are aligned to them and given
  * back to the kernel when freed. The chunks come from one reservation of address space, so a
  * pointer's owner is told by its address. Blocks past LARGE_MAX, and every block until the Lua
- * heap first reaches ARENA_AFTER bytes (so that a small script's start-up is not paid in huge
- * pages), are glibc's; a glibc block that grows once the arena is on moves into it. Only the
+ * heap first reaches ARENA_AFTER bytes (so that a small script's start-up, 35 KiB, is not paid in
+ * a huge page: zeroing one costs what some twenty 4 KiB faults do), are glibc's; where every
+ * chunk is populated whole instead, until ARENA_AFTER_POPULATE; a glibc block that grows once the arena is on moves into it. Only the
  * thread that runs Lua allocates here.
  */
 
 #define CHUNK_SIZE ((size_t)2 << 20)
 #define RESERVE_SIZE ((size_t)1 << (sizeof(size_t) > 4 ? 36 : 30))
-#define ARENA_AFTER ((size_t)256 << 10)
+#define ARENA_AFTER ((size_t)64 << 10)
+#define ARENA_AFTER_POPULATE ((size_t)256 << 10)
 #define SMALL_MAX 4096
 #define FINE_MAX 1024 /* classes of 16 bytes up to here, of 128 bytes above */
 #define SMALL_CLASSES (FINE_MAX / 16 + (SMALL_MAX - FINE_MAX) / 128)
@@ -72,7 +74,7 @@ struct free_block {
 static enum { ARENA_UNUSED, ARENA_ON, ARENA_OFF } arena_state = ARENA_UNUSED;
 static char *reserve_start, *reserve_end; /* the aligned reservation */
 static char *bump, *committed_end;         /* next fresh byte, end of the usable part */
-static int populate;                       /* no huge pages: populate each chunk at once */
+static int populate = -1;                  /* no huge pages: populate each chunk at once; -1 not known yet */
 static size_t glibc_bytes;                 /* bytes in glibc's blocks, until the arena is on */
 static struct free_block *free_lists[CLASSES]; /* below HUGE_FIRST */
 
@@ -134,7 +136,8 @@ static void arena_start(void)
 	reserve_start = (char *)(((uintptr_t)p + CHUNK_SIZE - 1) & ~(uintptr_t)(CHUNK_SIZE - 1));
 	reserve_end = reserve_start + RESERVE_SIZE;
 	bump = committed_end = reserve_start;
-	populate = !huge_pages_offered();
+	if (populate < 0)
+		populate = !huge_pages_offered();
 	arena_state = ARENA_ON;
 }
 
@@ -231,8 +234,12 @@ void *heap_realloc(void *ptr, size_t osize, size_t nsize)
 		return moved;
 	}
 	if (fits) {
-		if (arena_state == ARENA_UNUSED && glibc_bytes - (ptr != NULL ? osize : 0) + nsize > ARENA_AFTER)
-			arena_start();
+		if (arena_state == ARENA_UNUSED && glibc_bytes - (ptr != NULL ? osize : 0) + nsize > ARENA_AFTER) {
+			if (populate < 0)
+				populate = !huge_pages_offered();
+			if (!populate || glibc_bytes - (ptr != NULL ? osize : 0) + nsize > ARENA_AFTER_POPULATE)
+				arena_start();
+		}
 		/* a new block, or a glibc block growing, once the arena is on */
 		if (arena_state == ARENA_ON && (ptr == NULL || nsize > osize) &&
 		    (moved = arena_alloc(class_of(nsize))) != NULL) {
