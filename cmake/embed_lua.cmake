@@ -1,5 +1,6 @@
-# Turns lua/memscript/*.lua (Lua chunks) and docs/*.md (text, for help()) into a C file of byte arrays.
-# Run as: cmake -DOUTPUT=file.c -DMODULES="a.lua|b.lua" -DDOCS="api.md" -P embed_lua.cmake
+# Turns the compiled lua/memscript/*.lua (binary chunks, NAME.luac, from lua_compile.c) and docs/*.md
+# (text, for help()) into a C file of byte arrays.
+# Run as: cmake -DOUTPUT=file.c -DMODULES="a.luac|b.luac" -DDOCS="api.md" -P embed_lua.cmake
 string(REPLACE "|" ";" MODULES "${MODULES}")
 string(REPLACE "|" ";" DOCS "${DOCS}")
 set(body "/* Generated from lua/memscript/ by cmake/embed_lua.cmake; do not edit. */\n#include <stddef.h>\n#include \"bind/preload.h\"\n\n")
