@@ -136,6 +136,20 @@ print(pcall(p.read_ahead, p, {"smaps_sums"}, {smaps_sums = {string.rep("x", 32)}
   T.eq(lines[4], lines[3], "as proc.smaps_sums says it")
   T.contains(lines[5], "false\tbad argument #3 to '?' (1 to 16 field names expected)", "no field")
   T.contains(lines[6], "(field names of 1 to 31 bytes expected)", "a name longer than any key")
+  -- a line past what --max-memory allows, met on the pool thread: the error a read gives, as a result
+  T.write(dir .. "/7/smaps", "00400000-00401000 r-xp 00000000 fd:00 12  /" .. string.rep("x", 1200000) .. "\nRss: 4 kB\n")
+  local out2, err2, status2 = T.memscript(dir, "--max-memory 1M -e " .. T.q([[
+local p <close> = assert(proc.open(7))
+p:read_ahead({"smaps_sums"}, {smaps_sums = {"Rss"}})
+print(p:smaps_sums({"Rss"}))
+print(proc.smaps_sums(7, {"Rss"}))]]))
+  T.eq({ status2, err2 }, { 0, "" }, "exit status and stderr")
+  T.eq(out2, format("nil\t%s/7/smaps: File too large\t27\n", dir):rep(2), "a line too long, read ahead and read now")
+  -- names that are not strings are refused, before any is used
+  T.contains(run(dir, [[
+local p <close> = assert(proc.open(7))
+print(pcall(p.read_ahead, p, {1000001}, {smaps_sums = {"Rss"}}))]]), "names of the process's files expected",
+    "a number as a file name")
 end)
 
 T.test("p:read_ahead refuses what is not a list of the process's files", function()

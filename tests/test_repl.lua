@@ -230,6 +230,19 @@ as print shows it
 ]], "shared tables, strings, scalars")
 end)
 
+T.test("pretty-printer: an smaps mapping shows size, which its layout gives, as proc.maps's holds it", function()
+  local out = run([[
+local pretty = require("memscript.pretty")
+local s, m = proc.smaps(1848)[2], proc.maps(1848)[2]
+local shown = pretty.format(s)
+print(rawget(s, "size"), shown:match("\n  size = (%d+),"), pretty.format(m):match(" size = (%d+),"))
+-- a table that looks like a mapping, whose own __index fails: printed raw, no error
+local fake = setmetatable({ vm_start = 1, perms = "r--p", path = "" }, { __index = function() error("no") end })
+print(pretty.format(fake))]], "--proc-root " .. T.q(capture))
+  T.eq(out, "nil\t507904\t507904\n{ path = \"\", perms = \"r--p\", vm_start = 0x1 }\n",
+       "size shown; a failing __index left alone")
+end)
+
 T.test("pretty-printer: a mapping's VmFlags print as text and addresses in hex", function()
   local out = run([[
 local m = proc.smaps(1848)[2]

@@ -81,6 +81,30 @@ local function is_mapping(v)
     and type(rawget(v, "perms")) == "string" and rawget(v, "path") ~= nil
 end
 
+-- The value of t[k] as shown: the raw one (no metamethod of a script's runs), but for the size of an
+-- smaps mapping, which its layout gives (memscript's own __index: the table holds Size instead).
+local function size_of(t) return t.size end
+local function shown(t, k)
+  local v = rawget(t, k)
+  if v == nil and k == "size" and is_mapping(t) then
+    local ok, size = pcall(size_of, t)
+    if ok and mtype(size) == "integer" then v = size end
+  end
+  return v
+end
+
+-- The keys of t beyond its array part 1..n, sorted; an smaps mapping's size among them.
+local function hash_keys(t, n)
+  local keys, has_size = {}, false
+  for k in next, t do
+    if not (mtype(k) == "integer" and k >= 1 and k <= n) then keys[#keys + 1] = k end
+    has_size = has_size or k == "size"
+  end
+  if not has_size and shown(t, "size") ~= nil then keys[#keys + 1] = "size" end
+  sort(keys, key_less)
+  return keys
+end
+
 -- An array whose items are all mappings, and nothing else.
 local function is_mapping_array(t)
   local n = rawlen(t)
@@ -138,13 +162,8 @@ local function inline(t, budget, opts, depth, visiting)
   for i = 1, n do
     if not add(piece(rawget(t, i))) then return nil end
   end
-  local keys = {}
-  for k in next, t do
-    if not (mtype(k) == "integer" and k >= 1 and k <= n) then keys[#keys + 1] = k end
-  end
-  sort(keys, key_less)
-  for _, k in ipairs(keys) do
-    local text = piece(rawget(t, k), k)
+  for _, k in ipairs(hash_keys(t, n)) do
+    local text = piece(shown(t, k), k)
     if not add(text and (key_text(k) .. " = " .. text)) then return nil end
   end
   if #parts == 0 then return "{}" end
@@ -194,13 +213,8 @@ function emit(out, v, prefix, indent, trailing, opts, depth, visiting, key)
   for i = 1, n do
     emit(out, rawget(v, i), "", inner, ",", opts, depth + 1, visiting)
   end
-  local keys = {}
-  for k in next, v do
-    if not (mtype(k) == "integer" and k >= 1 and k <= n) then keys[#keys + 1] = k end
-  end
-  sort(keys, key_less)
-  for _, k in ipairs(keys) do
-    emit(out, rawget(v, k), key_text(k) .. " = ", inner, ",", opts, depth + 1, visiting, k)
+  for _, k in ipairs(hash_keys(v, n)) do
+    emit(out, shown(v, k), key_text(k) .. " = ", inner, ",", opts, depth + 1, visiting, k)
   end
   out[#out + 1] = indent .. "}" .. trailing
   visiting[v] = nil

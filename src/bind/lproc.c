@@ -201,21 +201,23 @@ static int process_read_ahead(lua_State *L)
 	int err;
 
 	luaL_checktype(L, 2, LUA_TTABLE);
-	n = (lua_Integer)lua_rawlen(L, 2);
-	luaL_argcheck(L, n <= READAHEAD_FILES_MAX, 2, "too many files");
-	for (i = 1; i <= n; i++) {
-		lua_rawgeti(L, 2, i);
-		names[i - 1] = lua_tostring(L, -1);
-		luaL_argcheck(L, lua_type(L, -1) == LUA_TSTRING && names[i - 1][0] != '\0' && names[i - 1][0] != '/' &&
-				 strlen(names[i - 1]) < 32, 2, "names of the process's files expected");
-		lua_pop(L, 1); /* still anchored in the table */
-	}
+	/* the fields first: lua_getfield may run a metamethod, which must not run once names points into arg 2 */
 	if (!lua_isnoneornil(L, 3)) {
 		luaL_checktype(L, 3, LUA_TTABLE);
 		if (lua_getfield(L, 3, "smaps_sums") != LUA_TNIL) {
-			bind_sums_fields(L, lua_gettop(L), 3, &sums);
+			bind_sums_fields(L, lua_gettop(L), 3, &sums); /* copied: nothing points into arg 3 */
 			with_sums = &sums;
 		}
+	}
+	n = (lua_Integer)lua_rawlen(L, 2);
+	luaL_argcheck(L, n <= READAHEAD_FILES_MAX, 2, "too many files");
+	for (i = 1; i <= n; i++) {
+		/* strings only: lua_tostring of a number would make a string that nothing anchors after the pop */
+		luaL_argcheck(L, lua_rawgeti(L, 2, i) == LUA_TSTRING, 2, "names of the process's files expected");
+		names[i - 1] = lua_tostring(L, -1);
+		luaL_argcheck(L, names[i - 1][0] != '\0' && names[i - 1][0] != '/' && strlen(names[i - 1]) < 32, 2,
+			      "names of the process's files expected");
+		lua_pop(L, 1); /* still anchored in the table */
 	}
 	readahead_cancel(p->ahead);
 	p->ahead = NULL;

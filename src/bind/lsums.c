@@ -119,20 +119,26 @@ static void check_sum_fields(lua_State *L, int t, int arg, struct sums_ctx *c)
 
 static int read_sums(lua_State *L, const struct source_dir *dir, const char *file, void *arg)
 {
-	char path[PATH_MAX];
+	char path[PATH_MAX], reason[sizeof(((struct smaps_sums *)0)->reason)];
 	struct sums_ctx *c = arg;
-	int err;
+	int err, read_err;
 	long lineno;
 
 	source_dir_path(dir, file, path, sizeof(path));
 	c->path = path;
-	if (readahead_take_sums(bind_process_ahead(L, 1), c->names, c->lens, c->n, &c->sums, &err, &lineno)) {
-		if (err != 0 || lineno != 0) {
-			int n = err != 0 ? bind_os_error(L, dir, file, err) : bind_format_error(L, path, lineno, c->sums.reason);
-			smaps_sums_free(&c->sums);
-			return n;
-		}
-		return bind_call(L, sums_taken, c, sums_cleanup);
+	if (readahead_take_sums(bind_process_ahead(L, 1), c->names, c->lens, c->n, &c->sums, &err, &read_err,
+				&lineno)) {
+		if (err == 0 && read_err == 0 && lineno == 0)
+			return bind_call(L, sums_taken, c, sums_cleanup);
+		/* freed before the error is made, which may raise (out of memory) */
+		memcpy(reason, c->sums.reason, sizeof(reason));
+		smaps_sums_free(&c->sums);
+		/* as the direct path says each: an open failure, a read failure, a line refused */
+		if (err != 0)
+			return bind_os_error(L, dir, file, err);
+		if (read_err != 0)
+			return bind_path_error(L, path, read_err);
+		return bind_format_error(L, path, lineno, reason);
 	}
 	err = bind_process_lines(L, 1, dir, file, &c->stream);
 	if (err != 0)

@@ -160,12 +160,14 @@ int smaps_sums_line(struct smaps_sums *s, const char *line, size_t len, const ch
 		if ((*reason = kv_parse_line(line, len, &f)) != NULL)
 			return -1;
 		k = field_of(s, f.key, f.key_len);
-		if (s->place < SMAPS_SUMS_PLACES && f.key_len < SMAPS_SUMS_KEY_MAX) {
-			memcpy(s->places[s->place].key, f.key, f.key_len);
-			s->places[s->place].len = f.key_len;
-			s->places[s->place].field = k;
+		if (s->place < SMAPS_SUMS_PLACES) {
+			if (f.key_len < SMAPS_SUMS_KEY_MAX) {
+				memcpy(s->places[s->place].key, f.key, f.key_len);
+				s->places[s->place].len = f.key_len;
+				s->places[s->place].field = k;
+			}
+			s->place++; /* stays at SMAPS_SUMS_PLACES past the last, however many lines follow */
 		}
-		s->place++;
 	} else {
 		*reason = "field before the first mapping header";
 		return -1;

@@ -33,9 +33,11 @@
  * back to the kernel when freed. The chunks come from one reservation of address space, so a
  * pointer's owner is told by its address. Blocks past LARGE_MAX, and every block until the Lua
  * heap first reaches ARENA_AFTER bytes (so that a small script's start-up, 35 KiB, is not paid in
- * a huge page: zeroing one costs what some twenty 4 KiB faults do), are glibc's; where every
- * chunk is populated whole instead, until ARENA_AFTER_POPULATE; a glibc block that grows once the arena is on moves into it. Only the
- * thread that runs Lua allocates here.
+ * a huge page: zeroing one costs what some twenty 4 KiB faults do), are glibc's; where chunks are
+ * populated instead, until ARENA_AFTER_POPULATE. A glibc block that grows once the arena is on
+ * moves into it. Chunks taken for large blocks are never populated: only what Lua writes of a
+ * block becomes resident, not the rest of its power of two. Only the thread that runs Lua
+ * allocates here.
  */
 
 #define CHUNK_SIZE ((size_t)2 << 20)
@@ -141,16 +143,21 @@ static void arena_start(void)
 	arena_state = ARENA_ON;
 }
 
-/* Makes the next chunk usable; 0 when the reservation is used up or the kernel refuses. */
-static int commit_chunk(void)
+/*
+ * Makes the next chunk usable; small: for small blocks, populated where there are no huge pages.
+ * 0 when the reservation is used up or the kernel refuses.
+ */
+static int commit_chunk(int small)
 {
 	if (committed_end == reserve_end ||
 	    mprotect(committed_end, CHUNK_SIZE, PROT_READ | PROT_WRITE) != 0)
 		return 0;
-	if (populate)
-		madvise(committed_end, CHUNK_SIZE, MADV_POPULATE_WRITE);
-	else
+	if (populate) {
+		if (small)
+			madvise(committed_end, CHUNK_SIZE, MADV_POPULATE_WRITE);
+	} else {
 		madvise(committed_end, CHUNK_SIZE, MADV_HUGEPAGE);
+	}
 	committed_end += CHUNK_SIZE;
 	return 1;
 }
@@ -179,7 +186,7 @@ static void *arena_alloc(int c)
 		return b;
 	}
 	while ((size_t)(committed_end - bump) < size)
-		if (!commit_chunk())
+		if (!commit_chunk(c < SMALL_CLASSES))
 			return NULL;
 	b = (struct free_block *)bump;
 	bump += size;

@@ -1,4 +1,4 @@
-/* heap.h: the blocks of the Lua heap: small ones in huge-page chunks once the heap passes 256 KiB, the rest glibc's. */
+/* heap.h: the blocks of the Lua heap: in huge-page chunks once the heap passes 64 KiB, blocks past 1 GiB glibc's. */
 #ifndef MEMSCRIPT_HEAP_H
 #define MEMSCRIPT_HEAP_H
 

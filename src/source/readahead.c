@@ -25,10 +25,12 @@ struct job_file {
 	int err;
 	struct procfile whole;
 	struct linestream *stream;
-	/* READ_SUMS: smaps added up here; a line refused is at lineno, the reason in reason */
+	/* READ_SUMS: smaps added up here (err: it could not be opened); a line refused is at lineno, the
+	 * reason in reason; read_err: reading or adding up failed on the way (an errno value) */
 	struct smaps_sums *sums;
 	long lineno;
 	char reason[96];
+	int read_err;
 };
 
 struct readahead_job {
@@ -76,12 +78,12 @@ static void run_sums(struct readahead_job *job, struct job_file *f)
 			break;
 		}
 		if (added != 0) {
-			f->err = added;
+			f->read_err = added;
 			break;
 		}
 	}
 	if (got < 0)
-		f->err = -got;
+		f->read_err = -got;
 	linestream_close(stream);
 }
 
@@ -278,7 +280,7 @@ int readahead_take_lines(struct readahead_job *job, const char *name, struct lin
 }
 
 int readahead_take_sums(struct readahead_job *job, const char *const *names, const size_t *lens, int n,
-			struct smaps_sums *out, int *err, long *lineno)
+			struct smaps_sums *out, int *err, int *read_err, long *lineno)
 {
 	struct job_file *f = find_file(job, "smaps_sums", READ_SUMS);
 
@@ -287,6 +289,7 @@ int readahead_take_sums(struct readahead_job *job, const char *const *names, con
 	finish(job);
 	f->taken = 1;
 	*err = f->err;
+	*read_err = f->read_err;
 	*out = *f->sums;
 	memset(f->sums, 0, sizeof(*f->sums)); /* the groups are out's now */
 	*lineno = f->reason[0] != '\0' ? f->lineno : 0;
