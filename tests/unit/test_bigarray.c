@@ -11,17 +11,6 @@
 #include "source/bigarray.h"
 #include "unit.h"
 
-#if defined(__SANITIZE_ADDRESS__)
-#define SANITIZED 1
-#elif defined(__has_feature)
-#if __has_feature(address_sanitizer)
-#define SANITIZED 1
-#endif
-#endif
-#ifndef SANITIZED
-#define SANITIZED 0
-#endif
-
 #define MIB ((size_t)1 << 20)
 
 /* Whether p[0..size) is all zero, and then fills it (every page is writable). */
@@ -88,7 +77,7 @@ static void test_large(void)
 		if (!CHECK("allocated", p != NULL))
 			return;
 		CHECK("zeroed", zeroed_then_filled(p, size));
-		if (SANITIZED) {
+		if (UNIT_SANITIZED) {
 			bigarray_free(p, size);
 			unit_skip("an AddressSanitizer build takes every size from calloc");
 			return;

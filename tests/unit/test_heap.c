@@ -8,17 +8,6 @@
 #include "host/heap.h"
 #include "unit.h"
 
-#if defined(__SANITIZE_ADDRESS__)
-#define SANITIZED 1
-#elif defined(__has_feature)
-#if __has_feature(address_sanitizer)
-#define SANITIZED 1
-#endif
-#endif
-#ifndef SANITIZED
-#define SANITIZED 0
-#endif
-
 #define KIB ((size_t)1 << 10)
 #define MIB ((size_t)1 << 20)
 
@@ -101,12 +90,12 @@ static void test_classes_reused(void)
 		b = heap_realloc(NULL, 0, sizes[i]);
 		if (!CHECK("allocated again", b != NULL))
 			return;
-		if (!SANITIZED)
+		if (!UNIT_SANITIZED)
 			CHECK("the block freed is the one given next", a == b);
 		fill(b, sizes[i], 12);
 		CHECK("writable whole", filled(b, sizes[i], 12));
 		/* a block that grows within its class stays where it is */
-		if (sizes[i] > 4096 && !SANITIZED) {
+		if (sizes[i] > 4096 && !UNIT_SANITIZED) {
 			size_t pow2 = 8192;
 			while (pow2 < sizes[i])
 				pow2 *= 2;
@@ -123,7 +112,7 @@ static void test_huge_blocks_given_back(void)
 	unsigned char *p;
 	long before, during, after;
 
-	if (SANITIZED) {
+	if (UNIT_SANITIZED) {
 		unit_skip("the sanitized build's blocks are glibc's");
 		return;
 	}

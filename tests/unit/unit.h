@@ -16,6 +16,18 @@
  * as "skip" in its output).
  */
 
+/* UNIT_SANITIZED: 1 in the AddressSanitizer build, where memscript's own allocators step aside. */
+#if defined(__SANITIZE_ADDRESS__)
+#define UNIT_SANITIZED 1
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer)
+#define UNIT_SANITIZED 1
+#endif
+#endif
+#ifndef UNIT_SANITIZED
+#define UNIT_SANITIZED 0
+#endif
+
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
