@@ -16,8 +16,8 @@
 #include "bind/layout.h"
 #include "bind/runtime.h"
 #include "core/numparse.h"
-#include "source/capture.h"
 #include "core/smaps_sums.h"
+#include "source/capture.h"
 #include "source/readahead.h"
 
 /* ---- the source userdata (upvalue 1 of every function) ---- */

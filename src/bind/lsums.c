@@ -21,9 +21,6 @@
 struct sums_ctx {
 	const char *path;
 	struct linestream *stream;
-	const char *names[SMAPS_SUMS_FIELDS_MAX];
-	size_t lens[SMAPS_SUMS_FIELDS_MAX];
-	int n;
 	struct smaps_sums sums;
 };
 
@@ -75,7 +72,7 @@ static int sums_build(lua_State *L, void *arg)
 	return 1;
 }
 
-/* Sums a pool thread made: the tables, or the error it met, as sums_build would say it. */
+/* Sums a pool thread made without meeting an error: the tables sums_build would give. */
 static int sums_taken(lua_State *L, void *arg)
 {
 	struct sums_ctx *c = arg;
@@ -94,12 +91,13 @@ static void sums_cleanup(void *arg)
 }
 
 /*
- * The field names in the table at index t into c: strings, kept alive by the table; a sum started.
+ * The field names in the table at index t (strings) copied into c's sum, started.
  * Errors name argument arg (the table, or the argument that holds it).
  */
 static void check_sum_fields(lua_State *L, int t, int arg, struct sums_ctx *c)
 {
-	const char *refused;
+	const char *names[SMAPS_SUMS_FIELDS_MAX], *refused;
+	size_t lens[SMAPS_SUMS_FIELDS_MAX];
 	lua_Integer i, n;
 
 	if (lua_type(L, t) != LUA_TTABLE)
@@ -109,11 +107,10 @@ static void check_sum_fields(lua_State *L, int t, int arg, struct sums_ctx *c)
 	for (i = 1; i <= n; i++) {
 		lua_rawgeti(L, t, i);
 		luaL_argcheck(L, lua_type(L, -1) == LUA_TSTRING, arg, "field names are strings");
-		c->names[i - 1] = lua_tolstring(L, -1, &c->lens[i - 1]);
-		lua_pop(L, 1); /* the string stays alive in the table */
+		names[i - 1] = lua_tolstring(L, -1, &lens[i - 1]);
+		lua_pop(L, 1); /* the string stays alive in the table, and is copied into the sum */
 	}
-	c->n = (int)n;
-	refused = smaps_sums_init(&c->sums, c->names, c->lens, c->n);
+	refused = smaps_sums_init(&c->sums, names, lens, (int)n);
 	luaL_argcheck(L, refused == NULL, arg, refused);
 }
 
@@ -126,8 +123,7 @@ static int read_sums(lua_State *L, const struct source_dir *dir, const char *fil
 
 	source_dir_path(dir, file, path, sizeof(path));
 	c->path = path;
-	if (readahead_take_sums(bind_process_ahead(L, 1), c->names, c->lens, c->n, &c->sums, &err, &read_err,
-				&lineno)) {
+	if (readahead_take_sums(bind_process_ahead(L, 1), &c->sums, &err, &read_err, &lineno)) {
 		if (err == 0 && read_err == 0 && lineno == 0)
 			return bind_call(L, sums_taken, c, sums_cleanup);
 		/* freed before the error is made, which may raise (out of memory) */

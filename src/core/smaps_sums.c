@@ -49,14 +49,14 @@ const char *smaps_sums_init(struct smaps_sums *s, const char *const *names, cons
 	return NULL;
 }
 
-int smaps_sums_same_fields(const struct smaps_sums *s, const char *const *names, const size_t *lens, int n)
+int smaps_sums_same_fields(const struct smaps_sums *a, const struct smaps_sums *b)
 {
 	int i;
 
-	if (n != s->nfields)
+	if (a->nfields != b->nfields)
 		return 0;
-	for (i = 0; i < n; i++)
-		if (lens[i] != s->field_len[i] || memcmp(names[i], s->fields[i], lens[i]) != 0)
+	for (i = 0; i < a->nfields; i++)
+		if (a->field_len[i] != b->field_len[i] || memcmp(a->fields[i], b->fields[i], a->field_len[i]) != 0)
 			return 0;
 	return 1;
 }

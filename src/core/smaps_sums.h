@@ -60,8 +60,8 @@ const char *smaps_sums_init(struct smaps_sums *s, const char *const *names, cons
  */
 int smaps_sums_line(struct smaps_sums *s, const char *line, size_t len, const char **reason);
 
-/* Whether the named fields are those of s, in the same order. */
-int smaps_sums_same_fields(const struct smaps_sums *s, const char *const *names, const size_t *lens, int n);
+/* Whether a and b add up the same fields, in the same order. */
+int smaps_sums_same_fields(const struct smaps_sums *a, const struct smaps_sums *b);
 
 /* Frees the groups; s may be started again. */
 void smaps_sums_free(struct smaps_sums *s);

@@ -25,11 +25,10 @@ struct job_file {
 	int err;
 	struct procfile whole;
 	struct linestream *stream;
-	/* READ_SUMS: smaps added up here (err: it could not be opened); a line refused is at lineno, the
-	 * reason in reason; read_err: reading or adding up failed on the way (an errno value) */
+	/* READ_SUMS: smaps added up here (err: it could not be opened); a line refused is at lineno (0:
+	 * none), its reason in sums->reason; read_err: reading or adding up failed on the way (an errno value) */
 	struct smaps_sums *sums;
 	long lineno;
-	char reason[96];
 	int read_err;
 };
 
@@ -74,7 +73,8 @@ static void run_sums(struct readahead_job *job, struct job_file *f)
 		added = smaps_sums_line(f->sums, line, len, &reason);
 		if (added == -1) {
 			f->lineno = linestream_lineno(stream);
-			snprintf(f->reason, sizeof(f->reason), "%s", reason);
+			if (reason != f->sums->reason) /* a static reason: kept where the sums keep theirs */
+				snprintf(f->sums->reason, sizeof(f->sums->reason), "%s", reason);
 			break;
 		}
 		if (added != 0) {
@@ -279,21 +279,20 @@ int readahead_take_lines(struct readahead_job *job, const char *name, struct lin
 	return 1;
 }
 
-int readahead_take_sums(struct readahead_job *job, const char *const *names, const size_t *lens, int n,
-			struct smaps_sums *out, int *err, int *read_err, long *lineno)
+int readahead_take_sums(struct readahead_job *job, struct smaps_sums *sums, int *err, int *read_err, long *lineno)
 {
 	struct job_file *f = find_file(job, "smaps_sums", READ_SUMS);
 
-	if (f == NULL || !smaps_sums_same_fields(f->sums, names, lens, n))
+	if (f == NULL || !smaps_sums_same_fields(f->sums, sums))
 		return 0;
 	finish(job);
 	f->taken = 1;
 	*err = f->err;
 	*read_err = f->read_err;
-	*out = *f->sums;
-	memset(f->sums, 0, sizeof(*f->sums)); /* the groups are out's now */
-	*lineno = f->reason[0] != '\0' ? f->lineno : 0;
-	snprintf(out->reason, sizeof(out->reason), "%s", f->reason);
+	*lineno = f->lineno;
+	smaps_sums_free(sums);
+	*sums = *f->sums;
+	memset(f->sums, 0, sizeof(*f->sums)); /* the groups are the caller's now */
 	return 1;
 }
 

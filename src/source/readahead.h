@@ -41,14 +41,13 @@ int readahead_take_whole(struct readahead_job *job, const char *name, struct pro
 int readahead_take_lines(struct readahead_job *job, const char *name, struct linestream **out, int *err);
 
 /*
- * Takes the job's smaps sums when it has them for the same fields, as readahead_take_whole does:
- * returns 1 with *err (the errno value smaps could not be opened with, or 0), *read_err (the errno
- * value reading or adding up failed with on the way, or 0), *lineno (the line of smaps refused, its
- * reason in out->reason; 0 when none was) and the sums in *out (smaps_sums_free them), or 0: add
- * up afresh.
+ * Takes the job's smaps sums when it adds up the fields sums does (a sum started, nothing added), as
+ * readahead_take_whole does: returns 1 with *err (the errno value smaps could not be opened with,
+ * or 0), *read_err (the errno value reading or adding up failed with on the way, or 0), *lineno
+ * (the line of smaps refused, its reason in sums->reason; 0 when none was) and the sums made in
+ * *sums (smaps_sums_free them), or 0: add up afresh.
  */
-int readahead_take_sums(struct readahead_job *job, const char *const *names, const size_t *lens, int n,
-			struct smaps_sums *out, int *err, int *read_err, long *lineno);
+int readahead_take_sums(struct readahead_job *job, struct smaps_sums *sums, int *err, int *read_err, long *lineno);
 
 /* Stops the job (waiting for a pool thread that runs it) and frees what it read but no one took. */
 void readahead_cancel(struct readahead_job *job);
