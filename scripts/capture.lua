@@ -49,6 +49,7 @@ local opts = cli.parse(SPEC, arg)
 local capture = require "memscript.capture"
 local sys = require "memscript.sys"
 local unreadable_reason_for = require("memscript.unreadable").reason_for
+local unreadable_changed = require("memscript.unreadable").changed
 
 local format, concat, match = string.format, table.concat, string.match
 local io, os, ipairs, tostring = io, os, ipairs, tostring
@@ -86,15 +87,13 @@ local function read_files(pid)
       -- No memory of its own: the kernel has no rollup to give.
       absent[#absent + 1] = name
     else
+      local why, changed_msg = unreadable_changed(handle, proc)
+      if why == "changed" then return nil, why, changed_msg end
       return nil, reason_of(pid, errno), err
     end
   end
-  local changed = handle:changed()
-  if changed == "gone" then
-    return nil, "gone", format("%s/%d: the process ended while it was read", proc.root(), pid)
-  elseif changed then
-    return nil, "changed", format("%s/%d: the process ran another program while it was read", proc.root(), pid)
-  end
+  local why, changed_msg = unreadable_changed(handle, proc)
+  if why then return nil, why, changed_msg end
   return {bytes = bytes, absent = absent}
 end
 

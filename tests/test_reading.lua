@@ -165,6 +165,26 @@ print(pcall(p.read_ahead, p, {"a", "b", "c", "d", "e", "f", "g", "h", "i"}))]])
   T.contains(lines[3], "too many files", "nine files")
 end)
 
+T.test("unreadable.read_process: a read that fails because the process changed says changed, not gone", function()
+  local dir = tmp .. "/changed"
+  T.sh("mkdir -p " .. T.q(dir) .. " && cp -r " .. T.q(capture .. "/1848") .. " " .. T.q(dir .. "/1848"))
+  -- another process under the pid once the handle is open (its start time differs), and a file of
+  -- the first one gone: the read fails, and the change is why
+  local out = run(dir, [[
+local u = require "memscript.unreadable"
+local handle = assert(proc.open(1848))
+local stat = io.open(proc.root() .. "/1848/stat"):read("a")
+local fields = {}
+for f in stat:gmatch("%S+") do fields[#fields + 1] = f end
+fields[22] = tostring(tonumber(fields[22]) + 1)
+io.open(proc.root() .. "/1848/stat", "w"):write(table.concat(fields, " "), "\n"):close()
+os.remove(proc.root() .. "/1848/smaps_rollup")
+print(u.read_process(handle, {"status", "smaps_rollup"}))
+print(u.changed(handle))]])
+  T.eq(out, format("nil\tchanged\t%s/1848: the process ran another program while it was read\n", dir) ..
+    format("changed\t%s/1848: the process ran another program while it was read\n", dir), "changed, with its message")
+end)
+
 T.test("unreadable.pids: the pids asked, each once in increasing order, or every pid of the tree", function()
   local out = run(capture, [[
 local u = require "memscript.unreadable"

@@ -54,6 +54,21 @@ function M.open(pid, p, reading)
   return handle
 end
 
+-- Whether the process of handle changed while it was read (handle:changed()): nil when it did not,
+-- else the reason ("changed": it ran another program, or its pid went to another process in a
+-- captured tree; "gone": it ended) and the message. A read that failed while the process ran
+-- another program (the kernel gives ESRCH for the memory it released) is a change, not an end.
+function M.changed(handle, p)
+  local changed = handle:changed()
+  p = p or require "memscript"
+  if changed == "exec" or changed == "reused" then
+    return "changed", format("%s/%d: the process ran another program while it was read", p.root(), handle.pid)
+  elseif changed == "gone" then
+    return "gone", format("%s/%d: the process ended while it was read", p.root(), handle.pid)
+  end
+  return nil
+end
+
 -- The one way the bundled scripts read a process: the files named in `files` ("status",
 -- "smaps_rollup", "smaps", "maps", "stat", "cmdline", "comm", "statm"), in that order, all through one
 -- handle on the process (pid, or a handle from M.open, which is left open), with p (default:
@@ -75,18 +90,16 @@ function M.read_process(pid, files, p, fields)
     local value, errno
     value, msg, errno = handle[name](handle, fields and fields[name])
     if value == nil then
+      local why, changed_msg = M.changed(handle, p)
+      if why ~= "changed" then why = M.reason_for(handle.pid, errno, p) else msg = changed_msg end
       if opened then handle:close() end
-      return nil, M.reason_for(handle.pid, errno, p), msg
+      return nil, why, msg
     end
     tables[name] = value
   end
-  local changed = handle:changed()
+  local why, changed_msg = M.changed(handle, p)
   if opened then handle:close() end
-  if changed == "exec" or changed == "reused" then
-    return nil, "changed", format("%s/%d: the process ran another program while it was read", p.root(), handle.pid)
-  elseif changed == "gone" then
-    return nil, "gone", format("%s/%d: the process ended while it was read", p.root(), handle.pid)
-  end
+  if why then return nil, why, changed_msg end
   return tables
 end
 
