@@ -9,6 +9,7 @@
 #include "bind/bind.h"
 #include "core/smaps_sums.h"
 #include "source/readahead.h"
+#include "source/sums_read.h"
 
 /*
  * proc.smaps(pid) builds a table per mapping: for a view that only adds some fields up by path
@@ -55,19 +56,13 @@ static void push_groups(lua_State *L, const struct smaps_sums *s)
 static int sums_build(lua_State *L, void *arg)
 {
 	struct sums_ctx *c = arg;
-	const char *line, *reason;
-	size_t len;
-	int r;
+	long lineno;
+	int r = sums_read(c->stream, &c->sums, &lineno, NULL, NULL);
 
-	while ((r = linestream_next(c->stream, &line, &len)) > 0) {
-		int added = smaps_sums_line(&c->sums, line, len, &reason);
-		if (added == -1)
-			return bind_format_error(L, c->path, linestream_lineno(c->stream), reason);
-		if (added != 0)
-			return bind_path_error(L, c->path, added);
-	}
-	if (r < 0)
-		return bind_path_error(L, c->path, -r);
+	if (r == -1)
+		return bind_format_error(L, c->path, lineno, c->sums.reason);
+	if (r != 0)
+		return bind_path_error(L, c->path, r);
 	push_groups(L, &c->sums);
 	return 1;
 }

@@ -74,13 +74,19 @@ const char *kv_parse_line(const char *line, size_t len, struct kv_field *field)
 	return NULL;
 }
 
-int kv_parse_known_number(const char *line, size_t len, size_t key_len, struct kv_field *field)
+/*
+ * "key: number" at line, the key key_len bytes long, up to end: with nl, the line goes on to a
+ * '\n' before end and that newline is returned; without, it ends at end, which is returned. NULL
+ * for any other line.
+ */
+static const char *known_number(const char *line, const char *end, size_t key_len, int nl,
+				struct kv_field *field)
 {
-	const char *end = line + len, *p = line + key_len, *digits;
+	const char *p = line + key_len, *digits, *digits_end;
 	uint64_t number = 0;
 
-	if (key_len == 0 || key_len >= len || *p != ':')
-		return 0;
+	if (key_len == 0 || key_len >= (size_t)(end - line) || *p != ':')
+		return NULL;
 	for (p++; p < end && is_blank(*p); p++)
 		;
 	digits = p;
@@ -88,21 +94,33 @@ int kv_parse_known_number(const char *line, size_t len, size_t key_len, struct k
 	for (; p < end && *p >= '0' && *p <= '9' && p - digits < 19; p++)
 		number = number * 10 + (uint64_t)(*p - '0');
 	if (p == digits || (p < end && *p >= '0' && *p <= '9'))
-		return 0;
-	if (p == end) {
+		return NULL;
+	digits_end = p;
+	if (nl ? p < end && *p == '\n' : p == end) {
 		if (p - digits > 1 && digits[0] == '0')
-			return 0;
+			return NULL;
 		field->kind = KV_INT;
-	} else if (end - p == 3 && p[0] == ' ' && p[1] == 'k' && p[2] == 'B') {
+	} else if (end - p >= 3 + nl && p[0] == ' ' && p[1] == 'k' && p[2] == 'B' && (nl ? p[3] == '\n' : p + 3 == end)) {
 		field->kind = KV_KB;
+		p += 3;
 	} else {
-		return 0;
+		return NULL;
 	}
 	field->key = line;
 	field->key_len = key_len;
 	field->text = digits;
-	field->text_len = (size_t)(p - digits);
+	field->text_len = (size_t)(digits_end - digits);
 	field->number = number;
 	field->overflowed = 0;
-	return 1;
+	return p;
+}
+
+int kv_parse_known_number(const char *line, size_t len, size_t key_len, struct kv_field *field)
+{
+	return known_number(line, line + len, key_len, 0, field) != NULL;
+}
+
+const char *kv_scan_known_number(const char *line, const char *end, size_t key_len, struct kv_field *field)
+{
+	return known_number(line, end, key_len, 1, field);
 }

@@ -130,6 +130,17 @@ static int known_line(const struct smaps_sums *s, const char *line, size_t len, 
 	return memcmp(line, s->places[s->place].key, key_len) == 0 && kv_parse_known_number(line, len, key_len, f);
 }
 
+/* known_line for a line in a span that ends at end, its length not known: its newline, or NULL. */
+static const char *known_line_in(const struct smaps_sums *s, const char *line, const char *end, struct kv_field *f)
+{
+	size_t key_len;
+
+	if (s->current == NULL || s->place >= SMAPS_SUMS_PLACES || (key_len = s->places[s->place].len) == 0 ||
+	    key_len >= (size_t)(end - line) || memcmp(line, s->places[s->place].key, key_len) != 0)
+		return NULL;
+	return kv_scan_known_number(line, end, key_len, f);
+}
+
 /* Sets *reason to "<field><what>" (the field quoted when quoted), in s->reason; returns -1. */
 static int refuse(struct smaps_sums *s, const char **reason, int field, int quoted, const char *what)
 {
@@ -138,10 +149,29 @@ static int refuse(struct smaps_sums *s, const char **reason, int field, int quot
 	return -1;
 }
 
+/* Adds the value of field k (-1: a key not summed) of the mapping being added. 0, or -1 with *reason. */
+static int add_field(struct smaps_sums *s, int k, const struct kv_field *f, const char **reason)
+{
+	uint64_t unit, add;
+
+	if (k < 0)
+		return 0;
+	if (s->mapping_seen[k])
+		return refuse(s, reason, k, 1, "");
+	s->mapping_seen[k] = 1;
+	if (f->kind == KV_TEXT)
+		return refuse(s, reason, k, 0, ": a number expected, to be summed");
+	unit = f->kind == KV_KB ? 1024 : 1;
+	if (f->overflowed || f->number > UINT64_MAX / unit || (add = f->number * unit) > UINT64_MAX - s->current->sums[k])
+		return refuse(s, reason, k, 0, ": the sum does not fit 64 bits");
+	s->current->sums[k] += add;
+	s->current->seen[k] = 1;
+	return 0;
+}
+
 int smaps_sums_line(struct smaps_sums *s, const char *line, size_t len, const char **reason)
 {
 	struct kv_field f;
-	uint64_t unit, add;
 	int k;
 
 	if (s->current != NULL && known_line(s, line, len, &f)) {
@@ -172,18 +202,29 @@ int smaps_sums_line(struct smaps_sums *s, const char *line, size_t len, const ch
 		*reason = "field before the first mapping header";
 		return -1;
 	}
-	if (k < 0)
-		return 0;
-	if (s->mapping_seen[k])
-		return refuse(s, reason, k, 1, "");
-	s->mapping_seen[k] = 1;
-	if (f.kind == KV_TEXT)
-		return refuse(s, reason, k, 0, ": a number expected, to be summed");
-	unit = f.kind == KV_KB ? 1024 : 1;
-	if (f.overflowed || f.number > UINT64_MAX / unit || (add = f.number * unit) > UINT64_MAX - s->current->sums[k])
-		return refuse(s, reason, k, 0, ": the sum does not fit 64 bits");
-	s->current->sums[k] += add;
-	s->current->seen[k] = 1;
+	return add_field(s, k, &f, reason);
+}
+
+int smaps_sums_span(struct smaps_sums *s, const char *span, size_t len, long *lineno, const char **reason)
+{
+	const char *p = span, *end = span + len, *nl;
+	struct kv_field f;
+	int r;
+
+	while (p < end) {
+		++*lineno;
+		if ((nl = known_line_in(s, p, end, &f)) != NULL) {
+			r = add_field(s, s->places[s->place++].field, &f, reason);
+		} else {
+			nl = memchr(p, '\n', (size_t)(end - p));
+			r = smaps_sums_line(s, p, nl != NULL ? (size_t)(nl - p) : (size_t)(end - p), reason);
+			if (nl == NULL)
+				nl = end - 1;
+		}
+		if (r != 0)
+			return r;
+		p = nl + 1;
+	}
 	return 0;
 }
 

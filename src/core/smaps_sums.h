@@ -60,6 +60,13 @@ const char *smaps_sums_init(struct smaps_sums *s, const char *const *names, cons
  */
 int smaps_sums_line(struct smaps_sums *s, const char *line, size_t len, const char **reason);
 
+/*
+ * Adds the lines of span, as smaps_sums_line would one by one: lines end in '\n', the last maybe
+ * not (it ends where the span does). *lineno is counted up once per line taken; it is the
+ * number of the line refused when -1 (or ENOMEM) is returned.
+ */
+int smaps_sums_span(struct smaps_sums *s, const char *span, size_t len, long *lineno, const char **reason);
+
 /* Whether a and b add up the same fields, in the same order. */
 int smaps_sums_same_fields(const struct smaps_sums *a, const struct smaps_sums *b);
 

@@ -1,4 +1,5 @@
 /* linestream.c: a reader thread fills fixed chunks; the caller takes whole lines out of them. */
+#define _GNU_SOURCE /* memrchr */
 #include "source/linestream.h"
 
 #include <errno.h>
@@ -320,7 +321,8 @@ static int carry_append(struct linestream *s, const char *p, size_t n)
 	return 0;
 }
 
-int linestream_next(struct linestream *s, const char **line, size_t *len)
+/* The next line, not counted. */
+static int next_line(struct linestream *s, const char **line, size_t *len)
 {
 	int carrying = 0;
 
@@ -340,7 +342,6 @@ int linestream_next(struct linestream *s, const char **line, size_t *len)
 				/* The last line had no newline. */
 				*line = s->carry;
 				*len = s->carry_len;
-				s->lineno++;
 				return 1;
 			}
 			continue;
@@ -357,7 +358,6 @@ int linestream_next(struct linestream *s, const char **line, size_t *len)
 			continue;
 		}
 		s->pos += (size_t)(nl - start) + 1;
-		s->lineno++;
 		if (!carrying) {
 			*line = start;
 			*len = (size_t)(nl - start);
@@ -367,6 +367,39 @@ int linestream_next(struct linestream *s, const char **line, size_t *len)
 			return r;
 		*line = s->carry;
 		*len = s->carry_len;
+		return 1;
+	}
+}
+
+int linestream_next(struct linestream *s, const char **line, size_t *len)
+{
+	int r = next_line(s, line, len);
+
+	if (r == 1)
+		s->lineno++;
+	return r;
+}
+
+int linestream_next_span(struct linestream *s, const char **span, size_t *len)
+{
+	for (;;) {
+		struct chunk *c;
+		const char *start, *last;
+		int r;
+
+		if (s->current < 0 || s->pos == s->chunks[s->current].len) {
+			if ((r = next_chunk(s)) <= 0)
+				return r;
+			continue;
+		}
+		c = &s->chunks[s->current];
+		start = c->data + s->pos;
+		last = memrchr(start, '\n', c->len - s->pos);
+		if (last == NULL) /* one line that goes on in the next chunk, or the file's last */
+			return next_line(s, span, len);
+		*span = start;
+		*len = (size_t)(last - start) + 1;
+		s->pos += *len;
 		return 1;
 	}
 }

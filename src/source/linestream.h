@@ -39,7 +39,17 @@ void linestream_set_max_line(struct linestream *s, size_t max);
  */
 int linestream_next(struct linestream *s, const char **line, size_t *len);
 
-/* Number of the line last returned, counting from 1. */
+/*
+ * The next lines as one span, for a caller that cuts them itself: whole lines, each ending in
+ * '\n' but maybe the last, which ends where the span does (a line read across two chunks comes
+ * alone, without its newline, as does the file's last line when it has none). The span stays valid
+ * until the next call; it holds all the lines left in a chunk. Returns 1, 0 at end of file, or a
+ * negative errno value (-EFBIG as linestream_next). Lines taken this way are not counted by
+ * linestream_lineno.
+ */
+int linestream_next_span(struct linestream *s, const char **span, size_t *len);
+
+/* Number of the line linestream_next last returned, counting from 1. */
 long linestream_lineno(const struct linestream *s);
 
 /* Stops the reader thread and frees everything; safe at any point, also mid-file. */

@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include "core/smaps_sums.h"
+#include "source/sums_read.h"
 
 /* At most this many pool threads, whatever the CPU count. */
 #define POOL_MAX 7
@@ -57,33 +58,25 @@ static int is_cancelled(struct readahead_job *job)
 	return stop;
 }
 
+static int job_cancelled(void *job)
+{
+	return is_cancelled(job);
+}
+
 /* Adds up the process's smaps into f->sums, stopping soon when the job is cancelled. */
 static void run_sums(struct readahead_job *job, struct job_file *f)
 {
 	struct linestream *stream;
-	const char *line, *reason;
-	size_t len;
-	int got, added;
+	long lineno;
+	int r;
 
 	if ((f->err = source_dir_lines_filled(job->dir, "smaps", &stream)) != 0)
 		return;
-	while ((got = linestream_next(stream, &line, &len)) > 0) {
-		if ((linestream_lineno(stream) & 1023) == 0 && is_cancelled(job))
-			break;
-		added = smaps_sums_line(f->sums, line, len, &reason);
-		if (added == -1) {
-			f->lineno = linestream_lineno(stream);
-			if (reason != f->sums->reason) /* a static reason: kept where the sums keep theirs */
-				snprintf(f->sums->reason, sizeof(f->sums->reason), "%s", reason);
-			break;
-		}
-		if (added != 0) {
-			f->read_err = added;
-			break;
-		}
-	}
-	if (got < 0)
-		f->read_err = -got;
+	r = sums_read(stream, f->sums, &lineno, job_cancelled, job);
+	if (r == -1)
+		f->lineno = lineno;
+	else if (r != 0 && r != ECANCELED)
+		f->read_err = r;
 	linestream_close(stream);
 }
 

@@ -6,7 +6,7 @@ bench_source_dir=$(cd "$bench_here/../.." && pwd)
 bench_cflags="-std=c11 -O2 -Wall -Wextra -Wshadow -Wstrict-prototypes -Wmissing-prototypes -Werror"
 
 # bench_build BUILD_DIR: memscript (RelWithDebInfo) and the benchmark's programs in BUILD_DIR/bench.
-# Sets memscript, pairtime, workload, nothp, bench_dir.
+# Sets memscript, pairtime, workload, nothp, readall, touchfloor, bench_dir.
 bench_build() {
 	local build_dir=$1 cc=${CC:-cc}
 	cmake -S "$bench_source_dir" -B "$build_dir" -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
@@ -19,10 +19,16 @@ bench_build() {
 	$cc $bench_cflags -o "$bench_dir/pairtime" "$bench_here/pairtime.c"
 	# shellcheck disable=SC2086
 	$cc $bench_cflags -o "$bench_dir/nothp" "$bench_here/nothp.c"
+	# shellcheck disable=SC2086
+	$cc $bench_cflags -pthread -o "$bench_dir/readall" "$bench_here/readall.c"
+	# shellcheck disable=SC2086
+	$cc $bench_cflags -o "$bench_dir/touchfloor" "$bench_here/touchfloor.c"
 	memscript=$build_dir/memscript
 	pairtime=$bench_dir/pairtime
 	workload=$bench_dir/workload
 	nothp=$bench_dir/nothp
+	readall=$bench_dir/readall
+	touchfloor=$bench_dir/touchfloor
 }
 
 # The machine the figures were measured on: every run prints it beside them.

@@ -122,16 +122,20 @@ measure() {
 		goal_line "$scenario" "$label: top.lua / $smem_label" "$(bench_field "$table" "$smem_label" 2)" \
 			"$(bench_field "$table" top.lua 2)" "$(bench_field "$table" top.lua 4)" "$limit" "$counted"
 	done
-	# The floor of reading every process's smaps once, one after the other: one cat of them all.
+	# The floor of reading every process's smaps once, one after the other: one cat of them all. And
+	# the kernel's floor on every CPU: readall's threads reading the same files, each taking the next.
 	table=$bench_dir/pairtime-$scenario-cat.txt
 	"$pairtime" -n "$rounds" -w 1 -- @cat_all_smaps sh -c 'cat /proc/[0-9]*/smaps >/dev/null 2>&1; exit 0' \
 		-- @top.lua_-m "$memscript" "$top_lua" -m -- @top.lua_-m_thp_never "$nothp" "$memscript" "$top_lua" -m \
+		-- @readall_all_cpus sh -c "\"\$0\" $(nproc) /proc/[0-9]*/smaps" "$readall" \
 		2>"$bench_dir/pairtime-$scenario-cat.err" | tee "$table"
 	echo
 	goal_line "$scenario" "-m: top.lua / cat" "$(bench_field "$table" cat_all_smaps 2)" \
 		"$(bench_field "$table" top.lua_-m 2)" "$(bench_field "$table" top.lua_-m 4)" "$goal_cat" "$counted"
 	goal_line "$scenario" "-m, THP never: / cat" "$(bench_field "$table" cat_all_smaps 2)" \
 		"$(bench_field "$table" top.lua_-m_thp_never 2)" "$(bench_field "$table" top.lua_-m_thp_never 4)" "$goal_cat" 0
+	goal_line "$scenario" "-m: readall $(nproc) / cat" "$(bench_field "$table" cat_all_smaps 2)" \
+		"$(bench_field "$table" readall_all_cpus 2)" "$(bench_field "$table" readall_all_cpus 4)" "$goal_cat" 0
 }
 
 processes() { find /proc -maxdepth 1 -name '[0-9]*' | wc -l; }

@@ -1,7 +1,8 @@
 /*
  * fuzz_smaps_sums.c: smaps_sums_line over every line, against a reference that parses each line
  * the slow way (kv_parse_line, a linear search of paths): the keys learned by place must change
- * nothing: the same line refused for the same reason, or the same groups and sums.
+ * nothing: the same line refused for the same reason, or the same groups and sums. And
+ * smaps_sums_span over the whole input must give what the lines one by one gave.
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -97,40 +98,59 @@ static int ref_line(struct reference *r, const char *line, size_t len, const cha
 }
 
 static struct reference ref;
-static struct smaps_sums sums;
+static struct smaps_sums sums, spans;
+
+static void check_same_groups(const struct smaps_sums *a, const struct smaps_sums *b)
+{
+	size_t i;
+	int k;
+
+	FUZZ_CHECK(a->ngroups == b->ngroups);
+	for (i = 0; i < a->ngroups; i++) {
+		const struct smaps_sums_group *g = &a->groups[i], *h = &b->groups[i];
+		FUZZ_CHECK(g->path_len == h->path_len && memcmp(g->path, h->path, g->path_len) == 0);
+		FUZZ_CHECK(g->maps == h->maps);
+		for (k = 0; k < NFIELDS; k++)
+			FUZZ_CHECK(g->seen[k] == h->seen[k] && g->sums[k] == h->sums[k]);
+	}
+}
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	const char *p = (const char *)data, *end = p + size;
+	const char *got_reason = NULL, *span_reason = NULL;
 	size_t lens[NFIELDS];
-	int i, got = 0, want = 0;
+	int i, got = 0, want = 0, comparing = 1, span_got;
+	long lineno = 0, span_lineno = 0;
+	char *whole;
 
 	for (i = 0; i < NFIELDS; i++)
 		lens[i] = strlen(FIELDS[i]);
 	FUZZ_CHECK(smaps_sums_init(&sums, FIELDS, lens, NFIELDS) == NULL);
+	FUZZ_CHECK(smaps_sums_init(&spans, FIELDS, lens, NFIELDS) == NULL);
 	memset(&ref, 0, sizeof(ref));
 	while (p < end) {
 		const char *nl = memchr(p, '\n', (size_t)(end - p));
 		size_t len = nl != NULL ? (size_t)(nl - p) : (size_t)(end - p);
 		/* each line in a block of its own size, so reading past it is caught */
 		char *line = fuzz_exact_copy((const uint8_t *)p, len);
-		const char *got_reason = NULL, *want_reason = NULL;
-		want = ref_line(&ref, line, len, &want_reason);
-		if (want == 1) {
-			free(line);
-			break;
-		}
+		const char *want_reason = NULL;
+		if (comparing && (want = ref_line(&ref, line, len, &want_reason)) == 1)
+			comparing = 0;
+		lineno++;
 		got = smaps_sums_line(&sums, line, len, &got_reason);
 		FUZZ_CHECK(got != ENOMEM);
-		FUZZ_CHECK(got == want);
-		if (got == -1)
-			FUZZ_CHECK(got_reason != NULL && want_reason != NULL && strcmp(got_reason, want_reason) == 0);
+		if (comparing) {
+			FUZZ_CHECK(got == want);
+			if (got == -1)
+				FUZZ_CHECK(got_reason != NULL && want_reason != NULL && strcmp(got_reason, want_reason) == 0);
+		}
 		free(line);
 		if (got != 0)
 			break;
 		p = nl != NULL ? nl + 1 : end;
 	}
-	if (got == 0 && want == 0) {
+	if (comparing && got == 0) {
 		FUZZ_CHECK(sums.ngroups == (size_t)ref.ngroups);
 		for (i = 0; i < ref.ngroups; i++) {
 			const struct smaps_sums_group *g = &sums.groups[i];
@@ -142,6 +162,17 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 				FUZZ_CHECK(g->seen[k] == w->seen[k] && g->sums[k] == w->sums[k]);
 		}
 	}
+
+	/* The whole input as one span (in a block of its own size) gives what the lines one by one gave. */
+	whole = fuzz_exact_copy(data, size);
+	span_got = smaps_sums_span(&spans, whole, size, &span_lineno, &span_reason);
+	FUZZ_CHECK(span_got == got);
+	if (got == -1)
+		FUZZ_CHECK(span_lineno == lineno && strcmp(span_reason, got_reason) == 0);
+	else
+		check_same_groups(&spans, &sums);
+	free(whole);
 	smaps_sums_free(&sums);
+	smaps_sums_free(&spans);
 	return 0;
 }

@@ -131,6 +131,54 @@ static void test_small_file(void)
 	unlink(path);
 }
 
+/*
+ * A file of many chunks, its last line without a newline, read a span at a time: every line, in
+ * order, whole, with many lines in most spans.
+ */
+static void test_spans(void)
+{
+	static const char last[] = "the last line, with no newline";
+	char path[512], want[256];
+	struct linestream *s;
+	const char *span;
+	size_t len;
+	long n = 0, spans = 0;
+	FILE *f;
+	int r;
+
+	if (!CHECK_INT("file written", 0, write_file("spans", LINES, path, sizeof(path))))
+		return;
+	f = fopen(path, "a");
+	if (!CHECK("appended", f != NULL && fputs(last, f) >= 0 && fclose(f) == 0))
+		return;
+	if (!CHECK_INT("opened", 0, linestream_open(path, &s)))
+		return;
+	while ((r = linestream_next_span(s, &span, &len)) == 1) {
+		const char *p = span, *end = span + len;
+		spans++;
+		while (p < end) {
+			const char *nl = memchr(p, '\n', (size_t)(end - p));
+			size_t line_len = nl != NULL ? (size_t)(nl - p) : (size_t)(end - p);
+			if (++n <= LINES)
+				line_text(want, sizeof(want), "spans", n);
+			else
+				strcpy(want, last);
+			if (strlen(want) != line_len || memcmp(want, p, line_len) != 0) {
+				CHECK_TEXT("the line", want, p, line_len);
+				goto out;
+			}
+			p = nl != NULL ? nl + 1 : end;
+		}
+	}
+	CHECK_INT("the end", 0, r);
+	CHECK_INT("every line", LINES + 1, n);
+	/* 40,001 lines of about 140 bytes: about 22 chunks, each a span, and a line across each boundary */
+	CHECK("many lines a span", spans > 1 && spans < 100);
+out:
+	linestream_close(s);
+	unlink(path);
+}
+
 int main(void)
 {
 	if (mkdtemp(dir) == NULL) {
@@ -140,6 +188,7 @@ int main(void)
 	UNIT_RUN(test_interleaved, "three large files read a line of each in turn, twice: every line, in order, then the end");
 	UNIT_RUN(test_closed_midway, "fifty streams closed mid-file one after another: each reads its lines from the start");
 	UNIT_RUN(test_small_file, "a file within the first chunk: its lines, then the end");
+	UNIT_RUN(test_spans, "a file of many chunks read a span at a time: every line whole and in order, the last without newline");
 	rmdir(dir);
 	return unit_end();
 }

@@ -24,6 +24,9 @@ static const char *start(struct smaps_sums *s, const char *list)
 	return smaps_sums_init(s, names, lens, n);
 }
 
+/* 1: add hands text to smaps_sums_span whole, as a stream does a chunk; 0: line by line. */
+static int by_span;
+
 /* Adds every line of text; returns the result of the first line that is not 0, with its number. */
 static int add(struct smaps_sums *s, const char *text, int *lineno, const char **reason)
 {
@@ -32,6 +35,12 @@ static int add(struct smaps_sums *s, const char *text, int *lineno, const char *
 
 	*lineno = 0;
 	*reason = NULL;
+	if (by_span) {
+		long n = 0;
+		r = smaps_sums_span(s, text, strlen(text), &n, reason);
+		*lineno = (int)n;
+		return r;
+	}
 	while (*p != '\0') {
 		const char *nl = strchr(p, '\n');
 		size_t len = nl != NULL ? (size_t)(nl - p) : strlen(p);
@@ -107,6 +116,14 @@ static void test_lines_refused(void)
 		 "duplicate key 'Rss'"},
 		{"Rss:  18014398509481984 kB\n", 2, "Rss: the sum does not fit 64 bits"},
 		{"Rss:  99999999999999999999 kB\n", 2, "Rss: the sum does not fit 64 bits"},
+		/* the key learned at its place, then a value that is no number there: the line taken the slow way */
+		{"Rss:  4 kB\nPss:  2 kB\n" "00500000-00501000 r-xp 00000000 fd:00 12  /a\n" "Rss:  4 kBx\n", 5,
+		 "Rss: a number expected, to be summed"},
+		{"Rss:  4 kB\nPss:  2 kB\n" "00500000-00501000 r-xp 00000000 fd:00 12  /a\n" "Rss:  04\n", 5,
+		 "Rss: a number expected, to be summed"},
+		/* the last line with no newline */
+		{"Rss:  4 kB\nPss:  2 kB\n" "00500000-00501000 r-xp 00000000 fd:00 12  /a\n" "Rss:  4 kB\nRss:  4 kB", 6,
+		 "duplicate key 'Rss'"},
 	};
 	size_t i;
 
@@ -149,6 +166,10 @@ int main(void)
 {
 	UNIT_RUN(test_sums_by_path, "sums in bytes by path, keys in another order in the next mapping");
 	UNIT_RUN(test_lines_refused, "the lines refused, with their line and reason, where the order was learned too");
+	by_span = 1;
+	UNIT_RUN(test_sums_by_path, "the same sums from the lines handed over as one span");
+	UNIT_RUN(test_lines_refused, "the same lines refused, at the same line, from one span");
+	by_span = 0;
 	UNIT_RUN(test_fields_refused, "field lists refused: none, too many, twice, too long");
 	return unit_end();
 }
