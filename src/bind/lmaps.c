@@ -64,6 +64,7 @@ struct mapping_ctx {
 	const char *path;
 	int smaps;
 	struct linestream *stream;
+	long lineno;           /* the line being taken */
 
 	/* The fields named by the caller (strings anchored in its argument), or nfields -1 for all. */
 	int nfields;
@@ -496,15 +497,37 @@ static int is_size_key(const char *key, size_t len)
 	return 0;
 }
 
-/* One "Key: value" line of the mapping on top; returns the number of results of an error, or 0. */
-static int add_smaps_field(lua_State *L, struct mapping_ctx *c, const char *line, size_t len, unsigned long record)
+/*
+ * Most lines are the key the previous mapping had at this place, and a number: for such a line at
+ * line, in a span that ends at end, its newline, with *f set; NULL for any other line.
+ */
+static const char *known_field(const struct mapping_ctx *c, const char *line, const char *end, struct kv_field *f)
+{
+	const struct cached_key *expected;
+
+	if (!c->has_last || c->current.n >= c->last.n)
+		return NULL;
+	expected = &c->keys[c->last.key[c->current.n]];
+	if ((size_t)(end - line) <= expected->len || memcmp(line, expected->text, expected->len) != 0)
+		return NULL;
+	return kv_scan_known_number(line, end, expected->len, f);
+}
+
+/*
+ * One "Key: value" line of the mapping on top, or with known, the line known_field took (*known its
+ * field); returns the number of results of an error, or 0.
+ */
+static int add_smaps_field(lua_State *L, struct mapping_ctx *c, const char *line, size_t len, unsigned long record,
+			   const struct kv_field *known)
 {
 	struct kv_field f;
 	const char *reason;
 	int field_no = c->current.n, k = -1;
 
-	/* Most lines are the key the previous mapping had at this place, and a number. */
-	if (c->has_last && field_no < c->last.n) {
+	if (known != NULL) {
+		f = *known;
+		k = c->last.key[field_no];
+	} else if (c->has_last && field_no < c->last.n) {
 		const struct cached_key *expected = &c->keys[c->last.key[field_no]];
 		if (len > expected->len && memcmp(line, expected->text, expected->len) == 0 &&
 		    kv_parse_known_number(line, len, expected->len, &f))
@@ -513,17 +536,17 @@ static int add_smaps_field(lua_State *L, struct mapping_ctx *c, const char *line
 	if (k < 0) {
 		reason = kv_parse_line(line, len, &f);
 		if (reason != NULL)
-			return bind_format_error(L, c->path, linestream_lineno(c->stream), reason);
+			return bind_format_error(L, c->path, c->lineno, reason);
 		/* only here: the fast path above takes numbers alone */
 		if (f.kind == KV_TEXT && is_size_key(f.key, f.key_len))
-			return bind_format_error(L, c->path, linestream_lineno(c->stream),
+			return bind_format_error(L, c->path, c->lineno,
 						 lua_pushfstring(L, "'%s' where a size in kB is expected",
 								 f.text_len > 40 ? "a long value" : lua_pushlstring(L, f.text, f.text_len)));
 		k = field_no < KEY_CACHE_MAX ? lookup_key(L, c, field_no, f.key, f.key_len) : -1;
 	}
 	if (k >= 0) {
 		if (c->keys[k].record == record)
-			return bind_format_error(L, c->path, linestream_lineno(c->stream),
+			return bind_format_error(L, c->path, c->lineno,
 						 lua_pushfstring(L, "duplicate key '%s'", c->keys[k].text));
 		c->keys[k].record = record;
 		if (!c->keys[k].kept) {
@@ -547,7 +570,7 @@ static int add_smaps_field(lua_State *L, struct mapping_ctx *c, const char *line
 		lua_pushlstring(L, f.key, f.key_len);
 		lua_pushvalue(L, -1);
 		if (lua_rawget(L, -3) != LUA_TNIL)
-			return bind_format_error(L, c->path, linestream_lineno(c->stream),
+			return bind_format_error(L, c->path, c->lineno,
 						 lua_pushfstring(L, "duplicate key '%s'", lua_tostring(L, -2)));
 		lua_pop(L, 1);
 		layout_append(L, SLOT_OWN_LAYOUT, -1, f.kind == KV_KB);
@@ -573,6 +596,8 @@ static int mapping_build(lua_State *L, void *arg)
 	struct mapping_ctx *c = arg;
 	lua_Integer count = 0;
 	unsigned long record = 0;
+	const char *span;
+	size_t span_len;
 	int i, r;
 
 	luaL_checkstack(L, SLOT_FIRST_KEY + 8, NULL);
@@ -596,38 +621,48 @@ static int mapping_build(lua_State *L, void *arg)
 		c->header_kept &= ~HEADER_SIZE;
 	c->fields_hint = __builtin_popcount(c->header_kept);
 
-	for (;;) {
-		const char *line;
-		size_t len;
-		const char *reason;
+	while ((r = linestream_next_span(c->stream, &span, &span_len)) > 0) {
+		const char *line = span, *end = span + span_len, *nl;
 
-		r = linestream_next(c->stream, &line, &len);
-		if (r < 0)
-			return bind_path_error(L, c->path, -r);
-		if (r == 0)
-			break;
-		if (maps_is_header(line, len)) {
-			struct maps_header h;
-			reason = maps_parse_header(line, len, &h);
-			if (reason != NULL)
-				return bind_format_error(L, c->path, linestream_lineno(c->stream), reason);
-			if (record > 0)
-				finish_mapping(L, c, &count);
-			record++;
-			c->current.n = 0;
-			c->kept = __builtin_popcount(c->header_kept);
-			lua_createtable(L, 0, c->fields_hint);
-			set_header_fields(L, c, &h);
-		} else if (c->smaps && record > 0) {
-			int n = add_smaps_field(L, c, line, len, record);
-			if (n != 0)
-				return n;
-		} else {
-			return bind_format_error(L, c->path, linestream_lineno(c->stream),
-				c->smaps ? "field before the first mapping header"
-					 : "mapping header expected (start-end perms offset dev inode path)");
+		for (; line < end; line = nl + 1) {
+			struct kv_field f;
+			const char *reason;
+			size_t len;
+
+			c->lineno++;
+			if (c->smaps && record > 0 && (nl = known_field(c, line, end, &f)) != NULL) {
+				if ((r = add_smaps_field(L, c, line, (size_t)(nl - line), record, &f)) != 0)
+					return r;
+				continue;
+			}
+			nl = memchr(line, '\n', (size_t)(end - line));
+			len = nl != NULL ? (size_t)(nl - line) : (size_t)(end - line);
+			if (nl == NULL)
+				nl = end - 1;
+			if (maps_is_header(line, len)) {
+				struct maps_header h;
+				reason = maps_parse_header(line, len, &h);
+				if (reason != NULL)
+					return bind_format_error(L, c->path, c->lineno, reason);
+				if (record > 0)
+					finish_mapping(L, c, &count);
+				record++;
+				c->current.n = 0;
+				c->kept = __builtin_popcount(c->header_kept);
+				lua_createtable(L, 0, c->fields_hint);
+				set_header_fields(L, c, &h);
+			} else if (c->smaps && record > 0) {
+				if ((r = add_smaps_field(L, c, line, len, record, NULL)) != 0)
+					return r;
+			} else {
+				return bind_format_error(L, c->path, c->lineno,
+					c->smaps ? "field before the first mapping header"
+						 : "mapping header expected (start-end perms offset dev inode path)");
+			}
 		}
 	}
+	if (r < 0)
+		return bind_path_error(L, c->path, -r);
 	if (record > 0)
 		finish_mapping(L, c, &count);
 	lua_pushvalue(L, SLOT_RESULT);
