@@ -144,7 +144,12 @@ echo "top.lua versus smem and cat"
 bench_machine
 echo "smem:    $(dpkg-query -W -f '${Package} ${Version}' smem 2>/dev/null || echo smem)"
 echo
-check_same_rss $$
+# A process that holds still: a sleep (this shell's own RSS moves as it runs the commands that read it).
+sleep 600 &
+still_pid=$!
+check_same_rss "$still_pid"
+kill "$still_pid"
+wait "$still_pid" 2>/dev/null || true
 if [ "$with_system" = 1 ]; then
 	echo "system: the machine's $(processes) processes as they are"
 	measure system 0
