@@ -211,6 +211,54 @@ print(ac, at)]])
   T.eq(out, "2\t0\n", "the two processes with memory, none unreadable")
 end)
 
+T.test("p:read_ahead_state(): nil with nothing read ahead, then queued, running or done; done once taken", function()
+  local out = run(nil, [[
+local p = assert(proc.open("self"))
+local before = p:read_ahead_state()
+p:read_ahead({"status", "smaps"})
+local s = p:read_ahead_state()
+local status = p:status()
+print(before, s == "queued" or s == "running" or s == "done", p:read_ahead_state(), status.Name)
+p:close()
+local ok, err = pcall(p.read_ahead_state, p)
+print(ok, err:match("%(process handle is closed%)$"))]])
+  T.eq(out, "nil\ttrue\tdone\tmemscript\nfalse\t(process handle is closed)\n",
+    "states, and a closed handle refused")
+end)
+
+T.test("unreadable.scan reads a process whose files are read before one still being read; use sees pid order", function()
+  -- A scripted proc table: pid 3's files stay "running" until every other process has been read
+  -- (as a process of 60,000 mappings would), pid 5's are read ("done") at once, the rest "queued".
+  local out = run(nil, [[
+local u = require "memscript.unreadable"
+local reads, uses = {}, {}
+local fake = {}
+function fake.open(pid)
+  local h = {pid = pid}
+  function h:read_ahead() self.asked = true end
+  function h:read_ahead_state()
+    if pid == 3 then return #reads < 5 and "running" or "done" end
+    return pid == 5 and "done" or "queued"
+  end
+  function h:close() self.closed = true end
+  return h
+end
+local handles = {}
+local count, tally = u.scan({1, 2, 3, 4, 5, 6}, function(target)
+  local pid = type(target) == "table" and target.pid or target
+  if type(target) == "table" then handles[#handles + 1] = target end
+  reads[#reads + 1] = pid
+  if pid == 4 then return nil, "gone", "4 ended" end
+  return pid * 10
+end, function(pid, value) uses[#uses + 1] = pid .. "=" .. value end, {p = fake, files = {"status"}})
+local closed = 0
+for _, h in ipairs(handles) do if h.closed and h.asked then closed = closed + 1 end end
+print(table.concat(reads, " "), table.concat(uses, " "), count, tally.gone, closed)]])
+  -- 1 first, as without read-ahead; then of 2, 3, 4 (window of three) none is done: 2, the first not
+  -- started, is read here; then 5 (done); then 4, 6 (queued) before 3, which is done last
+  T.eq(out, "1 2 5 4 6 3\t1=10 2=20 3=30 5=50 6=60\t5\t1\t5\n", "reads, uses, count, gone, handles closed")
+end)
+
 T.test("tables far past the Lua heap's first chunk keep their values, freed blocks are reused", function()
   local out = run(nil, [[
 local function build(n) local t = {} for i = 1, n do t[i] = {i, tostring(i), {x = i}} end return t end

@@ -6,6 +6,7 @@ local escape = require("memscript.text").escape
 
 local format, concat, setmetatable, ipairs, require, type, tostring = string.format, table.concat, setmetatable,
   ipairs, require, type, tostring
+local pack, remove = table.pack, table.remove
 
 -- How many processes a scan opens ahead of the one it reads, their files read by other threads.
 local AHEAD = 3
@@ -115,41 +116,65 @@ function M.pids(p, asked)
   return list
 end
 
--- A whole-system scan: calls read(pid) for each of pids, in order. read returns value[, extra] for a
--- process it read, or nil, reason, message as read_process does. use(pid, value, extra) is called for
--- each process read; one without memory of its own ("none") is left out uncounted, and the others
--- are counted in a tally by reason. Returns the number of processes read and the tally.
+-- A whole-system scan: calls read(pid) for each of pids. read returns value[, extra] for a process it
+-- read, or nil, reason, message as read_process does. use(pid, value, extra) is called for each process
+-- read, in the order of pids; one without memory of its own ("none") is left out uncounted, and the
+-- others are counted in a tally by reason. Returns the number of processes read and the tally.
 -- With ahead = {p = proc table, files = {"status", "smaps"}[, fields = {smaps_sums = {...}}]}, the
 -- next few processes are opened and those files of theirs read by other threads (p:read_ahead, with
 -- fields: "smaps_sums" added up there too) while read works on this one:
 -- read is then given the process's handle, open with its files being read, instead of the pid
 -- (still the pid when the open failed, so that read fails as it would have); the scan closes it.
+-- read is then called out of order where that saves waiting: on a process whose files are read
+-- (p:read_ahead_state() "done") before one still being read, else on one no thread has started
+-- (this thread reads it) before waiting; a process of 60,000 mappings, read for 100 ms, no longer
+-- leaves a CPU idle. use still sees the processes in order: what read returned waits until then.
 function M.scan(pids, read, use, ahead)
   local count, tally = 0, M.tally()
-  local handles = {}
-  local function open_ahead(i)
+  local results, next_use = {}, 1 -- results[i]: what read returned for pids[i], until used
+  local function finish(i, target)
     local pid = pids[i]
-    if pid == nil or handles[i] ~= nil then return end
-    local handle = ahead.p.open(pid)
-    if handle then handle:read_ahead(ahead.files, ahead.fields) end
-    handles[i] = handle or false
-  end
-  for i, pid in ipairs(pids) do
-    local target = pid
-    if ahead then
-      -- the first process is read as it would be without read-ahead: nothing was ahead of it
-      for j = i + 1, i + AHEAD do open_ahead(j) end
-      target = handles[i] or pid
-      handles[i] = nil
-    end
-    local value, extra, msg = read(target)
+    results[i] = pack(read(target))
     if target ~= pid then target:close() end
-    if value then
-      count = count + 1
-      use(pid, value, extra)
-    elseif extra ~= "none" then
-      tally:add(extra, msg)
+    while results[next_use] do
+      local r = results[next_use]
+      results[next_use] = nil
+      if r[1] then
+        count = count + 1
+        use(pids[next_use], r[1], r[2])
+      elseif r[2] ~= "none" then
+        tally:add(r[2], r[3])
+      end
+      next_use = next_use + 1
     end
+  end
+  if not ahead then
+    for i, pid in ipairs(pids) do finish(i, pid) end
+    return count, tally
+  end
+  local window, opened = {}, 1 -- the processes opened and not yet read: {i = index in pids, handle}
+  local function open_next()
+    local i = opened + 1
+    if pids[i] == nil then return end
+    opened = i
+    local handle = ahead.p.open(pids[i])
+    if handle then handle:read_ahead(ahead.files, ahead.fields) end
+    window[#window + 1] = { i = i, handle = handle or false }
+  end
+  if pids[1] == nil then return count, tally end
+  -- the first process is read as it would be without read-ahead: nothing was ahead of it
+  for _ = 1, AHEAD do open_next() end
+  finish(1, pids[1])
+  while #window > 0 do
+    local pick, queued = nil, nil
+    for k, e in ipairs(window) do
+      local state = e.handle and e.handle:read_ahead_state()
+      if not e.handle or state == "done" then pick = k; break end
+      if state == "queued" and not queued then queued = k end
+    end
+    local e = remove(window, pick or queued or 1)
+    open_next()
+    finish(e.i, e.handle or pids[e.i])
   end
   return count, tally
 end

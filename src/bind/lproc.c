@@ -228,6 +228,22 @@ static int process_read_ahead(lua_State *L)
 	return 1;
 }
 
+/*
+ * p:read_ahead_state(): "queued" (no thread has started on the files read_ahead named), "running",
+ * "done" (they are read: taking them will not wait), or nil when nothing is read ahead.
+ */
+static int process_read_ahead_state(lua_State *L)
+{
+	static const char *const names[] = {"queued", "running", "done"};
+	struct process *p = check_process(L);
+
+	if (p->ahead == NULL)
+		lua_pushnil(L);
+	else
+		lua_pushstring(L, names[readahead_state(p->ahead)]);
+	return 1;
+}
+
 static int process_tostring(lua_State *L)
 {
 	struct process *p = luaL_checkudata(L, 1, BIND_PROCESS);
@@ -252,6 +268,7 @@ static const luaL_Reg process_methods[] = {
 	{"close", process_close},
 	{"read", process_read},
 	{"read_ahead", process_read_ahead},
+	{"read_ahead_state", process_read_ahead_state},
 	{NULL, NULL},
 };
 

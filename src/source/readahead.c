@@ -98,6 +98,16 @@ static void run_job(struct readahead_job *job)
 	}
 }
 
+enum readahead_state readahead_state(struct readahead_job *job)
+{
+	enum job_state state;
+
+	pthread_mutex_lock(&pool_lock);
+	state = job->state;
+	pthread_mutex_unlock(&pool_lock);
+	return state == JOB_QUEUED ? READAHEAD_QUEUED : state == JOB_RUNNING ? READAHEAD_RUNNING : READAHEAD_DONE;
+}
+
 static struct readahead_job *dequeue_locked(void)
 {
 	struct readahead_job *job = queue_head;

@@ -49,6 +49,10 @@ int readahead_take_lines(struct readahead_job *job, const char *name, struct lin
  */
 int readahead_take_sums(struct readahead_job *job, struct smaps_sums *sums, int *err, int *read_err, long *lineno);
 
+/* Where the job stands: not started yet, being run (by a pool thread or the caller), or run. */
+enum readahead_state { READAHEAD_QUEUED, READAHEAD_RUNNING, READAHEAD_DONE };
+enum readahead_state readahead_state(struct readahead_job *job);
+
 /* Stops the job (waiting for a pool thread that runs it) and frees what it read but no one took. */
 void readahead_cancel(struct readahead_job *job);
 
