@@ -508,9 +508,7 @@ static const char *known_field(const struct mapping_ctx *c, const char *line, co
 	if (!c->has_last || c->current.n >= c->last.n)
 		return NULL;
 	expected = &c->keys[c->last.key[c->current.n]];
-	if ((size_t)(end - line) <= expected->len || memcmp(line, expected->text, expected->len) != 0)
-		return NULL;
-	return kv_scan_known_number(line, end, expected->len, f);
+	return kv_scan_known_number(line, end, expected->text, expected->len, f);
 }
 
 /*

@@ -74,6 +74,23 @@ const char *kv_parse_line(const char *line, size_t len, struct kv_field *field)
 	return NULL;
 }
 
+/* Whether the n bytes at a and b are the same: short keys, compared eight bytes at a time inline. */
+static int same_bytes(const char *a, const char *b, size_t n)
+{
+	uint64_t x, y;
+
+	for (; n >= 8; a += 8, b += 8, n -= 8) {
+		memcpy(&x, a, 8);
+		memcpy(&y, b, 8);
+		if (x != y)
+			return 0;
+	}
+	for (; n > 0; a++, b++, n--)
+		if (*a != *b)
+			return 0;
+	return 1;
+}
+
 /*
  * "key: number" at line, the key key_len bytes long, up to end: with nl, the line goes on to a
  * '\n' before end and that newline is returned; without, it ends at end, which is returned. NULL
@@ -82,12 +99,19 @@ const char *kv_parse_line(const char *line, size_t len, struct kv_field *field)
 static const char *known_number(const char *line, const char *end, size_t key_len, int nl,
 				struct kv_field *field)
 {
+	static const uint64_t spaces = 0x2020202020202020ULL;
 	const char *p = line + key_len, *digits, *digits_end;
-	uint64_t number = 0;
+	uint64_t number = 0, word;
 
 	if (key_len == 0 || key_len >= (size_t)(end - line) || *p != ':')
 		return NULL;
-	for (p++; p < end && is_blank(*p); p++)
+	/* The kernel pads sizes to a column ("Rss:                 132 kB"): spaces eight at a time. */
+	for (p++; end - p >= 8; p += 8) {
+		memcpy(&word, p, 8);
+		if (word != spaces)
+			break;
+	}
+	for (; p < end && is_blank(*p); p++)
 		;
 	digits = p;
 	/* Up to 19 digits cannot overflow 64 bits; longer numbers go the careful way. */
@@ -120,7 +144,10 @@ int kv_parse_known_number(const char *line, size_t len, size_t key_len, struct k
 	return known_number(line, line + len, key_len, 0, field) != NULL;
 }
 
-const char *kv_scan_known_number(const char *line, const char *end, size_t key_len, struct kv_field *field)
+const char *kv_scan_known_number(const char *line, const char *end, const char *key, size_t key_len,
+				 struct kv_field *field)
 {
+	if (key_len == 0 || key_len >= (size_t)(end - line) || !same_bytes(line, key, key_len))
+		return NULL;
 	return known_number(line, end, key_len, 1, field);
 }

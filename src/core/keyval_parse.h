@@ -36,10 +36,12 @@ const char *kv_parse_line(const char *line, size_t len, struct kv_field *field);
 int kv_parse_known_number(const char *line, size_t len, size_t key_len, struct kv_field *field);
 
 /*
- * The same for a line inside a buffer that ends at end, with no line length known yet: the line
- * must end in '\n' before end. Returns that newline, with *field set as kv_parse_known_number
- * would set it for the line without it, or NULL for any other line (or no newline).
+ * The same for a line inside a buffer that ends at end, with no line length known yet, and the
+ * key compared here: the line must start with the key_len bytes at key, and end in '\n' before
+ * end. Returns that newline, with *field set as kv_parse_known_number would set it for the line
+ * without it, or NULL for any other line (or no newline).
  */
-const char *kv_scan_known_number(const char *line, const char *end, size_t key_len, struct kv_field *field);
+const char *kv_scan_known_number(const char *line, const char *end, const char *key, size_t key_len,
+				 struct kv_field *field);
 
 #endif

@@ -133,12 +133,9 @@ static int known_line(const struct smaps_sums *s, const char *line, size_t len, 
 /* known_line for a line in a span that ends at end, its length not known: its newline, or NULL. */
 static const char *known_line_in(const struct smaps_sums *s, const char *line, const char *end, struct kv_field *f)
 {
-	size_t key_len;
-
-	if (s->current == NULL || s->place >= SMAPS_SUMS_PLACES || (key_len = s->places[s->place].len) == 0 ||
-	    key_len >= (size_t)(end - line) || memcmp(line, s->places[s->place].key, key_len) != 0)
+	if (s->current == NULL || s->place >= SMAPS_SUMS_PLACES)
 		return NULL;
-	return kv_scan_known_number(line, end, key_len, f);
+	return kv_scan_known_number(line, end, s->places[s->place].key, s->places[s->place].len, f);
 }
 
 /* Sets *reason to "<field><what>" (the field quoted when quoted), in s->reason; returns -1. */

@@ -52,12 +52,30 @@ static void check_line(const char *line, size_t len)
 		/* The fast path, given the key kv_parse_line found: when it takes the line, it says the same. */
 		struct kv_field g;
 		memset(&g, 0x5a, sizeof(g));
-		if (kv_parse_known_number(line, len, (size_t)(colon - line), &g)) {
+		int known = kv_parse_known_number(line, len, (size_t)(colon - line), &g);
+		char *in_span;
+		const char *nl;
+		if (known) {
 			FUZZ_CHECK(g.kind == KV_INT || g.kind == KV_KB);
 			FUZZ_CHECK(g.kind == f.kind && g.number == f.number && g.overflowed == f.overflowed);
 			FUZZ_CHECK(g.key == f.key && g.key_len == f.key_len);
 			FUZZ_CHECK(g.text == f.text && g.text_len == f.text_len);
 		}
+		/* The same line with its newline, in a span of exactly that size: the span's fast path agrees. */
+		in_span = malloc(len + 1);
+		FUZZ_CHECK(in_span != NULL);
+		memcpy(in_span, line, len);
+		in_span[len] = '\n';
+		memset(&g, 0x5a, sizeof(g));
+		nl = kv_scan_known_number(in_span, in_span + len + 1, f.key, f.key_len, &g);
+		FUZZ_CHECK((nl != NULL) == known);
+		if (nl != NULL) {
+			FUZZ_CHECK(nl == in_span + len);
+			FUZZ_CHECK(g.kind == f.kind && g.number == f.number && g.overflowed == f.overflowed);
+			FUZZ_CHECK(g.key == in_span && g.key_len == f.key_len);
+			FUZZ_CHECK(g.text == in_span + (f.text - line) && g.text_len == f.text_len);
+		}
+		free(in_span);
 	}
 	if (colon == NULL || colon == line)
 		FUZZ_CHECK(reason != NULL);
