@@ -112,6 +112,8 @@ function M.scan(p)
     if source == nil then sums.swap_unread = sums.swap_unread + 1 end
   end
   local count, tally = unreadable.scan(pids, read, use, {p = p, files = {"status", "smaps_rollup"}})
+  -- read is called out of order where that saves waiting: failed in pid order all the same
+  table.sort(failed, function(a, b) return a.pid < b.pid end)
   return {read = count, processes = processes, sums = sums, tally = tally, failed = failed,
           seconds = sys.monotonic() - started, pids = #pids}
 end

@@ -75,7 +75,7 @@ static void run_sums(struct readahead_job *job, struct job_file *f)
 	r = sums_read(stream, f->sums, &lineno, job_cancelled, job);
 	if (r == -1)
 		f->lineno = lineno;
-	else if (r != 0 && r != ECANCELED)
+	else if (r != 0 && r != SUMS_READ_STOPPED)
 		f->read_err = r;
 	linestream_close(stream);
 }

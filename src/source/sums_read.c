@@ -1,7 +1,6 @@
 /* sums_read.c: a stream of smaps lines handed to the sums a span of many lines at a time. */
 #include "source/sums_read.h"
 
-#include <errno.h>
 #include <stdio.h>
 
 #include "core/smaps_sums.h"
@@ -16,7 +15,7 @@ int sums_read(struct linestream *stream, struct smaps_sums *s, long *lineno, int
 	*lineno = 0;
 	while ((got = linestream_next_span(stream, &span, &len)) > 0) {
 		if (stop != NULL && stop(arg))
-			return ECANCELED;
+			return SUMS_READ_STOPPED;
 		added = smaps_sums_span(s, span, len, lineno, &reason);
 		if (added == -1) {
 			if (reason != s->reason) /* a static reason: kept where the sums keep theirs */

@@ -7,9 +7,10 @@ struct smaps_sums;
 
 /*
  * Adds every line of stream into s (started with smaps_sums_init). Returns 0 at end of file; -1
- * for a line refused, its number in *lineno and the reason in s->reason; ECANCELED when stop (if
- * not NULL), asked between spans, says to stop; or the errno value reading or adding up failed with.
+ * for a line refused, its number in *lineno and the reason in s->reason; SUMS_READ_STOPPED when stop
+ * (if not NULL), asked between spans, says to stop; or the errno value reading or adding up failed with.
  */
+#define SUMS_READ_STOPPED (-2)
 int sums_read(struct linestream *stream, struct smaps_sums *s, long *lineno, int (*stop)(void *), void *arg);
 
 #endif
