@@ -151,3 +151,66 @@ const char *kv_scan_known_number(const char *line, const char *end, const char *
 		return NULL;
 	return known_number(line, end, key_len, 1, field);
 }
+
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__ && defined(__GNUC__)
+#define WORDWISE 1
+/* The high bit of each byte of w that is '\n' or NUL; bytes above the first such may be flagged too. */
+static uint64_t newline_or_nul_bits(uint64_t w)
+{
+	static const uint64_t ones = 0x0101010101010101ULL, highs = 0x8080808080808080ULL,
+			      newlines = 0x0a0a0a0a0a0a0a0aULL;
+	uint64_t n = w ^ newlines;
+
+	return (((w - ones) & ~w) | ((n - ones) & ~n)) & highs;
+}
+#endif
+
+/* The first '\n' or NUL from p on, before end, or NULL: eight bytes at a time where that is safe. */
+static const char *newline_or_nul(const char *p, const char *end)
+{
+#ifdef WORDWISE
+	for (; end - p >= 8; p += 8) {
+		uint64_t w, found;
+		memcpy(&w, p, 8);
+		/* the lowest byte flagged is the first one: only bytes above it can be flagged wrongly */
+		if ((found = newline_or_nul_bits(w)) != 0)
+			return p + (__builtin_ctzll(found) >> 3);
+	}
+#endif
+	for (; p < end; p++)
+		if (*p == '\n' || *p == '\0')
+			return p;
+	return NULL;
+}
+
+/* Whether the bytes from p to end hold a '\n' or a NUL: a word at a time, without stopping early. */
+static int has_newline_or_nul(const char *p, const char *end)
+{
+#ifdef WORDWISE
+	uint64_t found = 0, w;
+
+	if (end - p >= 8) {
+		for (; end - p > 8; p += 8) {
+			memcpy(&w, p, 8);
+			found |= newline_or_nul_bits(w);
+		}
+		memcpy(&w, end - 8, 8); /* the last eight, some looked at already */
+		return (found | newline_or_nul_bits(w)) != 0;
+	}
+#endif
+	return newline_or_nul(p, end) != NULL;
+}
+
+const char *kv_skip_known(const char *line, const char *end, const char *key, size_t key_len, size_t len_hint)
+{
+	const char *nl;
+
+	if (key_len == 0 || key_len >= (size_t)(end - line) || !same_bytes(line, key, key_len) || line[key_len] != ':')
+		return NULL;
+	/* Where the line at this place was as long before, its newline is looked at first. */
+	if (len_hint > key_len && len_hint < (size_t)(end - line) && line[len_hint] == '\n' &&
+	    !has_newline_or_nul(line + key_len + 1, line + len_hint))
+		return line + len_hint;
+	nl = newline_or_nul(line + key_len + 1, end);
+	return nl != NULL && *nl == '\n' ? nl : NULL;
+}

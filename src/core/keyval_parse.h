@@ -44,4 +44,14 @@ int kv_parse_known_number(const char *line, size_t len, size_t key_len, struct k
 const char *kv_scan_known_number(const char *line, const char *end, const char *key, size_t key_len,
 				 struct kv_field *field);
 
+/*
+ * The same for a line whose value is not wanted: the line starts with the key_len bytes at key (a
+ * key the caller had from kv_parse_line), then ':', and ends in '\n' before end. Returns that
+ * newline when kv_parse_line would take the line without it (with this key, whatever its value),
+ * else NULL. Reads no number: a line passed over costs a look for its newline, first where
+ * len_hint puts it (the length of the line last seen in this place, 0 for none), a few words
+ * looked at whatever they hold: the kernel prints most lines of a kind at one width.
+ */
+const char *kv_skip_known(const char *line, const char *end, const char *key, size_t key_len, size_t len_hint);
+
 #endif

@@ -130,11 +130,18 @@ static int known_line(const struct smaps_sums *s, const char *line, size_t len, 
 	return memcmp(line, s->places[s->place].key, key_len) == 0 && kv_parse_known_number(line, len, key_len, f);
 }
 
-/* known_line for a line in a span that ends at end, its length not known: its newline, or NULL. */
+/*
+ * known_line for a line in a span that ends at end, its length not known: its newline, or NULL.
+ * A key not summed is passed over whatever its value (kv_skip_known), as smaps_sums_line takes it:
+ * *f is then left unset, and the caller adds nothing.
+ */
 static const char *known_line_in(const struct smaps_sums *s, const char *line, const char *end, struct kv_field *f)
 {
 	if (s->current == NULL || s->place >= SMAPS_SUMS_PLACES)
 		return NULL;
+	if (s->places[s->place].field < 0)
+		return kv_skip_known(line, end, s->places[s->place].key, s->places[s->place].len,
+				     s->places[s->place].line_len);
 	return kv_scan_known_number(line, end, s->places[s->place].key, s->places[s->place].len, f);
 }
 
@@ -211,7 +218,9 @@ int smaps_sums_span(struct smaps_sums *s, const char *span, size_t len, long *li
 	while (p < end) {
 		++*lineno;
 		if ((nl = known_line_in(s, p, end, &f)) != NULL) {
-			r = add_field(s, s->places[s->place++].field, &f, reason);
+			int k = s->places[s->place].field;
+			s->places[s->place++].line_len = (size_t)(nl - p);
+			r = k < 0 ? 0 : add_field(s, k, &f, reason);
 		} else {
 			nl = memchr(p, '\n', (size_t)(end - p));
 			r = smaps_sums_line(s, p, nl != NULL ? (size_t)(nl - p) : (size_t)(end - p), reason);

@@ -42,6 +42,7 @@ struct smaps_sums {
 		char key[SMAPS_SUMS_KEY_MAX];
 		size_t len;  /* 0: nothing known at this place */
 		int field;   /* the field the key is, or -1 */
+		size_t line_len; /* of the last line taken in this place, its newline left out */
 	} places[SMAPS_SUMS_PLACES];
 	char reason[96];
 };

@@ -77,6 +77,31 @@ static void check_line(const char *line, size_t len)
 		}
 		free(in_span);
 	}
+	if (colon != NULL && colon > line) {
+		/*
+		 * A line passed over by its key (a key kv_parse_line gave: no blank or control character):
+		 * kv_skip_known takes it exactly when kv_parse_line does, wherever the length it is told to
+		 * look at first puts the newline.
+		 */
+		int key_ok = 1;
+		for (i = 0; line + i < colon; i++)
+			key_ok = key_ok && (unsigned char)line[i] > ' ' && (unsigned char)line[i] != 0x7f;
+		if (key_ok) {
+			static const size_t hints[] = {0, 1, 7, 8, 9, 27};
+			char *in_span = malloc(len + 9);
+			size_t h;
+			FUZZ_CHECK(in_span != NULL);
+			memcpy(in_span, line, len);
+			memcpy(in_span + len, "\nSize: 4\n", 9); /* a next line, as in a span */
+			/* also len - 1, len, len + 1 and len + 8, the next line's newline */
+			for (h = 0; h < sizeof(hints) / sizeof(hints[0]) + 4; h++) {
+				size_t hint = h < 6 ? hints[h] : h < 9 ? len + h - 7 : len + 8;
+				const char *nl = kv_skip_known(in_span, in_span + len + 9, line, (size_t)(colon - line), hint);
+				FUZZ_CHECK(nl == (reason == NULL ? in_span + len : NULL));
+			}
+			free(in_span);
+		}
+	}
 	if (colon == NULL || colon == line)
 		FUZZ_CHECK(reason != NULL);
 	if (reason != NULL) {

@@ -122,6 +122,36 @@ static void test_duplicate_keys_are_the_callers(void)
 	CHECK_UINT("each line its own value", 9999, b.number);
 }
 
+/* Where kv_skip_known ends a line of span at key (len_hint as told), as an offset; -1 for NULL. */
+static long skipped(const char *span, size_t len, const char *key, size_t len_hint)
+{
+	const char *nl = kv_skip_known(span, span + len, key, strlen(key), len_hint);
+	return nl != NULL ? (long)(nl - span) : -1;
+}
+
+static void test_skip_known(void)
+{
+	static const char two[] = "Size:                  8 kB\nVmFlags: rd mr mw me \n";
+	static const char nul[] = "Shared_Clean:          8 kB\nKSM:    \0 kB\n";
+	static const char last[] = "Locked:                0 kB";
+
+	/* the kernel's width (27 bytes and a newline), found where the hint says or by looking */
+	CHECK_INT("at the hint", 27, skipped(two, sizeof(two) - 1, "Size", 27));
+	CHECK_INT("without a hint", 27, skipped(two, sizeof(two) - 1, "Size", 0));
+	CHECK_INT("a hint too short", 27, skipped(two, sizeof(two) - 1, "Size", 20));
+	/* the next line's newline is not this line's, even where the hint points at it */
+	CHECK_INT("a hint past the newline", 27, skipped(two, sizeof(two) - 1, "Size", 49));
+	CHECK_INT("any value, text too", 49, skipped(two + 28, sizeof(two) - 29, "VmFlags", 21) + 28);
+	CHECK_INT("another key", -1, skipped(two, sizeof(two) - 1, "Rss", 27));
+	CHECK_INT("a longer key that starts alike", -1, skipped(two, sizeof(two) - 1, "Size_X", 27));
+	CHECK_INT("no colon after the key", -1, skipped(two, sizeof(two) - 1, "Siz", 27));
+	/* kv_parse_line refuses a NUL in a value: so does the skip, at the hint or not */
+	CHECK_INT("line before the NUL", 27, skipped(nul, sizeof(nul) - 1, "Shared_Clean", 27));
+	CHECK_INT("NUL at the hint", -1, skipped(nul + 28, sizeof(nul) - 29, "KSM", 12));
+	CHECK_INT("NUL, no hint", -1, skipped(nul + 28, sizeof(nul) - 29, "KSM", 0));
+	CHECK_INT("no newline before the end", -1, skipped(last, sizeof(last) - 1, "Locked", 27));
+}
+
 static void test_two_mib_value(void)
 {
 	size_t len = 2u << 20;
@@ -202,6 +232,8 @@ int main(void)
 	UNIT_RUN(test_reasons, "reasons: no colon, empty key, blank or control in the key, NUL");
 	UNIT_RUN(test_carriage_return_is_data, "a carriage return is kept in the value: a process may put one in its name");
 	UNIT_RUN(test_duplicate_keys_are_the_callers, "a repeated key parses each time (the caller refuses repeats)");
+	UNIT_RUN(test_skip_known, "kv_skip_known: a line of a known key passed over as kv_parse_line takes it, "
+		 "its newline found at the hint or by looking");
 	UNIT_RUN(test_two_mib_value, "a 2 MiB value");
 	UNIT_RUN(test_live_status_and_meminfo, "live /proc/self/status and /proc/meminfo; MemTotal against sysinfo");
 	return unit_end();

@@ -151,6 +151,65 @@ static void test_lines_refused(void)
 	}
 }
 
+/* Adds len bytes of text (NUL bytes allowed) one way or the other, as add does. */
+static int add_bytes(struct smaps_sums *s, const char *text, size_t len, int *lineno, const char **reason)
+{
+	const char *p = text, *end = text + len;
+	int r;
+
+	*lineno = 0;
+	*reason = NULL;
+	if (by_span) {
+		long n = 0;
+		r = smaps_sums_span(s, text, len, &n, reason);
+		*lineno = (int)n;
+		return r;
+	}
+	while (p < end) {
+		const char *nl = memchr(p, '\n', (size_t)(end - p));
+		size_t n = nl != NULL ? (size_t)(nl - p) : (size_t)(end - p);
+		++*lineno;
+		if ((r = smaps_sums_line(s, p, n, reason)) != 0)
+			return r;
+		p += n + (nl != NULL);
+	}
+	return 0;
+}
+
+static void test_unsummed_lines(void)
+{
+	/* Size and VmFlags learned in the first mapping, not summed: any value in the second, of any length */
+	static const char ok[] = "00400000-00401000 r-xp 00000000 fd:00 12  /a\n"
+				 "Size:                  4 kB\nRss:                   4 kB\nVmFlags: rd\n"
+				 "00500000-00502000 r-xp 00000000 fd:00 12  /a\n"
+				 "Size:   many\nRss:                   8 kB\nVmFlags: rd ex mr mw me\n";
+	/* a NUL in such a value is refused as kv_parse_line refuses it */
+	static const char nul[] = "00400000-00401000 r-xp 00000000 fd:00 12  /a\n"
+				  "Size:                  4 kB\nRss:                   4 kB\n"
+				  "00500000-00502000 r-xp 00000000 fd:00 12  /a\n"
+				  "Size:                 \0 kB\nRss:                   8 kB\n";
+	struct smaps_sums s;
+	const struct smaps_sums_group *g;
+	const char *reason;
+	int lineno;
+
+	start(&s, "Rss");
+	CHECK_INT("taken", 0, add_bytes(&s, ok, sizeof(ok) - 1, &lineno, &reason));
+	CHECK_INT("every line", 8, lineno);
+	if ((g = group(&s, "/a")) != NULL) {
+		CHECK_UINT("two mappings", 2, g->maps);
+		CHECK_UINT("Rss in bytes", 12 * 1024, g->sums[0]);
+	} else {
+		CHECK_INT("group /a", 1, 0);
+	}
+	smaps_sums_free(&s);
+	start(&s, "Rss");
+	CHECK_INT("NUL refused", -1, add_bytes(&s, nul, sizeof(nul) - 1, &lineno, &reason));
+	CHECK_INT("at its line", 5, lineno);
+	CHECK_REASON("why", "NUL byte in the value", reason);
+	smaps_sums_free(&s);
+}
+
 static void test_fields_refused(void)
 {
 	struct smaps_sums s;
@@ -166,8 +225,10 @@ int main(void)
 {
 	UNIT_RUN(test_sums_by_path, "sums in bytes by path, keys in another order in the next mapping");
 	UNIT_RUN(test_lines_refused, "the lines refused, with their line and reason, where the order was learned too");
+	UNIT_RUN(test_unsummed_lines, "lines not summed: any value, a NUL refused at its line");
 	by_span = 1;
 	UNIT_RUN(test_sums_by_path, "the same sums from the lines handed over as one span");
+	UNIT_RUN(test_unsummed_lines, "the same lines not summed from one span: passed over by their key");
 	UNIT_RUN(test_lines_refused, "the same lines refused, at the same line, from one span");
 	by_span = 0;
 	UNIT_RUN(test_fields_refused, "field lists refused: none, too many, twice, too long");
