@@ -226,9 +226,34 @@ print(ok, err:match("%(process handle is closed%)$"))]])
     "states, and a closed handle refused")
 end)
 
-T.test("unreadable.scan reads a process whose files are read before one still being read; use sees pid order", function()
+T.test("proc.read_ahead_wait: the first handle whose files are read; one with nothing read ahead counts as read", function()
+  local out = run(nil, [[
+local a, b = assert(proc.open("self")), assert(proc.open("self"))
+a:read_ahead({"status", "smaps"})
+b:read_ahead({"smaps_rollup"})
+local i = proc.read_ahead_wait({a, b})
+local waited = ({a, b})[i]:read_ahead_state()
+-- each waited for alone, then both done: the first of them
+print(i == 1 or i == 2, waited, proc.read_ahead_wait({b}), proc.read_ahead_wait({a}), a:read_ahead_state(),
+  proc.read_ahead_wait({a, b}))
+local c = assert(proc.open("self"))
+c:read_ahead({"smaps"})
+print(proc.read_ahead_wait({false, c}), proc.read_ahead_wait({proc.open("self"), c}))
+print(c:smaps() ~= nil, a:status().Name)
+for _, bad in ipairs({{}, "x"}) do
+  local ok, err = pcall(proc.read_ahead_wait, bad)
+  print(ok, (err:gsub("^.-: ", "")))
+end]])
+  T.eq(out, "true\tdone\t1\t1\tdone\t1\n1\t1\ntrue\tmemscript\n"
+    .. "false\tbad argument #1 to 'memscript.read_ahead_wait' (1 to 64 process handles expected)\n"
+    .. "false\tbad argument #1 to 'memscript.read_ahead_wait' (table expected, got string)\n",
+    "index of a read one; false and a handle with nothing ahead count as read; files still taken; bad arguments")
+end)
+
+T.test("unreadable.scan reads whichever process's files are read first; use sees pid order", function()
   -- A scripted proc table: pid 3's files stay "running" until every other process has been read
-  -- (as a process of 60,000 mappings would), pid 5's are read ("done") at once, the rest "queued".
+  -- (as a process of 60,000 mappings would), pid 5's are read ("done") at once, the rest "queued";
+  -- waiting, as the pool does, finishes the first queued when none is done.
   local out = run(nil, [[
 local u = require "memscript.unreadable"
 local reads, uses = {}, {}
@@ -238,10 +263,17 @@ function fake.open(pid)
   function h:read_ahead() self.asked = true end
   function h:read_ahead_state()
     if pid == 3 then return #reads < 5 and "running" or "done" end
-    return pid == 5 and "done" or "queued"
+    return (pid == 5 or self.finished) and "done" or "queued"
   end
   function h:close() self.closed = true end
   return h
+end
+function fake.read_ahead_wait(handles)
+  for i, h in ipairs(handles) do if not h or h:read_ahead_state() == "done" then return i end end
+  for i, h in ipairs(handles) do
+    if h:read_ahead_state() == "queued" then h.finished = true; return i end
+  end
+  error("every process running, none ever done")
 end
 local handles = {}
 local count, tally = u.scan({1, 2, 3, 4, 5, 6}, function(target)
@@ -254,9 +286,9 @@ end, function(pid, value) uses[#uses + 1] = pid .. "=" .. value end, {p = fake, 
 local closed = 0
 for _, h in ipairs(handles) do if h.closed and h.asked then closed = closed + 1 end end
 print(table.concat(reads, " "), table.concat(uses, " "), count, tally.gone, closed)]])
-  -- 1 first, as without read-ahead; then of 2, 3, 4 (window of three) none is done: 2, the first not
-  -- started, is read here; then 5 (done); then 4, 6 (queued) before 3, which is done last
-  T.eq(out, "1 2 5 4 6 3\t1=10 2=20 3=30 5=50 6=60\t5\t1\t5\n", "reads, uses, count, gone, handles closed")
+  -- 1 first, as without read-ahead; then of 2 to 6 (all opened ahead) 5 is done; then 2, 4 and 6 as
+  -- the pool finishes them, before 3, which is done last
+  T.eq(out, "1 5 2 4 6 3\t1=10 2=20 3=30 5=50 6=60\t5\t1\t5\n", "reads, uses, count, gone, handles closed")
 end)
 
 T.test("tables far past the Lua heap's first chunk keep their values, freed blocks are reused", function()

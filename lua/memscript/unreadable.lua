@@ -9,7 +9,7 @@ local format, concat, setmetatable, ipairs, require, type, tostring = string.for
 local pack, remove = table.pack, table.remove
 
 -- How many processes a scan opens ahead of the one it reads, their files read by other threads.
-local AHEAD = 3
+local AHEAD = 8
 
 local M = {}
 
@@ -125,10 +125,10 @@ end
 -- fields: "smaps_sums" added up there too) while read works on this one:
 -- read is then given the process's handle, open with its files being read, instead of the pid
 -- (still the pid when the open failed, so that read fails as it would have); the scan closes it.
--- read is then called out of order where that saves waiting: on a process whose files are read
--- (p:read_ahead_state() "done") before one still being read, else on one no thread has started
--- (this thread reads it) before waiting; a process of 60,000 mappings, read for 100 ms, no longer
--- leaves a CPU idle. use still sees the processes in order: what read returned waits until then.
+-- read is then called out of order where that saves waiting: on whichever process's files are read
+-- first (p.read_ahead_wait); the files of the others are left to the threads reading ahead, so
+-- that while a process of 60,000 mappings is read (100 ms) this thread goes on opening the next
+-- ones and no CPU idles. use still sees the processes in order: what read returned waits until then.
 function M.scan(pids, read, use, ahead)
   local count, tally = 0, M.tally()
   local results, next_use = {}, 1 -- results[i]: what read returned for pids[i], until used
@@ -165,14 +165,11 @@ function M.scan(pids, read, use, ahead)
   -- the first process is read as it would be without read-ahead: nothing was ahead of it
   for _ = 1, AHEAD do open_next() end
   finish(1, pids[1])
+  local handles = {}
   while #window > 0 do
-    local pick, queued = nil, nil
-    for k, e in ipairs(window) do
-      local state = e.handle and e.handle:read_ahead_state()
-      if not e.handle or state == "done" then pick = k; break end
-      if state == "queued" and not queued then queued = k end
-    end
-    local e = remove(window, pick or queued or 1)
+    for k, e in ipairs(window) do handles[k] = e.handle end
+    for k = #window + 1, #handles do handles[k] = nil end
+    local e = remove(window, ahead.p.read_ahead_wait(handles))
     open_next()
     finish(e.i, e.handle or pids[e.i])
   end

@@ -244,6 +244,33 @@ static int process_read_ahead_state(lua_State *L)
 	return 1;
 }
 
+/*
+ * proc.read_ahead_wait(handles): waits until the files read ahead for one of the handles (an array
+ * of at most 64 process handles) are read, and returns its index: the first such in the array.
+ * An entry with nothing read ahead, or that is not an open handle (false where an open failed),
+ * counts as read. Runs no job on this thread while a pool thread can.
+ */
+static int proc_read_ahead_wait(lua_State *L)
+{
+	struct readahead_job *jobs[64];
+	lua_Integer i, n;
+	int found;
+
+	luaL_checktype(L, 1, LUA_TTABLE);
+	n = (lua_Integer)lua_rawlen(L, 1);
+	luaL_argcheck(L, n >= 1 && n <= 64, 1, "1 to 64 process handles expected");
+	for (i = 1; i <= n; i++) {
+		struct process *p;
+		lua_rawgeti(L, 1, i);
+		p = luaL_testudata(L, -1, BIND_PROCESS);
+		jobs[i - 1] = p != NULL && p->dir != NULL ? p->ahead : NULL;
+		lua_pop(L, 1);
+	}
+	found = readahead_wait_any(jobs, (int)n);
+	lua_pushinteger(L, (lua_Integer)found + 1);
+	return 1;
+}
+
 static int process_tostring(lua_State *L)
 {
 	struct process *p = luaL_checkudata(L, 1, BIND_PROCESS);
@@ -592,6 +619,7 @@ static const luaL_Reg proc_functions[] = {
 	{"meminfo", bind_meminfo},
 	{"meta", proc_meta},
 	{"open", proc_open},
+	{"read_ahead_wait", proc_read_ahead_wait},
 	{"page_size", proc_page_size},
 	{"pids", proc_pids},
 	{"read", proc_read},

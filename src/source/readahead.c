@@ -242,6 +242,33 @@ static void finish(struct readahead_job *job)
 	pthread_mutex_unlock(&pool_lock);
 }
 
+int readahead_wait_any(struct readahead_job *const *jobs, int n)
+{
+	int i, found = -1;
+
+	pthread_mutex_lock(&pool_lock);
+	while (found < 0) {
+		int queued = -1;
+		for (i = 0; i < n && found < 0; i++) {
+			if (jobs[i] == NULL || jobs[i]->state == JOB_DONE)
+				found = i;
+			else if (jobs[i]->state == JOB_QUEUED && queued < 0)
+				queued = i;
+		}
+		if (found >= 0 || n == 0)
+			break;
+		if (pool_size < 0 && queued >= 0) {
+			/* No pool thread will run it: it is run here, as finish would. */
+			pthread_mutex_unlock(&pool_lock);
+			finish(jobs[queued]);
+			return queued;
+		}
+		pthread_cond_wait(&job_done, &pool_lock);
+	}
+	pthread_mutex_unlock(&pool_lock);
+	return found;
+}
+
 static struct job_file *find_file(struct readahead_job *job, const char *name, enum job_kind kind)
 {
 	int i;

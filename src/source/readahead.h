@@ -14,8 +14,9 @@
  * the smaps of a process of a few hundred mappings is read by the pool thread alone), every other
  * file read whole, each exactly as source_dir_lines and source_dir_read would, failures included.
  *
- * A job the caller needs before a pool thread has started it is run by the caller itself, so no
- * one waits on a queue. The directory must stay open until the job is cancelled.
+ * A job the caller takes from before a pool thread has started it is run by the caller itself, so
+ * no one waits on a queue; a caller with several jobs out waits for whichever is done first
+ * (readahead_wait_any) instead. The directory must stay open until the job is cancelled.
  */
 struct readahead_job;
 
@@ -52,6 +53,15 @@ int readahead_take_sums(struct readahead_job *job, struct smaps_sums *sums, int 
 /* Where the job stands: not started yet, being run (by a pool thread or the caller), or run. */
 enum readahead_state { READAHEAD_QUEUED, READAHEAD_RUNNING, READAHEAD_DONE };
 enum readahead_state readahead_state(struct readahead_job *job);
+
+/*
+ * Waits until one of the n jobs is done and returns its index (the first done, in the order given;
+ * a NULL job counts as done); -1 when n is 0. Where no pool thread could be started, the first
+ * queued job is run here instead. A caller with several processes read ahead thus waits for
+ * whichever comes first, and leaves the jobs no thread has started to the pool: one it ran itself
+ * (60,000 mappings: 100 ms) would keep it from handing the pool new work meanwhile.
+ */
+int readahead_wait_any(struct readahead_job *const *jobs, int n);
 
 /* Stops the job (waiting for a pool thread that runs it) and frees what it read but no one took. */
 void readahead_cancel(struct readahead_job *job);
