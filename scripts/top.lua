@@ -187,9 +187,16 @@ local MAP_FIELDS = {smaps_sums = {"Rss", "Pss", "Private_Clean", "Private_Dirty"
 -- What the page filters read of each process: its mappings' filtered pages, looked up by frame.
 local PAGE_FILTER = {only = opts.only, fields = {"rss", "pss", "uss"}}
 
+-- The files the -m view reads of each process, in this order: its status only where a command
+-- name may be needed (the folded stacks name each process).
+local function map_files(with_status)
+  return with_status and {"status", "smaps_sums"} or {"smaps_sums"}
+end
+
 -- The memory of one process (pid, or a handle open on it): smaps_rollup's table, or its smaps summed
--- by path (proc.smaps_sums) when want_maps. Returns
---   memory, status                    read
+-- by path (proc.smaps_sums) when want_maps, its status read too unless want_maps == "sums only".
+-- Returns
+--   memory, status                    read (status nil for "sums only")
 --   nil, "none"                       a kernel thread or a zombie: no memory of its own
 --   nil, "gone" | "denied" | "other", message   (unreadable.read_process)
 local function read_memory(pid, want_maps)
@@ -197,13 +204,17 @@ local function read_memory(pid, want_maps)
   if not handle then return nil, reason, msg end
   local process
   if want_maps then
-    -- status and smaps in one read (one check that the process did not change): a kernel thread's or
-    -- a zombie's smaps is empty. When that fails, the careful way below finds out why.
-    process, reason, msg = read_process(handle, {"status", "smaps_sums"}, proc, MAP_FIELDS)
+    -- status and smaps in one read (one check that the process did not change), or smaps alone: a
+    -- kernel thread's or a zombie's smaps is empty. When that fails, the careful way below finds
+    -- out why.
+    local with_status = want_maps ~= "sums only"
+    process, reason, msg = read_process(handle, map_files(with_status), proc, MAP_FIELDS)
     if process then
+      if #process.smaps_sums == 0 then return nil, "none" end
+      if not with_status then return process.smaps_sums end
       local status, state = process.status, process.status.State
       state = type(state) == "string" and sub(state, 1, 1) or ""
-      if status.Kthread == 1 or state == "Z" or state == "X" or #process.smaps_sums == 0 then return nil, "none" end
+      if status.Kthread == 1 or state == "Z" or state == "X" then return nil, "none" end
       return process.smaps_sums, status
     end
     if reason == "changed" then return nil, reason, msg end
@@ -268,12 +279,14 @@ local function pids_to_scan(opts)
   return unreadable_module.pids(proc, opts.pids)
 end
 
--- Reads every process: calls add(pid, memory, status) for each one read; returns the count of processes
--- read and the unreadable ones counted by reason ({gone = n, denied = n, other = n, first_other = msg}).
+-- Reads every process (want_maps as read_memory's): calls add(pid, memory, status) for each one read;
+-- returns the count of processes read and the unreadable ones counted by reason ({gone = n, denied = n,
+-- other = n, first_other = msg}).
 local function scan(pids, want_maps, add)
   local done = 0
   -- the kernel produces the next processes' files on other CPUs while this one's tables are built
-  local ahead = {p = proc, files = {"status", want_maps and "smaps_sums" or "smaps_rollup"}, fields = MAP_FIELDS}
+  local files = want_maps and map_files(want_maps ~= "sums only") or {"status", "smaps_rollup"}
+  local ahead = {p = proc, files = files, fields = MAP_FIELDS}
   local read, unreadable = unreadable_scan(pids, function(pid)
     progress.update(done, #pids)
     done = done + 1
@@ -410,7 +423,8 @@ local function map_view(pids, for_table, per_process)
   local by_name, rows = {}, {}
   local totals = new_sums({procs = 0, maps = 0})
   local entries = per_process and {}
-  local read, unreadable = scan(pids, true, function(pid, groups, status)
+  -- the status of each process is wanted only for a command name in the folded stacks
+  local read, unreadable = scan(pids, per_process and true or "sums only", function(pid, groups, status)
     totals.procs = totals.procs + 1
     local stood_in = false
     local process = per_process and format("%s [%s]", command_of(pid, status), tostring(pid))
