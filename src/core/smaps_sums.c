@@ -84,9 +84,14 @@ static int grow_index(struct smaps_sums *s)
 /* The group of path, made when new; NULL when memory runs out. */
 static struct smaps_sums_group *group_of(struct smaps_sums *s, const char *path, size_t len)
 {
-	uint64_t h = path_hash(path, len);
-	struct smaps_sums_group *g;
+	struct smaps_sums_group *g = s->current;
+	uint64_t h;
 	size_t slot;
+
+	/* A library's mappings follow one another, and so do many anonymous ones: no hash for those. */
+	if (g != NULL && g->path_len == len && memcmp(g->path, path, len) == 0)
+		return g;
+	h = path_hash(path, len);
 
 	if ((s->ngroups + 1) * 2 > s->index_cap && grow_index(s) != 0)
 		return NULL;
