@@ -254,15 +254,21 @@ end
 -- is then titled Swap rather than SwapPss, and stderr says how many.
 local swap_stood_in = 0
 
--- The sizes of a smaps_rollup table (with the process's status) or of a -m group of mappings: uss,
--- pss, rss, swap (SwapPss where the kernel printed it, else Swap: stood_in), and with a status
--- shmem_swap, the shmem pages swapped out that SwapPss leaves out (memscript.system.shmem_swap_of;
--- nil where Swap stands in, which includes them).
-local function sizes_of(t, status)
+-- The sizes of a smaps_rollup table or of a -m group of mappings: uss, pss, rss, swap (SwapPss
+-- where the kernel printed it, else Swap: stood_in), as values: the -m view adds up a group of
+-- mappings per name and process, tens of thousands on a big host, without a table for each.
+local function values_of(t)
   local swap, source = system.swap_of(t)
-  local sizes = {uss = uss_of(t), pss = t.Pss or 0, rss = t.Rss or 0, swap = swap or 0,
-                 stood_in = swap ~= nil and source ~= "SwapPss"}
-  if status and source == "SwapPss" then sizes.shmem_swap = system.shmem_swap_of(t, status) end
+  return uss_of(t), t.Pss or 0, t.Rss or 0, swap or 0, swap ~= nil and source ~= "SwapPss"
+end
+
+-- The same sizes in a table (values_of's names), and with a status shmem_swap, the shmem pages
+-- swapped out that SwapPss leaves out (memscript.system.shmem_swap_of; nil where Swap stands in,
+-- which includes them).
+local function sizes_of(t, status)
+  local uss, pss, rss, swap, stood_in = values_of(t)
+  local sizes = {uss = uss, pss = pss, rss = rss, swap = swap, stood_in = stood_in}
+  if status and t.SwapPss ~= nil then sizes.shmem_swap = system.shmem_swap_of(t, status) end
   return sizes
 end
 
@@ -308,14 +314,18 @@ local function scan_with(pids, read, add)
   return count, unreadable
 end
 
--- Adds sizes (sizes_of) into a row or the totals: the footprint is pss + swap; shmem_swap stays nil
--- until a known one is added.
+-- Adds sizes (values_of's) into a row or the totals: the footprint is pss + swap.
+local function add_values(into, uss, pss, rss, swap)
+  into.uss = into.uss + uss
+  into.pss = into.pss + pss
+  into.rss = into.rss + rss
+  into.swap = into.swap + swap
+  into.footprint = into.footprint + pss + swap
+end
+
+-- The same for sizes_of's table; shmem_swap stays nil until a known one is added.
 local function add_sizes(into, sizes)
-  into.uss = into.uss + sizes.uss
-  into.pss = into.pss + sizes.pss
-  into.rss = into.rss + sizes.rss
-  into.swap = into.swap + sizes.swap
-  into.footprint = into.footprint + sizes.pss + sizes.swap
+  add_values(into, sizes.uss, sizes.pss, sizes.rss, sizes.swap)
   if sizes.shmem_swap then into.shmem_swap = (into.shmem_swap or 0) + sizes.shmem_swap end
 end
 
@@ -442,13 +452,13 @@ local function map_view(pids, for_table, per_process)
       row.procs = row.procs + 1
       row.maps = row.maps + g.maps
       totals.maps = totals.maps + g.maps
-      local sizes = sizes_of(g)
-      stood_in = stood_in or sizes.stood_in
-      add_sizes(row, sizes)
-      add_sizes(totals, sizes)
+      local uss, pss, rss, swap, stood = values_of(g)
+      stood_in = stood_in or stood
+      add_values(row, uss, pss, rss, swap)
+      add_values(totals, uss, pss, rss, swap)
       if entries then
-        entries[#entries + 1] = {map = name, process = process, uss = sizes.uss, pss = sizes.pss, rss = sizes.rss,
-                                 swap = sizes.swap, footprint = sizes.pss + sizes.swap}
+        entries[#entries + 1] = {map = name, process = process, uss = uss, pss = pss, rss = rss, swap = swap,
+                                 footprint = pss + swap}
       end
     end
     if stood_in then swap_stood_in = swap_stood_in + 1 end
