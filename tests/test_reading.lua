@@ -240,14 +240,21 @@ local c = assert(proc.open("self"))
 c:read_ahead({"smaps"})
 print(proc.read_ahead_wait({false, c}), proc.read_ahead_wait({proc.open("self"), c}))
 print(c:smaps() ~= nil, a:status().Name)
-for _, bad in ipairs({{}, "x"}) do
-  local ok, err = pcall(proc.read_ahead_wait, bad)
+-- waiting for more than there are (all, when none is read yet): the index of one read
+local d, e, f = assert(proc.open("self")), assert(proc.open("self")), assert(proc.open("self"))
+d:read_ahead({"smaps"}); e:read_ahead({"status"}); f:read_ahead({"smaps_rollup"})
+local k = proc.read_ahead_wait({d, e, f}, 5)
+print(k >= 1 and k <= 3, ({d, e, f})[k]:read_ahead_state(), f:smaps_rollup().Rss ~= nil)
+for _, bad in ipairs({{{}}, {"x"}, {{a}, 0}}) do
+  local ok, err = pcall(proc.read_ahead_wait, table.unpack(bad))
   print(ok, (err:gsub("^.-: ", "")))
 end]])
-  T.eq(out, "true\tdone\t1\t1\tdone\t1\n1\t1\ntrue\tmemscript\n"
+  T.eq(out, "true\tdone\t1\t1\tdone\t1\n1\t1\ntrue\tmemscript\ntrue\tdone\ttrue\n"
     .. "false\tbad argument #1 to 'memscript.read_ahead_wait' (1 to 64 process handles expected)\n"
-    .. "false\tbad argument #1 to 'memscript.read_ahead_wait' (table expected, got string)\n",
-    "index of a read one; false and a handle with nothing ahead count as read; files still taken; bad arguments")
+    .. "false\tbad argument #1 to 'memscript.read_ahead_wait' (table expected, got string)\n"
+    .. "false\tbad argument #2 to 'memscript.read_ahead_wait' (at least 1 expected)\n",
+    "index of a read one; false and a handle with nothing ahead count as read; files still taken; "
+      .. "more awaited than there are; bad arguments")
 end)
 
 T.test("unreadable.scan reads whichever process's files are read first; use sees pid order", function()

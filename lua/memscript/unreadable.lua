@@ -169,7 +169,8 @@ function M.scan(pids, read, use, ahead)
   while #window > 0 do
     for k, e in ipairs(window) do handles[k] = e.handle end
     for k = #window + 1, #handles do handles[k] = nil end
-    local e = remove(window, ahead.p.read_ahead_wait(handles))
+    -- when none is read, waiting for half the window: one wake-up for four processes
+    local e = remove(window, ahead.p.read_ahead_wait(handles, AHEAD // 2))
     open_next()
     finish(e.i, e.handle or pids[e.i])
   end

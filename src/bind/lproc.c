@@ -245,17 +245,18 @@ static int process_read_ahead_state(lua_State *L)
 }
 
 /*
- * proc.read_ahead_wait(handles): waits until the files read ahead for one of the handles (an array
- * of at most 64 process handles) are read, and returns its index: the first such in the array.
- * An entry with nothing read ahead, or that is not an open handle (false where an open failed),
- * counts as read. Runs no job on this thread while a pool thread can.
+ * proc.read_ahead_wait(handles[, at_least]): the index of the first of the handles (an array of at
+ * most 64 process handles) whose files read ahead are read; when none is, waits until at_least
+ * (default 1) of them are. An entry with nothing read ahead, or that is not an open handle (false
+ * where an open failed), counts as read. Runs no job on this thread while a pool thread can.
  */
 static int proc_read_ahead_wait(lua_State *L)
 {
 	struct readahead_job *jobs[64];
-	lua_Integer i, n;
+	lua_Integer i, n, at_least = luaL_optinteger(L, 2, 1);
 	int found;
 
+	luaL_argcheck(L, at_least >= 1, 2, "at least 1 expected");
 	luaL_checktype(L, 1, LUA_TTABLE);
 	n = (lua_Integer)lua_rawlen(L, 1);
 	luaL_argcheck(L, n >= 1 && n <= 64, 1, "1 to 64 process handles expected");
@@ -266,7 +267,7 @@ static int proc_read_ahead_wait(lua_State *L)
 		jobs[i - 1] = p != NULL && p->dir != NULL ? p->ahead : NULL;
 		lua_pop(L, 1);
 	}
-	found = readahead_wait_any(jobs, (int)n);
+	found = readahead_wait_any(jobs, (int)n, at_least > n ? (int)n : (int)at_least);
 	lua_pushinteger(L, (lua_Integer)found + 1);
 	return 1;
 }

@@ -38,24 +38,23 @@ struct readahead_job {
 	int count;
 	struct job_file files[READAHEAD_FILES_MAX];
 	enum job_state state;  /* guarded by pool_lock */
-	int cancelled;         /* guarded by pool_lock: a pool thread stops before its next file */
+	int cancelled;         /* set once, atomically: a pool thread stops before its next file or span */
+	int watched;           /* guarded by pool_lock: readahead_wait_any waits for it among others */
 	struct readahead_job *next;
 };
 
 static pthread_mutex_t pool_lock = PTHREAD_MUTEX_INITIALIZER;
 static pthread_cond_t work_ready = PTHREAD_COND_INITIALIZER; /* a job was queued */
 static pthread_cond_t job_done = PTHREAD_COND_INITIALIZER;   /* a job became JOB_DONE */
+static pthread_cond_t watched_done = PTHREAD_COND_INITIALIZER; /* as many watched jobs as awaited are done */
+static int watch_need; /* guarded by pool_lock: watched jobs still to be done before readahead_wait_any wakes */
 static struct readahead_job *queue_head, *queue_tail;
 static int pool_size; /* threads started; -1 when none could be */
 
+/* Read without pool_lock: a pool thread asks before each file and each span of smaps it adds up. */
 static int is_cancelled(struct readahead_job *job)
 {
-	int stop;
-
-	pthread_mutex_lock(&pool_lock);
-	stop = job->cancelled;
-	pthread_mutex_unlock(&pool_lock);
-	return stop;
+	return __atomic_load_n(&job->cancelled, __ATOMIC_ACQUIRE);
 }
 
 static int job_cancelled(void *job)
@@ -136,6 +135,8 @@ static void *pool_main(void *arg)
 		pthread_mutex_lock(&pool_lock);
 		job->state = JOB_DONE;
 		pthread_cond_broadcast(&job_done);
+		if (job->watched && --watch_need == 0)
+			pthread_cond_signal(&watched_done);
 	}
 	return NULL;
 }
@@ -242,31 +243,48 @@ static void finish(struct readahead_job *job)
 	pthread_mutex_unlock(&pool_lock);
 }
 
-int readahead_wait_any(struct readahead_job *const *jobs, int n)
+int readahead_wait_any(struct readahead_job *const *jobs, int n, int at_least)
 {
-	int i, found = -1;
+	int i, first = -1, done = 0, queued = -1;
 
 	pthread_mutex_lock(&pool_lock);
-	while (found < 0) {
-		int queued = -1;
-		for (i = 0; i < n && found < 0; i++) {
-			if (jobs[i] == NULL || jobs[i]->state == JOB_DONE)
-				found = i;
-			else if (jobs[i]->state == JOB_QUEUED && queued < 0)
-				queued = i;
+	for (i = 0; i < n; i++) {
+		if (jobs[i] == NULL || jobs[i]->state == JOB_DONE) {
+			done++;
+			if (first < 0)
+				first = i;
+		} else if (jobs[i]->state == JOB_QUEUED && queued < 0) {
+			queued = i;
 		}
-		if (found >= 0 || n == 0)
-			break;
-		if (pool_size < 0 && queued >= 0) {
-			/* No pool thread will run it: it is run here, as finish would. */
-			pthread_mutex_unlock(&pool_lock);
-			finish(jobs[queued]);
-			return queued;
+	}
+	if (at_least < 1)
+		at_least = 1;
+	if (at_least > n)
+		at_least = n;
+	if (done == 0 && pool_size < 0 && queued >= 0) {
+		/* No pool thread will run it: it is run here, as finish would. */
+		pthread_mutex_unlock(&pool_lock);
+		finish(jobs[queued]);
+		return queued;
+	}
+	if (done == 0 && pool_size >= 0) {
+		/* The pool threads wake this one once, when the last of the jobs awaited is done. */
+		for (i = 0; i < n; i++)
+			if (jobs[i] != NULL && jobs[i]->state != JOB_DONE)
+				jobs[i]->watched = 1;
+		watch_need = at_least - done;
+		while (watch_need > 0)
+			pthread_cond_wait(&watched_done, &pool_lock);
+		for (i = 0; i < n; i++) {
+			if (jobs[i] == NULL)
+				continue;
+			jobs[i]->watched = 0;
+			if (first < 0 && jobs[i]->state == JOB_DONE)
+				first = i;
 		}
-		pthread_cond_wait(&job_done, &pool_lock);
 	}
 	pthread_mutex_unlock(&pool_lock);
-	return found;
+	return first;
 }
 
 static struct job_file *find_file(struct readahead_job *job, const char *name, enum job_kind kind)
@@ -337,7 +355,7 @@ void readahead_cancel(struct readahead_job *job)
 		unlink_locked(job);
 		job->state = JOB_DONE;
 	}
-	job->cancelled = 1;
+	__atomic_store_n(&job->cancelled, 1, __ATOMIC_RELEASE);
 	while (job->state != JOB_DONE)
 		pthread_cond_wait(&job_done, &pool_lock);
 	pthread_mutex_unlock(&pool_lock);
