@@ -74,16 +74,35 @@ const char *kv_parse_line(const char *line, size_t len, struct kv_field *field)
 	return NULL;
 }
 
-/* Whether the n bytes at a and b are the same: short keys, compared eight bytes at a time inline. */
+/*
+ * Whether the n bytes at a and b are the same: short keys, compared eight bytes at a time inline,
+ * the last eight (or four) overlapping what was compared already rather than byte by byte.
+ */
 static int same_bytes(const char *a, const char *b, size_t n)
 {
 	uint64_t x, y;
+	uint32_t u, v;
 
-	for (; n >= 8; a += 8, b += 8, n -= 8) {
-		memcpy(&x, a, 8);
-		memcpy(&y, b, 8);
-		if (x != y)
+	if (n >= 8) {
+		size_t i;
+		for (i = 0; i + 8 < n; i += 8) {
+			memcpy(&x, a + i, 8);
+			memcpy(&y, b + i, 8);
+			if (x != y)
+				return 0;
+		}
+		memcpy(&x, a + n - 8, 8);
+		memcpy(&y, b + n - 8, 8);
+		return x == y;
+	}
+	if (n >= 4) {
+		memcpy(&u, a, 4);
+		memcpy(&v, b, 4);
+		if (u != v)
 			return 0;
+		memcpy(&u, a + n - 4, 4);
+		memcpy(&v, b + n - 4, 4);
+		return u == v;
 	}
 	for (; n > 0; a++, b++, n--)
 		if (*a != *b)
