@@ -245,11 +245,15 @@ local d, e, f = assert(proc.open("self")), assert(proc.open("self")), assert(pro
 d:read_ahead({"smaps"}); e:read_ahead({"status"}); f:read_ahead({"smaps_rollup"})
 local k = proc.read_ahead_wait({d, e, f}, 5)
 print(k >= 1 and k <= 3, ({d, e, f})[k]:read_ahead_state(), f:smaps_rollup().Rss ~= nil)
+-- one handle given twice is awaited once: two of {g, g} is g
+local g = assert(proc.open("self"))
+g:read_ahead({"smaps"})
+print(proc.read_ahead_wait({g, g}, 2), g:read_ahead_state())
 for _, bad in ipairs({{{}}, {"x"}, {{a}, 0}}) do
   local ok, err = pcall(proc.read_ahead_wait, table.unpack(bad))
   print(ok, (err:gsub("^.-: ", "")))
 end]])
-  T.eq(out, "true\tdone\t1\t1\tdone\t1\n1\t1\ntrue\tmemscript\ntrue\tdone\ttrue\n"
+  T.eq(out, "true\tdone\t1\t1\tdone\t1\n1\t1\ntrue\tmemscript\ntrue\tdone\ttrue\n1\tdone\n"
     .. "false\tbad argument #1 to 'memscript.read_ahead_wait' (1 to 64 process handles expected)\n"
     .. "false\tbad argument #1 to 'memscript.read_ahead_wait' (table expected, got string)\n"
     .. "false\tbad argument #2 to 'memscript.read_ahead_wait' (at least 1 expected)\n",

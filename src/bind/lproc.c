@@ -267,7 +267,7 @@ static int proc_read_ahead_wait(lua_State *L)
 		jobs[i - 1] = p != NULL && p->dir != NULL ? p->ahead : NULL;
 		lua_pop(L, 1);
 	}
-	found = readahead_wait_any(jobs, (int)n, at_least > n ? (int)n : (int)at_least);
+	found = readahead_wait_any(jobs, (int)n, at_least > n ? (int)n : (int)at_least); /* n at most 64 */
 	lua_pushinteger(L, (lua_Integer)found + 1);
 	return 1;
 }

@@ -259,8 +259,6 @@ int readahead_wait_any(struct readahead_job *const *jobs, int n, int at_least)
 	}
 	if (at_least < 1)
 		at_least = 1;
-	if (at_least > n)
-		at_least = n;
 	if (done == 0 && pool_size < 0 && queued >= 0) {
 		/* No pool thread will run it: it is run here, as finish would. */
 		pthread_mutex_unlock(&pool_lock);
@@ -268,16 +266,19 @@ int readahead_wait_any(struct readahead_job *const *jobs, int n, int at_least)
 		return queued;
 	}
 	if (done == 0 && pool_size >= 0) {
-		/* The pool threads wake this one once, when the last of the jobs awaited is done. */
-		for (i = 0; i < n; i++)
-			if (jobs[i] != NULL && jobs[i]->state != JOB_DONE)
+		/* The pool threads wake this one once, when the last of the jobs awaited is done; a job
+		 * given twice is awaited once. */
+		int pending = 0;
+		for (i = 0; i < n; i++) {
+			if (!jobs[i]->watched) {
 				jobs[i]->watched = 1;
-		watch_need = at_least - done;
+				pending++;
+			}
+		}
+		watch_need = at_least < pending ? at_least : pending;
 		while (watch_need > 0)
 			pthread_cond_wait(&watched_done, &pool_lock);
 		for (i = 0; i < n; i++) {
-			if (jobs[i] == NULL)
-				continue;
 			jobs[i]->watched = 0;
 			if (first < 0 && jobs[i]->state == JOB_DONE)
 				first = i;

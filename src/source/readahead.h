@@ -56,10 +56,11 @@ enum readahead_state readahead_state(struct readahead_job *job);
 
 /*
  * Returns the index of the first of the n jobs that is done, in the order given (a NULL job counts
- * as done); -1 when n is 0. When none is, waits until at_least of them are (1 to n: fewer counts
- * as 1, more as n); where no pool thread could be started, the first queued job is run here instead. A caller with several processes read ahead thus waits for whichever come first,
- * and leaves the jobs no thread has started to the pool: one it ran itself (60,000 mappings:
- * 100 ms) would keep it from handing the pool new work meanwhile. It is woken once, when the
+ * as done); -1 when n is 0. When none is, waits until at_least of them are (fewer than 1 counts as
+ * 1, more than there are as all, a job given twice counting once); where no pool thread could be
+ * started, the first queued job is run here instead. A caller with several processes read ahead
+ * thus waits for whichever come first, and leaves the jobs no thread has started to the pool: one
+ * it ran itself (60,000 mappings: 100 ms) would keep it from handing the pool new work meanwhile. It is woken once, when the
  * last job awaited is done: waiting for a few at a time spares a switch of threads per job. One
  * thread waits at a time (the one that runs Lua).
  */
