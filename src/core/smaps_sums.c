@@ -225,7 +225,7 @@ int smaps_sums_span(struct smaps_sums *s, const char *span, size_t len, long *li
 		if ((nl = known_line_in(s, p, end, &f)) != NULL) {
 			int k = s->places[s->place].field;
 			s->places[s->place++].line_len = (size_t)(nl - p);
-			r = k < 0 ? 0 : add_field(s, k, &f, reason);
+			r = add_field(s, k, &f, reason); /* a key not summed (k < 0) adds nothing, f unread */
 		} else {
 			nl = memchr(p, '\n', (size_t)(end - p));
 			r = smaps_sums_line(s, p, nl != NULL ? (size_t)(nl - p) : (size_t)(end - p), reason);
