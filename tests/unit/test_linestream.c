@@ -1,8 +1,10 @@
 /* test_linestream.c: every line of a file, in order, with more streams open at once than the chunk pool serves. */
 #include <errno.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "source/linestream.h"
@@ -179,6 +181,106 @@ out:
 	unlink(path);
 }
 
+/*
+ * Through a pipe: part A (the first chunk), then B, 20 KiB, written once the parser waits, then
+ * C, held back until the parser has B's last line or five seconds have passed. C is more than a
+ * pipe holds: written in pieces.
+ */
+#define PART_A_LINES 300  /* about 42 KiB, more than the first chunk's 32 KiB, less than a pipe holds */
+#define PART_B_LINES 140  /* about 20 KiB: past the 16 KiB a waiting parser is handed */
+#define PART_C_LINES 1000 /* in writes of 100 lines */
+
+struct held_back {
+	int fd;
+	int parser_waits;   /* set by the parser before it asks for B's first line */
+	int parser_has_b;   /* set by the parser when it has B's last line */
+	int c_written;      /* set by the writer before it writes C */
+};
+
+/*
+ * Writes lines from to to with one write(2), so a reader waiting on the pipe gets them all with one
+ * read (they fit in an empty pipe's 64 KiB, whose writer holds the pipe's lock until they are in).
+ */
+static int write_lines(int fd, long from, long to)
+{
+	char *buf = malloc(256 * (size_t)(to - from + 1));
+	size_t len = 0;
+	ssize_t written;
+	long n;
+
+	if (buf == NULL)
+		return ENOMEM;
+	for (n = from; n <= to; n++) {
+		line_text(buf + len, 255, "pipe", n);
+		len += strlen(buf + len);
+		buf[len++] = '\n';
+	}
+	written = write(fd, buf, len);
+	free(buf);
+	return written == (ssize_t)len ? 0 : written < 0 ? errno : EIO;
+}
+
+static void sleep_ms(long ms)
+{
+	struct timespec t = {ms / 1000, (ms % 1000) * 1000000L};
+	nanosleep(&t, NULL);
+}
+
+static void *write_b_then_c(void *arg)
+{
+	struct held_back *h = arg;
+	int waited;
+	long n;
+
+	while (!__atomic_load_n(&h->parser_waits, __ATOMIC_ACQUIRE))
+		sleep_ms(1);
+	sleep_ms(100); /* the parser is waiting by now */
+	write_lines(h->fd, PART_A_LINES + 1, PART_A_LINES + PART_B_LINES);
+	for (waited = 0; waited < 5000 && !__atomic_load_n(&h->parser_has_b, __ATOMIC_ACQUIRE); waited++)
+		sleep_ms(1);
+	__atomic_store_n(&h->c_written, 1, __ATOMIC_RELEASE);
+	for (n = PART_A_LINES + PART_B_LINES + 1; n <= PART_A_LINES + PART_B_LINES + PART_C_LINES; n += 100)
+		write_lines(h->fd, n, n + 99);
+	close(h->fd);
+	return NULL;
+}
+
+/* A parser that waits is handed what the reader holds once that is 16 KiB, not a whole chunk. */
+static void test_waiting_parser(void)
+{
+	struct held_back h = {0};
+	struct linestream *s;
+	pthread_t writer;
+	const char *line;
+	size_t len;
+	long n, last = PART_A_LINES + PART_B_LINES + PART_C_LINES;
+	int fds[2];
+
+	if (!CHECK_INT("pipe", 0, pipe(fds) == 0 ? 0 : errno))
+		return;
+	h.fd = fds[1];
+	if (!CHECK_INT("part A written", 0, write_lines(fds[1], 1, PART_A_LINES)))
+		return;
+	if (!CHECK_INT("opened", 0, linestream_open_fd(fds[0], &s)))
+		return;
+	if (!CHECK_INT("writer started", 0, pthread_create(&writer, NULL, write_b_then_c, &h)))
+		return;
+	for (n = 1; n <= last; n++) {
+		if (n == PART_A_LINES + 1)
+			__atomic_store_n(&h.parser_waits, 1, __ATOMIC_RELEASE);
+		if (!next_is(s, "pipe", n))
+			break;
+		if (n == PART_A_LINES + PART_B_LINES) {
+			CHECK_INT("B's last line taken before C was written", 0, __atomic_load_n(&h.c_written, __ATOMIC_ACQUIRE));
+			__atomic_store_n(&h.parser_has_b, 1, __ATOMIC_RELEASE);
+		}
+	}
+	CHECK_INT("the end", 0, linestream_next(s, &line, &len));
+	__atomic_store_n(&h.parser_has_b, 1, __ATOMIC_RELEASE);
+	pthread_join(writer, NULL);
+	linestream_close(s);
+}
+
 int main(void)
 {
 	if (mkdtemp(dir) == NULL) {
@@ -188,6 +290,7 @@ int main(void)
 	UNIT_RUN(test_interleaved, "three large files read a line of each in turn, twice: every line, in order, then the end");
 	UNIT_RUN(test_closed_midway, "fifty streams closed mid-file one after another: each reads its lines from the start");
 	UNIT_RUN(test_small_file, "a file within the first chunk: its lines, then the end");
+	UNIT_RUN(test_waiting_parser, "a parser that waits is handed the lines read so far once they are 16 KiB, not a whole chunk");
 	UNIT_RUN(test_spans, "a file of many chunks read a span at a time: every line whole and in order, the last without newline");
 	rmdir(dir);
 	return unit_end();
