@@ -153,6 +153,43 @@ T.test("captured helper: identical VmFlags strings share one read-only set", fun
   T.eq(r, { shared = true, distinct = true, assigned = false }, "shared sets")
 end)
 
+T.test("smaps: 200 distinct VmFlags texts in turn, each read back as its own set, equal texts one set", function()
+  -- More distinct texts than the parser's cache of sets has places, each taken twice: texts share
+  -- places, and each is found in the cache, in the table of every set, or made anew.
+  local codes = { "rd", "wr", "ex", "sh", "mr", "mw", "me", "ms", "gd", "pf", "lo", "io", "sr", "rr",
+    "dc", "de", "ac", "nr", "ht", "sf", "ar", "wf", "dd", "bt", "mm", "hg", "nh", "mg", "um", "uw" }
+  local function text(i) -- a distinct set of codes for each i in 0..199
+    local t = {}
+    for b = 0, 7 do
+      if (i >> b) & 1 == 1 then t[#t + 1] = codes[b + 1] end
+    end
+    t[#t + 1] = codes[9 + i % 22]
+    return table.concat(t, " ")
+  end
+  local dir, cleanup <close> = T.tempdir()
+  local lines = {}
+  for n = 0, 399 do
+    local start = 0x10000 + n * 0x1000
+    lines[#lines + 1] = string.format("%x-%x rw-p 00000000 00:00 0 \nSize: 4 kB\nVmFlags: %s \n",
+      start, start + 0x1000, text(n % 200))
+  end
+  T.sh("mkdir -p " .. T.q(dir .. "/proc/4242"))
+  T.write(dir .. "/proc/4242/smaps", table.concat(lines))
+  local r = query(dir .. "/proc", [[
+    local m = proc.smaps(4242)
+    local texts, same, apart = {}, 0, 0
+    for i = 1, #m do texts[i] = tostring(m[i].VmFlags) end
+    for i = 1, 200 do
+      if rawequal(m[i].VmFlags, m[i + 200].VmFlags) then same = same + 1 end
+      if not rawequal(m[i].VmFlags, m[i % 200 + 1].VmFlags) then apart = apart + 1 end
+    end
+    return { n = #m, texts = texts, same = same, apart = apart }
+  ]])
+  local want = {}
+  for n = 0, 399 do want[n + 1] = text(n % 200) end
+  T.eq(r, { n = 400, texts = want, same = 200, apart = 200 }, "sets")
+end)
+
 T.test("the iterator of pairs(VmFlags) checks its argument like next does", function()
   local r = query(capture, [[
     local iter, set = pairs(proc.smaps(1848)[2].VmFlags)

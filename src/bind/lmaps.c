@@ -25,6 +25,7 @@ enum {
 	SLOT_PATHS,       /* path strings seen, by hash bucket (struct mapping_ctx's paths) */
 	SLOT_SHORTS,      /* perms and dev strings seen (struct mapping_ctx's shorts) */
 	SLOT_LAST_FLAGS,  /* the previous mapping's VmFlags set, reused when equal */
+	SLOT_FLAG_BUCKETS, /* VmFlags sets seen, by hash bucket (struct mapping_ctx's flag_texts) */
 	SLOT_LAST_LAYOUT, /* the previous smaps mapping's layout, reused when its keys are the same */
 	SLOT_OWN_LAYOUT,  /* the layout of a mapping with keys past the cache, nil otherwise */
 	SLOT_FIRST_KEY    /* smaps keys are pushed from here, below the mapping being built */
@@ -36,6 +37,8 @@ enum {
 #define KEY_CACHE_MAX 256
 /* Buckets of the path cache: a process maps up to a few hundred files, each often several times, in turn. */
 #define PATH_BUCKETS 256
+/* Buckets of the VmFlags cache: a process's mappings have a few dozen distinct sets of flags. */
+#define FLAG_BUCKETS 64
 /* perms and dev are short, and few differ in a process; longer ones are pushed each time. */
 #define SHORT_TEXT 16
 #define SHORT_CACHE 16
@@ -47,6 +50,7 @@ struct cached_key {
 	int slot;
 	unsigned long record;  /* last mapping that had this key, to reject duplicates */
 	int is_vmflags;
+	int is_size;           /* is_size_key */
 	int kept;              /* the mapping tables hold this key (all, unless fields were named) */
 };
 
@@ -79,6 +83,7 @@ struct mapping_ctx {
 	/* The mapping being built; and the keys of SLOT_LAST_LAYOUT (smaps repeats its key order). */
 	struct key_sequence current, last;
 	int has_last;
+	int own_layout;        /* SLOT_OWN_LAYOUT holds a layout */
 	int fields_hint;
 
 	/* The path strings in SLOT_PATHS: bytes anchored there, NULL for an empty bucket. */
@@ -90,6 +95,9 @@ struct mapping_ctx {
 	int next_short;
 	const char *last_flags;
 	size_t last_flags_len;
+	/* The texts of the sets in SLOT_FLAG_BUCKETS (anchored by the sets), NULL for an empty bucket. */
+	const char *flag_texts[FLAG_BUCKETS];
+	size_t flag_lens[FLAG_BUCKETS];
 };
 
 /* ---- VmFlags sets ---- */
@@ -125,59 +133,107 @@ static int vmflags_tostring(lua_State *L)
 	return 1;
 }
 
-/* Pushes the read-only VmFlags set for text ("rd wr mr"), one shared set per distinct text. */
-static void push_vmflags(lua_State *L, struct mapping_ctx *c, const char *text, size_t len)
+/* Pushes a new read-only VmFlags set for text ("rd wr mr"). */
+static void new_vmflags(lua_State *L, const char *text, size_t len)
 {
 	const char *p, *end = text + len;
 
-	luaL_checkstack(L, 6, "VmFlags set");
+	lua_createtable(L, 0, 0);                 /* the proxy users see */
+	lua_createtable(L, 0, 6);                 /* its metatable */
+	lua_createtable(L, 0, (int)(len / 3 + 1)); /* the set behind it */
+	for (p = text; p < end;) {
+		const char *word = p;
+		while (p < end && *p != ' ')
+			p++;
+		if (p > word) {
+			lua_pushlstring(L, word, (size_t)(p - word));
+			lua_pushboolean(L, 1);
+			lua_rawset(L, -3);
+		}
+		while (p < end && *p == ' ')
+			p++;
+	}
+	lua_setfield(L, -2, "__index");
+	lua_pushcfunction(L, vmflags_readonly);
+	lua_setfield(L, -2, "__newindex");
+	lua_pushcfunction(L, vmflags_pairs);
+	lua_setfield(L, -2, "__pairs");
+	lua_pushcfunction(L, vmflags_tostring);
+	lua_setfield(L, -2, "__tostring");
+	lua_pushliteral(L, "VmFlags");
+	lua_setfield(L, -2, "__name");
+	lua_pushlstring(L, text, len);
+	lua_setfield(L, -2, "text");
+	lua_setmetatable(L, -2);
+}
+
+/*
+ * Pushes the read-only VmFlags set for text, one shared set per distinct text: the previous
+ * mapping's when the text is the same, else the one in the text's hash bucket, else the one in
+ * SLOT_FLAGSETS (which then takes the bucket), else a new one.
+ */
+static void push_vmflags(lua_State *L, struct mapping_ctx *c, const char *text, size_t len)
+{
+	uint32_t hash = 2166136261u;
+	size_t i;
+	int bucket;
+
+	luaL_checkstack(L, 8, "VmFlags set");
 	if (c->last_flags != NULL && len == c->last_flags_len && memcmp(text, c->last_flags, len) == 0) {
 		lua_pushvalue(L, SLOT_LAST_FLAGS);
 		return;
 	}
-	lua_pushlstring(L, text, len);
-	if (lua_rawget(L, SLOT_FLAGSETS) == LUA_TNIL) {
-		lua_pop(L, 1);
-		lua_createtable(L, 0, 0);                 /* the proxy users see */
-		lua_createtable(L, 0, 6);                 /* its metatable */
-		lua_createtable(L, 0, (int)(len / 3 + 1)); /* the set behind it */
-		for (p = text; p < end;) {
-			const char *word = p;
-			while (p < end && *p != ' ')
-				p++;
-			if (p > word) {
-				lua_pushlstring(L, word, (size_t)(p - word));
-				lua_pushboolean(L, 1);
-				lua_rawset(L, -3);
-			}
-			while (p < end && *p == ' ')
-				p++;
+	for (i = 0; i < len; i++)
+		hash = (hash ^ (unsigned char)text[i]) * 16777619u;
+	bucket = (int)((hash ^ (hash >> 16)) % FLAG_BUCKETS);
+	if (c->flag_texts[bucket] != NULL && c->flag_lens[bucket] == len &&
+	    memcmp(c->flag_texts[bucket], text, len) == 0) {
+		lua_rawgeti(L, SLOT_FLAG_BUCKETS, bucket + 1);
+	} else {
+		lua_pushlstring(L, text, len);
+		if (lua_rawget(L, SLOT_FLAGSETS) == LUA_TNIL) {
+			lua_pop(L, 1);
+			new_vmflags(L, text, len);
+			lua_pushlstring(L, text, len);
+			lua_pushvalue(L, -2);
+			lua_rawset(L, SLOT_FLAGSETS);
 		}
-		lua_setfield(L, -2, "__index");
-		lua_pushcfunction(L, vmflags_readonly);
-		lua_setfield(L, -2, "__newindex");
-		lua_pushcfunction(L, vmflags_pairs);
-		lua_setfield(L, -2, "__pairs");
-		lua_pushcfunction(L, vmflags_tostring);
-		lua_setfield(L, -2, "__tostring");
-		lua_pushliteral(L, "VmFlags");
-		lua_setfield(L, -2, "__name");
-		lua_pushlstring(L, text, len);
-		lua_setfield(L, -2, "text");
-		lua_setmetatable(L, -2);
-		lua_pushlstring(L, text, len);
-		lua_pushvalue(L, -2);
-		lua_rawset(L, SLOT_FLAGSETS);
+		lua_pushvalue(L, -1);
+		lua_rawseti(L, SLOT_FLAG_BUCKETS, bucket + 1);
+		lua_getmetatable(L, -1);
+		lua_getfield(L, -1, "text");
+		/* anchored by the set's metatable; the set, by SLOT_FLAGSETS */
+		c->flag_texts[bucket] = lua_tolstring(L, -1, &c->flag_lens[bucket]);
+		lua_pop(L, 2);
 	}
 	lua_pushvalue(L, -1);
 	lua_replace(L, SLOT_LAST_FLAGS);
-	lua_getmetatable(L, -1);
-	lua_getfield(L, -1, "text");
-	c->last_flags = lua_tolstring(L, -1, &c->last_flags_len); /* anchored by the metatable */
-	lua_pop(L, 2);
+	c->last_flags = c->flag_texts[bucket];
+	c->last_flags_len = c->flag_lens[bucket];
 }
 
 /* ---- keys and layouts ---- */
+
+/*
+ * The smaps keys the kernel prints as sizes, "%8lu kB" (fs/proc/task_mmu.c): a word there is a
+ * damaged file, never a value. Other keys may hold text (VmFlags; Android's Name, which a process
+ * chooses); keys a later kernel adds are not listed and keep whatever they hold.
+ */
+static int is_size_key(const char *key, size_t len)
+{
+	static const char *const sizes[] = {
+		"AnonHugePages", "Anonymous", "FilePmdMapped", "KSM", "KernelPageSize", "LazyFree", "Locked",
+		"MMUPageSize", "Private_Clean", "Private_Dirty", "Private_Hugetlb", "Pss", "Pss_Anon", "Pss_Dirty",
+		"Pss_File", "Pss_Shmem", "Referenced", "Rss", "Shared_Clean", "Shared_Dirty", "Shared_Hugetlb",
+		"ShmemPmdMapped", "Size", "Swap", "SwapPss",
+	};
+	size_t i;
+
+	for (i = 0; i < sizeof(sizes) / sizeof(sizes[0]); i++)
+		if (strlen(sizes[i]) == len && memcmp(sizes[i], key, len) == 0)
+			return 1;
+	return 0;
+}
 
 /* Whether the tables hold key: every key, unless the caller named some. */
 static int is_kept(const struct mapping_ctx *c, const char *key, size_t len)
@@ -216,6 +272,7 @@ static int lookup_key(lua_State *L, struct mapping_ctx *c, int field_no, const c
 	c->keys[i].len = len;
 	c->keys[i].record = 0;
 	c->keys[i].is_vmflags = len == 7 && memcmp(key, "VmFlags", 7) == 0;
+	c->keys[i].is_size = is_size_key(key, len);
 	c->keys[i].kept = is_kept(c, key, len);
 	c->nkeys++;
 	return i;
@@ -312,7 +369,7 @@ static void start_own_layout(lua_State *L, struct mapping_ctx *c)
 {
 	int i;
 
-	if (!lua_isnil(L, SLOT_OWN_LAYOUT))
+	if (c->own_layout)
 		return;
 	layout_new(L);
 	derive_size(L, c);
@@ -320,6 +377,7 @@ static void start_own_layout(lua_State *L, struct mapping_ctx *c)
 		if (c->keys[c->current.key[i]].kept)
 			layout_append(L, -1, c->keys[c->current.key[i]].slot, c->current.kb[i]);
 	lua_replace(L, SLOT_OWN_LAYOUT);
+	c->own_layout = 1;
 }
 
 /* Sets the layout of the mapping on top: the last one when its keys are the same, else a new one. */
@@ -327,11 +385,12 @@ static void set_layout(lua_State *L, struct mapping_ctx *c)
 {
 	int i;
 
-	if (!lua_isnil(L, SLOT_OWN_LAYOUT)) {
+	if (c->own_layout) {
 		lua_pushvalue(L, SLOT_OWN_LAYOUT);
 		lua_setmetatable(L, -2);
 		lua_pushnil(L);
 		lua_replace(L, SLOT_OWN_LAYOUT);
+		c->own_layout = 0;
 		return;
 	}
 	if (!c->has_last || c->current.n != c->last.n ||
@@ -477,27 +536,6 @@ static void finish_mapping(lua_State *L, struct mapping_ctx *c, lua_Integer *cou
 }
 
 /*
- * The smaps keys the kernel prints as sizes, "%8lu kB" (fs/proc/task_mmu.c): a word there is a
- * damaged file, never a value. Other keys may hold text (VmFlags; Android's Name, which a process
- * chooses); keys a later kernel adds are not listed and keep whatever they hold.
- */
-static int is_size_key(const char *key, size_t len)
-{
-	static const char *const sizes[] = {
-		"AnonHugePages", "Anonymous", "FilePmdMapped", "KSM", "KernelPageSize", "LazyFree", "Locked",
-		"MMUPageSize", "Private_Clean", "Private_Dirty", "Private_Hugetlb", "Pss", "Pss_Anon", "Pss_Dirty",
-		"Pss_File", "Pss_Shmem", "Referenced", "Rss", "Shared_Clean", "Shared_Dirty", "Shared_Hugetlb",
-		"ShmemPmdMapped", "Size", "Swap", "SwapPss",
-	};
-	size_t i;
-
-	for (i = 0; i < sizeof(sizes) / sizeof(sizes[0]); i++)
-		if (strlen(sizes[i]) == len && memcmp(sizes[i], key, len) == 0)
-			return 1;
-	return 0;
-}
-
-/*
  * Most lines are the key the previous mapping had at this place, and a number: for such a line at
  * line, in a span that ends at end, its newline, with *f set; NULL for any other line.
  */
@@ -535,12 +573,12 @@ static int add_smaps_field(lua_State *L, struct mapping_ctx *c, const char *line
 		reason = kv_parse_line(line, len, &f);
 		if (reason != NULL)
 			return bind_format_error(L, c->path, c->lineno, reason);
+		k = field_no < KEY_CACHE_MAX ? lookup_key(L, c, field_no, f.key, f.key_len) : -1;
 		/* only here: the fast path above takes numbers alone */
-		if (f.kind == KV_TEXT && is_size_key(f.key, f.key_len))
+		if (f.kind == KV_TEXT && (k >= 0 ? c->keys[k].is_size : is_size_key(f.key, f.key_len)))
 			return bind_format_error(L, c->path, c->lineno,
 						 lua_pushfstring(L, "'%s' where a size in kB is expected",
 								 f.text_len > 40 ? "a long value" : lua_pushlstring(L, f.text, f.text_len)));
-		k = field_no < KEY_CACHE_MAX ? lookup_key(L, c, field_no, f.key, f.key_len) : -1;
 	}
 	if (k >= 0) {
 		if (c->keys[k].record == record)
@@ -554,7 +592,7 @@ static int add_smaps_field(lua_State *L, struct mapping_ctx *c, const char *line
 			c->current.n = field_no + 1;
 			return 0;
 		}
-		if (!lua_isnil(L, SLOT_OWN_LAYOUT))
+		if (c->own_layout)
 			layout_append(L, SLOT_OWN_LAYOUT, c->keys[k].slot, f.kind == KV_KB);
 		lua_pushvalue(L, c->keys[k].slot);
 	} else {
@@ -608,6 +646,7 @@ static int mapping_build(lua_State *L, void *arg)
 	lua_createtable(L, PATH_BUCKETS, 0); /* SLOT_PATHS */
 	lua_createtable(L, SHORT_CACHE, 0); /* SLOT_SHORTS */
 	lua_pushnil(L);                 /* SLOT_LAST_FLAGS */
+	lua_createtable(L, FLAG_BUCKETS, 0); /* SLOT_FLAG_BUCKETS */
 	lua_pushnil(L);                 /* SLOT_LAST_LAYOUT */
 	lua_pushnil(L);                 /* SLOT_OWN_LAYOUT */
 	c->header_kept = 0;
