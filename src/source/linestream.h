@@ -20,7 +20,8 @@ int linestream_open_fd(int fd, struct linestream **out);
  * The same, for a thread that reads ahead of the one that parses (a read-ahead pool's): the first
  * chunk is filled whole (about 250 KiB) before it returns, so a file that fits, such as the smaps
  * of a process of a few hundred mappings, is read by the calling thread alone and needs no reader
- * thread of its own; a longer one is read on by a reader thread as usual.
+ * thread of its own; a longer one is read on by a reader thread, which hands over whole chunks
+ * (the other streams hand a parser that waits what is read once it is 16 KiB).
  */
 int linestream_open_fd_filled(int fd, struct linestream **out);
 

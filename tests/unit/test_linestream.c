@@ -1,6 +1,7 @@
 /* test_linestream.c: every line of a file, in order, with more streams open at once than the chunk pool serves. */
 #include <errno.h>
 #include <pthread.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -182,17 +183,19 @@ out:
 }
 
 /*
- * Through a pipe: part A (the first chunk), then B, 20 KiB, written once the parser waits, then
- * C, held back until the parser has B's last line or five seconds have passed. C is more than a
- * pipe holds: written in pieces.
+ * Through a pipe: part A (several chunks), then B, 20 KiB, written 100 ms later (the parser has
+ * taken what it was handed of A and waits), then C, held back until the parser has B's last line
+ * or hold_ms have passed. A reader blocks in read(2) on an empty pipe, so the last of A it holds
+ * is handed over with B, or not before C.
  */
-#define PART_A_LINES 300  /* about 42 KiB, more than the first chunk's 32 KiB, less than a pipe holds */
+#define PART_A_LINES 2000 /* about 280 KiB: more than the first chunk of either kind of stream */
 #define PART_B_LINES 140  /* about 20 KiB: past the 16 KiB a waiting parser is handed */
-#define PART_C_LINES 1000 /* in writes of 100 lines */
+#define PART_C_LINES 1000
+#define PART_LAST (PART_A_LINES + PART_B_LINES + PART_C_LINES)
 
 struct held_back {
 	int fd;
-	int parser_waits;   /* set by the parser before it asks for B's first line */
+	long hold_ms;
 	int parser_has_b;   /* set by the parser when it has B's last line */
 	int c_written;      /* set by the writer before it writes C */
 };
@@ -220,69 +223,99 @@ static int write_lines(int fd, long from, long to)
 	return written == (ssize_t)len ? 0 : written < 0 ? errno : EIO;
 }
 
+/* Writes lines from to to a hundred at a time: more than a pipe holds, as its reader takes them. */
+static void write_many(int fd, long from, long to)
+{
+	long n;
+
+	for (n = from; n <= to; n += 100)
+		write_lines(fd, n, n + 99 <= to ? n + 99 : to);
+}
+
 static void sleep_ms(long ms)
 {
 	struct timespec t = {ms / 1000, (ms % 1000) * 1000000L};
 	nanosleep(&t, NULL);
 }
 
-static void *write_b_then_c(void *arg)
+static void *write_parts(void *arg)
 {
 	struct held_back *h = arg;
-	int waited;
-	long n;
+	long waited;
 
-	while (!__atomic_load_n(&h->parser_waits, __ATOMIC_ACQUIRE))
-		sleep_ms(1);
-	sleep_ms(100); /* the parser is waiting by now */
+	write_many(h->fd, 1, PART_A_LINES);
+	sleep_ms(100);
 	write_lines(h->fd, PART_A_LINES + 1, PART_A_LINES + PART_B_LINES);
-	for (waited = 0; waited < 5000 && !__atomic_load_n(&h->parser_has_b, __ATOMIC_ACQUIRE); waited++)
+	for (waited = 0; waited < h->hold_ms && !__atomic_load_n(&h->parser_has_b, __ATOMIC_ACQUIRE); waited++)
 		sleep_ms(1);
 	__atomic_store_n(&h->c_written, 1, __ATOMIC_RELEASE);
-	for (n = PART_A_LINES + PART_B_LINES + 1; n <= PART_A_LINES + PART_B_LINES + PART_C_LINES; n += 100)
-		write_lines(h->fd, n, n + 99);
+	write_many(h->fd, PART_A_LINES + PART_B_LINES + 1, PART_LAST);
 	close(h->fd);
 	return NULL;
 }
 
-/* A parser that waits is handed what the reader holds once that is 16 KiB, not a whole chunk. */
-static void test_waiting_parser(void)
+/*
+ * Reads every line of the three parts through a stream opened by open; returns 1 when B's last line
+ * came before C was written, 0 when after, -1 when a check failed.
+ */
+static int b_before_c(int (*open)(int, struct linestream **), long hold_ms)
 {
 	struct held_back h = {0};
 	struct linestream *s;
 	pthread_t writer;
 	const char *line;
 	size_t len;
-	long n, last = PART_A_LINES + PART_B_LINES + PART_C_LINES;
-	int fds[2];
+	long n;
+	int fds[2], before = -1;
 
 	if (!CHECK_INT("pipe", 0, pipe(fds) == 0 ? 0 : errno))
-		return;
+		return -1;
 	h.fd = fds[1];
-	if (!CHECK_INT("part A written", 0, write_lines(fds[1], 1, PART_A_LINES)))
-		return;
-	if (!CHECK_INT("opened", 0, linestream_open_fd(fds[0], &s)))
-		return;
-	if (!CHECK_INT("writer started", 0, pthread_create(&writer, NULL, write_b_then_c, &h)))
-		return;
-	for (n = 1; n <= last; n++) {
-		if (n == PART_A_LINES + 1)
-			__atomic_store_n(&h.parser_waits, 1, __ATOMIC_RELEASE);
+	h.hold_ms = hold_ms;
+	if (!CHECK_INT("writer started", 0, pthread_create(&writer, NULL, write_parts, &h)))
+		return -1;
+	if (!CHECK_INT("opened", 0, open(fds[0], &s))) {
+		close(fds[0]);
+		pthread_join(writer, NULL);
+		return -1;
+	}
+	for (n = 1; n <= PART_LAST; n++) {
 		if (!next_is(s, "pipe", n))
 			break;
 		if (n == PART_A_LINES + PART_B_LINES) {
-			CHECK_INT("B's last line taken before C was written", 0, __atomic_load_n(&h.c_written, __ATOMIC_ACQUIRE));
+			before = !__atomic_load_n(&h.c_written, __ATOMIC_ACQUIRE);
 			__atomic_store_n(&h.parser_has_b, 1, __ATOMIC_RELEASE);
 		}
 	}
-	CHECK_INT("the end", 0, linestream_next(s, &line, &len));
+	if (n <= PART_LAST || !CHECK_INT("the end", 0, linestream_next(s, &line, &len)))
+		before = -1;
 	__atomic_store_n(&h.parser_has_b, 1, __ATOMIC_RELEASE);
-	pthread_join(writer, NULL);
 	linestream_close(s);
+	pthread_join(writer, NULL);
+	return before;
+}
+
+/* A parser that waits is handed what the reader holds once that is 16 KiB, not a whole chunk. */
+static void test_waiting_parser(void)
+{
+	int before = b_before_c(linestream_open_fd, 5000);
+
+	if (before >= 0)
+		CHECK_INT("B's last line taken before C was written", 1, before);
+}
+
+/* A read-ahead pool's stream hands over whole chunks: its parser waits for C. */
+static void test_waiting_pool_parser(void)
+{
+	int before = b_before_c(linestream_open_fd_filled, 300);
+
+	if (before >= 0)
+		CHECK_INT("B's last line taken after C was written", 0, before);
 }
 
 int main(void)
 {
+	signal(SIGPIPE, SIG_IGN); /* a writer whose reader stopped early gets EPIPE */
 	if (mkdtemp(dir) == NULL) {
 		perror("mkdtemp");
 		return 1;
@@ -291,6 +324,7 @@ int main(void)
 	UNIT_RUN(test_closed_midway, "fifty streams closed mid-file one after another: each reads its lines from the start");
 	UNIT_RUN(test_small_file, "a file within the first chunk: its lines, then the end");
 	UNIT_RUN(test_waiting_parser, "a parser that waits is handed the lines read so far once they are 16 KiB, not a whole chunk");
+	UNIT_RUN(test_waiting_pool_parser, "a read-ahead pool's stream hands over whole chunks, also to a parser that waits");
 	UNIT_RUN(test_spans, "a file of many chunks read a span at a time: every line whole and in order, the last without newline");
 	rmdir(dir);
 	return unit_end();
