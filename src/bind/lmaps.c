@@ -100,6 +100,21 @@ struct mapping_ctx {
 	size_t flag_lens[FLAG_BUCKETS];
 };
 
+/*
+ * The place of text[0..len) in a cache of `buckets` places (the path and VmFlags caches): FNV-1a
+ * over its bytes from `from` on, mixed with its length.
+ */
+static int text_bucket(const char *text, size_t len, size_t from, int buckets)
+{
+	uint32_t hash = 2166136261u;
+	size_t i;
+
+	for (i = from; i < len; i++)
+		hash = (hash ^ (unsigned char)text[i]) * 16777619u;
+	hash ^= (uint32_t)len;
+	return (int)((hash ^ (hash >> 16)) % (uint32_t)buckets);
+}
+
 /* ---- VmFlags sets ---- */
 
 static int vmflags_readonly(lua_State *L)
@@ -174,8 +189,6 @@ static void new_vmflags(lua_State *L, const char *text, size_t len)
  */
 static void push_vmflags(lua_State *L, struct mapping_ctx *c, const char *text, size_t len)
 {
-	uint32_t hash = 2166136261u;
-	size_t i;
 	int bucket;
 
 	luaL_checkstack(L, 8, "VmFlags set");
@@ -183,9 +196,7 @@ static void push_vmflags(lua_State *L, struct mapping_ctx *c, const char *text, 
 		lua_pushvalue(L, SLOT_LAST_FLAGS);
 		return;
 	}
-	for (i = 0; i < len; i++)
-		hash = (hash ^ (unsigned char)text[i]) * 16777619u;
-	bucket = (int)((hash ^ (hash >> 16)) % FLAG_BUCKETS);
+	bucket = text_bucket(text, len, 0, FLAG_BUCKETS);
 	if (c->flag_texts[bucket] != NULL && c->flag_lens[bucket] == len &&
 	    memcmp(c->flag_texts[bucket], text, len) == 0) {
 		lua_rawgeti(L, SLOT_FLAG_BUCKETS, bucket + 1);
@@ -440,8 +451,6 @@ static void push_short(lua_State *L, struct mapping_ctx *c, const char *text, si
 /* Pushes the path string; a path seen before (by its hash bucket) is the same string, not a copy. */
 static void push_path(lua_State *L, struct mapping_ctx *c, const char *path, size_t len)
 {
-	uint32_t hash = 2166136261u;
-	size_t i;
 	int bucket;
 
 	if (len == 0) {
@@ -449,10 +458,7 @@ static void push_path(lua_State *L, struct mapping_ctx *c, const char *path, siz
 		return;
 	}
 	/* The end of a path tells paths apart best (libraries differ in their names, not directories). */
-	for (i = len > 32 ? len - 32 : 0; i < len; i++)
-		hash = (hash ^ (unsigned char)path[i]) * 16777619u;
-	hash ^= (uint32_t)len;
-	bucket = (int)((hash ^ (hash >> 16)) % PATH_BUCKETS);
+	bucket = text_bucket(path, len, len > 32 ? len - 32 : 0, PATH_BUCKETS);
 	if (c->paths[bucket] != NULL && c->path_lens[bucket] == len && memcmp(c->paths[bucket], path, len) == 0) {
 		lua_rawgeti(L, SLOT_PATHS, bucket + 1);
 		return;
